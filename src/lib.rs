@@ -1,0 +1,11 @@
+//! pengingat: contribution reminders for BPJS Ketenagakerjaan BPU
+//! participants, per kelurahan.
+//!
+//! The crate is organised by concept: `domain` holds the pure rules,
+//! `store` the two database backends behind one trait, `import` and `seed`
+//! the ways data comes in, `config` the operator's TOML, and `cli` the
+//! commands that wire them together.
+
+pub mod clock;
+pub mod domain;
+pub mod store;

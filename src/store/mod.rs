@@ -1,0 +1,234 @@
+//! Storage: one [`Store`] trait, one small implementation per backend
+//! (SQLite for the embedded default, PostgreSQL for large deployments and
+//! several daemons on one database), each with its own migrations folder.
+//!
+//! SQL stays per backend; what both share is pure Rust in [`shared`].
+
+mod error;
+mod postgres;
+pub mod shared;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use error::StoreError;
+pub use postgres::PgStore;
+pub use shared::{PaymentOutcome, StoredPayment};
+pub use sqlite::SqliteStore;
+
+use crate::domain::{ContributionMonth, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, RegionTimeZone};
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A kelurahan or desa with its names and time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kelurahan {
+    pub code: KelurahanCode,
+    pub name: String,
+    pub kecamatan: String,
+    pub kabupaten_kota: String,
+    pub provinsi: String,
+    /// Follows the province code.
+    pub time_zone: RegionTimeZone,
+}
+
+/// A participant as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ParticipantRecord {
+    pub id: i64,
+    pub nik: String,
+    pub kpj: Option<String>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub kelurahan_code: String,
+    pub segment: String,
+    pub funding: String,
+    pub monthly_amount: i64,
+    pub start_month: i32,
+    pub paid_through: i32,
+    pub preferred_channel: String,
+    pub opted_out: bool,
+}
+
+impl ParticipantRecord {
+    pub fn paid_through_month(&self) -> ContributionMonth {
+        ContributionMonth::from_index(self.paid_through)
+    }
+}
+
+/// How many BPU participants of one kelurahan are paid through one month:
+/// the histogram that standing reports are computed from.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaidThroughCount {
+    pub kelurahan_code: String,
+    pub paid_through: i32,
+    pub participants: i64,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl std::ops::AddAssign for UpsertCounts {
+    fn add_assign(&mut self, rhs: Self) {
+        self.inserted += rhs.inserted;
+        self.updated += rhs.updated;
+        self.unchanged += rhs.unchanged;
+    }
+}
+
+/// Participants counted by segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmentCounts {
+    pub bpu: i64,
+    pub pu: i64,
+}
+
+/// Told how many rows have been written, for a progress bar.
+pub trait Progress: Send + Sync {
+    fn advance(&self, rows: u64);
+}
+
+/// Progress that nobody watches.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&self, _rows: u64) {}
+}
+
+/// Where the payments of one call came from, stored with each payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentSource {
+    Import,
+    Http,
+    Inbox,
+}
+
+impl PaymentSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Import => "import",
+            Self::Http => "http",
+            Self::Inbox => "inbox",
+        }
+    }
+}
+
+/// The operations every backend provides. Writes that span several rows are
+/// one transaction: they happen entirely or not at all.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations; a no-op when there are none.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts or updates kelurahan by code, in one transaction.
+    async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError>;
+
+    /// Every kelurahan, ordered by code.
+    async fn list_kelurahan(&self) -> Result<Vec<Kelurahan>, StoreError>;
+
+    /// Inserts or updates participants by NIK, in one transaction, batched.
+    /// A row equal to what is stored is left alone (re-importing a file
+    /// changes nothing); the paid-through month never moves backwards,
+    /// because payments recorded since the file was made are newer facts.
+    async fn upsert_participants(
+        &self,
+        rows: &[NewParticipant],
+        now: DateTime<Utc>,
+        progress: &dyn Progress,
+    ) -> Result<UpsertCounts, StoreError>;
+
+    /// The stored participants among `niks`.
+    async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError>;
+
+    /// The stored participants among `kpjs`.
+    async fn participants_by_kpj(&self, kpjs: &[String]) -> Result<Vec<ParticipantRecord>, StoreError>;
+
+    /// The stored payments among `refs`, to tell a re-import from a reused reference.
+    async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError>;
+
+    /// Records payments in one transaction: each new one advances its
+    /// participant's paid-through month. With `strict`, any outcome other than
+    /// recorded or duplicate rolls the whole call back.
+    async fn record_payments(
+        &self,
+        rows: &[NewPayment],
+        source: PaymentSource,
+        now: DateTime<Utc>,
+        strict: bool,
+        progress: &dyn Progress,
+    ) -> Result<Vec<PaymentOutcome>, StoreError>;
+
+    /// BPU participants per kelurahan and paid-through month, for kelurahan
+    /// under `prefix` (all when `None`).
+    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError>;
+
+    /// Participants per segment.
+    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError>;
+}
+
+/// Connects to the database named by `url`: `postgres://…` or
+/// `postgresql://…` selects PostgreSQL, anything else (`sqlite://path`,
+/// `sqlite:path` or a plain path) SQLite.
+pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, options).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url, options).await?))
+    }
+}
+
+/// Pool settings shared by both backends.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// How long to wait for a connection (PostgreSQL) or a lock (SQLite busy timeout).
+    pub timeout: std::time::Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 8, timeout: std::time::Duration::from_secs(5) }
+    }
+}
+
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/p"), "postgres://app:***@db:5432/p");
+        assert_eq!(redact_url("postgres://app@db/p"), "postgres://app@db/p");
+        assert_eq!(redact_url("sqlite://data/p.db"), "sqlite://data/p.db");
+    }
+}

@@ -1,0 +1,275 @@
+//! The PostgreSQL backend: for large deployments and several daemons on one
+//! database. Bulk writes bind whole columns as arrays and `UNNEST` them, so a
+//! batch of thousands of rows is one statement and one round trip.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+
+use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
+use super::sqlite::{KelurahanRow, shared_counts};
+use super::{
+    Backend, ConnectOptions, Kelurahan, PaidThroughCount, ParticipantRecord, PaymentSource, Progress, SegmentCounts,
+    Store, StoreError, UpsertCounts, redact_url,
+};
+use crate::domain::{ExternalRef, NewParticipant, NewPayment, Nik};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Rows per UNNEST statement.
+const BATCH: usize = 5_000;
+
+const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
+     monthly_amount, start_month, paid_through, preferred_channel, opted_out";
+
+/// A PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    /// The connection pool.
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let connect_error = |source| StoreError::Connect { url: redact_url(url), source };
+        let opts = PgConnectOptions::from_str(url).map_err(connect_error)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(2))
+            .acquire_timeout(options.timeout)
+            .connect_with(opts)
+            .await
+            .map_err(connect_error)?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for tests and benchmarks that run SQL directly.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        // The migrator takes an advisory lock, so daemons starting together are safe.
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut counts = UpsertCounts::default();
+        for chunk in rows.chunks(BATCH) {
+            let col = |f: fn(&Kelurahan) -> String| chunk.iter().map(f).collect::<Vec<_>>();
+            let codes = col(|k| k.code.as_str().to_string());
+            let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM kelurahan WHERE code = ANY($1)")
+                .bind(&codes)
+                .fetch_one(&mut *tx)
+                .await?;
+            let changed = sqlx::query(
+                "INSERT INTO kelurahan (code, name, kecamatan, kabupaten_kota, provinsi, time_zone) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kecamatan = excluded.kecamatan, \
+                 kabupaten_kota = excluded.kabupaten_kota, provinsi = excluded.provinsi, time_zone = excluded.time_zone \
+                 WHERE (kelurahan.name, kelurahan.kecamatan, kelurahan.kabupaten_kota, kelurahan.provinsi, kelurahan.time_zone) \
+                 IS DISTINCT FROM (excluded.name, excluded.kecamatan, excluded.kabupaten_kota, excluded.provinsi, excluded.time_zone)",
+            )
+            .bind(&codes)
+            .bind(col(|k| k.name.clone()))
+            .bind(col(|k| k.kecamatan.clone()))
+            .bind(col(|k| k.kabupaten_kota.clone()))
+            .bind(col(|k| k.provinsi.clone()))
+            .bind(col(|k| k.time_zone.iana_name().to_string()))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            counts += shared_counts(chunk.len(), existing as u64, changed);
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn list_kelurahan(&self) -> Result<Vec<Kelurahan>, StoreError> {
+        let rows: Vec<KelurahanRow> = sqlx::query_as(
+            "SELECT code, name, kecamatan, kabupaten_kota, provinsi, time_zone FROM kelurahan ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().filter_map(KelurahanRow::into_kelurahan).collect())
+    }
+
+    async fn upsert_participants(
+        &self,
+        rows: &[NewParticipant],
+        now: DateTime<Utc>,
+        progress: &dyn Progress,
+    ) -> Result<UpsertCounts, StoreError> {
+        let now = now.timestamp();
+        let mut tx = self.pool.begin().await?;
+        let mut counts = UpsertCounts::default();
+        for chunk in rows.chunks(BATCH) {
+            let text = |f: fn(&NewParticipant) -> String| chunk.iter().map(f).collect::<Vec<_>>();
+            let opt = |f: fn(&NewParticipant) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
+            let niks = text(|p| p.nik.as_str().to_string());
+            let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM participants WHERE nik = ANY($1)")
+                .bind(&niks)
+                .fetch_one(&mut *tx)
+                .await?;
+            let changed = sqlx::query(PARTICIPANT_UPSERT_PG)
+                .bind(&niks)
+                .bind(opt(|p| p.kpj.as_ref().map(|k| k.as_str().to_string())))
+                .bind(text(|p| p.name.as_str().to_string()))
+                .bind(opt(|p| p.phone.as_ref().map(|x| x.as_str().to_string())))
+                .bind(opt(|p| p.email.as_ref().map(|x| x.as_str().to_string())))
+                .bind(text(|p| p.kelurahan.as_str().to_string()))
+                .bind(text(|p| p.segment.as_str().to_string()))
+                .bind(text(|p| p.funding.as_str().to_string()))
+                .bind(chunk.iter().map(|p| p.monthly_amount.amount()).collect::<Vec<i64>>())
+                .bind(chunk.iter().map(|p| p.start_month.index()).collect::<Vec<i32>>())
+                .bind(chunk.iter().map(|p| p.paid_through.index()).collect::<Vec<i32>>())
+                .bind(text(|p| p.preferred_channel.as_str().to_string()))
+                .bind(chunk.iter().map(|p| p.opted_out).collect::<Vec<bool>>())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            counts += shared_counts(chunk.len(), existing as u64, changed);
+            progress.advance(chunk.len() as u64);
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError> {
+        let niks: Vec<&str> = niks.iter().map(Nik::as_str).collect();
+        let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik = ANY($1) ORDER BY id");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(niks).fetch_all(&self.pool).await?)
+    }
+
+    async fn participants_by_kpj(&self, kpjs: &[String]) -> Result<Vec<ParticipantRecord>, StoreError> {
+        let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE kpj = ANY($1) ORDER BY id");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(kpjs).fetch_all(&self.pool).await?)
+    }
+
+    async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError> {
+        let refs: Vec<&str> = refs.iter().map(ExternalRef::as_str).collect();
+        Ok(sqlx::query_as(PAYMENTS_BY_REF_PG).bind(refs).fetch_all(&self.pool).await?)
+    }
+
+    async fn record_payments(
+        &self,
+        rows: &[NewPayment],
+        source: PaymentSource,
+        now: DateTime<Utc>,
+        strict: bool,
+        progress: &dyn Progress,
+    ) -> Result<Vec<PaymentOutcome>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(BATCH) {
+            let (niks, kpjs) = payer_keys(chunk);
+            // Lock the payers (in id order, so concurrent imports cannot
+            // deadlock) before reading their paid-through months.
+            let sql = format!(
+                "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik = ANY($1) OR kpj = ANY($2) \
+                 ORDER BY id FOR UPDATE"
+            );
+            let payers: Vec<ParticipantRecord> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&niks).bind(&kpjs).fetch_all(&mut *tx).await?;
+            let refs: Vec<&str> = chunk.iter().map(|p| p.external_ref.as_str()).collect();
+            let existing: Vec<StoredPayment> =
+                sqlx::query_as(PAYMENTS_BY_REF_PG).bind(&refs).fetch_all(&mut *tx).await?;
+            let plan = plan_payments(chunk, &payers, &existing);
+            if strict && !plan.outcomes.iter().all(PaymentOutcome::is_ok) {
+                let rejected = plan.outcomes.iter().filter(|o| !o.is_ok()).count();
+                tx.rollback().await?;
+                return Err(StoreError::PaymentsRejected(rejected));
+            }
+            let ins = &plan.inserts;
+            sqlx::query(
+                "INSERT INTO payments (external_ref, participant_id, amount, months, first_month, last_month, \
+                 paid_at, channel, source, recorded_at) \
+                 SELECT r, pid, a, m, f, l, at, c, $9, $10 \
+                 FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::bigint[], $8::text[]) \
+                 AS t(r, pid, a, m, f, l, at, c)",
+            )
+            .bind(ins.iter().map(|p| p.external_ref.clone()).collect::<Vec<_>>())
+            .bind(ins.iter().map(|p| p.participant_id).collect::<Vec<_>>())
+            .bind(ins.iter().map(|p| p.amount).collect::<Vec<_>>())
+            .bind(ins.iter().map(|p| p.months).collect::<Vec<_>>())
+            .bind(ins.iter().map(|p| p.first_month).collect::<Vec<_>>())
+            .bind(ins.iter().map(|p| p.last_month).collect::<Vec<_>>())
+            .bind(ins.iter().map(|p| p.paid_at).collect::<Vec<_>>())
+            .bind(ins.iter().map(|p| p.channel.clone()).collect::<Vec<_>>())
+            .bind(source.as_str())
+            .bind(now.timestamp())
+            .execute(&mut *tx)
+            .await?;
+            let (ids, months): (Vec<i64>, Vec<i32>) = plan.paid_through.iter().map(|(id, m)| (*id, *m)).unzip();
+            sqlx::query(
+                "UPDATE participants p SET paid_through = t.m, updated_at = $3 \
+                 FROM UNNEST($1::bigint[], $2::int[]) AS t(id, m) WHERE p.id = t.id",
+            )
+            .bind(ids)
+            .bind(months)
+            .bind(now.timestamp())
+            .execute(&mut *tx)
+            .await?;
+            outcomes.extend(plan.outcomes);
+            progress.advance(chunk.len() as u64);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT kelurahan_code, paid_through, COUNT(*) AS participants FROM participants \
+             WHERE segment = 'bpu' AND kelurahan_code LIKE $1 || '%' \
+             GROUP BY kelurahan_code, paid_through ORDER BY kelurahan_code, paid_through",
+        )
+        .bind(prefix.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
+        let (bpu, pu): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE segment = 'bpu'), COUNT(*) FILTER (WHERE segment = 'pu') FROM participants",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SegmentCounts { bpu, pu })
+    }
+}
+
+const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, phone, email, kelurahan_code, \
+     segment, funding, monthly_amount, start_month, paid_through, preferred_channel, opted_out, created_at, updated_at) \
+     SELECT n, k, nm, ph, em, kc, sg, fd, ma, sm, pt, pc, oo, $14, $14 FROM UNNEST($1::text[], $2::text[], \
+     $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::int[], \
+     $12::text[], $13::bool[]) AS t(n, k, nm, ph, em, kc, sg, fd, ma, sm, pt, pc, oo) \
+     ON CONFLICT (nik) DO UPDATE SET kpj = excluded.kpj, name = excluded.name, phone = excluded.phone, \
+     email = excluded.email, kelurahan_code = excluded.kelurahan_code, segment = excluded.segment, \
+     funding = excluded.funding, monthly_amount = excluded.monthly_amount, start_month = excluded.start_month, \
+     paid_through = GREATEST(participants.paid_through, excluded.paid_through), \
+     preferred_channel = excluded.preferred_channel, opted_out = excluded.opted_out, updated_at = excluded.updated_at \
+     WHERE (participants.kpj, participants.name, participants.phone, participants.email, participants.kelurahan_code, \
+     participants.segment, participants.funding, participants.monthly_amount, participants.start_month, \
+     participants.paid_through, participants.preferred_channel, participants.opted_out) \
+     IS DISTINCT FROM (excluded.kpj, excluded.name, excluded.phone, excluded.email, excluded.kelurahan_code, \
+     excluded.segment, excluded.funding, excluded.monthly_amount, excluded.start_month, \
+     GREATEST(participants.paid_through, excluded.paid_through), excluded.preferred_channel, excluded.opted_out)";
+
+const PAYMENTS_BY_REF_PG: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
+     y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
+     WHERE y.external_ref = ANY($1)";

@@ -1,0 +1,361 @@
+//! The SQLite backend: the embedded default, for one host and one daemon.
+//!
+//! WAL journal so readers never block the writer, `synchronous = NORMAL`
+//! (durable across process crashes, the WAL's recommended pairing), a busy
+//! timeout, and `BEGIN IMMEDIATE` for every write transaction: a deferred
+//! transaction that reads then writes fails at once with SQLITE_BUSY instead
+//! of waiting (rust-stack notes, "SQLite concurrency").
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
+use super::{
+    Backend, ConnectOptions, Kelurahan, PaidThroughCount, ParticipantRecord, PaymentSource, Progress, SegmentCounts,
+    Store, StoreError, UpsertCounts, redact_url,
+};
+use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Rows per multi-row INSERT: 15 columns × 1,000 stays well under SQLite's
+/// 32,766 bound parameters.
+const BATCH: usize = 1_000;
+
+const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
+     monthly_amount, start_month, paid_through, preferred_channel, opted_out";
+
+/// A SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// The connection pool; writers serialise on SQLite's lock.
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file named by `url`
+    /// (`sqlite://path`, `sqlite:path`, or a plain path) and its directory.
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let connect_error = |source| StoreError::Connect { url: redact_url(url), source };
+        let path = sqlite_path(url);
+        let base = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url).map_err(connect_error)?
+        } else {
+            SqliteConnectOptions::new().filename(&path)
+        };
+        if path != ":memory:" {
+            if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
+            }
+        }
+        let opts = base
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(options.timeout)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.timeout + std::time::Duration::from_secs(5))
+            .connect_with(opts)
+            .await
+            .map_err(connect_error)?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for tests and benchmarks that run SQL directly.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// The file path inside a SQLite URL.
+fn sqlite_path(url: &str) -> String {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest).to_string()
+}
+
+/// A JSON array of strings, bound as one parameter and read with `json_each`
+/// (SQLite has no array parameters).
+fn json_list<S: AsRef<str>>(items: &[S]) -> String {
+    serde_json::Value::Array(items.iter().map(|s| serde_json::Value::String(s.as_ref().to_string())).collect())
+        .to_string()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut counts = UpsertCounts::default();
+        for chunk in rows.chunks(BATCH) {
+            let codes: Vec<&str> = chunk.iter().map(|k| k.code.as_str()).collect();
+            let (existing,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM kelurahan WHERE code IN (SELECT value FROM json_each($1))")
+                    .bind(json_list(&codes))
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO kelurahan (code, name, kecamatan, kabupaten_kota, provinsi, time_zone) ",
+            );
+            qb.push_values(chunk, |mut b, k| {
+                b.push_bind(k.code.as_str())
+                    .push_bind(&k.name)
+                    .push_bind(&k.kecamatan)
+                    .push_bind(&k.kabupaten_kota)
+                    .push_bind(&k.provinsi)
+                    .push_bind(k.time_zone.iana_name());
+            });
+            qb.push(
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name, kecamatan = excluded.kecamatan, \
+                 kabupaten_kota = excluded.kabupaten_kota, provinsi = excluded.provinsi, time_zone = excluded.time_zone \
+                 WHERE (kelurahan.name, kelurahan.kecamatan, kelurahan.kabupaten_kota, kelurahan.provinsi, kelurahan.time_zone) \
+                 IS NOT (excluded.name, excluded.kecamatan, excluded.kabupaten_kota, excluded.provinsi, excluded.time_zone)",
+            );
+            let changed = qb.build().execute(&mut *tx).await?.rows_affected();
+            counts += shared_counts(chunk.len(), existing as u64, changed);
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn list_kelurahan(&self) -> Result<Vec<Kelurahan>, StoreError> {
+        let rows: Vec<KelurahanRow> = sqlx::query_as(
+            "SELECT code, name, kecamatan, kabupaten_kota, provinsi, time_zone FROM kelurahan ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().filter_map(KelurahanRow::into_kelurahan).collect())
+    }
+
+    async fn upsert_participants(
+        &self,
+        rows: &[NewParticipant],
+        now: DateTime<Utc>,
+        progress: &dyn Progress,
+    ) -> Result<UpsertCounts, StoreError> {
+        let now = now.timestamp();
+        let mut tx = self.begin_write().await?;
+        let mut counts = UpsertCounts::default();
+        for chunk in rows.chunks(BATCH) {
+            let niks: Vec<&str> = chunk.iter().map(|p| p.nik.as_str()).collect();
+            let (existing,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM participants WHERE nik IN (SELECT value FROM json_each($1))")
+                    .bind(json_list(&niks))
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO participants (nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
+                 monthly_amount, start_month, paid_through, preferred_channel, opted_out, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, p| {
+                b.push_bind(p.nik.as_str())
+                    .push_bind(p.kpj.as_ref().map(|k| k.as_str()))
+                    .push_bind(p.name.as_str())
+                    .push_bind(p.phone.as_ref().map(|x| x.as_str()))
+                    .push_bind(p.email.as_ref().map(|x| x.as_str()))
+                    .push_bind(p.kelurahan.as_str())
+                    .push_bind(p.segment.as_str())
+                    .push_bind(p.funding.as_str())
+                    .push_bind(p.monthly_amount.amount())
+                    .push_bind(p.start_month.index())
+                    .push_bind(p.paid_through.index())
+                    .push_bind(p.preferred_channel.as_str())
+                    .push_bind(p.opted_out)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            qb.push(PARTICIPANT_UPSERT_TAIL_SQLITE);
+            let changed = qb.build().execute(&mut *tx).await?.rows_affected();
+            counts += shared_counts(chunk.len(), existing as u64, changed);
+            progress.advance(chunk.len() as u64);
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError> {
+        let niks: Vec<&str> = niks.iter().map(Nik::as_str).collect();
+        let mut out = Vec::with_capacity(niks.len());
+        for chunk in niks.chunks(10_000) {
+            let sql = format!(
+                "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik IN (SELECT value FROM json_each($1)) ORDER BY id"
+            );
+            out.extend(
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json_list(chunk)).fetch_all(&self.pool).await?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn participants_by_kpj(&self, kpjs: &[String]) -> Result<Vec<ParticipantRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE kpj IN (SELECT value FROM json_each($1)) ORDER BY id"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json_list(kpjs)).fetch_all(&self.pool).await?)
+    }
+
+    async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError> {
+        let refs: Vec<&str> = refs.iter().map(ExternalRef::as_str).collect();
+        let mut out = Vec::with_capacity(refs.len());
+        for chunk in refs.chunks(10_000) {
+            out.extend(
+                sqlx::query_as(PAYMENTS_BY_REF_SQLITE).bind(json_list(chunk)).fetch_all(&self.pool).await?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn record_payments(
+        &self,
+        rows: &[NewPayment],
+        source: PaymentSource,
+        now: DateTime<Utc>,
+        strict: bool,
+        progress: &dyn Progress,
+    ) -> Result<Vec<PaymentOutcome>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(BATCH) {
+            let (niks, kpjs) = payer_keys(chunk);
+            let sql = format!(
+                "SELECT {PARTICIPANT_COLUMNS} FROM participants \
+                 WHERE nik IN (SELECT value FROM json_each($1)) OR kpj IN (SELECT value FROM json_each($2)) ORDER BY id"
+            );
+            let payers: Vec<ParticipantRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(json_list(&niks))
+                .bind(json_list(&kpjs))
+                .fetch_all(&mut *tx)
+                .await?;
+            let refs: Vec<&str> = chunk.iter().map(|p| p.external_ref.as_str()).collect();
+            let existing: Vec<StoredPayment> =
+                sqlx::query_as(PAYMENTS_BY_REF_SQLITE).bind(json_list(&refs)).fetch_all(&mut *tx).await?;
+            let plan = plan_payments(chunk, &payers, &existing);
+            if strict && !plan.outcomes.iter().all(PaymentOutcome::is_ok) {
+                let rejected = plan.outcomes.iter().filter(|o| !o.is_ok()).count();
+                tx.rollback().await?;
+                return Err(StoreError::PaymentsRejected(rejected));
+            }
+            for p in &plan.inserts {
+                sqlx::query(
+                    "INSERT INTO payments (external_ref, participant_id, amount, months, first_month, last_month, \
+                     paid_at, channel, source, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&p.external_ref)
+                .bind(p.participant_id)
+                .bind(p.amount)
+                .bind(p.months)
+                .bind(p.first_month)
+                .bind(p.last_month)
+                .bind(p.paid_at)
+                .bind(&p.channel)
+                .bind(source.as_str())
+                .bind(now.timestamp())
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (id, paid_through) in &plan.paid_through {
+                sqlx::query("UPDATE participants SET paid_through = $1, updated_at = $2 WHERE id = $3")
+                    .bind(paid_through)
+                    .bind(now.timestamp())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            outcomes.extend(plan.outcomes);
+            progress.advance(chunk.len() as u64);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT kelurahan_code, paid_through, COUNT(*) AS participants FROM participants \
+             WHERE segment = 'bpu' AND kelurahan_code LIKE $1 || '%' \
+             GROUP BY kelurahan_code, paid_through ORDER BY kelurahan_code, paid_through",
+        )
+        .bind(prefix.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
+        let (bpu, pu): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(segment = 'bpu'), 0), COALESCE(SUM(segment = 'pu'), 0) FROM participants",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SegmentCounts { bpu, pu })
+    }
+}
+
+const PARTICIPANT_UPSERT_TAIL_SQLITE: &str = " ON CONFLICT (nik) DO UPDATE SET kpj = excluded.kpj, name = excluded.name, \
+     phone = excluded.phone, email = excluded.email, kelurahan_code = excluded.kelurahan_code, \
+     segment = excluded.segment, funding = excluded.funding, monthly_amount = excluded.monthly_amount, \
+     start_month = excluded.start_month, paid_through = MAX(participants.paid_through, excluded.paid_through), \
+     preferred_channel = excluded.preferred_channel, opted_out = excluded.opted_out, updated_at = excluded.updated_at \
+     WHERE (participants.kpj, participants.name, participants.phone, participants.email, participants.kelurahan_code, \
+     participants.segment, participants.funding, participants.monthly_amount, participants.start_month, \
+     participants.paid_through, participants.preferred_channel, participants.opted_out) \
+     IS NOT (excluded.kpj, excluded.name, excluded.phone, excluded.email, excluded.kelurahan_code, excluded.segment, \
+     excluded.funding, excluded.monthly_amount, excluded.start_month, \
+     MAX(participants.paid_through, excluded.paid_through), excluded.preferred_channel, excluded.opted_out)";
+
+const PAYMENTS_BY_REF_SQLITE: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
+     y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
+     WHERE y.external_ref IN (SELECT value FROM json_each($1))";
+
+/// Inserted, updated and unchanged rows of one batch, from the number of
+/// rows that existed before and the number the statement changed.
+pub(super) fn shared_counts(batch: usize, existing: u64, changed: u64) -> UpsertCounts {
+    let inserted = batch as u64 - existing;
+    let updated = changed.saturating_sub(inserted);
+    UpsertCounts { inserted, updated, unchanged: existing - updated }
+}
+
+/// A kelurahan row as stored.
+#[derive(sqlx::FromRow)]
+pub(super) struct KelurahanRow {
+    code: String,
+    name: String,
+    kecamatan: String,
+    kabupaten_kota: String,
+    provinsi: String,
+    time_zone: String,
+}
+
+impl KelurahanRow {
+    /// The kelurahan, or `None` for a row no valid import could have written.
+    pub(super) fn into_kelurahan(self) -> Option<Kelurahan> {
+        Some(Kelurahan {
+            code: KelurahanCode::parse(&self.code).ok()?,
+            name: self.name,
+            kecamatan: self.kecamatan,
+            kabupaten_kota: self.kabupaten_kota,
+            provinsi: self.provinsi,
+            time_zone: self.time_zone.parse().ok()?,
+        })
+    }
+}
