@@ -1,0 +1,8 @@
+//! Integration tests: one binary (faster to link), one module per capability.
+//! Every test that touches a database runs twice, on SQLite and PostgreSQL,
+//! through the `both_backends!` macro.
+
+#[macro_use]
+mod helpers;
+
+mod store_contract;
