@@ -30,7 +30,9 @@ pub struct FixedClock {
 
 impl FixedClock {
     pub fn at(now: DateTime<Utc>) -> Self {
-        Self { now: Arc::new(Mutex::new(now)) }
+        Self {
+            now: Arc::new(Mutex::new(now)),
+        }
     }
 
     pub fn set(&self, now: DateTime<Utc>) {

@@ -32,7 +32,10 @@ pub fn parse_kelurahan_csv(text: &str) -> Result<Vec<Kelurahan>, Vec<WilayahErro
     // The csv crate numbers lines one too low after a CRLF header; with LF
     // endings its line numbers match what an editor shows.
     let text = text.replace("\r\n", "\n");
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
         Err(e) => return Err(vec![WilayahError::Header(e.to_string())]),
@@ -47,13 +50,19 @@ pub fn parse_kelurahan_csv(text: &str) -> Result<Vec<Kelurahan>, Vec<WilayahErro
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
-                errors.push(WilayahError::Row { line, reason: e.to_string() });
+                errors.push(WilayahError::Row {
+                    line,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line() as usize);
         if record.len() != COLUMNS.len() {
-            errors.push(WilayahError::Row { line, reason: format!("expected 5 fields, got {}", record.len()) });
+            errors.push(WilayahError::Row {
+                line,
+                reason: format!("expected 5 fields, got {}", record.len()),
+            });
             continue;
         }
         let field = |i: usize| record.get(i).unwrap_or("").trim().to_string();
@@ -66,8 +75,14 @@ pub fn parse_kelurahan_csv(text: &str) -> Result<Vec<Kelurahan>, Vec<WilayahErro
                 kabupaten_kota: field(3),
                 provinsi: field(4),
             }),
-            Ok(_) => errors.push(WilayahError::Row { line, reason: "column nama is empty".into() }),
-            Err(e) => errors.push(WilayahError::Row { line, reason: format!("column kode: {e}") }),
+            Ok(_) => errors.push(WilayahError::Row {
+                line,
+                reason: "column nama is empty".into(),
+            }),
+            Err(e) => errors.push(WilayahError::Row {
+                line,
+                reason: format!("column kode: {e}"),
+            }),
         }
     }
     if errors.is_empty() && rows.is_empty() {
@@ -92,7 +107,11 @@ mod tests {
     fn embedded_lists_parse_completely() {
         let metro = parse_kelurahan_csv(METRO_CSV).unwrap();
         assert_eq!(metro.len(), 22);
-        assert!(metro.iter().all(|k| k.code.has_prefix("18.72") && k.time_zone == RegionTimeZone::Wib));
+        assert!(
+            metro
+                .iter()
+                .all(|k| k.code.has_prefix("18.72") && k.time_zone == RegionTimeZone::Wib)
+        );
         assert_eq!(parse_kelurahan_csv(LAMPUNG_CSV).unwrap().len(), 2_651);
     }
 
@@ -110,6 +129,9 @@ mod tests {
 
     #[test]
     fn rejects_a_foreign_header() {
-        assert!(matches!(parse_kelurahan_csv("code,name\n1,2\n").unwrap_err()[0], WilayahError::Header(_)));
+        assert!(matches!(
+            parse_kelurahan_csv("code,name\n1,2\n").unwrap_err()[0],
+            WilayahError::Header(_)
+        ));
     }
 }

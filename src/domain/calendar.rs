@@ -144,7 +144,11 @@ mod tests {
 
     #[test]
     fn month_end_days_clamp_in_short_months_and_leap_years() {
-        let rules = DueDateRules { day: 31, non_working_weekdays: HashSet::new(), ..Default::default() };
+        let rules = DueDateRules {
+            day: 31,
+            non_working_weekdays: HashSet::new(),
+            ..Default::default()
+        };
         assert_eq!(rules.due_date(month(2024, 2)), d(2024, 2, 29));
         assert_eq!(rules.due_date(month(2025, 2)), d(2025, 2, 28));
         assert_eq!(rules.due_date(month(2025, 4)), d(2025, 4, 30));
@@ -154,7 +158,10 @@ mod tests {
     #[test]
     fn month_end_rolls_into_next_month_and_year() {
         // 2025-05-31 is a Saturday: due Monday 2 June.
-        let rules = DueDateRules { day: 31, ..Default::default() };
+        let rules = DueDateRules {
+            day: 31,
+            ..Default::default()
+        };
         assert_eq!(rules.due_date(month(2025, 5)), d(2025, 6, 2));
         // 2022-12-31 is a Saturday: due Monday 2 January 2023 (1 January is a Sunday).
         assert_eq!(rules.due_date(month(2022, 12)), d(2023, 1, 2));
@@ -162,7 +169,10 @@ mod tests {
 
     #[test]
     fn month_offset_moves_to_the_next_month() {
-        let rules = DueDateRules { month_offset: 1, ..Default::default() };
+        let rules = DueDateRules {
+            month_offset: 1,
+            ..Default::default()
+        };
         // Contribution for December 2025 due 15 January 2026 (a Thursday).
         assert_eq!(rules.due_date(month(2025, 12)), d(2026, 1, 15));
     }
@@ -181,7 +191,11 @@ mod tests {
             assert_eq!(rules.arrears_from(july, tz), at, "{zone:?}");
             assert_eq!(rules.last_month_past_due(at, tz), july, "{zone:?} at midnight");
             let second_before = at - Duration::seconds(1);
-            assert_eq!(rules.last_month_past_due(second_before, tz), month(2025, 6), "{zone:?} before");
+            assert_eq!(
+                rules.last_month_past_due(second_before, tz),
+                month(2025, 6),
+                "{zone:?} before"
+            );
         }
     }
 
@@ -190,7 +204,13 @@ mod tests {
         // June 2025 is due Monday 16 June (the 15th is a Sunday).
         let tz = RegionTimeZone::Wib.tz();
         let rules = DueDateRules::default();
-        assert_eq!(rules.last_month_past_due(utc("2025-06-16T10:00:00Z"), tz), month(2025, 5));
-        assert_eq!(rules.last_month_past_due(utc("2025-06-16T17:00:00Z"), tz), month(2025, 6));
+        assert_eq!(
+            rules.last_month_past_due(utc("2025-06-16T10:00:00Z"), tz),
+            month(2025, 5)
+        );
+        assert_eq!(
+            rules.last_month_past_due(utc("2025-06-16T17:00:00Z"), tz),
+            month(2025, 6)
+        );
     }
 }

@@ -41,7 +41,9 @@ impl EmailAddress {
             && local.len() <= 64
             && !local.starts_with('.')
             && !local.ends_with('.')
-            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
         if !local_ok {
             return Err(EmailError::Local);
         }
@@ -96,7 +98,10 @@ mod tests {
         assert_eq!(EmailAddress::parse("a@b@c.id"), Err(EmailError::At));
         assert_eq!(EmailAddress::parse("@x.id"), Err(EmailError::Local));
         assert_eq!(EmailAddress::parse("budi santoso@x.id"), Err(EmailError::Local));
-        assert!(matches!(EmailAddress::parse("budi@localhost"), Err(EmailError::Domain(_))));
+        assert!(matches!(
+            EmailAddress::parse("budi@localhost"),
+            Err(EmailError::Domain(_))
+        ));
         assert!(matches!(EmailAddress::parse("budi@x..id"), Err(EmailError::Domain(_))));
     }
 }

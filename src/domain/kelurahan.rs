@@ -40,7 +40,10 @@ impl KelurahanCode {
             let parts: Vec<&str> = s.split('.').collect();
             let widths = [2, 2, 2, 4];
             let shape_ok = parts.len() == 4
-                && parts.iter().zip(widths).all(|(p, w)| p.len() == w && p.bytes().all(|b| b.is_ascii_digit()));
+                && parts
+                    .iter()
+                    .zip(widths)
+                    .all(|(p, w)| p.len() == w && p.bytes().all(|b| b.is_ascii_digit()));
             if !shape_ok {
                 return Err(KelurahanCodeError::Shape(s.to_string()));
             }
@@ -55,7 +58,13 @@ impl KelurahanCode {
         if RegionTimeZone::of_province(province).is_none() {
             return Err(KelurahanCodeError::UnknownProvince(s.to_string(), province));
         }
-        Ok(Self(format!("{}.{}.{}.{}", &digits[0..2], &digits[2..4], &digits[4..6], &digits[6..10])))
+        Ok(Self(format!(
+            "{}.{}.{}.{}",
+            &digits[0..2],
+            &digits[2..4],
+            &digits[4..6],
+            &digits[6..10]
+        )))
     }
 
     /// The dotted form.
@@ -185,18 +194,42 @@ mod tests {
 
     #[test]
     fn rejects_bad_shapes() {
-        assert!(matches!(KelurahanCode::parse("18.72.1.1001"), Err(KelurahanCodeError::Shape(_))));
-        assert!(matches!(KelurahanCode::parse("187201100"), Err(KelurahanCodeError::Shape(_))));
-        assert!(matches!(KelurahanCode::parse("99.72.01.1001"), Err(KelurahanCodeError::UnknownProvince(_, 99))));
+        assert!(matches!(
+            KelurahanCode::parse("18.72.1.1001"),
+            Err(KelurahanCodeError::Shape(_))
+        ));
+        assert!(matches!(
+            KelurahanCode::parse("187201100"),
+            Err(KelurahanCodeError::Shape(_))
+        ));
+        assert!(matches!(
+            KelurahanCode::parse("99.72.01.1001"),
+            Err(KelurahanCodeError::UnknownProvince(_, 99))
+        ));
         assert_eq!(KelurahanCode::parse(""), Err(KelurahanCodeError::Empty));
     }
 
     #[test]
     fn time_zone_follows_province() {
-        assert_eq!(KelurahanCode::parse("18.72.01.1001").unwrap().time_zone(), RegionTimeZone::Wib);
-        assert_eq!(KelurahanCode::parse("51.71.01.1001").unwrap().time_zone(), RegionTimeZone::Wita);
-        assert_eq!(KelurahanCode::parse("64.72.01.1001").unwrap().time_zone(), RegionTimeZone::Wita);
-        assert_eq!(KelurahanCode::parse("91.71.01.1001").unwrap().time_zone(), RegionTimeZone::Wit);
-        assert_eq!(KelurahanCode::parse("61.71.01.1001").unwrap().time_zone(), RegionTimeZone::Wib);
+        assert_eq!(
+            KelurahanCode::parse("18.72.01.1001").unwrap().time_zone(),
+            RegionTimeZone::Wib
+        );
+        assert_eq!(
+            KelurahanCode::parse("51.71.01.1001").unwrap().time_zone(),
+            RegionTimeZone::Wita
+        );
+        assert_eq!(
+            KelurahanCode::parse("64.72.01.1001").unwrap().time_zone(),
+            RegionTimeZone::Wita
+        );
+        assert_eq!(
+            KelurahanCode::parse("91.71.01.1001").unwrap().time_zone(),
+            RegionTimeZone::Wit
+        );
+        assert_eq!(
+            KelurahanCode::parse("61.71.01.1001").unwrap().time_zone(),
+            RegionTimeZone::Wib
+        );
     }
 }

@@ -42,7 +42,11 @@ impl Rupiah {
         if s.is_empty() {
             return Err(MoneyError::Empty);
         }
-        let body = s.strip_prefix("Rp").or_else(|| s.strip_prefix("rp")).or_else(|| s.strip_prefix("RP")).unwrap_or(s);
+        let body = s
+            .strip_prefix("Rp")
+            .or_else(|| s.strip_prefix("rp"))
+            .or_else(|| s.strip_prefix("RP"))
+            .unwrap_or(s);
         let body = body.trim().replace(' ', "");
         let (negative, body) = match body.strip_prefix('-') {
             Some(rest) => (true, rest.to_string()),
@@ -55,9 +59,7 @@ impl Rupiah {
         };
         let groups: Vec<&str> = whole.split('.').collect();
         if groups.len() > 1 {
-            let grouped = !groups[0].is_empty()
-                && groups[0].len() <= 3
-                && groups[1..].iter().all(|g| g.len() == 3);
+            let grouped = !groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3);
             if !grouped {
                 return Err(MoneyError::NotWhole(s.to_string()));
             }
@@ -85,7 +87,11 @@ pub fn format_rupiah(amount: i64) -> String {
         }
         out.push(c);
     }
-    if amount < 0 { format!("-Rp{out}") } else { format!("Rp{out}") }
+    if amount < 0 {
+        format!("-Rp{out}")
+    } else {
+        format!("Rp{out}")
+    }
 }
 
 impl fmt::Display for Rupiah {

@@ -20,15 +20,24 @@ pub struct ContributionMonth(i32);
 
 /// Indonesian month names, for templates and reports.
 pub const INDONESIAN_MONTHS: [&str; 12] = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-    "Oktober", "November", "Desember",
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
 ];
 
 impl ContributionMonth {
     /// The month of `year`, `month` (1-12); `None` for an invalid month.
     pub fn new(year: i32, month: u32) -> Option<Self> {
-        ((1..=12).contains(&month) && (1900..=9999).contains(&year))
-            .then(|| Self(year * 12 + month as i32 - 1))
+        ((1..=12).contains(&month) && (1900..=9999).contains(&year)).then(|| Self(year * 12 + month as i32 - 1))
     }
 
     /// The month a date falls in.

@@ -30,8 +30,8 @@ pub enum NikError {
 /// The province codes of Indonesia (Kemendagri), as listed with their time
 /// zones in the kelurahan data's SOURCE.md.
 pub const PROVINCE_CODES: &[u8] = &[
-    11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53, 61, 62, 63, 64,
-    65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96,
+    11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53, 61, 62, 63, 64, 65, 71, 72, 73, 74, 75,
+    76, 81, 82, 91, 92, 93, 94, 95, 96,
 ];
 
 /// A syntactically valid NIK.

@@ -178,12 +178,18 @@ mod tests {
         assert_eq!("APBD".parse::<Funding>().unwrap(), Funding::Budget);
         assert_eq!("Kolektif".parse::<Funding>().unwrap(), Funding::Collective);
         let err = "gaji".parse::<Segment>().unwrap_err();
-        assert_eq!(err.to_string(), "\"gaji\" is not a valid segment; expected one of bpu, pu");
+        assert_eq!(
+            err.to_string(),
+            "\"gaji\" is not a valid segment; expected one of bpu, pu"
+        );
     }
 
     #[test]
     fn names_are_cleaned() {
-        assert_eq!(ParticipantName::parse("  Siti   Aminah ").unwrap().as_str(), "Siti Aminah");
+        assert_eq!(
+            ParticipantName::parse("  Siti   Aminah ").unwrap().as_str(),
+            "Siti Aminah"
+        );
         assert_eq!(ParticipantName::parse("  "), Err(NameError::Empty));
         assert_eq!(ParticipantName::parse("a\u{0}b"), Err(NameError::Control));
     }

@@ -64,7 +64,11 @@ impl PaymentChannel {
     pub fn parse(raw: &str) -> Result<Self, PaymentError> {
         let s = raw.trim().to_ascii_lowercase();
         let ok = (1..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if ok { Ok(Self(s)) } else { Err(PaymentError::Channel(raw.trim().to_string())) }
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(PaymentError::Channel(raw.trim().to_string()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -118,7 +122,10 @@ pub fn months_covered(amount: Rupiah, monthly: Rupiah, months: Option<u32>) -> R
         }
     };
     if !(1..=MAX_MONTHS_PER_PAYMENT).contains(&months) {
-        return Err(PaymentError::Months { got: months, max: MAX_MONTHS_PER_PAYMENT });
+        return Err(PaymentError::Months {
+            got: months,
+            max: MAX_MONTHS_PER_PAYMENT,
+        });
     }
     Ok(months)
 }
@@ -141,9 +148,18 @@ mod tests {
 
     #[test]
     fn refuses_partial_or_excessive_months() {
-        assert!(matches!(months_covered(rp(20_000), rp(16_800), None), Err(PaymentError::NotWholeMonths { .. })));
-        assert_eq!(months_covered(rp(218_400), rp(16_800), None), Err(PaymentError::Months { got: 13, max: 12 }));
-        assert_eq!(months_covered(rp(16_800), rp(16_800), Some(0)), Err(PaymentError::Months { got: 0, max: 12 }));
+        assert!(matches!(
+            months_covered(rp(20_000), rp(16_800), None),
+            Err(PaymentError::NotWholeMonths { .. })
+        ));
+        assert_eq!(
+            months_covered(rp(218_400), rp(16_800), None),
+            Err(PaymentError::Months { got: 13, max: 12 })
+        );
+        assert_eq!(
+            months_covered(rp(16_800), rp(16_800), Some(0)),
+            Err(PaymentError::Months { got: 0, max: 12 })
+        );
     }
 
     #[test]

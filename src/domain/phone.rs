@@ -60,8 +60,7 @@ impl PhoneNumber {
         let mut chars = national.chars();
         let first = chars.next();
         let second = chars.next();
-        let mobile_prefix =
-            first == Some('8') && matches!(second, Some('1'..='3') | Some('5'..='9'));
+        let mobile_prefix = first == Some('8') && matches!(second, Some('1'..='3') | Some('5'..='9'));
         if !mobile_prefix {
             return Err(PhoneError::NotMobile);
         }

@@ -19,7 +19,9 @@ pub struct StandingRules {
 
 impl Default for StandingRules {
     fn default() -> Self {
-        Self { nonactive_after_months: 3 }
+        Self {
+            nonactive_after_months: 3,
+        }
     }
 }
 
@@ -123,8 +125,11 @@ mod tests {
         assert!(!s.active);
         assert_eq!(ArrearsBucket::of(s.months_in_arrears), ArrearsBucket::ThreeOrMore);
         // With the other reading of the rule ("after the 3rd"), still active.
-        let lenient = StandingRules { nonactive_after_months: 4 };
-        let last = DueDateRules::default().last_month_past_due("2025-07-16T03:00:00Z".parse().unwrap(), RegionTimeZone::Wib.tz());
+        let lenient = StandingRules {
+            nonactive_after_months: 4,
+        };
+        let last = DueDateRules::default()
+            .last_month_past_due("2025-07-16T03:00:00Z".parse().unwrap(), RegionTimeZone::Wib.tz());
         assert!(lenient.standing(month(2025, 4), last).active);
     }
 

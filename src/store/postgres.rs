@@ -32,7 +32,10 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
-        let connect_error = |source| StoreError::Connect { url: redact_url(url), source };
+        let connect_error = |source| StoreError::Connect {
+            url: redact_url(url),
+            source,
+        };
         let opts = PgConnectOptions::from_str(url).map_err(connect_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
@@ -153,17 +156,26 @@ impl Store for PgStore {
     async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError> {
         let niks: Vec<&str> = niks.iter().map(Nik::as_str).collect();
         let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik = ANY($1) ORDER BY id");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(niks).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(niks)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn participants_by_kpj(&self, kpjs: &[String]) -> Result<Vec<ParticipantRecord>, StoreError> {
         let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE kpj = ANY($1) ORDER BY id");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(kpjs).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(kpjs)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError> {
         let refs: Vec<&str> = refs.iter().map(ExternalRef::as_str).collect();
-        Ok(sqlx::query_as(PAYMENTS_BY_REF_PG).bind(refs).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(PAYMENTS_BY_REF_PG)
+            .bind(refs)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn record_payments(
@@ -184,11 +196,16 @@ impl Store for PgStore {
                 "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik = ANY($1) OR kpj = ANY($2) \
                  ORDER BY id FOR UPDATE"
             );
-            let payers: Vec<ParticipantRecord> =
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&niks).bind(&kpjs).fetch_all(&mut *tx).await?;
+            let payers: Vec<ParticipantRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&niks)
+                .bind(&kpjs)
+                .fetch_all(&mut *tx)
+                .await?;
             let refs: Vec<&str> = chunk.iter().map(|p| p.external_ref.as_str()).collect();
-            let existing: Vec<StoredPayment> =
-                sqlx::query_as(PAYMENTS_BY_REF_PG).bind(&refs).fetch_all(&mut *tx).await?;
+            let existing: Vec<StoredPayment> = sqlx::query_as(PAYMENTS_BY_REF_PG)
+                .bind(&refs)
+                .fetch_all(&mut *tx)
+                .await?;
             let plan = plan_payments(chunk, &payers, &existing);
             if strict && !plan.outcomes.iter().all(PaymentOutcome::is_ok) {
                 let rejected = plan.outcomes.iter().filter(|o| !o.is_ok()).count();

@@ -26,7 +26,11 @@ pub struct StoredPayment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentOutcome {
     /// Recorded now; the participant is paid through `last_month`.
-    Recorded { participant_id: i64, first_month: ContributionMonth, last_month: ContributionMonth },
+    Recorded {
+        participant_id: i64,
+        first_month: ContributionMonth,
+        last_month: ContributionMonth,
+    },
     /// The same payment (reference, participant and amount) was already recorded.
     Duplicate,
     /// The reference was already used for a different participant or amount.
@@ -87,8 +91,11 @@ pub struct PaymentPlan {
 /// participant cover consecutive months.
 pub fn plan_payments(rows: &[NewPayment], payers: &[ParticipantRecord], existing: &[StoredPayment]) -> PaymentPlan {
     let by_nik: HashMap<&str, usize> = payers.iter().enumerate().map(|(i, p)| (p.nik.as_str(), i)).collect();
-    let by_kpj: HashMap<&str, usize> =
-        payers.iter().enumerate().filter_map(|(i, p)| p.kpj.as_deref().map(|k| (k, i))).collect();
+    let by_kpj: HashMap<&str, usize> = payers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.kpj.as_deref().map(|k| (k, i)))
+        .collect();
     let existing: HashMap<&str, &StoredPayment> = existing.iter().map(|p| (p.external_ref.as_str(), p)).collect();
     let mut paid_through: Vec<i32> = payers.iter().map(|p| p.paid_through).collect();
     let mut planned: HashMap<&str, (i64, i64)> = HashMap::new();
@@ -111,20 +118,24 @@ pub fn plan_payments(rows: &[NewPayment], payers: &[ParticipantRecord], existing
             .map(|p| (p.participant_id, p.amount))
             .or_else(|| planned.get(reference).copied());
         if let Some((participant_id, amount)) = earlier {
-            plan.outcomes.push(if participant_id == participant.id && amount == row.amount.amount() {
-                PaymentOutcome::Duplicate
-            } else {
-                PaymentOutcome::Conflict { existing_amount: amount }
-            });
+            plan.outcomes
+                .push(if participant_id == participant.id && amount == row.amount.amount() {
+                    PaymentOutcome::Duplicate
+                } else {
+                    PaymentOutcome::Conflict {
+                        existing_amount: amount,
+                    }
+                });
             continue;
         }
         let monthly = match Rupiah::new(participant.monthly_amount) {
             Ok(m) => m,
             Err(_) => {
-                plan.outcomes.push(PaymentOutcome::Invalid(PaymentError::NotWholeMonths {
-                    amount: row.amount,
-                    monthly: row.amount,
-                }));
+                plan.outcomes
+                    .push(PaymentOutcome::Invalid(PaymentError::NotWholeMonths {
+                        amount: row.amount,
+                        monthly: row.amount,
+                    }));
                 continue;
             }
         };
@@ -230,11 +241,20 @@ mod tests {
     #[test]
     fn repeated_reference_is_duplicate_or_conflict() {
         let payers = [participant(7, NIK, 100)];
-        let rows = [payment("A", NIK, 16_800), payment("A", NIK, 16_800), payment("A", NIK, 33_600)];
+        let rows = [
+            payment("A", NIK, 16_800),
+            payment("A", NIK, 16_800),
+            payment("A", NIK, 33_600),
+        ];
         let plan = plan_payments(&rows, &payers, &[]);
         assert_eq!(plan.inserts.len(), 1);
         assert_eq!(plan.outcomes[1], PaymentOutcome::Duplicate);
-        assert_eq!(plan.outcomes[2], PaymentOutcome::Conflict { existing_amount: 16_800 });
+        assert_eq!(
+            plan.outcomes[2],
+            PaymentOutcome::Conflict {
+                existing_amount: 16_800
+            }
+        );
     }
 
     #[test]
@@ -243,7 +263,10 @@ mod tests {
         let rows = [payment("A", "1872011205900004", 16_800), payment("B", NIK, 20_000)];
         let plan = plan_payments(&rows, &payers, &[]);
         assert_eq!(plan.outcomes[0], PaymentOutcome::UnknownParticipant);
-        assert!(matches!(plan.outcomes[1], PaymentOutcome::Invalid(PaymentError::NotWholeMonths { .. })));
+        assert!(matches!(
+            plan.outcomes[1],
+            PaymentOutcome::Invalid(PaymentError::NotWholeMonths { .. })
+        ));
         assert!(plan.inserts.is_empty());
         assert!(plan.paid_through.is_empty());
     }

@@ -40,7 +40,10 @@ impl SqliteStore {
     /// Opens (creating if missing) the database file named by `url`
     /// (`sqlite://path`, `sqlite:path`, or a plain path) and its directory.
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
-        let connect_error = |source| StoreError::Connect { url: redact_url(url), source };
+        let connect_error = |source| StoreError::Connect {
+            url: redact_url(url),
+            source,
+        };
         let path = sqlite_path(url);
         let base = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url).map_err(connect_error)?
@@ -48,7 +51,10 @@ impl SqliteStore {
             SqliteConnectOptions::new().filename(&path)
         };
         if path != ":memory:" {
-            if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = std::path::Path::new(&path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
             }
         }
@@ -79,15 +85,23 @@ impl SqliteStore {
 
 /// The file path inside a SQLite URL.
 fn sqlite_path(url: &str) -> String {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
     rest.split('?').next().unwrap_or(rest).to_string()
 }
 
 /// A JSON array of strings, bound as one parameter and read with `json_each`
 /// (SQLite has no array parameters).
 fn json_list<S: AsRef<str>>(items: &[S]) -> String {
-    serde_json::Value::Array(items.iter().map(|s| serde_json::Value::String(s.as_ref().to_string())).collect())
-        .to_string()
+    serde_json::Value::Array(
+        items
+            .iter()
+            .map(|s| serde_json::Value::String(s.as_ref().to_string()))
+            .collect(),
+    )
+    .to_string()
 }
 
 #[async_trait]
@@ -203,7 +217,10 @@ impl Store for SqliteStore {
                 "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik IN (SELECT value FROM json_each($1)) ORDER BY id"
             );
             out.extend(
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json_list(chunk)).fetch_all(&self.pool).await?,
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(json_list(chunk))
+                    .fetch_all(&self.pool)
+                    .await?,
             );
         }
         Ok(out)
@@ -213,7 +230,10 @@ impl Store for SqliteStore {
         let sql = format!(
             "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE kpj IN (SELECT value FROM json_each($1)) ORDER BY id"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json_list(kpjs)).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(json_list(kpjs))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError> {
@@ -221,7 +241,10 @@ impl Store for SqliteStore {
         let mut out = Vec::with_capacity(refs.len());
         for chunk in refs.chunks(10_000) {
             out.extend(
-                sqlx::query_as(PAYMENTS_BY_REF_SQLITE).bind(json_list(chunk)).fetch_all(&self.pool).await?,
+                sqlx::query_as(PAYMENTS_BY_REF_SQLITE)
+                    .bind(json_list(chunk))
+                    .fetch_all(&self.pool)
+                    .await?,
             );
         }
         Ok(out)
@@ -249,8 +272,10 @@ impl Store for SqliteStore {
                 .fetch_all(&mut *tx)
                 .await?;
             let refs: Vec<&str> = chunk.iter().map(|p| p.external_ref.as_str()).collect();
-            let existing: Vec<StoredPayment> =
-                sqlx::query_as(PAYMENTS_BY_REF_SQLITE).bind(json_list(&refs)).fetch_all(&mut *tx).await?;
+            let existing: Vec<StoredPayment> = sqlx::query_as(PAYMENTS_BY_REF_SQLITE)
+                .bind(json_list(&refs))
+                .fetch_all(&mut *tx)
+                .await?;
             let plan = plan_payments(chunk, &payers, &existing);
             if strict && !plan.outcomes.iter().all(PaymentOutcome::is_ok) {
                 let rejected = plan.outcomes.iter().filter(|o| !o.is_ok()).count();
@@ -332,7 +357,11 @@ const PAYMENTS_BY_REF_SQLITE: &str = "SELECT y.external_ref, y.participant_id, p
 pub(super) fn shared_counts(batch: usize, existing: u64, changed: u64) -> UpsertCounts {
     let inserted = batch as u64 - existing;
     let updated = changed.saturating_sub(inserted);
-    UpsertCounts { inserted, updated, unchanged: existing - updated }
+    UpsertCounts {
+        inserted,
+        updated,
+        unchanged: existing - updated,
+    }
 }
 
 /// A kelurahan row as stored.

@@ -33,9 +33,16 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 pub async fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}", dir.path().join("pengingat.db").display());
-    let store = store::connect(&url, &ConnectOptions::default()).await.expect("open SQLite");
+    let store = store::connect(&url, &ConnectOptions::default())
+        .await
+        .expect("open SQLite");
     store.migrate().await.expect("migrate SQLite");
-    TestDb { store, url, pg_name: None, _dir: Some(dir) }
+    TestDb {
+        store,
+        url,
+        pg_name: None,
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh PostgreSQL database with a unique name.
@@ -56,9 +63,16 @@ pub async fn postgres_db() -> TestDb {
         .expect("create test database");
     admin_pool.close().await;
     let url = database_url_for(&admin, &name);
-    let store = store::connect(&url, &ConnectOptions::default()).await.expect("open PostgreSQL");
+    let store = store::connect(&url, &ConnectOptions::default())
+        .await
+        .expect("open PostgreSQL");
     store.migrate().await.expect("migrate PostgreSQL");
-    TestDb { store, url, pg_name: Some(name), _dir: None }
+    TestDb {
+        store,
+        url,
+        pg_name: Some(name),
+        _dir: None,
+    }
 }
 
 /// `admin` with its database name replaced by `name`.
@@ -78,9 +92,11 @@ impl TestDb {
         let Some(name) = self.pg_name.clone() else { return };
         drop(self.store);
         if let Ok(pool) = sqlx::PgPool::connect(&postgres_admin_url()).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&pool)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
             pool.close().await;
         }
     }

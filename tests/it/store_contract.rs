@@ -20,11 +20,28 @@ async fn migrations_run_twice_are_a_no_op(db: &TestDb) {
 }
 
 async fn kelurahan_upsert_is_idempotent(db: &TestDb) {
-    let rows = [kelurahan("18.72.01.1001", "Metro"), kelurahan("51.71.01.1001", "Dangin Puri")];
+    let rows = [
+        kelurahan("18.72.01.1001", "Metro"),
+        kelurahan("51.71.01.1001", "Dangin Puri"),
+    ];
     let first = db.store.upsert_kelurahan(&rows).await.unwrap();
-    assert_eq!(first, UpsertCounts { inserted: 2, updated: 0, unchanged: 0 });
+    assert_eq!(
+        first,
+        UpsertCounts {
+            inserted: 2,
+            updated: 0,
+            unchanged: 0
+        }
+    );
     let again = db.store.upsert_kelurahan(&rows).await.unwrap();
-    assert_eq!(again, UpsertCounts { inserted: 0, updated: 0, unchanged: 2 });
+    assert_eq!(
+        again,
+        UpsertCounts {
+            inserted: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
     let renamed = [kelurahan("18.72.01.1001", "Metro Baru")];
     assert_eq!(db.store.upsert_kelurahan(&renamed).await.unwrap().updated, 1);
     let all = db.store.list_kelurahan().await.unwrap();
@@ -38,16 +55,41 @@ async fn participant_upsert_counts_and_never_moves_paid_through_back(db: &TestDb
     let now = at("2025-07-01T00:00:00Z");
     let rows = vec![participant(1, "2025-06"), participant(2, "2025-05")];
     let counts = db.store.upsert_participants(&rows, now, &NoProgress).await.unwrap();
-    assert_eq!(counts, UpsertCounts { inserted: 2, updated: 0, unchanged: 0 });
+    assert_eq!(
+        counts,
+        UpsertCounts {
+            inserted: 2,
+            updated: 0,
+            unchanged: 0
+        }
+    );
     let again = db.store.upsert_participants(&rows, now, &NoProgress).await.unwrap();
-    assert_eq!(again, UpsertCounts { inserted: 0, updated: 0, unchanged: 2 });
+    assert_eq!(
+        again,
+        UpsertCounts {
+            inserted: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
 
     // An older file: paid-through earlier than stored, and a new name.
     let mut older = participant(1, "2025-01");
     older.name = pengingat::domain::ParticipantName::parse("Siti Aminah").unwrap();
     let counts = db.store.upsert_participants(&[older], now, &NoProgress).await.unwrap();
-    assert_eq!(counts, UpsertCounts { inserted: 0, updated: 1, unchanged: 0 });
-    let stored = db.store.participants_by_nik(&[Nik::parse("1872011205900001").unwrap()]).await.unwrap();
+    assert_eq!(
+        counts,
+        UpsertCounts {
+            inserted: 0,
+            updated: 1,
+            unchanged: 0
+        }
+    );
+    let stored = db
+        .store
+        .participants_by_nik(&[Nik::parse("1872011205900001").unwrap()])
+        .await
+        .unwrap();
     assert_eq!(stored[0].name, "Siti Aminah");
     assert_eq!(stored[0].paid_through_month(), month("2025-06"));
     assert_eq!(db.store.segment_counts().await.unwrap().bpu, 2);
@@ -56,18 +98,40 @@ async fn participant_upsert_counts_and_never_moves_paid_through_back(db: &TestDb
 async fn payments_advance_paid_through_once(db: &TestDb) {
     load_test_kelurahan(db).await;
     let now = at("2025-07-20T00:00:00Z");
-    db.store.upsert_participants(&[participant(1, "2025-06")], now, &NoProgress).await.unwrap();
-    let rows = [payment("TRX-1", 1, 16_800, "2025-07-18T03:00:00Z"), payment("TRX-2", 1, 50_400, "2025-07-19T03:00:00Z")];
-    let outcomes = db.store.record_payments(&rows, PaymentSource::Import, now, true, &NoProgress).await.unwrap();
-    assert!(matches!(outcomes[0], PaymentOutcome::Recorded { first_month, last_month, .. }
-        if first_month == month("2025-07") && last_month == month("2025-07")));
-    assert!(matches!(outcomes[1], PaymentOutcome::Recorded { first_month, last_month, .. }
-        if first_month == month("2025-08") && last_month == month("2025-10")));
+    db.store
+        .upsert_participants(&[participant(1, "2025-06")], now, &NoProgress)
+        .await
+        .unwrap();
+    let rows = [
+        payment("TRX-1", 1, 16_800, "2025-07-18T03:00:00Z"),
+        payment("TRX-2", 1, 50_400, "2025-07-19T03:00:00Z"),
+    ];
+    let outcomes = db
+        .store
+        .record_payments(&rows, PaymentSource::Import, now, true, &NoProgress)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcomes[0], PaymentOutcome::Recorded { first_month, last_month, .. }
+        if first_month == month("2025-07") && last_month == month("2025-07"))
+    );
+    assert!(
+        matches!(outcomes[1], PaymentOutcome::Recorded { first_month, last_month, .. }
+        if first_month == month("2025-08") && last_month == month("2025-10"))
+    );
 
     // The same payments again change nothing.
-    let again = db.store.record_payments(&rows, PaymentSource::Import, now, true, &NoProgress).await.unwrap();
+    let again = db
+        .store
+        .record_payments(&rows, PaymentSource::Import, now, true, &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(again, vec![PaymentOutcome::Duplicate, PaymentOutcome::Duplicate]);
-    let stored = db.store.participants_by_nik(&[Nik::parse("1872011205900001").unwrap()]).await.unwrap();
+    let stored = db
+        .store
+        .participants_by_nik(&[Nik::parse("1872011205900001").unwrap()])
+        .await
+        .unwrap();
     assert_eq!(stored[0].paid_through_month(), month("2025-10"));
     let refs = [rows[0].external_ref.clone(), rows[1].external_ref.clone()];
     assert_eq!(db.store.payments_by_ref(&refs).await.unwrap().len(), 2);
@@ -76,16 +140,40 @@ async fn payments_advance_paid_through_once(db: &TestDb) {
 async fn strict_payments_change_nothing_on_any_bad_row(db: &TestDb) {
     load_test_kelurahan(db).await;
     let now = at("2025-07-20T00:00:00Z");
-    db.store.upsert_participants(&[participant(1, "2025-06")], now, &NoProgress).await.unwrap();
-    let rows = [payment("TRX-1", 1, 16_800, "2025-07-18T03:00:00Z"), payment("TRX-2", 9, 16_800, "2025-07-18T03:00:00Z")];
-    let err = db.store.record_payments(&rows, PaymentSource::Import, now, true, &NoProgress).await.unwrap_err();
+    db.store
+        .upsert_participants(&[participant(1, "2025-06")], now, &NoProgress)
+        .await
+        .unwrap();
+    let rows = [
+        payment("TRX-1", 1, 16_800, "2025-07-18T03:00:00Z"),
+        payment("TRX-2", 9, 16_800, "2025-07-18T03:00:00Z"),
+    ];
+    let err = db
+        .store
+        .record_payments(&rows, PaymentSource::Import, now, true, &NoProgress)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("nothing was changed"), "{err}");
-    let stored = db.store.participants_by_nik(&[Nik::parse("1872011205900001").unwrap()]).await.unwrap();
+    let stored = db
+        .store
+        .participants_by_nik(&[Nik::parse("1872011205900001").unwrap()])
+        .await
+        .unwrap();
     assert_eq!(stored[0].paid_through_month(), month("2025-06"));
-    assert!(db.store.payments_by_ref(&[rows[0].external_ref.clone()]).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .payments_by_ref(&[rows[0].external_ref.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Lenient: the good one is recorded, the bad one reported.
-    let outcomes = db.store.record_payments(&rows, PaymentSource::Import, now, false, &NoProgress).await.unwrap();
+    let outcomes = db
+        .store
+        .record_payments(&rows, PaymentSource::Import, now, false, &NoProgress)
+        .await
+        .unwrap();
     assert!(outcomes[0].is_ok());
     assert_eq!(outcomes[1], PaymentOutcome::UnknownParticipant);
 }
@@ -93,7 +181,11 @@ async fn strict_payments_change_nothing_on_any_bad_row(db: &TestDb) {
 async fn histogram_counts_bpu_per_kelurahan_and_month(db: &TestDb) {
     load_test_kelurahan(db).await;
     let now = at("2025-07-20T00:00:00Z");
-    let mut rows = vec![participant(1, "2025-06"), participant(2, "2025-06"), participant(3, "2025-04")];
+    let mut rows = vec![
+        participant(1, "2025-06"),
+        participant(2, "2025-06"),
+        participant(3, "2025-04"),
+    ];
     let mut pu = participant(4, "2025-06");
     pu.segment = pengingat::domain::Segment::Pu;
     rows.push(pu);
@@ -104,7 +196,13 @@ async fn histogram_counts_bpu_per_kelurahan_and_month(db: &TestDb) {
     let all = db.store.paid_through_histogram(None).await.unwrap();
     let as_tuples: Vec<(String, String, i64)> = all
         .iter()
-        .map(|h| (h.kelurahan_code.clone(), pengingat::domain::ContributionMonth::from_index(h.paid_through).to_string(), h.participants))
+        .map(|h| {
+            (
+                h.kelurahan_code.clone(),
+                pengingat::domain::ContributionMonth::from_index(h.paid_through).to_string(),
+                h.participants,
+            )
+        })
         .collect();
     assert_eq!(
         as_tuples,
