@@ -6,7 +6,11 @@
 //! the ways data comes in, `config` the operator's TOML, and `cli` the
 //! commands that wire them together.
 
+// CLI_PENDING pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod domain;
+pub mod report;
 pub mod store;
+pub mod telemetry;
 pub mod wilayah;

@@ -14,6 +14,7 @@ pub mod nik;
 pub mod participant;
 pub mod payment;
 pub mod phone;
+pub mod reminder;
 pub mod standing;
 
 pub use calendar::DueDateRules;
@@ -25,4 +26,5 @@ pub use nik::Nik;
 pub use participant::{Funding, Kpj, NewParticipant, ParticipantName, PreferredChannel, Segment};
 pub use payment::{ExternalRef, NewPayment, Payer, PaymentChannel};
 pub use phone::PhoneNumber;
+pub use reminder::{Channel, ReminderStatus};
 pub use standing::{ArrearsBucket, Standing, StandingRules};

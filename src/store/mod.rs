@@ -6,6 +6,7 @@
 
 mod error;
 mod postgres;
+pub mod reminders;
 pub mod shared;
 mod sqlite;
 
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
 pub use postgres::PgStore;
+pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
 pub use shared::{PaymentOutcome, StoredPayment};
 pub use sqlite::SqliteStore;
 
@@ -183,6 +185,47 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Participants per segment.
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError>;
+
+    /// Creates the reminders of one rule's occurrences in one statement;
+    /// existing ones (same participant, month, rule, channel) are left alone,
+    /// so running a scan twice, or on two instances, creates nothing twice.
+    async fn insert_reminders(
+        &self,
+        batch: &RuleOccurrences,
+        now: DateTime<Utc>,
+    ) -> Result<InsertedReminders, StoreError>;
+
+    /// Counts the participants each occurrence would remind, writing nothing.
+    async fn preview_reminders(&self, batch: &RuleOccurrences) -> Result<Vec<PreviewCount>, StoreError>;
+
+    /// A few participants an occurrence would remind, for rendered samples.
+    async fn preview_participants(
+        &self,
+        batch: &RuleOccurrences,
+        limit: i64,
+    ) -> Result<Vec<ParticipantRecord>, StoreError>;
+
+    /// Marks pending reminders superseded when another reminder holds the
+    /// same participant, channel and send date (on or after `from_send_date`)
+    /// and is either already under way or more urgent. Returns how many.
+    async fn supersede_same_day(&self, from_send_date: i32, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Cancels the pending reminders of rules not in `rules` (removed from the schedules).
+    async fn cancel_removed_rules(&self, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Releases the pending reminders of `rule` created with another offset:
+    /// they are cancelled (reason given) and give up their key, so the scan
+    /// recreates them under the new offset. Sent ones keep theirs.
+    async fn replace_changed_rule(&self, rule: &str, offset: i32, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Records a finished scan.
+    async fn record_scan(&self, totals: &ScanTotals) -> Result<(), StoreError>;
+
+    /// Reminders, newest first, optionally of one participant (by NIK) only.
+    async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError>;
+
+    /// Reminders per rule and status.
+    async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
 }
 
 /// Connects to the database named by `url`: `postgres://…` or

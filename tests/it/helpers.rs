@@ -12,7 +12,7 @@ use pengingat::store::{self, ConnectOptions, Kelurahan, Store};
 /// `CREATE DATABASE` works; the default matches a local trust-auth server.
 pub fn postgres_admin_url() -> String {
     std::env::var("PENGINGAT_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".to_string())
 }
 
 /// A migrated, empty database that belongs to one test.

@@ -5,4 +5,5 @@
 #[macro_use]
 mod helpers;
 
+mod reminder_store;
 mod store_contract;

@@ -13,10 +13,13 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite};
 
+mod reminders;
+
 use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
 use super::{
-    Backend, ConnectOptions, Kelurahan, PaidThroughCount, ParticipantRecord, PaymentSource, Progress, SegmentCounts,
-    Store, StoreError, UpsertCounts, redact_url,
+    Backend, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount, ParticipantRecord, PaymentSource,
+    PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals, SegmentCounts, Store, StoreError,
+    UpsertCounts, redact_url,
 };
 use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik};
 
@@ -333,6 +336,50 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(SegmentCounts { bpu, pu })
+    }
+
+    async fn insert_reminders(
+        &self,
+        batch: &RuleOccurrences,
+        now: DateTime<Utc>,
+    ) -> Result<InsertedReminders, StoreError> {
+        reminders::insert(&self.pool, batch, now).await
+    }
+
+    async fn preview_reminders(&self, batch: &RuleOccurrences) -> Result<Vec<PreviewCount>, StoreError> {
+        reminders::preview(&self.pool, batch).await
+    }
+
+    async fn preview_participants(
+        &self,
+        batch: &RuleOccurrences,
+        limit: i64,
+    ) -> Result<Vec<ParticipantRecord>, StoreError> {
+        reminders::preview_participants(&self.pool, batch, limit).await
+    }
+
+    async fn supersede_same_day(&self, from_send_date: i32, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        reminders::supersede(&self.pool, from_send_date, now).await
+    }
+
+    async fn cancel_removed_rules(&self, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
+        reminders::cancel_removed(&self.pool, rules, now).await
+    }
+
+    async fn replace_changed_rule(&self, rule: &str, offset: i32, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        reminders::replace_changed(&self.pool, rule, offset, now).await
+    }
+
+    async fn record_scan(&self, totals: &ScanTotals) -> Result<(), StoreError> {
+        reminders::record_scan(&self.pool, totals).await
+    }
+
+    async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
+        reminders::list(&self.pool, nik, limit).await
+    }
+
+    async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        reminders::counts(&self.pool).await
     }
 }
 

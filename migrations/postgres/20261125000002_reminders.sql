@@ -1,0 +1,70 @@
+-- Reminders: one row per participant x contribution month x rule x channel, and their history.
+
+CREATE TABLE reminders (
+    id                  BIGSERIAL PRIMARY KEY,
+    participant_id      BIGINT NOT NULL REFERENCES participants (id),
+    kelurahan_code      TEXT NOT NULL,
+    contribution_month  INTEGER NOT NULL,      -- the first unpaid month the rule was computed from
+    rule                TEXT NOT NULL,         -- the rule's stable name
+    rule_offset         INTEGER NOT NULL,      -- its offset in days when created (also its urgency)
+    channel             TEXT NOT NULL CHECK (channel IN ('sms', 'email')),
+    -- 1 while the row holds the participant x month x rule x channel key; NULL once a rule edit
+    -- replaced it before it was sent (NULLs never collide in a UNIQUE constraint).
+    slot                SMALLINT DEFAULT 1 CHECK (slot = 1),
+    status              TEXT NOT NULL,
+    reason              TEXT,                  -- why cancelled, skipped, superseded, failed
+    occurrence_date     INTEGER NOT NULL,      -- local date the rule fell on (days since 1970-01-01)
+    send_date           INTEGER NOT NULL,      -- local date it is to be sent on
+    planned_at          BIGINT NOT NULL,       -- planned send instant (Unix seconds)
+    expires_at          BIGINT,                -- not sent after this instant
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    last_error          TEXT,
+    created_at          BIGINT NOT NULL,
+    updated_at          BIGINT NOT NULL,
+    UNIQUE (participant_id, contribution_month, rule, channel, slot)
+);
+
+-- The dispatcher claims pending reminders by planned instant.
+CREATE INDEX reminders_pending ON reminders (planned_at) WHERE status = 'pending';
+-- At most one message per participant, channel and local day.
+CREATE INDEX reminders_day ON reminders (send_date, participant_id, channel);
+CREATE INDEX reminders_rule_status ON reminders (rule, status);
+
+-- Every status a reminder takes, with its time and reason; written by triggers so no code path
+-- can change a status without leaving history.
+CREATE TABLE reminder_events (
+    id           BIGSERIAL PRIMARY KEY,
+    reminder_id  BIGINT NOT NULL REFERENCES reminders (id),
+    status       TEXT NOT NULL,
+    reason       TEXT,
+    at           BIGINT NOT NULL
+);
+
+CREATE INDEX reminder_events_reminder ON reminder_events (reminder_id);
+
+CREATE FUNCTION reminders_history() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO reminder_events (reminder_id, status, reason, at)
+        VALUES (NEW.id, NEW.status, NEW.reason, NEW.created_at);
+    ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+        INSERT INTO reminder_events (reminder_id, status, reason, at)
+        VALUES (NEW.id, NEW.status, NEW.reason, NEW.updated_at);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER reminders_history AFTER INSERT OR UPDATE OF status ON reminders
+FOR EACH ROW EXECUTE FUNCTION reminders_history();
+
+-- Scans that ran, for /metrics, catch-up diagnostics and "why did X not get a message?".
+CREATE TABLE scans (
+    id            BIGSERIAL PRIMARY KEY,
+    started_at    BIGINT NOT NULL,
+    finished_at   BIGINT NOT NULL,
+    created       BIGINT NOT NULL,
+    skipped       BIGINT NOT NULL,
+    superseded    BIGINT NOT NULL,
+    cancelled     BIGINT NOT NULL
+);

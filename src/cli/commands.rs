@@ -1,0 +1,217 @@
+//! What each command does: load the configuration, open the store, call the
+//! library, print the result. No domain logic lives here.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::progress::TerminalProgress;
+use super::{Cli, Command, DemoArgs, FileFormatArg, ImportCommand, ImportFileArgs, NamedPopulation, SeedArgs, StatusArgs};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{self, Settings};
+use crate::import::{self, ImportError, ImportOptions, InputFormat};
+use crate::report::OutputFormat;
+use crate::report::status::{self, StatusAt};
+use crate::seed::{self, Population, SeedOptions};
+use crate::store::{self, Store, redact_url};
+
+/// Runs the command line and returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if let Command::Demo(args) = &cli.command {
+        return demo(args, clock.as_ref()).await;
+    }
+    let (settings, source) = match config::load(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: invalid configuration\n{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    crate::telemetry::init(&settings.log);
+    match cli.command {
+        Command::CheckConfig => check_config(&settings, &source).await,
+        Command::Migrate => {
+            let store = open(&settings).await?;
+            println!("database {} is up to date", redact_url(&settings.database.url));
+            drop(store);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(what) => import(&settings, what, clock.as_ref()).await,
+        Command::Seed(args) => seed_population(&settings, &args, clock.now()).await,
+        Command::Status(args) => print_status(&settings, &args, clock.now()).await,
+        Command::Demo(_) => unreachable_demo(),
+    }
+}
+
+/// `demo` is dispatched before the configuration is read.
+fn unreachable_demo() -> anyhow::Result<ExitCode> {
+    bail!("the demo command runs without a configuration file")
+}
+
+/// Opens and migrates the configured database.
+pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::connect(&settings.database.url, &settings.database.connect_options()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn check_config(settings: &Settings, source: &config::ConfigSource) -> anyhow::Result<ExitCode> {
+    println!("configuration: {source} (with PENGINGAT__* environment overrides)");
+    println!("database:      {}", redact_url(&settings.database.url));
+    let rules = settings.due_date.rules();
+    println!(
+        "due date:      day {} of the contribution month{}, {} holiday(s) configured",
+        rules.day,
+        match rules.month_offset {
+            0 => String::new(),
+            n => format!(" + {n}"),
+        },
+        rules.holidays.len()
+    );
+    println!("non-active:    from {} months in arrears", settings.standing.nonactive_after_months);
+    println!("http:          {}", settings.http.bind);
+    match store::connect(&settings.database.url, &settings.database.connect_options()).await {
+        Ok(store) => match store.ping().await {
+            Ok(()) => println!("database:      reachable"),
+            Err(e) => println!("database:      NOT reachable: {e}"),
+        },
+        Err(e) => println!("database:      NOT reachable: {e}"),
+    }
+    println!("configuration is valid");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
+    let store = open(settings).await?;
+    let (report, noun) = match what {
+        ImportCommand::Kelurahan { file } => (import::import_kelurahan(store.as_ref(), &file).await, "kelurahan"),
+        ImportCommand::Participants(args) => {
+            let progress = TerminalProgress::new(0, "participants");
+            let r = import::import_participants(store.as_ref(), &args.file, &options(settings, &args, clock), &progress)
+                .await;
+            progress.finish();
+            (r, "participants")
+        }
+        ImportCommand::Payments(args) => {
+            let progress = TerminalProgress::new(0, "payments");
+            let r =
+                import::import_payments(store.as_ref(), &args.file, &options(settings, &args, clock), &progress).await;
+            progress.finish();
+            (r, "payments")
+        }
+    };
+    match report {
+        Ok(report) => {
+            print!("{}", report.summary(noun));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ ImportError::Invalid { .. }) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn options(settings: &Settings, args: &ImportFileArgs, clock: &dyn Clock) -> ImportOptions {
+    ImportOptions {
+        skip_invalid: args.skip_invalid,
+        now: clock.now(),
+        max_paid_ahead_months: settings.standing.max_paid_ahead_months,
+        format: args.format.map(|f| match f {
+            FileFormatArg::Csv => InputFormat::Csv,
+            FileFormatArg::Json => InputFormat::Json,
+        }),
+    }
+}
+
+async fn seed_population(settings: &Settings, args: &SeedArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    let store = open(settings).await?;
+    let population = match (&args.population, &args.region) {
+        (Some(NamedPopulation::Metro), _) => Population::Metro,
+        (None, Some(prefix)) => {
+            if !(0.0..=1.0).contains(&args.pu_share) {
+                bail!("--pu-share must be between 0 and 1, got {}", args.pu_share);
+            }
+            Population::Region { prefix: prefix.clone(), participants: args.participants, pu_share: args.pu_share }
+        }
+        (None, None) => bail!("give --population metro or --region PREFIX"),
+    };
+    let report = run_seed(store.as_ref(), population, args.seed, now).await?;
+    println!(
+        "seeded {} participants ({} BPU, {} PU) in {} kelurahan",
+        report.participants, report.bpu, report.pu, report.kelurahan
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_seed(store: &dyn Store, population: Population, seed: u64, now: DateTime<Utc>) -> anyhow::Result<seed::SeedReport> {
+    let progress = TerminalProgress::new(0, "seeding");
+    let options = SeedOptions { population, seed, now };
+    let report = seed::seed(store, &options, &progress).await;
+    progress.finish();
+    Ok(report?)
+}
+
+async fn print_status(settings: &Settings, args: &StatusArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    let at = match &args.at {
+        None => StatusAt::Instant(now),
+        Some(text) => parse_at(text)?,
+    };
+    let store = open(settings).await?;
+    let filter = args.kelurahan.as_deref();
+    let report = status::compute(
+        store.as_ref(),
+        &settings.due_date.rules(),
+        &settings.standing.rules(),
+        at,
+        filter,
+    )
+    .await?;
+    if report.kelurahan.is_empty() {
+        eprintln!("no BPU participants{}", filter.map(|f| format!(" in kelurahan {f}")).unwrap_or_default());
+    }
+    print!("{}", status::render_report(&report, args.format));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--at`: a date (YYYY-MM-DD) or an RFC 3339 instant.
+fn parse_at(text: &str) -> anyhow::Result<StatusAt> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(StatusAt::Date(date));
+    }
+    let instant = DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("--at {text:?}: expected YYYY-MM-DD or an RFC 3339 instant"))?;
+    Ok(StatusAt::Instant(instant.with_timezone(&Utc)))
+}
+
+/// The demo: a SQLite database in `args.dir`, the Kota Metro population,
+/// and its status.
+async fn demo(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::default();
+    std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
+    settings.database.url = format!("sqlite://{}", args.dir.join("pengingat.db").display());
+    crate::telemetry::init(&settings.log);
+    let store = open(&settings).await?;
+    println!("pengingat demo: database {}", redact_url(&settings.database.url));
+    let report = run_seed(store.as_ref(), Population::Metro, args.seed, clock.now()).await?;
+    println!(
+        "Kota Metro population: {} participants ({} BPU, {} PU) in {} kelurahan",
+        report.participants, report.bpu, report.pu, report.kelurahan
+    );
+    let status = status::compute(
+        store.as_ref(),
+        &settings.due_date.rules(),
+        &settings.standing.rules(),
+        StatusAt::Instant(clock.now()),
+        None,
+    )
+    .await?;
+    print!("\n{}", status::render_report(&status, OutputFormat::Table));
+    let _ = Path::new(&args.dir);
+    Ok(ExitCode::SUCCESS)
+}

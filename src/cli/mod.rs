@@ -1,0 +1,140 @@
+//! The command line: argument definitions and the dispatch to each command.
+
+mod commands;
+mod progress;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::OutputFormat;
+
+pub use commands::run;
+
+/// Contribution reminders for BPJS Ketenagakerjaan BPU participants, per kelurahan.
+///
+/// pengingat finds BPU participants whose monthly contribution is lapsing, reminds them by
+/// SMS and e-mail on operator-edited schedules, and tracks receipts and payments.
+/// Configuration: config/pengingat.toml (or --config), overridden by PENGINGAT__SECTION__KEY
+/// environment variables.
+#[derive(Debug, Parser)]
+#[command(name = "pengingat", version, max_term_width = 100)]
+pub struct Cli {
+    /// The configuration file [default: config/pengingat.toml when it exists, else built-in defaults].
+    #[arg(long, global = true, env = "PENGINGAT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations (also done at every start; running it twice is harmless).
+    Migrate,
+
+    /// Import kelurahan, participants or payments from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+
+    /// Create a synthetic, realistic population for demos and benchmarks.
+    ///
+    /// `--population metro` creates the Kota Metro pilot (7,446 participants: 3,364 PU and
+    /// 4,082 BPU in 22 kelurahan); `--region 18 --participants 1000000` spreads BPU participants
+    /// over every kelurahan/desa whose code starts with 18 (Lampung ships built in; other
+    /// regions need `pengingat import kelurahan FILE` first; `--region all` is the whole country).
+    Seed(SeedArgs),
+
+    /// Validate the configuration and name the file and key of each problem.
+    CheckConfig,
+
+    /// Per kelurahan: BPU participants, active, non-active, and months in arrears.
+    Status(StatusArgs),
+
+    /// Run the whole loop on the embedded default (SQLite) with demo data, in ./demo.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Kelurahan/desa list in the Kemendagri CSV format (kode,nama,kecamatan,kabupaten_kota,provinsi).
+    Kelurahan {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Participants from CSV or JSON (columns in the README). Upserts by NIK.
+    Participants(ImportFileArgs),
+    /// Payments from CSV or JSON (columns in the README). Idempotent by external reference.
+    Payments(ImportFileArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportFileArgs {
+    /// The CSV or JSON file.
+    pub file: PathBuf,
+    /// Import the valid rows and write the rejected ones, with reasons, to FILE.rejected.csv.
+    /// Without it, a file with any bad row changes nothing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// The file's format [default: from its extension].
+    #[arg(long, value_enum)]
+    pub format: Option<FileFormatArg>,
+}
+
+/// An input file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormatArg {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["population", "region"])))]
+pub struct SeedArgs {
+    /// A named population: `metro` (the Kota Metro pilot).
+    #[arg(long, value_enum)]
+    pub population: Option<NamedPopulation>,
+    /// A kelurahan code prefix (`18`, `18.72`) or `all`.
+    #[arg(long, value_name = "PREFIX")]
+    pub region: Option<String>,
+    /// How many participants to create with --region.
+    #[arg(long, default_value_t = 10_000)]
+    pub participants: u64,
+    /// Share of PU (wage) participants with --region; scale populations are BPU.
+    #[arg(long, default_value_t = 0.0)]
+    pub pu_share: f64,
+    /// The random seed: the same seed gives the same population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// A built-in population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NamedPopulation {
+    /// Kota Metro, Lampung: 7,446 participants (3,364 PU, 4,082 BPU) in 22 kelurahan.
+    Metro,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Standing at the start of this date (YYYY-MM-DD, each kelurahan's local time) or at an
+    /// RFC 3339 instant [default: now].
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// Only this kelurahan (code, dotted or not) or code prefix.
+    #[arg(long, value_name = "CODE")]
+    pub kelurahan: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where the demo database and files go.
+    #[arg(long, default_value = "demo")]
+    pub dir: PathBuf,
+    /// The random seed of the demo population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}

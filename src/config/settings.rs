@@ -1,0 +1,268 @@
+//! The settings structure, with its defaults and semantic validation.
+
+use std::collections::{BTreeSet, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::{NaiveDate, Weekday};
+use serde::Deserialize;
+
+use crate::domain::{DueDateRules, StandingRules};
+use crate::store::ConnectOptions;
+
+/// Everything in `pengingat.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Where the data lives.
+    pub database: DatabaseSettings,
+    /// When a contribution month falls due.
+    pub due_date: DueDateSettings,
+    /// When a participant counts as non-active.
+    pub standing: StandingSettings,
+    /// The daemon's HTTP server.
+    pub http: HttpSettings,
+    /// Log format and level.
+    pub log: LogSettings,
+    /// Where the operator-edited reminder schedules are.
+    pub schedules: SchedulesSettings,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` (the embedded default) or
+    /// `postgres://user@host:port/db`. Keep passwords out of the file: use
+    /// `password_file`, `PGPASSWORD`, or `PENGINGAT__DATABASE__URL`.
+    pub url: String,
+    /// A file holding the PostgreSQL password (for example a systemd
+    /// credential, `/run/credentials/pengingat.service/db_password`).
+    pub password_file: Option<PathBuf>,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection, or for SQLite's write lock.
+    pub timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/pengingat.db".to_string(),
+            password_file: None,
+            max_connections: 8,
+            timeout_secs: 5,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            max_connections: self.max_connections,
+            timeout: std::time::Duration::from_secs(self.timeout_secs),
+        }
+    }
+}
+
+/// `[due_date]`: BRIEF §2 defaults (day 15 of the contribution month itself,
+/// rolled to the next working day).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DueDateSettings {
+    /// Day of the month contributions are due (1-31; past a short month's end means its last day).
+    pub day: u32,
+    /// 0 = due in the contribution month itself; 1 = in the following month.
+    pub month_offset: i32,
+    /// Weekdays on which nothing falls due (English names).
+    pub non_working_weekdays: Vec<String>,
+    /// National holidays (YYYY-MM-DD) on which nothing falls due.
+    pub holidays: Vec<NaiveDate>,
+}
+
+impl Default for DueDateSettings {
+    fn default() -> Self {
+        Self {
+            day: 15,
+            month_offset: 0,
+            non_working_weekdays: vec!["saturday".into(), "sunday".into()],
+            holidays: vec![],
+        }
+    }
+}
+
+impl DueDateSettings {
+    /// The domain rules these settings describe (validated settings only).
+    pub fn rules(&self) -> DueDateRules {
+        DueDateRules {
+            day: self.day,
+            month_offset: self.month_offset,
+            non_working_weekdays: self
+                .non_working_weekdays
+                .iter()
+                .filter_map(|d| d.parse().ok())
+                .collect(),
+            holidays: self.holidays.iter().copied().collect::<BTreeSet<_>>(),
+        }
+    }
+}
+
+/// `[standing]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StandingSettings {
+    /// Months in arrears at which a participant becomes non-active.
+    pub nonactive_after_months: u32,
+    /// How far ahead an imported paid-through month may be.
+    pub max_paid_ahead_months: u32,
+}
+
+impl Default for StandingSettings {
+    fn default() -> Self {
+        Self {
+            nonactive_after_months: 3,
+            max_paid_ahead_months: 12,
+        }
+    }
+}
+
+impl StandingSettings {
+    pub fn rules(&self) -> StandingRules {
+        StandingRules {
+            nonactive_after_months: self.nonactive_after_months,
+        }
+    }
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Address the daemon's HTTP server listens on.
+    pub bind: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_string(),
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` for people and journald, `json` for log shippers.
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `pengingat=debug,sqlx=warn`); `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_string(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `[schedules]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulesSettings {
+    /// The reminder schedules file operators edit (reloaded on SIGHUP).
+    pub path: PathBuf,
+}
+
+impl Default for SchedulesSettings {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("config/schedules.toml"),
+        }
+    }
+}
+
+impl Settings {
+    /// Semantic checks serde cannot express; each problem as `(key, reason)`.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut bad = |key: &str, reason: String| out.push((key.to_string(), reason));
+        let db = &self.database.url;
+        let known_scheme = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|s| db.starts_with(s));
+        if !known_scheme {
+            bad(
+                "database.url",
+                format!("{db:?} must start with sqlite://, postgres:// or postgresql://"),
+            );
+        }
+        if self.database.max_connections == 0 {
+            bad("database.max_connections", "must be at least 1".into());
+        }
+        if !(1..=31).contains(&self.due_date.day) {
+            bad("due_date.day", format!("must be 1 to 31, got {}", self.due_date.day));
+        }
+        if !(0..=2).contains(&self.due_date.month_offset) {
+            bad(
+                "due_date.month_offset",
+                format!("must be 0, 1 or 2, got {}", self.due_date.month_offset),
+            );
+        }
+        let mut days = HashSet::new();
+        for name in &self.due_date.non_working_weekdays {
+            match name.parse::<Weekday>() {
+                Ok(d) => {
+                    days.insert(d);
+                }
+                Err(_) => bad(
+                    "due_date.non_working_weekdays",
+                    format!("{name:?} is not a weekday name"),
+                ),
+            }
+        }
+        if days.len() == 7 {
+            bad(
+                "due_date.non_working_weekdays",
+                "every weekday is non-working: nothing could ever fall due".into(),
+            );
+        }
+        let threshold = self.standing.nonactive_after_months;
+        if !(1..=24).contains(&threshold) {
+            bad(
+                "standing.nonactive_after_months",
+                format!("must be 1 to 24, got {threshold}"),
+            );
+        }
+        if !(1..=24).contains(&self.standing.max_paid_ahead_months) {
+            bad(
+                "standing.max_paid_ahead_months",
+                format!("must be 1 to 24, got {}", self.standing.max_paid_ahead_months),
+            );
+        }
+        if self.http.bind.parse::<SocketAddr>().is_err() {
+            bad(
+                "http.bind",
+                format!("{:?} is not an address like 127.0.0.1:8080", self.http.bind),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            bad(
+                "log.level",
+                format!("{:?} is not a log filter like info or pengingat=debug", self.log.level),
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,140 @@
+//! Reminders: the channels they go by and the states they move through.
+//!
+//! States follow the lessons of GOV.UK Notify and the Community Health
+//! Toolkit (shared peers notes): a reminder is created `pending` (or
+//! `skipped`/`superseded` when the scan decides it must not go out), moves
+//! through `sending` and `sent` to a final delivery state, and every end
+//! state says why. States only move forward.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// How a reminder is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Sms,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sms" => Ok(Self::Sms),
+            "email" | "e-mail" => Ok(Self::Email),
+            other => Err(format!("{other:?} is not a channel; expected sms or email")),
+        }
+    }
+}
+
+/// Where a reminder stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReminderStatus {
+    /// Waiting for its planned instant.
+    Pending,
+    /// Claimed by a dispatcher, which holds a lease on it.
+    Sending,
+    /// Accepted by the gateway or SMTP server.
+    Sent,
+    /// The handset (or mailbox) received it.
+    Delivered,
+    /// The network could not deliver it.
+    Undelivered,
+    /// Refused permanently or after every retry.
+    Failed,
+    /// Not sent, with a reason (paid, opted out, rule removed, …).
+    Cancelled,
+    /// Could not go out in time; never sent stale.
+    Expired,
+    /// Its day passed by more than the rule's catch-up allowance.
+    Skipped,
+    /// A more urgent reminder took that participant's channel that day.
+    Superseded,
+    /// Sent, but no final receipt came in time.
+    Unknown,
+}
+
+impl ReminderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Undelivered => "undelivered",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::Skipped => "skipped",
+            Self::Superseded => "superseded",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Whether nothing more will happen to the reminder.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Pending | Self::Sending | Self::Sent)
+    }
+}
+
+impl fmt::Display for ReminderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ReminderStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let all = [
+            Self::Pending,
+            Self::Sending,
+            Self::Sent,
+            Self::Delivered,
+            Self::Undelivered,
+            Self::Failed,
+            Self::Cancelled,
+            Self::Expired,
+            Self::Skipped,
+            Self::Superseded,
+            Self::Unknown,
+        ];
+        all.into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown reminder status {s:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in ["pending", "sent", "delivered", "superseded", "unknown"] {
+            assert_eq!(s.parse::<ReminderStatus>().unwrap().as_str(), s);
+        }
+        assert!(ReminderStatus::Delivered.is_terminal());
+        assert!(!ReminderStatus::Sent.is_terminal());
+        assert_eq!("E-mail".parse::<Channel>().unwrap(), Channel::Email);
+    }
+}

@@ -1,0 +1,93 @@
+//! Plain-text tables that fit a terminal, and CSV output.
+
+/// Column alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// Renders `rows` under `header`, each column as wide as its widest cell,
+/// cells longer than `max_width` characters cut with `…`.
+pub fn render(header: &[&str], align: &[Align], rows: &[Vec<String>], max_width: usize) -> String {
+    let cut = |s: &str| -> String {
+        if s.chars().count() > max_width {
+            let mut t: String = s.chars().take(max_width.saturating_sub(1)).collect();
+            t.push('…');
+            t
+        } else {
+            s.to_string()
+        }
+    };
+    let cells: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
+        .chain(rows.iter().map(|r| r.iter().map(|c| cut(c)).collect()))
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (n, row) in cells.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match align.get(i).copied().unwrap_or(Align::Left) {
+                Align::Left => format!("{c:<w$}", w = widths[i]),
+                Align::Right => format!("{c:>w$}", w = widths[i]),
+            })
+            .collect();
+        out.push_str(line.join(" ").trim_end());
+        out.push('\n');
+        if n == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            out.push_str(&rule.join(" "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Renders `rows` as CSV with a header line.
+pub fn render_csv(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(header);
+    for row in rows {
+        let _ = writer.write_record(row);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_and_cuts() {
+        let out = render(
+            &["Kode", "Jumlah"],
+            &[Align::Left, Align::Right],
+            &[
+                vec!["Hadimulyo Barat".into(), "7".into()],
+                vec!["X".into(), "1234".into()],
+            ],
+            10,
+        );
+        assert_eq!(
+            out,
+            "Kode       Jumlah\n---------- ------\nHadimulyo…      7\nX            1234\n"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_commas() {
+        assert_eq!(
+            render_csv(&["a", "b"], &[vec!["x,y".into(), "1".into()]]),
+            "a,b\n\"x,y\",1\n"
+        );
+    }
+}

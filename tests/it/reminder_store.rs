@@ -1,0 +1,237 @@
+//! The reminder half of the storage contract, with hand-built occurrences.
+
+use pengingat::domain::{Channel, Funding, ReminderStatus};
+use pengingat::store::{NoProgress, Occurrence, RuleOccurrences};
+
+use crate::helpers::*;
+
+both_backends!(
+    reminders_are_created_once_per_key,
+    skipped_occurrences_are_recorded_with_their_reason,
+    filters_by_channel_contact_funding_and_opt_out,
+    one_message_per_channel_per_day_most_urgent_wins,
+    removed_and_changed_rules_release_pending_reminders,
+    preview_counts_without_writing,
+    status_history_is_kept,
+);
+
+fn occurrence(month: &str, send_date: i32, planned_at: i64) -> Occurrence {
+    Occurrence {
+        kelurahan_code: "18.72.01.1001".into(),
+        contribution_month: crate::helpers::month(month).index(),
+        occurrence_date: send_date,
+        send_date,
+        planned_at,
+        expires_at: Some(planned_at + 86_400),
+        skip_reason: None,
+    }
+}
+
+fn rule(name: &str, offset: i32, channel: Channel, occurrences: Vec<Occurrence>) -> RuleOccurrences {
+    RuleOccurrences {
+        rule: name.into(),
+        rule_offset: offset,
+        channel,
+        funding: None,
+        occurrences,
+    }
+}
+
+const DAY: i32 = 20_284; // 2025-07-15
+const PLANNED: i64 = 1_752_544_800; // 2025-07-15T02:00:00Z, 09:00 WIB
+
+async fn three_participants(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    let rows = vec![
+        participant(1, "2025-06"),
+        participant(2, "2025-06"),
+        participant(3, "2025-05"),
+    ];
+    db.store
+        .upsert_participants(&rows, at("2025-07-01T00:00:00Z"), &NoProgress)
+        .await
+        .unwrap();
+}
+
+async fn reminders_are_created_once_per_key(db: &TestDb) {
+    three_participants(db).await;
+    let batch = rule("h0", 0, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
+    let now = at("2025-07-15T01:00:00Z");
+    let first = db.store.insert_reminders(&batch, now).await.unwrap();
+    assert_eq!(first.created, 2, "participants 1 and 2 have July as first unpaid month");
+    let again = db.store.insert_reminders(&batch, now).await.unwrap();
+    assert_eq!(again.created, 0);
+    let list = db.store.list_reminders(None, 10).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(
+        list.iter()
+            .all(|r| r.status() == Some(ReminderStatus::Pending) && r.planned_at == PLANNED)
+    );
+}
+
+async fn skipped_occurrences_are_recorded_with_their_reason(db: &TestDb) {
+    three_participants(db).await;
+    let mut occ = occurrence("2025-06", DAY - 30, PLANNED - 30 * 86_400);
+    occ.skip_reason = Some("missed by 30 days; max_late_days is 3".into());
+    let batch = rule("h+30", 30, Channel::Sms, vec![occ]);
+    let counts = db
+        .store
+        .insert_reminders(&batch, at("2025-07-15T01:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!((counts.created, counts.skipped), (0, 1));
+    let list = db.store.list_reminders(None, 10).await.unwrap();
+    assert_eq!(list[0].status(), Some(ReminderStatus::Skipped));
+    assert_eq!(list[0].reason.as_deref(), Some("missed by 30 days; max_late_days is 3"));
+}
+
+async fn filters_by_channel_contact_funding_and_opt_out(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    let mut email_only = participant(1, "2025-06");
+    email_only.phone = None;
+    email_only.email = Some(pengingat::domain::EmailAddress::parse("a@b.id").unwrap());
+    email_only.preferred_channel = pengingat::domain::PreferredChannel::Email;
+    let mut collective = participant(2, "2025-06");
+    collective.funding = Funding::Collective;
+    let mut opted_out = participant(3, "2025-06");
+    opted_out.opted_out = true;
+    let plain = participant(4, "2025-06");
+    db.store
+        .upsert_participants(
+            &[email_only, collective, opted_out, plain],
+            at("2025-07-01T00:00:00Z"),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    let now = at("2025-07-15T01:00:00Z");
+    let sms = rule("h0", 0, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
+    assert_eq!(
+        db.store.insert_reminders(&sms, now).await.unwrap().created,
+        2,
+        "collective and plain"
+    );
+    let email = rule("h0", 0, Channel::Email, vec![occurrence("2025-07", DAY, PLANNED)]);
+    assert_eq!(
+        db.store.insert_reminders(&email, now).await.unwrap().created,
+        1,
+        "email only"
+    );
+    let mut self_only = rule(
+        "h-1",
+        -1,
+        Channel::Sms,
+        vec![occurrence("2025-07", DAY - 1, PLANNED - 86_400)],
+    );
+    self_only.funding = Some(vec!["self".into()]);
+    assert_eq!(
+        db.store.insert_reminders(&self_only, now).await.unwrap().created,
+        1,
+        "plain only"
+    );
+}
+
+async fn one_message_per_channel_per_day_most_urgent_wins(db: &TestDb) {
+    three_participants(db).await;
+    let now = at("2025-07-15T01:00:00Z");
+    // Catch-up: h-1 and h0 of July both land on today for participants 1 and 2.
+    let h_minus_1 = rule("h-1", -1, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
+    let h0 = rule("h0", 0, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
+    db.store.insert_reminders(&h_minus_1, now).await.unwrap();
+    db.store.insert_reminders(&h0, now).await.unwrap();
+    let superseded = db.store.supersede_same_day(DAY - 1, now).await.unwrap();
+    assert_eq!(superseded, 2);
+    let list = db.store.list_reminders(None, 10).await.unwrap();
+    for r in &list {
+        let expected = if r.rule == "h0" {
+            ReminderStatus::Pending
+        } else {
+            ReminderStatus::Superseded
+        };
+        assert_eq!(
+            r.status(),
+            Some(expected),
+            "{} for participant {}",
+            r.rule,
+            r.participant_id
+        );
+    }
+    // Running it again changes nothing.
+    assert_eq!(db.store.supersede_same_day(DAY - 1, now).await.unwrap(), 0);
+}
+
+async fn removed_and_changed_rules_release_pending_reminders(db: &TestDb) {
+    three_participants(db).await;
+    let now = at("2025-07-15T01:00:00Z");
+    db.store
+        .insert_reminders(
+            &rule("h0", 0, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]),
+            now,
+        )
+        .await
+        .unwrap();
+    db.store
+        .insert_reminders(
+            &rule("old", 2, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]),
+            now,
+        )
+        .await
+        .unwrap();
+    let cancelled = db.store.cancel_removed_rules(&["h0".to_string()], now).await.unwrap();
+    assert_eq!(cancelled, 2);
+    let list = db.store.list_reminders(None, 10).await.unwrap();
+    let old: Vec<_> = list.iter().filter(|r| r.rule == "old").collect();
+    assert!(old.iter().all(|r| r.status() == Some(ReminderStatus::Cancelled)
+        && r.reason.as_deref() == Some("rule old was removed from the schedules")));
+
+    // h0's offset changes to 1: its pending reminders are replaced and can be created again.
+    assert_eq!(db.store.replace_changed_rule("h0", 1, now).await.unwrap(), 2);
+    let again = rule(
+        "h0",
+        1,
+        Channel::Sms,
+        vec![occurrence("2025-07", DAY + 1, PLANNED + 86_400)],
+    );
+    assert_eq!(db.store.insert_reminders(&again, now).await.unwrap().created, 2);
+    assert_eq!(db.store.replace_changed_rule("h0", 1, now).await.unwrap(), 0);
+}
+
+async fn preview_counts_without_writing(db: &TestDb) {
+    three_participants(db).await;
+    let batch = rule(
+        "h0",
+        0,
+        Channel::Sms,
+        vec![occurrence("2025-07", DAY, PLANNED), occurrence("2025-06", DAY, PLANNED)],
+    );
+    let counts = db.store.preview_reminders(&batch).await.unwrap();
+    let got: Vec<(String, i32, i64)> = counts
+        .iter()
+        .map(|c| (c.kelurahan_code.clone(), c.contribution_month, c.participants))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("18.72.01.1001".into(), month("2025-06").index(), 1),
+            ("18.72.01.1001".into(), month("2025-07").index(), 2)
+        ]
+    );
+    let sample = db.store.preview_participants(&batch, 1).await.unwrap();
+    assert_eq!(sample.len(), 1);
+    assert!(db.store.list_reminders(None, 10).await.unwrap().is_empty());
+}
+
+async fn status_history_is_kept(db: &TestDb) {
+    three_participants(db).await;
+    let now = at("2025-07-15T01:00:00Z");
+    db.store
+        .insert_reminders(
+            &rule("h0", 0, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]),
+            now,
+        )
+        .await
+        .unwrap();
+    db.store.cancel_removed_rules(&[], now).await.unwrap();
+    let counts = db.store.reminder_counts().await.unwrap();
+    assert_eq!(counts, vec![("h0".to_string(), "cancelled".to_string(), 2)]);
+}
