@@ -9,8 +9,13 @@
 // CLI_PENDING pub mod cli;
 pub mod clock;
 pub mod config;
+// SCHED_PENDING pub mod daemon;
 pub mod domain;
+pub mod http;
+// SCHED_PENDING pub mod message;
+pub mod metrics;
 pub mod report;
+// SCHED_PENDING pub mod scan;
 pub mod store;
 pub mod telemetry;
 pub mod wilayah;

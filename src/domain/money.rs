@@ -72,6 +72,12 @@ impl Rupiah {
         Self::new(if negative { -value } else { value })
     }
 
+    /// An amount read back from the database, where a CHECK constraint keeps
+    /// it positive; a broken row reads as Rp1 rather than failing a message.
+    pub fn from_stored(amount: i64) -> Self {
+        Self(amount.max(1))
+    }
+
     pub fn amount(self) -> i64 {
         self.0
     }

@@ -1,0 +1,29 @@
+//! Liveness, readiness and metrics.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use super::AppState;
+
+/// The process answers: it is alive.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The database answers within two seconds: the daemon can do its work.
+/// 503 otherwise, so a load balancer or operator sees it at once.
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n".to_string()),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database did not answer within 2 s\n".to_string()),
+    }
+}
+
+/// Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}

@@ -1,0 +1,30 @@
+//! The daemon's HTTP server: health, readiness and metrics now; receipts,
+//! payments and the dashboard join the same router.
+
+mod health;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Counters served on /metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// The routes of the daemon.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .with_state(state)
+}

@@ -1,0 +1,121 @@
+//! The daemon's counters, rendered in the Prometheus text format on
+//! `/metrics`. A small registry of our own (rather than a global recorder)
+//! keeps every application instance, and so every test, isolated.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of scans and the reminders they create.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Scans completed.
+    scans: AtomicU64,
+    /// Scans that failed (database errors); the next tick tries again.
+    scan_failures: AtomicU64,
+    /// Sum of scan durations, in microseconds (for the Prometheus summary).
+    scan_micros: AtomicU64,
+    /// Duration of the last scan, in microseconds.
+    last_scan_micros: AtomicU64,
+    /// Reminders created, per rule.
+    created: Mutex<BTreeMap<String, u64>>,
+    /// Reminders recorded as skipped (too late), per rule.
+    skipped: Mutex<BTreeMap<String, u64>>,
+    /// Reminders superseded by a more urgent one the same day.
+    superseded: AtomicU64,
+    /// Pending reminders cancelled because their rule was removed or changed.
+    cancelled: AtomicU64,
+    /// Schedule reloads, by outcome.
+    reloads_ok: AtomicU64,
+    reloads_failed: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record_scan(&self, micros: u64, superseded: u64, cancelled: u64) {
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        self.scan_micros.fetch_add(micros, Ordering::Relaxed);
+        self.last_scan_micros.store(micros, Ordering::Relaxed);
+        self.superseded.fetch_add(superseded, Ordering::Relaxed);
+        self.cancelled.fetch_add(cancelled, Ordering::Relaxed);
+    }
+
+    pub fn record_scan_failure(&self) {
+        self.scan_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_rule(&self, rule: &str, created: u64, skipped: u64) {
+        add(&self.created, rule, created);
+        add(&self.skipped, rule, skipped);
+    }
+
+    pub fn record_reload(&self, ok: bool) {
+        let counter = if ok { &self.reloads_ok } else { &self.reloads_failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn scans(&self) -> u64 {
+        self.scans.load(Ordering::Relaxed)
+    }
+
+    /// The Prometheus text exposition of every counter.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        counter(&mut out, "pengingat_scans_total", "Scans completed.", get(&self.scans));
+        counter(&mut out, "pengingat_scan_failures_total", "Scans that failed.", get(&self.scan_failures));
+        let _ = writeln!(out, "# HELP pengingat_scan_duration_seconds Duration of scans.");
+        let _ = writeln!(out, "# TYPE pengingat_scan_duration_seconds summary");
+        let _ = writeln!(out, "pengingat_scan_duration_seconds_sum {}", get(&self.scan_micros) as f64 / 1e6);
+        let _ = writeln!(out, "pengingat_scan_duration_seconds_count {}", get(&self.scans));
+        let _ = writeln!(out, "# HELP pengingat_last_scan_duration_seconds Duration of the last scan.");
+        let _ = writeln!(out, "# TYPE pengingat_last_scan_duration_seconds gauge");
+        let _ = writeln!(out, "pengingat_last_scan_duration_seconds {}", get(&self.last_scan_micros) as f64 / 1e6);
+        per_rule(&mut out, "pengingat_reminders_created_total", "Reminders created, per rule.", &self.created);
+        per_rule(&mut out, "pengingat_reminders_skipped_total", "Reminders too late to send, per rule.", &self.skipped);
+        counter(&mut out, "pengingat_reminders_superseded_total", "Reminders superseded the same day.", get(&self.superseded));
+        counter(&mut out, "pengingat_reminders_cancelled_total", "Pending reminders cancelled by schedule edits.", get(&self.cancelled));
+        let _ = writeln!(out, "# HELP pengingat_schedule_reloads_total Schedule reloads, by result.");
+        let _ = writeln!(out, "# TYPE pengingat_schedule_reloads_total counter");
+        let _ = writeln!(out, "pengingat_schedule_reloads_total{{result=\"ok\"}} {}", get(&self.reloads_ok));
+        let _ = writeln!(out, "pengingat_schedule_reloads_total{{result=\"error\"}} {}", get(&self.reloads_failed));
+        out
+    }
+}
+
+fn add(map: &Mutex<BTreeMap<String, u64>>, rule: &str, n: u64) {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    *map.entry(rule.to_string()).or_default() += n;
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+}
+
+fn per_rule(out: &mut String, name: &str, help: &str, map: &Mutex<BTreeMap<String, u64>>) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    let map = map.lock().unwrap_or_else(|e| e.into_inner());
+    for (rule, value) in map.iter() {
+        let rule = rule.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(out, "{name}{{rule=\"{rule}\"}} {value}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_per_rule() {
+        let m = Metrics::default();
+        m.record_rule("h-7", 10, 2);
+        m.record_rule("h-7", 5, 0);
+        m.record_scan(1_500_000, 3, 0);
+        let text = m.render();
+        assert!(text.contains("pengingat_reminders_created_total{rule=\"h-7\"} 15\n"), "{text}");
+        assert!(text.contains("pengingat_reminders_skipped_total{rule=\"h-7\"} 2\n"));
+        assert!(text.contains("pengingat_scans_total 1\n"));
+        assert!(text.contains("pengingat_scan_duration_seconds_sum 1.5\n"));
+        assert!(text.contains("pengingat_reminders_superseded_total 3\n"));
+    }
+}
