@@ -133,7 +133,11 @@ impl<'a> RowReader<'a> {
         if self.record.defect.is_some() {
             return false;
         }
-        let cell = self.columns.positions.get(column).and_then(|&i| self.record.cells.get(i));
+        let cell = self
+            .columns
+            .positions
+            .get(column)
+            .and_then(|&i| self.record.cells.get(i));
         match cell {
             None => true,
             Some(Cell::Text(s)) => s.trim().is_empty(),
@@ -231,6 +235,9 @@ mod tests {
         let errors: Vec<String> = row.into_errors().iter().map(ToString::to_string).collect();
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert_eq!(errors[0], "line 2, column nik: missing required value");
-        assert!(errors[2].starts_with("line 2, column opted_out: \"maybe\""), "{errors:?}");
+        assert!(
+            errors[2].starts_with("line 2, column opted_out: \"maybe\""),
+            "{errors:?}"
+        );
     }
 }

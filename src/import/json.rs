@@ -85,12 +85,18 @@ pub(crate) fn parse_json(path: &Path, text: &str) -> Result<RawTable, ImportErro
         reason,
     };
     let Some(first) = text.trim_start().chars().next() else {
-        return Err(malformed(1, "the file is empty; expected a JSON array of objects".into()));
+        return Err(malformed(
+            1,
+            "the file is empty; expected a JSON array of objects".into(),
+        ));
     };
     if first != '[' {
         let line = text.len() - text.trim_start().len();
         let line = text[..line].matches('\n').count() + 1;
-        return Err(malformed(line, "expected a JSON array of objects, like [{\"nik\": …}, …]".into()));
+        return Err(malformed(
+            line,
+            "expected a JSON array of objects, like [{\"nik\": …}, …]".into(),
+        ));
     }
     let records: Vec<JsonRecord> =
         serde_json::from_str(text).map_err(|e| malformed(e.line().max(1), without_position(&e)))?;
@@ -277,7 +283,10 @@ mod tests {
             }
             other => panic!("{other}"),
         }
-        assert!(matches!(parse("{\"a\": 1}"), Err(ImportError::Malformed { line: 1, .. })));
+        assert!(matches!(
+            parse("{\"a\": 1}"),
+            Err(ImportError::Malformed { line: 1, .. })
+        ));
         assert!(matches!(parse("  "), Err(ImportError::Malformed { .. })));
     }
 }

@@ -86,7 +86,9 @@ mod tests {
                 },
             ],
         );
-        let ImportError::Invalid { errors, .. } = err else { panic!("{err}") };
+        let ImportError::Invalid { errors, .. } = err else {
+            panic!("{err}")
+        };
         assert_eq!(errors[0].column.as_deref(), Some("kode"));
         assert_eq!(errors[1].to_string(), "line 4, column nama: missing required value");
         let err = refusal(Path::new("k.csv"), vec![WilayahError::Header("code,name".into())]);

@@ -246,6 +246,9 @@ mod tests {
         };
         let text = err.to_string();
         assert!(text.starts_with("p.csv: 2 problem(s)"), "{text}");
-        assert!(text.contains("line 2, column nik: x") && text.contains("line 5: y"), "{text}");
+        assert!(
+            text.contains("line 2, column nik: x") && text.contains("line 5: y"),
+            "{text}"
+        );
     }
 }

@@ -283,7 +283,10 @@ fn check_row(mut row: RowReader<'_>, ctx: &mut Context<'_>) -> Result<GoodRow, V
 /// A NIK may appear once per file: the later line is the one reported.
 fn check_unique(row: &mut RowReader<'_>, ctx: &mut Context<'_>, nik: &Nik) {
     match ctx.seen.get(nik.as_str()) {
-        Some(first) => row.error(Some("nik"), format!("duplicate NIK: the same NIK is already on line {first}")),
+        Some(first) => row.error(
+            Some("nik"),
+            format!("duplicate NIK: the same NIK is already on line {first}"),
+        ),
         None => {
             ctx.seen.insert(nik.as_str().to_string(), row.line());
         }
@@ -372,8 +375,14 @@ mod tests {
     #[test]
     fn months_default_for_a_new_participant() {
         assert_eq!(resolve_months(given(None, None), None), (m("2025-07"), m("2025-06")));
-        assert_eq!(resolve_months(given(None, Some("2025-03")), None), (m("2025-04"), m("2025-03")));
-        assert_eq!(resolve_months(given(Some("2024-01"), None), None), (m("2024-01"), m("2023-12")));
+        assert_eq!(
+            resolve_months(given(None, Some("2025-03")), None),
+            (m("2025-04"), m("2025-03"))
+        );
+        assert_eq!(
+            resolve_months(given(Some("2024-01"), None), None),
+            (m("2024-01"), m("2023-12"))
+        );
         assert_eq!(
             resolve_months(given(Some("2024-01"), Some("2025-09")), None),
             (m("2024-01"), m("2025-09"))
@@ -384,10 +393,22 @@ mod tests {
     fn months_left_out_keep_what_is_stored() {
         let stored = Some((m("2024-01"), m("2025-02")));
         assert_eq!(resolve_months(given(None, None), stored), (m("2024-01"), m("2025-02")));
-        assert_eq!(resolve_months(given(None, Some("2025-05")), stored), (m("2024-01"), m("2025-05")));
+        assert_eq!(
+            resolve_months(given(None, Some("2025-05")), stored),
+            (m("2024-01"), m("2025-05"))
+        );
         // A paid-through before the stored start moves the start back with it.
-        assert_eq!(resolve_months(given(None, Some("2023-06")), stored), (m("2023-07"), m("2023-06")));
-        assert_eq!(resolve_months(given(Some("2024-03"), None), stored), (m("2024-03"), m("2025-02")));
-        assert_eq!(resolve_months(given(Some("2025-06"), None), stored), (m("2025-06"), m("2025-05")));
+        assert_eq!(
+            resolve_months(given(None, Some("2023-06")), stored),
+            (m("2023-07"), m("2023-06"))
+        );
+        assert_eq!(
+            resolve_months(given(Some("2024-03"), None), stored),
+            (m("2024-03"), m("2025-02"))
+        );
+        assert_eq!(
+            resolve_months(given(Some("2025-06"), None), stored),
+            (m("2025-06"), m("2025-05"))
+        );
     }
 }

@@ -41,7 +41,13 @@ use crate::store::{ParticipantRecord, PaymentOutcome, PaymentSource, Progress, S
 const COLUMNS: &[&str] = &["external_ref", "nik", "kpj", "amount", "months", "paid_at", "channel"];
 
 /// The columns a payments file must have.
-const REQUIRED: &[&[&str]] = &[&["external_ref"], &["nik", "kpj"], &["amount"], &["paid_at"], &["channel"]];
+const REQUIRED: &[&[&str]] = &[
+    &["external_ref"],
+    &["nik", "kpj"],
+    &["amount"],
+    &["paid_at"],
+    &["channel"],
+];
 
 /// Imports the payments in `path` (see the module documentation for the
 /// columns). Each new payment advances its participant's paid-through month;
@@ -179,16 +185,15 @@ struct ParsedRow {
 }
 
 impl ParsedRow {
-    /// What must be equal for a repeated reference to be a duplicate.
-    fn key(&self) -> (Option<&str>, Option<&str>, Rupiah, Option<u32>, DateTime<Utc>, &str) {
-        (
-            self.nik.as_ref().map(Nik::as_str),
-            self.kpj.as_ref().map(Kpj::as_str),
-            self.amount,
-            self.months,
-            self.paid_at,
-            self.channel.as_str(),
-        )
+    /// Whether `other` (with the same reference) is the same payment: then
+    /// the repeat is a duplicate, otherwise an error.
+    fn same_payment(&self, other: &Self) -> bool {
+        self.nik == other.nik
+            && self.kpj == other.kpj
+            && self.amount == other.amount
+            && self.months == other.months
+            && self.paid_at == other.paid_at
+            && self.channel == other.channel
     }
 }
 
@@ -211,7 +216,7 @@ fn parse_rows(
             }
         };
         match first_by_ref.get(row.external_ref.as_str()) {
-            Some(&first) if rows[first].key() == row.key() => row.repeat_of = Some(rows[first].line),
+            Some(&first) if rows[first].same_payment(&row) => row.repeat_of = Some(rows[first].line),
             Some(&first) => {
                 let reason = format!(
                     "external reference already used on line {} for a different payment",
@@ -242,7 +247,11 @@ fn parse_row(index: usize, mut row: RowReader<'_>, now: DateTime<Utc>) -> Result
     if let Some(paid_at) = paid_at.filter(|t| *t > now) {
         row.error(
             Some("paid_at"),
-            format!("payment dated {} is in the future (now is {})", paid_at.to_rfc3339(), now.to_rfc3339()),
+            format!(
+                "payment dated {} is in the future (now is {})",
+                paid_at.to_rfc3339(),
+                now.to_rfc3339()
+            ),
         );
     }
     let channel = row.parse_required("channel", PaymentChannel::parse);
@@ -304,9 +313,21 @@ impl Known {
             .filter(|r| r.repeat_of.is_none())
             .map(|r| r.external_ref.clone())
             .collect();
-        let by_nik = if niks.is_empty() { Vec::new() } else { store.participants_by_nik(&niks).await? };
-        let by_kpj_rows = if kpjs.is_empty() { Vec::new() } else { store.participants_by_kpj(&kpjs).await? };
-        let payments = if refs.is_empty() { Vec::new() } else { store.payments_by_ref(&refs).await? };
+        let by_nik = if niks.is_empty() {
+            Vec::new()
+        } else {
+            store.participants_by_nik(&niks).await?
+        };
+        let by_kpj_rows = if kpjs.is_empty() {
+            Vec::new()
+        } else {
+            store.participants_by_kpj(&kpjs).await?
+        };
+        let payments = if refs.is_empty() {
+            Vec::new()
+        } else {
+            store.payments_by_ref(&refs).await?
+        };
         let mut by_kpj: HashMap<String, Vec<ParticipantRecord>> = HashMap::new();
         for p in by_kpj_rows {
             if let Some(kpj) = p.kpj.clone() {
@@ -328,7 +349,11 @@ impl Known {
             if stored.participant_id == participant.id && stored.amount == row.amount.amount() {
                 return Ok(Check::Duplicate);
             }
-            let whose = if stored.participant_id == participant.id { "this" } else { "another" };
+            let whose = if stored.participant_id == participant.id {
+                "this"
+            } else {
+                "another"
+            };
             return Err(err(
                 "external_ref",
                 format!(
@@ -372,7 +397,10 @@ impl Known {
             if let (Some(kpj), Some(stored)) = (&row.kpj, &participant.kpj)
                 && kpj.as_str() != stored
             {
-                return Err(err("kpj", "the KPJ is not the one stored for the participant with this NIK"));
+                return Err(err(
+                    "kpj",
+                    "the KPJ is not the one stored for the participant with this NIK",
+                ));
             }
             return Ok(participant);
         }

@@ -89,7 +89,11 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
                 Some(rest) => rest.to_string(),
                 None => text,
             };
-            Ok(if text.contains("\r\n") { text.replace("\r\n", "\n") } else { text })
+            Ok(if text.contains("\r\n") {
+                text.replace("\r\n", "\n")
+            } else {
+                text
+            })
         }
         Err(e) => {
             let byte = e.utf8_error().valid_up_to();
@@ -132,7 +136,10 @@ pub(crate) fn parse_csv(path: &Path, text: &str) -> Result<RawTable, ImportError
         reason,
     };
     if text.trim().is_empty() {
-        return Err(malformed(1, "the file is empty; expected a header line naming the columns".into()));
+        return Err(malformed(
+            1,
+            "the file is empty; expected a header line naming the columns".into(),
+        ));
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -225,9 +232,10 @@ mod tests {
 
     #[test]
     fn bom_crlf_and_quoted_commas() {
-        let raw = "\u{feff} NIK ,Nama Lengkap,Paid-Through\r\n1,\"Siregar, Budi\",2025-06\r\n2,\"Ani \"\"Ucok\"\"\",\r\n"
-            .as_bytes()
-            .to_vec();
+        let raw =
+            "\u{feff} NIK ,Nama Lengkap,Paid-Through\r\n1,\"Siregar, Budi\",2025-06\r\n2,\"Ani \"\"Ucok\"\"\",\r\n"
+                .as_bytes()
+                .to_vec();
         let text = decode(Path::new("x.csv"), raw).unwrap();
         let table = parse_csv(Path::new("x.csv"), &text).unwrap();
         assert_eq!(table.headers[0], " NIK ");

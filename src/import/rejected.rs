@@ -91,7 +91,13 @@ fn render(table: &RawTable, rejected: &[Rejection]) -> std::io::Result<Vec<u8>> 
         let record = &table.records[*index];
         let mut fields: Vec<String> = keep
             .iter()
-            .map(|&i| record.cells.get(i).map(|c| c.original().into_owned()).unwrap_or_default())
+            .map(|&i| {
+                record
+                    .cells
+                    .get(i)
+                    .map(|c| c.original().into_owned())
+                    .unwrap_or_default()
+            })
             .collect();
         fields.push(record.line.to_string());
         fields.push(reasons(errors));
@@ -123,10 +129,7 @@ mod tests {
             rejected_path(Path::new("/data/peserta juli.CSV")),
             Path::new("/data/peserta juli.rejected.csv")
         );
-        assert_eq!(
-            rejected_path(Path::new("p.json")),
-            Path::new("p.rejected.csv")
-        );
+        assert_eq!(rejected_path(Path::new("p.json")), Path::new("p.rejected.csv"));
     }
 
     #[test]

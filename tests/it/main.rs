@@ -5,4 +5,5 @@
 #[macro_use]
 mod helpers;
 
+mod import;
 mod store_contract;
