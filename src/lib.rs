@@ -12,6 +12,7 @@ pub mod config;
 // SCHED_PENDING pub mod daemon;
 pub mod domain;
 pub mod http;
+pub mod import;
 // SCHED_PENDING pub mod message;
 pub mod metrics;
 pub mod report;

@@ -5,5 +5,6 @@
 #[macro_use]
 mod helpers;
 
+mod import;
 mod reminder_store;
 mod store_contract;

@@ -1,0 +1,292 @@
+//! JSON import files: an array of objects whose keys are the column names.
+//!
+//! serde_json checks the syntax (and names the line of an error); a small
+//! scanner then finds the line each record starts on, since parsed values
+//! carry no position. Keys keep their order, so the rejected-rows file lists
+//! columns as the first record wrote them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::ImportError;
+use super::reader::{Cell, RawRecord, RawTable, normalise_column};
+
+/// One element of the top-level array.
+enum JsonRecord {
+    /// An object's entries, in the order written.
+    Object(Vec<(String, Value)>),
+    /// Anything else, by what it is ("a string", "an array").
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for JsonRecord {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RecordVisitor)
+    }
+}
+
+struct RecordVisitor;
+
+impl<'de> Visitor<'de> for RecordVisitor {
+    type Value = JsonRecord;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            entries.push((key, value));
+        }
+        Ok(JsonRecord::Object(entries))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(JsonRecord::Other("an array"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(JsonRecord::Other("a boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(JsonRecord::Other("a number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(JsonRecord::Other("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(JsonRecord::Other("a number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(JsonRecord::Other("a string"))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(JsonRecord::Other("null"))
+    }
+}
+
+/// Parses JSON text (already decoded) into a table.
+pub(crate) fn parse_json(path: &Path, text: &str) -> Result<RawTable, ImportError> {
+    let malformed = |line: usize, reason: String| ImportError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let Some(first) = text.trim_start().chars().next() else {
+        return Err(malformed(
+            1,
+            "the file is empty; expected a JSON array of objects".into(),
+        ));
+    };
+    if first != '[' {
+        let line = text.len() - text.trim_start().len();
+        let line = text[..line].matches('\n').count() + 1;
+        return Err(malformed(
+            line,
+            "expected a JSON array of objects, like [{\"nik\": …}, …]".into(),
+        ));
+    }
+    let records: Vec<JsonRecord> =
+        serde_json::from_str(text).map_err(|e| malformed(e.line().max(1), without_position(&e)))?;
+    let lines = record_lines(text);
+    Ok(build_table(records, &lines))
+}
+
+/// serde_json's message without its " at line L column C" suffix (the line
+/// is reported separately), but with the column kept.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => format!("{} (column {})", &text[..at], e.column()),
+        None => text,
+    }
+}
+
+/// Columns in the order keys first appear; each record's values placed under them.
+fn build_table(records: Vec<JsonRecord>, lines: &[usize]) -> RawTable {
+    let mut headers: Vec<String> = Vec::new();
+    let mut columns: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for record in &records {
+        if let JsonRecord::Object(entries) = record {
+            for (key, _) in entries {
+                let column = normalise_column(key);
+                if !index.contains_key(&column) {
+                    index.insert(column.clone(), columns.len());
+                    columns.push(column);
+                    headers.push(key.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(records.len());
+    for (i, record) in records.into_iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(1);
+        let mut cells = vec![Cell::Text(String::new()); columns.len()];
+        let defect = match record {
+            JsonRecord::Other(found) => Some(format!("record {} is {found}, not an object", i + 1)),
+            JsonRecord::Object(entries) => place(entries, &index, &mut cells),
+        };
+        out.push(RawRecord { line, cells, defect });
+    }
+    RawTable {
+        headers,
+        columns,
+        records: out,
+    }
+}
+
+/// Puts an object's values into `cells`; a key given twice (perhaps in
+/// different case) is a defect.
+fn place(entries: Vec<(String, Value)>, index: &HashMap<String, usize>, cells: &mut [Cell]) -> Option<String> {
+    let mut seen = vec![false; cells.len()];
+    let mut defect = None;
+    for (key, value) in entries {
+        let Some(&i) = index.get(&normalise_column(&key)) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            defect = Some(format!("key {key:?} appears twice in the record"));
+        }
+        cells[i] = cell(value);
+    }
+    defect
+}
+
+/// A JSON value as a cell: strings and numbers as text, null as blank.
+fn cell(value: Value) -> Cell {
+    match value {
+        Value::String(s) => Cell::Text(s),
+        Value::Null => Cell::Text(String::new()),
+        Value::Bool(b) => Cell::Bool(b),
+        Value::Number(n) => Cell::Text(number_text(&n)),
+        Value::Array(_) => Cell::Wrong {
+            found: "an array",
+            json: value.to_string(),
+        },
+        Value::Object(_) => Cell::Wrong {
+            found: "an object",
+            json: value.to_string(),
+        },
+    }
+}
+
+/// Integers as digits; a float with no fraction (`16800.0`) as an integer.
+fn number_text(n: &serde_json::Number) -> String {
+    if n.is_i64() || n.is_u64() {
+        return n.to_string();
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        _ => n.to_string(),
+    }
+}
+
+/// The line each element of the top-level array starts on, for valid JSON.
+fn record_lines(text: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    let (mut line, mut depth) = (1usize, 0usize);
+    let (mut in_string, mut escaped, mut expecting) = (false, false, false);
+    for b in text.bytes() {
+        if b == b'\n' {
+            line += 1;
+        }
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if depth == 1 && expecting && b != b']' {
+            lines.push(line);
+            expecting = false;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                expecting = depth == 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expecting = true,
+            _ => {}
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RawTable, ImportError> {
+        parse_json(Path::new("p.json"), text)
+    }
+
+    #[test]
+    fn records_start_lines_are_found() {
+        let text = "[\n  {\"a\": \"x,]}\\\"\",\n   \"b\": [1, {\"c\": 2}]},\n  {\"a\": 1},\n\n  \"odd\"\n]";
+        assert_eq!(record_lines(text), [2, 4, 6]);
+        assert_eq!(record_lines("[]"), Vec::<usize>::new());
+        assert_eq!(record_lines("[{}, {}]"), [1, 1]);
+    }
+
+    #[test]
+    fn values_become_cells_in_key_order() {
+        let table =
+            parse("[\n{\"NIK\": 1872011205900003, \"Name\": \"Siti\", \"ok\": true},\n{\"extra\": null, \"name\": {\"x\": 1}, \"amt\": 16800.0}\n]")
+                .unwrap();
+        assert_eq!(table.headers, ["NIK", "Name", "ok", "extra", "amt"]);
+        assert_eq!(table.columns, ["nik", "name", "ok", "extra", "amt"]);
+        let r0 = &table.records[0];
+        assert_eq!((r0.line, &r0.cells[0]), (2, &Cell::Text("1872011205900003".into())));
+        assert_eq!(r0.cells[2], Cell::Bool(true));
+        let r1 = &table.records[1];
+        assert_eq!(r1.line, 3);
+        assert!(matches!(&r1.cells[1], Cell::Wrong { found: "an object", .. }));
+        assert_eq!(r1.cells[4], Cell::Text("16800".into()));
+        assert_eq!(r1.cells[0], Cell::Text(String::new()));
+    }
+
+    #[test]
+    fn non_objects_and_repeated_keys_are_defects() {
+        let table = parse("[\"x\", {\"a\": 1, \"A\": 2}]").unwrap();
+        assert!(table.records[0].defect.as_deref().unwrap().contains("a string"));
+        assert!(table.records[1].defect.as_deref().unwrap().contains("twice"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = parse("[\n{\"a\": 1},\n{\"a\": 2\n]").unwrap_err();
+        match err {
+            ImportError::Malformed { line, reason, .. } => {
+                assert_eq!(line, 4);
+                assert!(!reason.contains("at line"), "{reason}");
+            }
+            other => panic!("{other}"),
+        }
+        assert!(matches!(
+            parse("{\"a\": 1}"),
+            Err(ImportError::Malformed { line: 1, .. })
+        ));
+        assert!(matches!(parse("  "), Err(ImportError::Malformed { .. })));
+    }
+}

@@ -1,0 +1,254 @@
+//! Importing data files: participants and payments from CSV (as spreadsheets
+//! export it) or JSON, and the Kemendagri kelurahan list.
+//!
+//! Every import follows one policy (BRIEF §3.2, "nothing half-applied"):
+//!
+//! 1. the file is read once and every row is checked, collecting *every*
+//!    problem with its line, column and reason;
+//! 2. by default a file with any bad row changes nothing and the import fails
+//!    with [`ImportError::Invalid`] listing all of them;
+//! 3. with [`ImportOptions::skip_invalid`] the good rows are imported and the
+//!    bad ones are written next to the input as `<stem>.rejected.csv`;
+//! 4. the good rows go to the store in one call, which writes them in one
+//!    transaction, batched; re-importing the same file changes nothing.
+//!
+//! Lookups the checks need (the kelurahan list, stored participants and
+//! payments) are made in bulk, never per row, so 100,000 rows take seconds.
+
+mod columns;
+mod json;
+mod kelurahan;
+mod participants;
+mod payments;
+mod reader;
+mod rejected;
+mod values;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::store::{StoreError, UpsertCounts};
+
+pub use kelurahan::import_kelurahan;
+pub use participants::import_participants;
+pub use payments::import_payments;
+
+/// The format of an import file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Comma-separated values with a header line (UTF-8, with or without BOM).
+    Csv,
+    /// A JSON array of objects whose keys are the column names.
+    Json,
+}
+
+impl InputFormat {
+    /// The format named by the file's extension (`.csv`, `.json`, in any
+    /// case), or `None` for any other extension.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for InputFormat {
+    type Err = String;
+
+    /// `csv` or `json`, in any case, for a command-line option.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Self::Csv),
+            "json" => Ok(Self::Json),
+            other => Err(format!("unknown import format {other:?}; expected csv or json")),
+        }
+    }
+}
+
+/// How an import treats bad rows and what it takes as "now".
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Import the good rows and write the bad ones to `<stem>.rejected.csv`
+    /// instead of refusing the whole file. Default false.
+    pub skip_invalid: bool,
+    /// The instant the import happens (injected, so defaults such as "the
+    /// current month" and "a payment in the future" are testable).
+    pub now: DateTime<Utc>,
+    /// How many months after the current month a participant's
+    /// `paid_through` may lie; BPU pay at most 12 months ahead (BRIEF §2).
+    /// Default 12.
+    pub max_paid_ahead_months: u32,
+    /// The file's format; `None` takes it from the extension.
+    pub format: Option<InputFormat>,
+}
+
+impl ImportOptions {
+    /// The defaults at the instant `now`.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            skip_invalid: false,
+            now,
+            max_paid_ahead_months: 12,
+            format: None,
+        }
+    }
+}
+
+/// One problem with one row of an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The line of the file where the row (or JSON record) starts, counting from 1.
+    pub line: usize,
+    /// The column the problem is in, when it is in one.
+    pub column: Option<String>,
+    /// What is wrong, for the operator.
+    pub reason: String,
+}
+
+impl RowError {
+    pub(crate) fn new(line: usize, column: Option<&str>, reason: impl Into<String>) -> Self {
+        Self {
+            line,
+            column: column.map(str::to_string),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(column) => write!(f, "line {}, column {}: {}", self.line, column, self.reason),
+            None => write!(f, "line {}: {}", self.line, self.reason),
+        }
+    }
+}
+
+/// What a payments import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaymentCounts {
+    /// Payments recorded now.
+    pub recorded: u64,
+    /// Payments already recorded (same reference, participant and amount),
+    /// or repeated identically inside the file; left alone.
+    pub duplicates: u64,
+}
+
+/// What an import wrote, by kind of file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportCounts {
+    /// Participants inserted, updated or left unchanged (by NIK).
+    Participants(UpsertCounts),
+    /// Payments recorded or recognised as duplicates.
+    Payments(PaymentCounts),
+    /// Kelurahan inserted, updated or left unchanged (by code).
+    Kelurahan(UpsertCounts),
+}
+
+/// The outcome of an import that went through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Data rows (or JSON records) read, blank rows not counted.
+    pub rows: usize,
+    /// What was written.
+    pub counts: ImportCounts,
+    /// Problems with the rows that were not imported (only with
+    /// `skip_invalid`; otherwise any problem fails the import). A row may
+    /// have several.
+    pub rejected: Vec<RowError>,
+    /// The `<stem>.rejected.csv` written next to the input, when rows were rejected.
+    pub rejected_file: Option<PathBuf>,
+    /// Things the operator should know that did not stop the import, such as
+    /// columns that were ignored.
+    pub warnings: Vec<String>,
+}
+
+/// Why an import did not happen. Every variant except `Store` is detected
+/// before anything is written; a `Store` error rolls the transaction back.
+#[derive(Debug, Error)]
+pub enum ImportError {
+    /// The file is missing or cannot be read (permissions, a directory).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Neither the extension nor the options say whether it is CSV or JSON.
+    #[error("cannot tell the format of {}: name it .csv or .json, or give the format", path.display())]
+    UnknownFormat { path: PathBuf },
+    /// The file is not UTF-8 (for example a spreadsheet saved as Latin-1 or
+    /// UTF-16); `byte` is the offset of the first invalid byte.
+    #[error(
+        "{} is not UTF-8 text: invalid byte at line {line} (byte offset {byte}); save it as \"CSV UTF-8\"",
+        path.display()
+    )]
+    NotUtf8 { path: PathBuf, line: usize, byte: usize },
+    /// The file's structure is broken: a JSON syntax error, not an array, an
+    /// empty file, a column named twice.
+    #[error("{}, line {line}: {reason}", path.display())]
+    Malformed { path: PathBuf, line: usize, reason: String },
+    /// Required columns are absent from the header (for JSON: from every record).
+    #[error("{} lacks the required column(s) {}", path.display(), columns.join(", "))]
+    MissingColumn { path: PathBuf, columns: Vec<String> },
+    /// Some rows are bad and `skip_invalid` is off: nothing was written.
+    /// Lists every problem of every bad row.
+    #[error("{}: {} problem(s) in the rows below; nothing was imported\n{}", path.display(), errors.len(), list(errors))]
+    Invalid { path: PathBuf, errors: Vec<RowError> },
+    /// The rejected-rows file could not be written; nothing was imported.
+    #[error("cannot write the rejected rows to {}: {source}; nothing was imported", path.display())]
+    WriteRejected {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database refused or failed; its transaction was rolled back.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One row error per line, for [`ImportError::Invalid`].
+fn list(errors: &[RowError]) -> String {
+    errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_from_extension_in_any_case() {
+        assert_eq!(InputFormat::from_path(Path::new("a/b.CSV")), Some(InputFormat::Csv));
+        assert_eq!(InputFormat::from_path(Path::new("b.Json")), Some(InputFormat::Json));
+        assert_eq!(InputFormat::from_path(Path::new("b.xlsx")), None);
+        assert_eq!(InputFormat::from_path(Path::new("noext")), None);
+        assert_eq!("JSON".parse::<InputFormat>(), Ok(InputFormat::Json));
+    }
+
+    #[test]
+    fn row_errors_name_line_and_column() {
+        let e = RowError::new(7, Some("phone"), "phone number is empty");
+        assert_eq!(e.to_string(), "line 7, column phone: phone number is empty");
+        assert_eq!(RowError::new(3, None, "bad").to_string(), "line 3: bad");
+    }
+
+    #[test]
+    fn invalid_lists_every_problem() {
+        let err = ImportError::Invalid {
+            path: PathBuf::from("p.csv"),
+            errors: vec![RowError::new(2, Some("nik"), "x"), RowError::new(5, None, "y")],
+        };
+        let text = err.to_string();
+        assert!(text.starts_with("p.csv: 2 problem(s)"), "{text}");
+        assert!(
+            text.contains("line 2, column nik: x") && text.contains("line 5: y"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,416 @@
+//! Importing payments from CSV or JSON, unique by external reference.
+//!
+//! # Columns
+//!
+//! Header names match as for participants (any case, spaces around ignored).
+//!
+//! | column | required | meaning |
+//! |---|---|---|
+//! | `external_ref` | yes | The paying system's unique reference; a payment is recorded once per reference. |
+//! | `nik` | one of `nik`, `kpj` | The participant's NIK. |
+//! | `kpj` | one of `nik`, `kpj` | The participant's KPJ; when both are given they must name the same participant. |
+//! | `amount` | yes | Whole Rupiah, positive: `50400`, `50.400`, `Rp50.400`. |
+//! | `months` | no | Months covered (1 to 12). Without it the amount must be a whole number of the participant's monthly contributions. |
+//! | `paid_at` | yes | RFC 3339 (`2025-07-03T10:15:00+07:00`), or `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DD` read in WIB (Asia/Jakarta); not after the import's `now`. |
+//! | `channel` | yes | Where the money came in: `jmo`, `gopay`, `dana`, `bank`, `kolektif`, … (letters, digits, `-`, `_`). |
+//!
+//! A reference already stored for the same participant and amount, or
+//! repeated identically inside the file, is a duplicate: counted, not an
+//! error, and changes nothing. A reference stored for another participant or
+//! amount, or repeated in the file with different data, is an error.
+//!
+//! Payments are applied in order of `paid_at`: one paid earlier covers the
+//! earlier months.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::columns::{Columns, RowReader};
+use super::reader::{RawTable, load_table};
+use super::rejected::{Rejection, discard, flatten, settle, write_rejected};
+use super::values::{parse_months, parse_paid_at};
+use super::{ImportCounts, ImportError, ImportOptions, ImportReport, PaymentCounts, RowError};
+use crate::domain::money::format_rupiah;
+use crate::domain::payment::months_covered;
+use crate::domain::{ExternalRef, Kpj, NewPayment, Nik, Payer, PaymentChannel, Rupiah};
+use crate::store::{ParticipantRecord, PaymentOutcome, PaymentSource, Progress, Store, StoredPayment};
+
+/// The columns a payments file may have.
+const COLUMNS: &[&str] = &["external_ref", "nik", "kpj", "amount", "months", "paid_at", "channel"];
+
+/// The columns a payments file must have.
+const REQUIRED: &[&[&str]] = &[
+    &["external_ref"],
+    &["nik", "kpj"],
+    &["amount"],
+    &["paid_at"],
+    &["channel"],
+];
+
+/// Imports the payments in `path` (see the module documentation for the
+/// columns). Each new payment advances its participant's paid-through month;
+/// all are recorded in one transaction.
+pub async fn import_payments(
+    store: &dyn Store,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let table = load_table(path, options.format).await?;
+    let (columns, warnings) = Columns::resolve(path, &table, COLUMNS, REQUIRED)?;
+    let mut rejected = Vec::new();
+    let parsed = parse_rows(&table, &columns, options.now, &mut rejected);
+    let known = Known::load(store, &parsed).await?;
+    let mut counts = PaymentCounts::default();
+    let mut good = Vec::with_capacity(parsed.len());
+    // Lines whose row was rejected, so an identical repeat is rejected too.
+    let mut failed: HashSet<usize> = HashSet::new();
+    for row in &parsed {
+        let checked = match row.repeat_of {
+            Some(first) if failed.contains(&first) => Err(vec![RowError::new(
+                row.line,
+                Some("external_ref"),
+                format!("repeats line {first}, which was rejected"),
+            )]),
+            Some(_) => Ok(Check::Duplicate),
+            None => known.check(row),
+        };
+        match checked {
+            Ok(Check::New(payment)) => good.push((row.index, payment)),
+            Ok(Check::Duplicate) => counts.duplicates += 1,
+            Err(errors) => {
+                failed.insert(row.line);
+                rejected.push((row.index, errors));
+            }
+        }
+    }
+    let rejected_file = settle(path, &table, &mut rejected, options.skip_invalid).await?;
+    // Stable: rows paid at the same instant keep their file order.
+    good.sort_by_key(|(index, p)| (p.paid_at, *index));
+    let payments: Vec<NewPayment> = good.iter().map(|(_, p)| p.clone()).collect();
+    let strict = !options.skip_invalid;
+    let outcomes = match store
+        .record_payments(&payments, PaymentSource::Import, options.now, strict, progress)
+        .await
+    {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            discard(rejected_file.as_deref()).await;
+            return Err(e.into());
+        }
+    };
+    let late = tally(&table, &good, &outcomes, &mut counts);
+    let (rejected_file, warnings) = if late.is_empty() {
+        (rejected_file, warnings)
+    } else {
+        rejected.extend(late);
+        rewrite_rejected(path, &table, &mut rejected, rejected_file, warnings).await
+    };
+    tracing::info!(
+        file = %path.display(),
+        rows = table.records.len(),
+        recorded = counts.recorded,
+        duplicates = counts.duplicates,
+        rejected = rejected.len(),
+        "payments imported"
+    );
+    Ok(ImportReport {
+        rows: table.records.len(),
+        counts: ImportCounts::Payments(counts),
+        rejected: flatten(&rejected),
+        rejected_file,
+        warnings,
+    })
+}
+
+/// Counts the store's outcomes; returns the rows it refused (possible only
+/// when another writer changed the data between the checks and the write).
+fn tally(
+    table: &RawTable,
+    good: &[(usize, NewPayment)],
+    outcomes: &[PaymentOutcome],
+    counts: &mut PaymentCounts,
+) -> Vec<Rejection> {
+    let mut late = Vec::new();
+    for ((index, _), outcome) in good.iter().zip(outcomes) {
+        match outcome {
+            PaymentOutcome::Recorded { .. } => counts.recorded += 1,
+            PaymentOutcome::Duplicate => counts.duplicates += 1,
+            other => {
+                let reason = other.reason().unwrap_or_else(|| "refused by the database".into());
+                late.push((*index, vec![RowError::new(table.records[*index].line, None, reason)]));
+            }
+        }
+    }
+    late
+}
+
+/// Writes the rejected-rows file again after the store refused more rows;
+/// the import itself has happened, so a failure is a warning.
+async fn rewrite_rejected(
+    path: &Path,
+    table: &RawTable,
+    rejected: &mut [Rejection],
+    previous: Option<std::path::PathBuf>,
+    mut warnings: Vec<String>,
+) -> (Option<std::path::PathBuf>, Vec<String>) {
+    rejected.sort_by_key(|(index, _)| table.records[*index].line);
+    match write_rejected(path, table, rejected).await {
+        Ok(file) => (Some(file), warnings),
+        Err(e) => {
+            warnings.push(e.to_string());
+            (previous, warnings)
+        }
+    }
+}
+
+/// A row whose values all parsed.
+#[derive(Debug, Clone)]
+struct ParsedRow {
+    /// The record's index in the table.
+    index: usize,
+    /// The line it starts on.
+    line: usize,
+    external_ref: ExternalRef,
+    nik: Option<Nik>,
+    kpj: Option<Kpj>,
+    amount: Rupiah,
+    months: Option<u32>,
+    paid_at: DateTime<Utc>,
+    channel: PaymentChannel,
+    /// The line of an identical earlier row with the same reference.
+    repeat_of: Option<usize>,
+}
+
+impl ParsedRow {
+    /// Whether `other` (with the same reference) is the same payment: then
+    /// the repeat is a duplicate, otherwise an error.
+    fn same_payment(&self, other: &Self) -> bool {
+        self.nik == other.nik
+            && self.kpj == other.kpj
+            && self.amount == other.amount
+            && self.months == other.months
+            && self.paid_at == other.paid_at
+            && self.channel == other.channel
+    }
+}
+
+/// Parses every row; rows with bad values go to `rejected`. A reference
+/// repeated in the file with different data is an error on the later line.
+fn parse_rows(
+    table: &RawTable,
+    columns: &Columns,
+    now: DateTime<Utc>,
+    rejected: &mut Vec<Rejection>,
+) -> Vec<ParsedRow> {
+    let mut rows: Vec<ParsedRow> = Vec::with_capacity(table.records.len());
+    let mut first_by_ref: HashMap<String, usize> = HashMap::new();
+    for (index, record) in table.records.iter().enumerate() {
+        let mut row = match parse_row(index, RowReader::new(record, columns), now) {
+            Ok(row) => row,
+            Err(errors) => {
+                rejected.push((index, errors));
+                continue;
+            }
+        };
+        match first_by_ref.get(row.external_ref.as_str()) {
+            Some(&first) if rows[first].same_payment(&row) => row.repeat_of = Some(rows[first].line),
+            Some(&first) => {
+                let reason = format!(
+                    "external reference already used on line {} for a different payment",
+                    rows[first].line
+                );
+                rejected.push((index, vec![RowError::new(row.line, Some("external_ref"), reason)]));
+                continue;
+            }
+            None => {
+                first_by_ref.insert(row.external_ref.as_str().to_string(), rows.len());
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+fn parse_row(index: usize, mut row: RowReader<'_>, now: DateTime<Utc>) -> Result<ParsedRow, Vec<RowError>> {
+    let external_ref = row.parse_required("external_ref", ExternalRef::parse);
+    if row.is_blank("nik") && row.is_blank("kpj") {
+        row.error(Some("nik"), "missing required value: give the participant's NIK or KPJ");
+    }
+    let nik = row.parse("nik", Nik::parse);
+    let kpj = row.parse("kpj", Kpj::parse);
+    let amount = row.parse_required("amount", Rupiah::parse);
+    let months = row.parse("months", parse_months);
+    let paid_at = row.parse_required("paid_at", parse_paid_at);
+    if let Some(paid_at) = paid_at.filter(|t| *t > now) {
+        row.error(
+            Some("paid_at"),
+            format!(
+                "payment dated {} is in the future (now is {})",
+                paid_at.to_rfc3339(),
+                now.to_rfc3339()
+            ),
+        );
+    }
+    let channel = row.parse_required("channel", PaymentChannel::parse);
+    let line = row.line();
+    let errors = row.into_errors();
+    let (true, Some(external_ref), Some(amount), Some(paid_at), Some(channel)) =
+        (errors.is_empty(), external_ref, amount, paid_at, channel)
+    else {
+        return Err(if errors.is_empty() {
+            vec![RowError::new(line, None, "the row could not be read")]
+        } else {
+            errors
+        });
+    };
+    Ok(ParsedRow {
+        index,
+        line,
+        external_ref,
+        nik,
+        kpj,
+        amount,
+        months,
+        paid_at,
+        channel,
+        repeat_of: None,
+    })
+}
+
+/// What a checked row does.
+enum Check {
+    /// A payment to record.
+    New(NewPayment),
+    /// Already recorded, or repeated identically in the file.
+    Duplicate,
+}
+
+/// The stored participants and payments the rows name, loaded in bulk.
+struct Known {
+    by_nik: HashMap<String, ParticipantRecord>,
+    /// KPJ → the participants with it (normally one).
+    by_kpj: HashMap<String, Vec<ParticipantRecord>>,
+    payments: HashMap<String, StoredPayment>,
+}
+
+impl Known {
+    async fn load(store: &dyn Store, rows: &[ParsedRow]) -> Result<Self, ImportError> {
+        let mut niks: Vec<Nik> = rows.iter().filter_map(|r| r.nik.clone()).collect();
+        niks.sort();
+        niks.dedup();
+        let mut kpjs: Vec<String> = rows
+            .iter()
+            .filter(|r| r.nik.is_none())
+            .filter_map(|r| r.kpj.as_ref().map(|k| k.as_str().to_string()))
+            .collect();
+        kpjs.sort();
+        kpjs.dedup();
+        let refs: Vec<ExternalRef> = rows
+            .iter()
+            .filter(|r| r.repeat_of.is_none())
+            .map(|r| r.external_ref.clone())
+            .collect();
+        let by_nik = if niks.is_empty() {
+            Vec::new()
+        } else {
+            store.participants_by_nik(&niks).await?
+        };
+        let by_kpj_rows = if kpjs.is_empty() {
+            Vec::new()
+        } else {
+            store.participants_by_kpj(&kpjs).await?
+        };
+        let payments = if refs.is_empty() {
+            Vec::new()
+        } else {
+            store.payments_by_ref(&refs).await?
+        };
+        let mut by_kpj: HashMap<String, Vec<ParticipantRecord>> = HashMap::new();
+        for p in by_kpj_rows {
+            if let Some(kpj) = p.kpj.clone() {
+                by_kpj.entry(kpj).or_default().push(p);
+            }
+        }
+        Ok(Self {
+            by_nik: by_nik.into_iter().map(|p| (p.nik.clone(), p)).collect(),
+            by_kpj,
+            payments: payments.into_iter().map(|p| (p.external_ref.clone(), p)).collect(),
+        })
+    }
+
+    /// Checks a parsed row (not a repeat) against the stored data.
+    fn check(&self, row: &ParsedRow) -> Result<Check, Vec<RowError>> {
+        let err = |column: &str, reason: String| vec![RowError::new(row.line, Some(column), reason)];
+        let participant = self.participant(row)?;
+        if let Some(stored) = self.payments.get(row.external_ref.as_str()) {
+            if stored.participant_id == participant.id && stored.amount == row.amount.amount() {
+                return Ok(Check::Duplicate);
+            }
+            let whose = if stored.participant_id == participant.id {
+                "this"
+            } else {
+                "another"
+            };
+            return Err(err(
+                "external_ref",
+                format!(
+                    "external reference already recorded for {whose} participant with amount {}",
+                    format_rupiah(stored.amount)
+                ),
+            ));
+        }
+        let monthly = Rupiah::new(participant.monthly_amount).map_err(|e| err("amount", e.to_string()))?;
+        if let Err(e) = months_covered(row.amount, monthly, row.months) {
+            let column = if row.months.is_some() { "months" } else { "amount" };
+            return Err(err(column, e.to_string()));
+        }
+        // Name the payer by the stored NIK: it is unique, a KPJ need not be.
+        let payer = match Nik::parse(&participant.nik) {
+            Ok(nik) => Payer::Nik(nik),
+            Err(_) => match &row.kpj {
+                Some(kpj) => Payer::Kpj(kpj.clone()),
+                None => return Err(err("nik", "the stored NIK of this participant is not valid".into())),
+            },
+        };
+        Ok(Check::New(NewPayment {
+            external_ref: row.external_ref.clone(),
+            payer,
+            amount: row.amount,
+            months: row.months,
+            paid_at: row.paid_at,
+            channel: row.channel.clone(),
+        }))
+    }
+
+    /// The participant the row names: by NIK when given (a KPJ given too
+    /// must not contradict the stored one), else by KPJ.
+    fn participant(&self, row: &ParsedRow) -> Result<&ParticipantRecord, Vec<RowError>> {
+        let err = |column: &str, reason: &str| vec![RowError::new(row.line, Some(column), reason)];
+        if let Some(nik) = &row.nik {
+            let participant = self
+                .by_nik
+                .get(nik.as_str())
+                .ok_or_else(|| err("nik", "no participant has this NIK"))?;
+            if let (Some(kpj), Some(stored)) = (&row.kpj, &participant.kpj)
+                && kpj.as_str() != stored
+            {
+                return Err(err(
+                    "kpj",
+                    "the KPJ is not the one stored for the participant with this NIK",
+                ));
+            }
+            return Ok(participant);
+        }
+        let Some(kpj) = &row.kpj else {
+            return Err(err("nik", "missing required value: give the participant's NIK or KPJ"));
+        };
+        match self.by_kpj.get(kpj.as_str()).map(Vec::as_slice) {
+            Some([one]) => Ok(one),
+            Some([_, _, ..]) => Err(err("kpj", "several participants have this KPJ; give the NIK")),
+            _ => Err(err("kpj", "no participant has this KPJ")),
+        }
+    }
+}

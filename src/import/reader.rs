@@ -1,0 +1,291 @@
+//! Reading an import file into raw records: the text checks (UTF-8, BOM,
+//! line endings), the CSV structure and the header names. No value is
+//! interpreted here; that is the job of the importer for each kind of row.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use super::{ImportError, InputFormat};
+
+/// A file read into rows of cells, one cell per column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawTable {
+    /// Column names as written in the file, for the rejected-rows file.
+    pub headers: Vec<String>,
+    /// The same names normalised by [`normalise_column`], to match on.
+    pub columns: Vec<String>,
+    /// The data rows, blank ones left out.
+    pub records: Vec<RawRecord>,
+}
+
+/// One data row (CSV) or record (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawRecord {
+    /// The line of the file the row starts on.
+    pub line: usize,
+    /// One cell per column of the table; an absent value is an empty text.
+    pub cells: Vec<Cell>,
+    /// Why the row as a whole cannot be read (a wrong number of fields, a
+    /// JSON value that is not an object); its cells are then unreliable.
+    pub defect: Option<String>,
+}
+
+/// One value as the file gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cell {
+    /// Text, or a JSON number written out; may be empty.
+    Text(String),
+    /// A JSON `true` or `false`.
+    Bool(bool),
+    /// A JSON value no column accepts (an object or array), kept as JSON
+    /// text for the rejected-rows file.
+    Wrong { found: &'static str, json: String },
+}
+
+impl Cell {
+    /// The value as it should be written back to a CSV file.
+    pub fn original(&self) -> Cow<'_, str> {
+        match self {
+            Self::Text(s) => Cow::Borrowed(s),
+            Self::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Self::Wrong { json, .. } => Cow::Borrowed(json),
+        }
+    }
+
+    /// Whether the cell holds nothing but white space.
+    fn is_blank(&self) -> bool {
+        matches!(self, Self::Text(s) if s.trim().is_empty())
+    }
+}
+
+/// Reads `path` once and splits it into rows by `format` (or by its extension).
+pub(crate) async fn load_table(path: &Path, format: Option<InputFormat>) -> Result<RawTable, ImportError> {
+    let format = format
+        .or_else(|| InputFormat::from_path(path))
+        .ok_or_else(|| ImportError::UnknownFormat {
+            path: path.to_path_buf(),
+        })?;
+    let text = read_text(path).await?;
+    match format {
+        InputFormat::Csv => parse_csv(path, &text),
+        InputFormat::Json => super::json::parse_json(path, &text),
+    }
+}
+
+/// The file's text: UTF-8 checked, BOM removed, CRLF turned into LF (the
+/// csv crate numbers lines one too low after a CRLF header).
+pub(crate) async fn read_text(path: &Path) -> Result<String, ImportError> {
+    let bytes = tokio::fs::read(path).await.map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode(path, bytes)
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let text = match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => text,
+            };
+            Ok(if text.contains("\r\n") {
+                text.replace("\r\n", "\n")
+            } else {
+                text
+            })
+        }
+        Err(e) => {
+            let byte = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..byte].iter().filter(|b| **b == b'\n').count() + 1;
+            Err(ImportError::NotUtf8 {
+                path: path.to_path_buf(),
+                line,
+                byte,
+            })
+        }
+    }
+}
+
+/// A header name as matched: trimmed, lower case, runs of spaces, dashes and
+/// underscores as one `_` (so `Paid Through` is `paid_through`).
+pub(crate) fn normalise_column(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut gap = false;
+    for c in name.trim().chars() {
+        if c.is_whitespace() || c == '-' || c == '_' {
+            gap = true;
+            continue;
+        }
+        if gap && !out.is_empty() {
+            out.push('_');
+        }
+        gap = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Splits CSV text (already decoded) into a table. Quoted fields may hold
+/// commas, quotes and line breaks; rows whose cells are all blank (as
+/// spreadsheets leave at the end) are skipped.
+pub(crate) fn parse_csv(path: &Path, text: &str) -> Result<RawTable, ImportError> {
+    let malformed = |line: usize, reason: String| ImportError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    if text.trim().is_empty() {
+        return Err(malformed(
+            1,
+            "the file is empty; expected a header line naming the columns".into(),
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| malformed(1, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let columns: Vec<String> = headers.iter().map(|h| normalise_column(h)).collect();
+    let mut records = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
+                return Err(malformed(line, e.to_string()));
+            }
+        }
+        let line = lines.line_at(record.position().map_or(0, csv::Position::byte));
+        let mut cells: Vec<Cell> = record.iter().map(|f| Cell::Text(f.to_string())).collect();
+        if cells.iter().all(Cell::is_blank) {
+            continue;
+        }
+        let defect = (cells.len() != headers.len()).then(|| {
+            format!(
+                "the row has {} fields but the header has {} columns (check for an unquoted comma)",
+                cells.len(),
+                headers.len()
+            )
+        });
+        cells.resize(headers.len(), Cell::Text(String::new()));
+        records.push(RawRecord { line, cells, defect });
+    }
+    Ok(RawTable {
+        headers,
+        columns,
+        records,
+    })
+}
+
+/// Line numbers from byte offsets, counted forward once through the text.
+/// The csv crate's own line numbers skip blank lines before a record, so
+/// they drift from what an editor shows.
+struct LineCounter<'a> {
+    /// The whole text.
+    text: &'a [u8],
+    /// The offset counted up to.
+    byte: usize,
+    /// The line `byte` is on.
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            byte: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first non-blank line at or after `byte`; offsets must
+    /// not go backwards.
+    fn line_at(&mut self, byte: u64) -> usize {
+        let mut byte = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        while self.text.get(byte) == Some(&b'\n') {
+            byte += 1;
+        }
+        if byte > self.byte {
+            self.line += self.text[self.byte..byte].iter().filter(|b| **b == b'\n').count();
+            self.byte = byte;
+        }
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(cells: &[Cell]) -> Vec<String> {
+        cells.iter().map(|c| c.original().into_owned()).collect()
+    }
+
+    #[test]
+    fn bom_crlf_and_quoted_commas() {
+        let raw =
+            "\u{feff} NIK ,Nama Lengkap,Paid-Through\r\n1,\"Siregar, Budi\",2025-06\r\n2,\"Ani \"\"Ucok\"\"\",\r\n"
+                .as_bytes()
+                .to_vec();
+        let text = decode(Path::new("x.csv"), raw).unwrap();
+        let table = parse_csv(Path::new("x.csv"), &text).unwrap();
+        assert_eq!(table.headers[0], " NIK ");
+        assert_eq!(table.columns, ["nik", "nama_lengkap", "paid_through"]);
+        assert_eq!(table.records.len(), 2);
+        assert_eq!(table.records[0].line, 2);
+        assert_eq!(values(&table.records[0].cells), ["1", "Siregar, Budi", "2025-06"]);
+        assert_eq!(table.records[1].line, 3);
+        assert_eq!(values(&table.records[1].cells), ["2", "Ani \"Ucok\"", ""]);
+    }
+
+    #[test]
+    fn line_numbers_follow_multi_line_fields_and_skip_blank_rows() {
+        let t = "a,b\n1,\"two\nlines\"\n,\n\n3,4\n";
+        let table = parse_csv(Path::new("x.csv"), t).unwrap();
+        let lines: Vec<usize> = table.records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 6]);
+        let table = parse_csv(Path::new("x.csv"), "a,b\n\n\n3,4\n5,6\n").unwrap();
+        let lines: Vec<usize> = table.records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [4, 5]);
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_fields_is_a_defect() {
+        let table = parse_csv(Path::new("x.csv"), "a,b\n1,2,3\n4\n").unwrap();
+        assert!(table.records[0].defect.as_deref().unwrap().contains("3 fields"));
+        assert_eq!(table.records[0].cells.len(), 2);
+        assert!(table.records[1].defect.is_some());
+    }
+
+    #[test]
+    fn empty_file_is_malformed() {
+        let err = parse_csv(Path::new("x.csv"), " \n").unwrap_err();
+        assert!(matches!(err, ImportError::Malformed { line: 1, .. }), "{err}");
+    }
+
+    #[test]
+    fn latin1_is_refused_with_line_and_offset() {
+        let err = decode(Path::new("d/p.csv"), b"nik,name\n1,Jos\xe9\n".to_vec()).unwrap_err();
+        match err {
+            ImportError::NotUtf8 { line, byte, .. } => assert_eq!((line, byte), (2, 14)),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn column_names_are_normalised() {
+        assert_eq!(normalise_column("  Monthly  Amount "), "monthly_amount");
+        assert_eq!(normalise_column("PAID_THROUGH"), "paid_through");
+        assert_eq!(normalise_column("start - month"), "start_month");
+        assert_eq!(normalise_column(""), "");
+    }
+}
