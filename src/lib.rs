@@ -8,5 +8,6 @@
 
 pub mod clock;
 pub mod domain;
+pub mod seed;
 pub mod store;
 pub mod wilayah;
