@@ -5,4 +5,5 @@
 #[macro_use]
 mod helpers;
 
+mod seed;
 mod store_contract;
