@@ -17,6 +17,7 @@ pub mod import;
 pub mod metrics;
 pub mod report;
 // SCHED_PENDING pub mod scan;
+pub mod seed;
 pub mod store;
 pub mod telemetry;
 pub mod wilayah;

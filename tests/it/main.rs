@@ -7,4 +7,5 @@ mod helpers;
 
 mod import;
 mod reminder_store;
+mod seed;
 mod store_contract;
