@@ -8,5 +8,6 @@
 
 pub mod clock;
 pub mod domain;
+pub mod schedule;
 pub mod store;
 pub mod wilayah;
