@@ -1,6 +1,10 @@
 //! Reminder schedules: rules, templates, send windows and SMS size
 //! accounting for the operator-edited `schedules.toml`.
 
+pub mod cron;
 pub mod encoding;
+pub mod window;
 
+pub use cron::{CronExprError, CronSchedule, ScanSchedule, next_times};
 pub use encoding::{SmsEncoding, SmsSize, measure, to_gsm7};
+pub use window::{QuietHours, SendWindow, place, place_instant};
