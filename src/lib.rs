@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod report;
 // SCHED_PENDING pub mod scan;
 pub mod seed;
+pub mod schedule;
 pub mod store;
 pub mod telemetry;
 pub mod wilayah;

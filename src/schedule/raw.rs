@@ -1,0 +1,152 @@
+//! The TOML shape of `schedules.toml`, as written, before validation.
+//!
+//! Every table denies unknown keys, so a misspelt key is an error with its
+//! line rather than a silently ignored setting. Values whose problems must
+//! be reported with a line are `Spanned`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSchedules {
+    /// `[scan]`.
+    #[serde(default)]
+    pub scan: Option<RawScan>,
+    /// `[quiet_hours]`.
+    #[serde(default)]
+    pub quiet_hours: Option<Spanned<RawRange>>,
+    /// `[send_window]`, the default window.
+    #[serde(default)]
+    pub send_window: Option<Spanned<RawRange>>,
+    /// `[[rule]]`, in file order.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Spanned<RawRule>>,
+    /// `[template.NAME]`.
+    #[serde(default, rename = "template")]
+    pub templates: BTreeMap<Spanned<String>, Spanned<RawTemplate>>,
+    /// `[kelurahan."CODE"]`.
+    #[serde(default)]
+    pub kelurahan: BTreeMap<Spanned<String>, Spanned<RawKelurahan>>,
+}
+
+/// `[scan]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScan {
+    /// Cron expressions.
+    #[serde(default)]
+    pub cron: Option<Spanned<Vec<Spanned<String>>>>,
+    /// IANA time zone the expressions are read in.
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
+}
+
+/// `start`/`end` of quiet hours or a send window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRange {
+    /// `HH:MM`.
+    pub start: Spanned<String>,
+    /// `HH:MM`.
+    pub end: Spanned<String>,
+}
+
+/// `[[rule]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRule {
+    /// Stable identity.
+    pub name: Spanned<String>,
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// `"due_date"` (default) or `"nonactive"`.
+    #[serde(default)]
+    pub anchor: Option<Spanned<String>>,
+    /// Days from the anchor.
+    pub offset_days: Spanned<i64>,
+    /// `"sms"`, `"email"`.
+    pub channels: Spanned<Vec<Spanned<String>>>,
+    /// A `[template.NAME]`.
+    pub template: Spanned<String>,
+    /// Local `HH:MM`, default 09:00.
+    #[serde(default)]
+    pub send_time: Option<Spanned<String>>,
+    /// Funding filter.
+    #[serde(default)]
+    pub funding: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Kelurahan code prefix filter.
+    #[serde(default)]
+    pub kelurahan: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Arrears filter, inclusive.
+    #[serde(default)]
+    pub min_months_in_arrears: Option<Spanned<i64>>,
+    /// Arrears filter, inclusive.
+    #[serde(default)]
+    pub max_months_in_arrears: Option<Spanned<i64>>,
+    /// Catch-up limit in days.
+    #[serde(default)]
+    pub max_late_days: Option<Spanned<i64>>,
+    /// Expiry for the dispatcher, in hours.
+    #[serde(default)]
+    pub expire_after_hours: Option<Spanned<i64>>,
+}
+
+/// `[template.NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTemplate {
+    /// Inline body.
+    #[serde(default)]
+    pub text: Option<Spanned<String>>,
+    /// Body file, relative to the schedules file's directory.
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+    /// Email subject.
+    #[serde(default)]
+    pub subject: Option<Spanned<String>>,
+    /// Inline HTML part.
+    #[serde(default)]
+    pub html: Option<Spanned<String>>,
+    /// HTML part file.
+    #[serde(default)]
+    pub html_file: Option<Spanned<String>>,
+    /// Accept a UCS-2 SMS.
+    #[serde(default)]
+    pub allow_ucs2: Option<bool>,
+}
+
+/// `[kelurahan."CODE"]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKelurahan {
+    /// Own send window.
+    #[serde(default)]
+    pub send_window: Option<Spanned<RawRange>>,
+    /// Dates, as TOML dates or `"YYYY-MM-DD"` strings.
+    #[serde(default)]
+    pub holidays: Option<Vec<Spanned<toml::Value>>>,
+    /// Collective-payment coordinators.
+    #[serde(default)]
+    pub coordinators: Option<Vec<Spanned<RawCoordinator>>>,
+    /// No reminders for this kelurahan.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+/// One coordinator of a kelurahan.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCoordinator {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Digest address.
+    pub email: Spanned<String>,
+    /// Optional phone number.
+    #[serde(default)]
+    pub phone: Option<Spanned<String>>,
+}
