@@ -6,17 +6,17 @@
 //! the ways data comes in, `config` the operator's TOML, and `cli` the
 //! commands that wire them together.
 
-// CLI_PENDING pub mod cli;
+pub mod cli;
 pub mod clock;
 pub mod config;
-// SCHED_PENDING pub mod daemon;
+pub mod daemon;
 pub mod domain;
 pub mod http;
 pub mod import;
-// SCHED_PENDING pub mod message;
+pub mod message;
 pub mod metrics;
 pub mod report;
-// SCHED_PENDING pub mod scan;
+pub mod scan;
 pub mod seed;
 pub mod schedule;
 pub mod store;

@@ -1,7 +1,6 @@
 //! What each command does: load the configuration, open the store, call the
 //! library, print the result. No domain logic lives here.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -12,8 +11,9 @@ use super::progress::TerminalProgress;
 use super::{Cli, Command, DemoArgs, FileFormatArg, ImportCommand, ImportFileArgs, NamedPopulation, SeedArgs, StatusArgs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Settings};
-use crate::import::{self, ImportError, ImportOptions, InputFormat};
+use crate::import::{self, ImportCounts, ImportError, ImportOptions, ImportReport, InputFormat};
 use crate::report::OutputFormat;
+use crate::schedule::Schedules;
 use crate::report::status::{self, StatusAt};
 use crate::seed::{self, Population, SeedOptions};
 use crate::store::{self, Store, redact_url};
@@ -33,7 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     crate::telemetry::init(&settings.log);
     match cli.command {
-        Command::CheckConfig => check_config(&settings, &source).await,
+        Command::CheckConfig => check_config(&settings, &source, clock.now()).await,
         Command::Migrate => {
             let store = open(&settings).await?;
             println!("database {} is up to date", redact_url(&settings.database.url));
@@ -44,6 +44,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(args) => seed_population(&settings, &args, clock.now()).await,
         Command::Status(args) => print_status(&settings, &args, clock.now()).await,
         Command::Demo(_) => unreachable_demo(),
+        Command::Run => super::daemon::run(settings, clock).await,
+        Command::Scan { .. } => super::daemon::scan_once(&settings, clock.as_ref()).await,
+        Command::Preview(args) => {
+            let date = args.date.unwrap_or_else(|| {
+                clock.now().with_timezone(&crate::domain::RegionTimeZone::Wib.tz()).date_naive()
+            });
+            super::daemon::preview(&settings, date, args.kelurahan.as_deref(), args.samples).await
+        }
     }
 }
 
@@ -59,7 +67,11 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-async fn check_config(settings: &Settings, source: &config::ConfigSource) -> anyhow::Result<ExitCode> {
+async fn check_config(
+    settings: &Settings,
+    source: &config::ConfigSource,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     println!("configuration: {source} (with PENGINGAT__* environment overrides)");
     println!("database:      {}", redact_url(&settings.database.url));
     let rules = settings.due_date.rules();
@@ -74,15 +86,71 @@ async fn check_config(settings: &Settings, source: &config::ConfigSource) -> any
     );
     println!("non-active:    from {} months in arrears", settings.standing.nonactive_after_months);
     println!("http:          {}", settings.http.bind);
-    match store::connect(&settings.database.url, &settings.database.connect_options()).await {
+    let store = match store::connect(&settings.database.url, &settings.database.connect_options()).await {
         Ok(store) => match store.ping().await {
-            Ok(()) => println!("database:      reachable"),
-            Err(e) => println!("database:      NOT reachable: {e}"),
+            Ok(()) => {
+                println!("database:      reachable");
+                Some(store)
+            }
+            Err(e) => {
+                println!("database:      NOT reachable: {e}");
+                None
+            }
         },
-        Err(e) => println!("database:      NOT reachable: {e}"),
+        Err(e) => {
+            println!("database:      NOT reachable: {e}");
+            None
+        }
+    };
+    let ok = check_schedules(settings, store.as_deref(), now).await;
+    if ok {
+        println!("\nconfiguration is valid");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(2))
     }
-    println!("configuration is valid");
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Validates schedules.toml, then shows the next scan times and every
+/// template rendered with a sample participant, its encoding and segments.
+async fn check_schedules(settings: &Settings, store: Option<&dyn Store>, now: DateTime<Utc>) -> bool {
+    let path = &settings.schedules.path;
+    println!("\nschedules:     {}", path.display());
+    let schedules = match Schedules::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    };
+    if let Some(store) = store
+        && let Ok(kelurahan) = store.list_kelurahan().await
+    {
+        let known: std::collections::HashSet<String> = kelurahan.iter().map(|k| k.code.to_string()).collect();
+        let problems = schedules.validate_kelurahan(&|code| known.contains(code));
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        if !problems.is_empty() {
+            return false;
+        }
+    }
+    for w in schedules.warnings() {
+        println!("warning: {w}");
+    }
+    println!("rules:         {}", schedules.rules().iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!("next scans:");
+    for t in schedules.next_scan_times(now, 5) {
+        println!("  {}", t.with_timezone(&crate::domain::RegionTimeZone::Wib.tz()).format("%Y-%m-%d %H:%M:%S WIB"));
+    }
+    let sample = crate::schedule::ReminderVars::sample();
+    for (name, template) in schedules.templates() {
+        let text = template.render(&sample);
+        let size = crate::schedule::measure(&text);
+        let warn = if size.segments > 1 { "  WARNING: more than one SMS segment" } else { "" };
+        println!("\ntemplate {name}: {:?}, {} characters, {} segment(s){warn}\n  {text}", size.encoding, size.units, size.segments);
+    }
+    true
 }
 
 async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
@@ -90,14 +158,14 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
     let (report, noun) = match what {
         ImportCommand::Kelurahan { file } => (import::import_kelurahan(store.as_ref(), &file).await, "kelurahan"),
         ImportCommand::Participants(args) => {
-            let progress = TerminalProgress::new(0, "participants");
+            let progress = TerminalProgress::new(None, "participants");
             let r = import::import_participants(store.as_ref(), &args.file, &options(settings, &args, clock), &progress)
                 .await;
             progress.finish();
             (r, "participants")
         }
         ImportCommand::Payments(args) => {
-            let progress = TerminalProgress::new(0, "payments");
+            let progress = TerminalProgress::new(None, "payments");
             let r =
                 import::import_payments(store.as_ref(), &args.file, &options(settings, &args, clock), &progress).await;
             progress.finish();
@@ -106,7 +174,7 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
     };
     match report {
         Ok(report) => {
-            print!("{}", report.summary(noun));
+            print!("{}", import_summary(&report, noun));
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ ImportError::Invalid { .. }) => {
@@ -115,6 +183,27 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What an import did, in a few lines for the operator.
+fn import_summary(report: &ImportReport, noun: &str) -> String {
+    let mut out = match report.counts {
+        ImportCounts::Participants(c) | ImportCounts::Kelurahan(c) => format!(
+            "{noun}: {} rows read, {} inserted, {} updated, {} unchanged\n",
+            report.rows, c.inserted, c.updated, c.unchanged
+        ),
+        ImportCounts::Payments(c) => format!(
+            "{noun}: {} rows read, {} recorded, {} already recorded\n",
+            report.rows, c.recorded, c.duplicates
+        ),
+    };
+    for w in &report.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    if let Some(file) = &report.rejected_file {
+        out.push_str(&format!("{} problem(s) in rejected rows, written to {}\n", report.rejected.len(), file.display()));
+    }
+    out
 }
 
 fn options(settings: &Settings, args: &ImportFileArgs, clock: &dyn Clock) -> ImportOptions {
@@ -150,7 +239,11 @@ async fn seed_population(settings: &Settings, args: &SeedArgs, now: DateTime<Utc
 }
 
 async fn run_seed(store: &dyn Store, population: Population, seed: u64, now: DateTime<Utc>) -> anyhow::Result<seed::SeedReport> {
-    let progress = TerminalProgress::new(0, "seeding");
+    let total = match &population {
+        Population::Metro => Some(7_446),
+        Population::Region { participants, .. } => Some(*participants),
+    };
+    let progress = TerminalProgress::new(total, "seeding");
     let options = SeedOptions { population, seed, now };
     let report = seed::seed(store, &options, &progress).await;
     progress.finish();
@@ -212,6 +305,5 @@ async fn demo(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
     )
     .await?;
     print!("\n{}", status::render_report(&status, OutputFormat::Table));
-    let _ = Path::new(&args.dir);
     Ok(ExitCode::SUCCESS)
 }

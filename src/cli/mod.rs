@@ -1,6 +1,7 @@
 //! The command line: argument definitions and the dispatch to each command.
 
 mod commands;
+mod daemon;
 mod progress;
 
 use std::path::PathBuf;
@@ -53,6 +54,36 @@ pub enum Command {
 
     /// Run the whole loop on the embedded default (SQLite) with demo data, in ./demo.
     Demo(DemoArgs),
+
+    /// Run the daemon: scans on the schedules' cron times, HTTP health and metrics.
+    ///
+    /// SIGHUP (systemctl reload) re-reads the schedules file; SIGTERM or SIGINT stops it
+    /// gracefully. Under systemd it reports READY, RELOADING, STOPPING and watchdog pings.
+    Run,
+
+    /// Run one real scan now: create the reminders that are due.
+    Scan {
+        /// Scan once and exit (the daemon scans on its own schedule).
+        #[arg(long, required = true)]
+        once: bool,
+    },
+
+    /// Dry run: who would be reminded on a date, per kelurahan and rule, with sample messages.
+    /// Writes nothing.
+    Preview(PreviewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PreviewArgs {
+    /// The day to preview (YYYY-MM-DD) [default: today].
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Only this kelurahan (code) or code prefix.
+    #[arg(long, value_name = "CODE")]
+    pub kelurahan: Option<String>,
+    /// Rendered sample messages per rule and channel.
+    #[arg(long, default_value_t = 2)]
+    pub samples: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,26 +6,30 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::store::Progress;
 
-/// Rows written so far, shown as a bar when stderr is a terminal.
+/// Rows written so far, shown when stderr is a terminal.
 pub struct TerminalProgress {
     /// Hidden when stderr is not a terminal.
     bar: ProgressBar,
 }
 
 impl TerminalProgress {
-    /// A bar for `total` rows labelled `what`.
-    pub fn new(total: u64, what: &str) -> Self {
-        let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
-        if let Ok(style) = ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})") {
+    /// A bar for `total` rows labelled `what`, or a running count when the
+    /// total is not known in advance.
+    pub fn new(total: Option<u64>, what: &str) -> Self {
+        let bar = match (std::io::stderr().is_terminal(), total) {
+            (false, _) => ProgressBar::hidden(),
+            (true, Some(total)) => ProgressBar::new(total),
+            (true, None) => ProgressBar::no_length(),
+        };
+        let template = match total {
+            Some(_) => "{msg:12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})",
+            None => "{msg:12} {pos} rows ({per_sec})",
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(what.to_string());
         Self { bar }
-    }
-
-    /// Sets the total once it is known.
-    pub fn set_total(&self, total: u64) {
-        self.bar.set_length(total);
     }
 
     pub fn finish(&self) {

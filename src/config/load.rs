@@ -151,10 +151,10 @@ fn apply_password_file(settings: &mut Settings) -> Result<(), ConfigError> {
         source: e,
     })?;
     let password = password.trim_end_matches(['\n', '\r']);
-    if let Ok(mut url) = url::Url::parse(&settings.database.url) {
-        if url.set_password(Some(password)).is_ok() {
-            settings.database.url = url.to_string();
-        }
+    if let Ok(mut url) = url::Url::parse(&settings.database.url)
+        && url.set_password(Some(password)).is_ok()
+    {
+        settings.database.url = url.to_string();
     }
     Ok(())
 }

@@ -37,10 +37,10 @@ impl fmt::Display for Channel {
 impl FromStr for Channel {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
+        match s {
             "sms" => Ok(Self::Sms),
-            "email" | "e-mail" => Ok(Self::Email),
-            other => Err(format!("{other:?} is not a channel; expected sms or email")),
+            "email" => Ok(Self::Email),
+            other => Err(format!("unknown channel {other:?}; expected \"sms\" or \"email\"")),
         }
     }
 }
@@ -135,6 +135,7 @@ mod tests {
         }
         assert!(ReminderStatus::Delivered.is_terminal());
         assert!(!ReminderStatus::Sent.is_terminal());
-        assert_eq!("E-mail".parse::<Channel>().unwrap(), Channel::Email);
+        assert_eq!("email".parse::<Channel>().unwrap(), Channel::Email);
+        assert!("SMS ".parse::<Channel>().is_err());
     }
 }

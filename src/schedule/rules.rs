@@ -14,7 +14,6 @@
 //! passed while the daemon was down is sent if at most `max_late_days` late,
 //! otherwise recorded as skipped, never a flood.
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Duration, NaiveDate, NaiveTime};
@@ -25,41 +24,8 @@ use crate::domain::{ContributionMonth, DueDateRules, Funding, KelurahanCode, Sta
 /// The allowed range of `offset_days`.
 pub const OFFSET_DAYS_RANGE: std::ops::RangeInclusive<i32> = -60..=180;
 
-/// A channel a reminder goes out on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Channel {
-    /// SMS through the configured gateway.
-    Sms,
-    /// Email over SMTP.
-    Email,
-}
-
-impl Channel {
-    /// The configured and stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sms => "sms",
-            Self::Email => "email",
-        }
-    }
-}
-
-impl FromStr for Channel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "sms" => Ok(Self::Sms),
-            "email" => Ok(Self::Email),
-            other => Err(format!("unknown channel {other:?}; expected \"sms\" or \"email\"")),
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// A channel a reminder goes out on (defined with the reminder states).
+pub use crate::domain::Channel;
 
 /// The day a rule's `offset_days` counts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

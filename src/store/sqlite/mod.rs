@@ -53,13 +53,9 @@ impl SqliteStore {
         } else {
             SqliteConnectOptions::new().filename(&path)
         };
-        if path != ":memory:" {
-            if let Some(dir) = std::path::Path::new(&path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
-            }
+        let dir = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.filter(|_| path != ":memory:") {
+            std::fs::create_dir_all(dir).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
         }
         let opts = base
             .create_if_missing(true)

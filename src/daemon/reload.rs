@@ -1,0 +1,64 @@
+//! Reloading the schedules without a restart (SIGHUP, `systemctl reload`):
+//! read and validate the whole file first, then swap it in at once; on any
+//! error keep the old schedules, log why, and show it in `systemctl status`.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{Shared, systemd};
+use crate::schedule::{Schedules, diff};
+use crate::store::Store;
+
+/// Loads the schedules and checks that every kelurahan override names a
+/// kelurahan the database knows.
+pub async fn load_schedules(path: &Path, store: &dyn Store) -> anyhow::Result<Schedules> {
+    let schedules = Schedules::load(path)?;
+    let known: HashSet<String> = store.list_kelurahan().await?.into_iter().map(|k| k.code.to_string()).collect();
+    let problems = schedules.validate_kelurahan(&|code| known.contains(code));
+    if !problems.is_empty() {
+        anyhow::bail!("{}", problems.join("\n"));
+    }
+    Ok(schedules)
+}
+
+/// Waits for reload requests until cancelled.
+pub(super) async fn reload_loop(shared: Arc<Shared>, trigger: Arc<Notify>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = trigger.notified() => reload(&shared).await,
+        }
+    }
+}
+
+async fn reload(shared: &Shared) {
+    systemd::reloading();
+    tracing::info!(path = %shared.schedules_path.display(), "reloading schedules");
+    match load_schedules(&shared.schedules_path, shared.store.as_ref()).await {
+        Ok(new) => {
+            let old = shared.schedules.borrow().clone();
+            let changes = diff(&old, &new);
+            tracing::info!(
+                added = ?changes.added,
+                removed = ?changes.removed,
+                changed = ?changes.changed,
+                "schedules reloaded"
+            );
+            shared.schedules.send_replace(Arc::new(new));
+            shared.metrics.record_reload(true);
+            systemd::ready("schedules reloaded");
+            shared.rescan.notify_one();
+        }
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous schedules");
+            shared.metrics.record_reload(false);
+            systemd::ready("serving");
+            let first_line = format!("{e:#}").lines().next().unwrap_or_default().to_string();
+            systemd::status(&format!("reload failed, previous schedules kept: {first_line}"));
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The pure half of a scan: from the schedules, the kelurahan and the clock,
+//! which reminders are due now, kelurahan by kelurahan.
+//!
+//! The scan is state-based (peers' notes, "Design lessons" 2 and 5): nothing
+//! remembers which ticks ran. For each kelurahan and rule it asks "for which
+//! first unpaid month does this rule fall on a day that has come?", so a scan
+//! after downtime finds the missed days by itself. Days at most
+//! `max_late_days` old are still sent (as soon as the send window allows);
+//! older ones within [`LOOKBACK_DAYS`] are recorded as skipped with the
+//! reason; older still are ignored, so a first start on old data records no
+//! flood of history either.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
+use crate::schedule::{Lateness, Rule, Schedules, SendWindow, place};
+use crate::store::{Kelurahan, Occurrence, RuleOccurrences};
+
+/// How far back a scan looks for rule days: a missed day older than this is
+/// neither sent nor recorded.
+pub const LOOKBACK_DAYS: i64 = 31;
+
+/// Whether a plan is for a real scan or a preview of one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanMode {
+    /// Everything due by now: on time, late within the allowance, and skipped.
+    Scan,
+    /// Only the reminders whose day is today, as if the daemon ran all day.
+    Preview,
+}
+
+/// What one scan writes.
+#[derive(Debug, Clone, Default)]
+pub struct ScanPlan {
+    /// One batch per rule and channel.
+    pub batches: Vec<RuleOccurrences>,
+    /// The earliest send date (days since 1970-01-01) the plan touches, for
+    /// the one-message-per-day check.
+    pub from_send_date: i32,
+}
+
+/// Days since 1970-01-01 of a local date, as stored.
+pub fn epoch_day(date: NaiveDate) -> i32 {
+    (date - NaiveDate::default()).num_days() as i32
+}
+
+/// The urgency of a rule, stored with each reminder: roughly the days from
+/// the first unpaid month's due date to the rule's day. A higher value wins
+/// a participant's channel for a day; a changed value means the rule's
+/// timing changed.
+pub fn rule_urgency(rule: &Rule, standing: &StandingRules) -> i32 {
+    let shift = rule.anchor_shift(standing);
+    shift.months * 30 + shift.days as i32 + rule.offset_days
+}
+
+/// Plans the reminders due at `now`.
+pub fn plan(
+    schedules: &Schedules,
+    kelurahan: &[Kelurahan],
+    base_due: &DueDateRules,
+    standing: &StandingRules,
+    now: DateTime<Utc>,
+    mode: PlanMode,
+) -> ScanPlan {
+    let rules: Vec<&Rule> = schedules.rules().iter().filter(|r| r.enabled).collect();
+    let mut occurrences: Vec<Vec<Occurrence>> = vec![Vec::new(); rules.len()];
+    // Kelurahan without an override share their time zone's computation.
+    let mut shared: HashMap<(RegionTimeZone, usize), Vec<Occurrence>> = HashMap::new();
+    let default_window = schedules.default_send_window();
+    for k in kelurahan {
+        if schedules.is_disabled(&k.code) {
+            continue;
+        }
+        let overridden = schedules.kelurahan_override(&k.code).is_some();
+        for (i, rule) in rules.iter().enumerate() {
+            if !rule.matches_kelurahan(&k.code) {
+                continue;
+            }
+            let template = if overridden {
+                let due = schedules.due_date_rules_for(&k.code, base_due);
+                let window = schedules.send_window_for(&k.code);
+                rule_occurrences(rule, k.time_zone, &due, &window, standing, now, mode)
+            } else {
+                shared
+                    .entry((k.time_zone, i))
+                    .or_insert_with(|| {
+                        rule_occurrences(rule, k.time_zone, base_due, &default_window, standing, now, mode)
+                    })
+                    .clone()
+            };
+            occurrences[i].extend(template.into_iter().map(|o| Occurrence { kelurahan_code: k.code.to_string(), ..o }));
+        }
+    }
+    let mut plan = ScanPlan { batches: Vec::new(), from_send_date: i32::MAX };
+    for (rule, occ) in rules.iter().zip(occurrences) {
+        if occ.is_empty() {
+            continue;
+        }
+        plan.from_send_date = occ.iter().map(|o| o.send_date).min().unwrap_or(i32::MAX).min(plan.from_send_date);
+        for channel in &rule.channels {
+            plan.batches.push(RuleOccurrences {
+                rule: rule.name.clone(),
+                rule_offset: rule_urgency(rule, standing),
+                channel: *channel,
+                funding: rule.funding.as_ref().map(|f| f.iter().map(|x| x.as_str().to_string()).collect()),
+                occurrences: occ.clone(),
+            });
+        }
+    }
+    if plan.from_send_date == i32::MAX {
+        plan.from_send_date = epoch_day(now.date_naive()) - 1;
+    }
+    plan
+}
+
+/// The occurrences of one rule in one time zone (kelurahan code left empty).
+fn rule_occurrences(
+    rule: &Rule,
+    zone: RegionTimeZone,
+    due: &DueDateRules,
+    window: &SendWindow,
+    standing: &StandingRules,
+    now: DateTime<Utc>,
+    mode: PlanMode,
+) -> Vec<Occurrence> {
+    let tz = zone.tz();
+    let now_local = now.with_timezone(&tz).naive_local();
+    let today = now_local.date();
+    candidate_months(rule, due, standing, today)
+        .into_iter()
+        .filter_map(|month| {
+            let day = rule.occurrence_date(month, due, standing);
+            let planned0 = place(day.and_time(rule.send_time), window);
+            if planned0 > now_local {
+                return None; // its time has not come
+            }
+            if !arrears_filter_admits(rule, month, due, standing, to_utc(planned0, tz), tz) {
+                return None;
+            }
+            let lateness = rule.lateness(planned0.date(), today);
+            occurrence(rule, month, day, planned0, lateness, now_local, window, tz, mode)
+        })
+        .collect()
+}
+
+/// Builds the occurrence of `rule` for first unpaid `month`, or `None` when
+/// the mode leaves it out.
+#[allow(clippy::too_many_arguments)]
+fn occurrence(
+    rule: &Rule,
+    month: ContributionMonth,
+    day: NaiveDate,
+    planned0: NaiveDateTime,
+    lateness: Lateness,
+    now_local: NaiveDateTime,
+    window: &SendWindow,
+    tz: Tz,
+    mode: PlanMode,
+) -> Option<Occurrence> {
+    let (planned, skip_reason) = match (lateness, mode) {
+        (Lateness::Early { .. }, _) => return None,
+        (Lateness::OnTime, _) => (planned0, None),
+        (Lateness::Late { .. } | Lateness::TooLate { .. }, PlanMode::Preview) => return None,
+        (Lateness::Late { .. }, PlanMode::Scan) => (place(now_local, window), None),
+        (Lateness::TooLate { days }, PlanMode::Scan) if days > LOOKBACK_DAYS => return None,
+        (Lateness::TooLate { days }, PlanMode::Scan) => (
+            planned0,
+            Some(format!("missed by {days} days (daemon not running); max_late_days is {}", rule.max_late_days)),
+        ),
+    };
+    let planned_at = to_utc(planned, tz);
+    Some(Occurrence {
+        kelurahan_code: String::new(),
+        contribution_month: month.index(),
+        occurrence_date: epoch_day(day),
+        send_date: epoch_day(planned.date()),
+        planned_at: planned_at.timestamp(),
+        expires_at: skip_reason.is_none().then(|| (planned_at + rule.expire_after()).timestamp()),
+        skip_reason,
+    })
+}
+
+/// The first unpaid months for which the rule's day may lie within the
+/// lookback window ending today.
+fn candidate_months(
+    rule: &Rule,
+    due: &DueDateRules,
+    standing: &StandingRules,
+    today: NaiveDate,
+) -> Vec<ContributionMonth> {
+    let shift = rule.anchor_shift(standing);
+    let lead = Duration::days(shift.days + i64::from(rule.offset_days));
+    let centre = ContributionMonth::of_date(today - lead).plus(-shift.months - due.month_offset);
+    let earliest = today - Duration::days(LOOKBACK_DAYS + 1);
+    (-3..=2)
+        .map(|d| centre.plus(d))
+        .filter(|m| {
+            let day = rule.occurrence_date(*m, due, standing);
+            day >= earliest && day <= today + Duration::days(1)
+        })
+        .collect()
+}
+
+/// Whether the rule's months-in-arrears filter admits someone whose first
+/// unpaid month is `month`, judged at the planned instant.
+fn arrears_filter_admits(
+    rule: &Rule,
+    month: ContributionMonth,
+    due: &DueDateRules,
+    standing: &StandingRules,
+    at: DateTime<Utc>,
+    tz: Tz,
+) -> bool {
+    if rule.min_months_in_arrears.is_none() && rule.max_months_in_arrears.is_none() {
+        return true;
+    }
+    let last = due.last_month_past_due(at, tz);
+    let arrears = standing.standing(month.prev(), last).months_in_arrears;
+    rule.min_months_in_arrears.is_none_or(|min| arrears >= min)
+        && rule.max_months_in_arrears.is_none_or(|max| arrears <= max)
+}
+
+/// A local wall-clock time in `tz` as a UTC instant (Indonesia has no DST;
+/// an ambiguous time takes its earlier reading).
+fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+    tz.from_local_datetime(&local).earliest().map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+}
+
