@@ -53,7 +53,7 @@ use crate::domain::{
     ContributionMonth, EmailAddress, Funding, KelurahanCode, Kpj, NewParticipant, Nik, ParticipantName, PhoneNumber,
     PreferredChannel, RegionTimeZone, Rupiah, Segment,
 };
-use crate::store::{Progress, Store};
+use crate::store::{Progress, Store, UpsertCounts};
 
 /// The columns a participants file may have.
 const COLUMNS: &[&str] = &[
@@ -93,21 +93,13 @@ pub async fn import_participants(
         .collect();
     let checked = check_rows(&table, &columns, &zones, options);
     let mut rejected = checked.rejected;
-    let stored = stored_months(store, &checked.good).await?;
-    let rows: Vec<NewParticipant> = checked
-        .good
-        .into_iter()
-        .map(|row| {
-            let months = stored.get(row.participant.nik.as_str()).copied();
-            row.resolve(months)
-        })
-        .collect();
     let rejected_file = settle(path, &table, &mut rejected, options.skip_invalid).await?;
-    let counts = match store.upsert_participants(&rows, options.now, progress).await {
+    let written = write(store, checked.good, options, progress).await;
+    let counts = match written {
         Ok(counts) => counts,
         Err(e) => {
             discard(rejected_file.as_deref()).await;
-            return Err(e.into());
+            return Err(e);
         }
     };
     tracing::info!(
@@ -126,6 +118,24 @@ pub async fn import_participants(
         rejected_file,
         warnings,
     })
+}
+
+/// Settles the good rows' months and upserts them.
+async fn write(
+    store: &dyn Store,
+    good: Vec<GoodRow>,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<UpsertCounts, ImportError> {
+    let stored = stored_months(store, &good).await?;
+    let rows: Vec<NewParticipant> = good
+        .into_iter()
+        .map(|row| {
+            let months = stored.get(row.participant.nik.as_str()).copied();
+            row.resolve(months)
+        })
+        .collect();
+    Ok(store.upsert_participants(&rows, options.now, progress).await?)
 }
 
 /// The months a row gave, before defaults.

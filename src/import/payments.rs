@@ -64,28 +64,7 @@ pub async fn import_payments(
     let parsed = parse_rows(&table, &columns, options.now, &mut rejected);
     let known = Known::load(store, &parsed).await?;
     let mut counts = PaymentCounts::default();
-    let mut good = Vec::with_capacity(parsed.len());
-    // Lines whose row was rejected, so an identical repeat is rejected too.
-    let mut failed: HashSet<usize> = HashSet::new();
-    for row in &parsed {
-        let checked = match row.repeat_of {
-            Some(first) if failed.contains(&first) => Err(vec![RowError::new(
-                row.line,
-                Some("external_ref"),
-                format!("repeats line {first}, which was rejected"),
-            )]),
-            Some(_) => Ok(Check::Duplicate),
-            None => known.check(row),
-        };
-        match checked {
-            Ok(Check::New(payment)) => good.push((row.index, payment)),
-            Ok(Check::Duplicate) => counts.duplicates += 1,
-            Err(errors) => {
-                failed.insert(row.line);
-                rejected.push((row.index, errors));
-            }
-        }
-    }
+    let mut good = classify(&parsed, &known, &mut counts, &mut rejected);
     let rejected_file = settle(path, &table, &mut rejected, options.skip_invalid).await?;
     // Stable: rows paid at the same instant keep their file order.
     good.sort_by_key(|(index, p)| (p.paid_at, *index));
@@ -123,6 +102,39 @@ pub async fn import_payments(
         rejected_file,
         warnings,
     })
+}
+
+/// Sorts the parsed rows into payments to record, duplicates (counted) and
+/// rejections.
+fn classify(
+    parsed: &[ParsedRow],
+    known: &Known,
+    counts: &mut PaymentCounts,
+    rejected: &mut Vec<Rejection>,
+) -> Vec<(usize, NewPayment)> {
+    let mut good = Vec::with_capacity(parsed.len());
+    // Lines whose row was rejected, so an identical repeat is rejected too.
+    let mut failed: HashSet<usize> = HashSet::new();
+    for row in parsed {
+        let checked = match row.repeat_of {
+            Some(first) if failed.contains(&first) => Err(vec![RowError::new(
+                row.line,
+                Some("external_ref"),
+                format!("repeats line {first}, which was rejected"),
+            )]),
+            Some(_) => Ok(Check::Duplicate),
+            None => known.check(row),
+        };
+        match checked {
+            Ok(Check::New(payment)) => good.push((row.index, payment)),
+            Ok(Check::Duplicate) => counts.duplicates += 1,
+            Err(errors) => {
+                failed.insert(row.line);
+                rejected.push((row.index, errors));
+            }
+        }
+    }
+    good
 }
 
 /// Counts the store's outcomes; returns the rows it refused (possible only
