@@ -63,22 +63,69 @@ impl Metrics {
         let mut out = String::new();
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         counter(&mut out, "pengingat_scans_total", "Scans completed.", get(&self.scans));
-        counter(&mut out, "pengingat_scan_failures_total", "Scans that failed.", get(&self.scan_failures));
+        counter(
+            &mut out,
+            "pengingat_scan_failures_total",
+            "Scans that failed.",
+            get(&self.scan_failures),
+        );
         let _ = writeln!(out, "# HELP pengingat_scan_duration_seconds Duration of scans.");
         let _ = writeln!(out, "# TYPE pengingat_scan_duration_seconds summary");
-        let _ = writeln!(out, "pengingat_scan_duration_seconds_sum {}", get(&self.scan_micros) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "pengingat_scan_duration_seconds_sum {}",
+            get(&self.scan_micros) as f64 / 1e6
+        );
         let _ = writeln!(out, "pengingat_scan_duration_seconds_count {}", get(&self.scans));
-        let _ = writeln!(out, "# HELP pengingat_last_scan_duration_seconds Duration of the last scan.");
+        let _ = writeln!(
+            out,
+            "# HELP pengingat_last_scan_duration_seconds Duration of the last scan."
+        );
         let _ = writeln!(out, "# TYPE pengingat_last_scan_duration_seconds gauge");
-        let _ = writeln!(out, "pengingat_last_scan_duration_seconds {}", get(&self.last_scan_micros) as f64 / 1e6);
-        per_rule(&mut out, "pengingat_reminders_created_total", "Reminders created, per rule.", &self.created);
-        per_rule(&mut out, "pengingat_reminders_skipped_total", "Reminders too late to send, per rule.", &self.skipped);
-        counter(&mut out, "pengingat_reminders_superseded_total", "Reminders superseded the same day.", get(&self.superseded));
-        counter(&mut out, "pengingat_reminders_cancelled_total", "Pending reminders cancelled by schedule edits.", get(&self.cancelled));
-        let _ = writeln!(out, "# HELP pengingat_schedule_reloads_total Schedule reloads, by result.");
+        let _ = writeln!(
+            out,
+            "pengingat_last_scan_duration_seconds {}",
+            get(&self.last_scan_micros) as f64 / 1e6
+        );
+        per_rule(
+            &mut out,
+            "pengingat_reminders_created_total",
+            "Reminders created, per rule.",
+            &self.created,
+        );
+        per_rule(
+            &mut out,
+            "pengingat_reminders_skipped_total",
+            "Reminders too late to send, per rule.",
+            &self.skipped,
+        );
+        counter(
+            &mut out,
+            "pengingat_reminders_superseded_total",
+            "Reminders superseded the same day.",
+            get(&self.superseded),
+        );
+        counter(
+            &mut out,
+            "pengingat_reminders_cancelled_total",
+            "Pending reminders cancelled by schedule edits.",
+            get(&self.cancelled),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP pengingat_schedule_reloads_total Schedule reloads, by result."
+        );
         let _ = writeln!(out, "# TYPE pengingat_schedule_reloads_total counter");
-        let _ = writeln!(out, "pengingat_schedule_reloads_total{{result=\"ok\"}} {}", get(&self.reloads_ok));
-        let _ = writeln!(out, "pengingat_schedule_reloads_total{{result=\"error\"}} {}", get(&self.reloads_failed));
+        let _ = writeln!(
+            out,
+            "pengingat_schedule_reloads_total{{result=\"ok\"}} {}",
+            get(&self.reloads_ok)
+        );
+        let _ = writeln!(
+            out,
+            "pengingat_schedule_reloads_total{{result=\"error\"}} {}",
+            get(&self.reloads_failed)
+        );
         out
     }
 }
@@ -112,7 +159,10 @@ mod tests {
         m.record_rule("h-7", 5, 0);
         m.record_scan(1_500_000, 3, 0);
         let text = m.render();
-        assert!(text.contains("pengingat_reminders_created_total{rule=\"h-7\"} 15\n"), "{text}");
+        assert!(
+            text.contains("pengingat_reminders_created_total{rule=\"h-7\"} 15\n"),
+            "{text}"
+        );
         assert!(text.contains("pengingat_reminders_skipped_total{rule=\"h-7\"} 2\n"));
         assert!(text.contains("pengingat_scans_total 1\n"));
         assert!(text.contains("pengingat_scan_duration_seconds_sum 1.5\n"));

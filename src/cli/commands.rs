@@ -8,13 +8,15 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::progress::TerminalProgress;
-use super::{Cli, Command, DemoArgs, FileFormatArg, ImportCommand, ImportFileArgs, NamedPopulation, SeedArgs, StatusArgs};
+use super::{
+    Cli, Command, DemoArgs, FileFormatArg, ImportCommand, ImportFileArgs, NamedPopulation, SeedArgs, StatusArgs,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Settings};
 use crate::import::{self, ImportCounts, ImportError, ImportOptions, ImportReport, InputFormat};
 use crate::report::OutputFormat;
-use crate::schedule::Schedules;
 use crate::report::status::{self, StatusAt};
+use crate::schedule::Schedules;
 use crate::seed::{self, Population, SeedOptions};
 use crate::store::{self, Store, redact_url};
 
@@ -48,7 +50,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan { .. } => super::daemon::scan_once(&settings, clock.as_ref()).await,
         Command::Preview(args) => {
             let date = args.date.unwrap_or_else(|| {
-                clock.now().with_timezone(&crate::domain::RegionTimeZone::Wib.tz()).date_naive()
+                clock
+                    .now()
+                    .with_timezone(&crate::domain::RegionTimeZone::Wib.tz())
+                    .date_naive()
             });
             super::daemon::preview(&settings, date, args.kelurahan.as_deref(), args.samples).await
         }
@@ -84,7 +89,10 @@ async fn check_config(
         },
         rules.holidays.len()
     );
-    println!("non-active:    from {} months in arrears", settings.standing.nonactive_after_months);
+    println!(
+        "non-active:    from {} months in arrears",
+        settings.standing.nonactive_after_months
+    );
     println!("http:          {}", settings.http.bind);
     let store = match store::connect(&settings.database.url, &settings.database.connect_options()).await {
         Ok(store) => match store.ping().await {
@@ -138,17 +146,36 @@ async fn check_schedules(settings: &Settings, store: Option<&dyn Store>, now: Da
     for w in schedules.warnings() {
         println!("warning: {w}");
     }
-    println!("rules:         {}", schedules.rules().iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "rules:         {}",
+        schedules
+            .rules()
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("next scans:");
     for t in schedules.next_scan_times(now, 5) {
-        println!("  {}", t.with_timezone(&crate::domain::RegionTimeZone::Wib.tz()).format("%Y-%m-%d %H:%M:%S WIB"));
+        println!(
+            "  {}",
+            t.with_timezone(&crate::domain::RegionTimeZone::Wib.tz())
+                .format("%Y-%m-%d %H:%M:%S WIB")
+        );
     }
     let sample = crate::schedule::ReminderVars::sample();
     for (name, template) in schedules.templates() {
         let text = template.render(&sample);
         let size = crate::schedule::measure(&text);
-        let warn = if size.segments > 1 { "  WARNING: more than one SMS segment" } else { "" };
-        println!("\ntemplate {name}: {:?}, {} characters, {} segment(s){warn}\n  {text}", size.encoding, size.units, size.segments);
+        let warn = if size.segments > 1 {
+            "  WARNING: more than one SMS segment"
+        } else {
+            ""
+        };
+        println!(
+            "\ntemplate {name}: {:?}, {} characters, {} segment(s){warn}\n  {text}",
+            size.encoding, size.units, size.segments
+        );
     }
     true
 }
@@ -159,8 +186,9 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
         ImportCommand::Kelurahan { file } => (import::import_kelurahan(store.as_ref(), &file).await, "kelurahan"),
         ImportCommand::Participants(args) => {
             let progress = TerminalProgress::new(None, "participants");
-            let r = import::import_participants(store.as_ref(), &args.file, &options(settings, &args, clock), &progress)
-                .await;
+            let r =
+                import::import_participants(store.as_ref(), &args.file, &options(settings, &args, clock), &progress)
+                    .await;
             progress.finish();
             (r, "participants")
         }
@@ -201,7 +229,11 @@ fn import_summary(report: &ImportReport, noun: &str) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     if let Some(file) = &report.rejected_file {
-        out.push_str(&format!("{} problem(s) in rejected rows, written to {}\n", report.rejected.len(), file.display()));
+        out.push_str(&format!(
+            "{} problem(s) in rejected rows, written to {}\n",
+            report.rejected.len(),
+            file.display()
+        ));
     }
     out
 }
@@ -226,7 +258,11 @@ async fn seed_population(settings: &Settings, args: &SeedArgs, now: DateTime<Utc
             if !(0.0..=1.0).contains(&args.pu_share) {
                 bail!("--pu-share must be between 0 and 1, got {}", args.pu_share);
             }
-            Population::Region { prefix: prefix.clone(), participants: args.participants, pu_share: args.pu_share }
+            Population::Region {
+                prefix: prefix.clone(),
+                participants: args.participants,
+                pu_share: args.pu_share,
+            }
         }
         (None, None) => bail!("give --population metro or --region PREFIX"),
     };
@@ -238,7 +274,12 @@ async fn seed_population(settings: &Settings, args: &SeedArgs, now: DateTime<Utc
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_seed(store: &dyn Store, population: Population, seed: u64, now: DateTime<Utc>) -> anyhow::Result<seed::SeedReport> {
+async fn run_seed(
+    store: &dyn Store,
+    population: Population,
+    seed: u64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<seed::SeedReport> {
     let total = match &population {
         Population::Metro => Some(7_446),
         Population::Region { participants, .. } => Some(*participants),
@@ -266,7 +307,10 @@ async fn print_status(settings: &Settings, args: &StatusArgs, now: DateTime<Utc>
     )
     .await?;
     if report.kelurahan.is_empty() {
-        eprintln!("no BPU participants{}", filter.map(|f| format!(" in kelurahan {f}")).unwrap_or_default());
+        eprintln!(
+            "no BPU participants{}",
+            filter.map(|f| format!(" in kelurahan {f}")).unwrap_or_default()
+        );
     }
     print!("{}", status::render_report(&report, args.format));
     Ok(ExitCode::SUCCESS)

@@ -46,7 +46,12 @@ pub async fn scan_once(settings: &Settings, clock: &dyn Clock) -> anyhow::Result
     let kelurahan = store.list_kelurahan().await?;
     let due = settings.due_date.rules();
     let standing = settings.standing.rules();
-    let ctx = ScanContext { schedules: &schedules, kelurahan: &kelurahan, due: &due, standing: &standing };
+    let ctx = ScanContext {
+        schedules: &schedules,
+        kelurahan: &kelurahan,
+        due: &due,
+        standing: &standing,
+    };
     let report = scan::run(store.as_ref(), &ctx, clock.now()).await?;
     let mut per_rule: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for (rule, created, skipped) in &report.per_rule {
@@ -54,9 +59,19 @@ pub async fn scan_once(settings: &Settings, clock: &dyn Clock) -> anyhow::Result
         e.0 += created;
         e.1 += skipped;
     }
-    let rows: Vec<Vec<String>> =
-        per_rule.iter().map(|(r, (c, s))| vec![r.to_string(), c.to_string(), s.to_string()]).collect();
-    print!("{}", render(&["Aturan", "Dibuat", "Terlewat"], &[Align::Left, Align::Right, Align::Right], &rows, 30));
+    let rows: Vec<Vec<String>> = per_rule
+        .iter()
+        .map(|(r, (c, s))| vec![r.to_string(), c.to_string(), s.to_string()])
+        .collect();
+    print!(
+        "{}",
+        render(
+            &["Aturan", "Dibuat", "Terlewat"],
+            &[Align::Left, Align::Right, Align::Right],
+            &rows,
+            30
+        )
+    );
     let t = report.totals;
     println!(
         "scan: {} created, {} skipped, {} superseded, {} cancelled",
@@ -74,8 +89,12 @@ pub async fn preview(
 ) -> anyhow::Result<ExitCode> {
     let store = open(settings).await?;
     let schedules = crate::daemon::load_schedules(&settings.schedules.path, store.as_ref()).await?;
-    let kelurahan: Vec<Kelurahan> =
-        store.list_kelurahan().await?.into_iter().filter(|k| filter.is_none_or(|f| k.code.has_prefix(f))).collect();
+    let kelurahan: Vec<Kelurahan> = store
+        .list_kelurahan()
+        .await?
+        .into_iter()
+        .filter(|k| filter.is_none_or(|f| k.code.has_prefix(f)))
+        .collect();
     let due = settings.due_date.rules();
     let standing = settings.standing.rules();
     // The last second of `date` in the easternmost zone (WIT) lies inside
@@ -101,7 +120,10 @@ pub async fn preview(
     rows.sort();
     println!("Pratinjau pengingat untuk {date} (tidak ada yang dikirim atau disimpan)");
     let align = [Align::Left, Align::Left, Align::Left, Align::Left, Align::Right];
-    print!("{}", render(&["Kode", "Kelurahan", "Aturan", "Kanal", "Peserta"], &align, &rows, 18));
+    print!(
+        "{}",
+        render(&["Kode", "Kelurahan", "Aturan", "Kanal", "Peserta"], &align, &rows, 18)
+    );
     println!("Total: {total} pengingat");
     print_samples(store.as_ref(), &schedules, &plan, &names, settings, at, samples).await?;
     Ok(ExitCode::SUCCESS)
@@ -119,10 +141,16 @@ async fn print_samples(
 ) -> anyhow::Result<()> {
     let standing = settings.standing.rules();
     for batch in &plan.batches {
-        let Some(rule) = schedules.rule(&batch.rule) else { continue };
-        let Some(template) = schedules.template_for(rule) else { continue };
+        let Some(rule) = schedules.rule(&batch.rule) else {
+            continue;
+        };
+        let Some(template) = schedules.template_for(rule) else {
+            continue;
+        };
         for participant in store.preview_participants(batch, samples as i64).await? {
-            let Some(k) = names.get(participant.kelurahan_code.as_str()) else { continue };
+            let Some(k) = names.get(participant.kelurahan_code.as_str()) else {
+                continue;
+            };
             let due = schedules.due_date_rules_for(&k.code, &settings.due_date.rules());
             let coordinator = schedules.coordinators_for(&k.code).first().map(|c| c.name.as_str());
             let ctx = MessageContext {
@@ -136,13 +164,7 @@ async fn print_samples(
             let size = measure(&text);
             println!(
                 "\n[{} {}] {} ({}, {} segmen {:?})\n{}",
-                batch.rule,
-                batch.channel,
-                participant.name,
-                k.name,
-                size.segments,
-                size.encoding,
-                text
+                batch.rule, batch.channel, participant.name, k.name, size.segments, size.encoding, text
             );
         }
     }

@@ -87,7 +87,11 @@ impl Daemon {
             schedules_path,
             rescan: Notify::new(),
         });
-        Ok(Self { listener, shared, reload: Arc::new(Notify::new()) })
+        Ok(Self {
+            listener,
+            shared,
+            reload: Arc::new(Notify::new()),
+        })
     }
 
     /// The address the HTTP server listens on.
@@ -114,15 +118,24 @@ impl Daemon {
         let (tick_tx, tick_rx) = mpsc::channel(1);
         let ticker = ticker::Ticker::start(tick_tx).await?;
         tracker.spawn(scanning::scan_loop(self.shared.clone(), tick_rx, cancel.clone()));
-        tracker.spawn(reload::reload_loop(self.shared.clone(), self.reload.clone(), cancel.clone()));
+        tracker.spawn(reload::reload_loop(
+            self.shared.clone(),
+            self.reload.clone(),
+            cancel.clone(),
+        ));
         tracker.spawn(scanning::watchdog_loop(self.shared.clone(), cancel.clone()));
 
-        let state = AppState { store: self.shared.store.clone(), metrics: self.shared.metrics.clone() };
+        let state = AppState {
+            store: self.shared.store.clone(),
+            metrics: self.shared.metrics.clone(),
+        };
         let app = http::router(state);
         let addr = self.listener.local_addr()?;
         let server_cancel = cancel.clone();
         let server = tokio::spawn(async move {
-            axum::serve(self.listener, app).with_graceful_shutdown(server_cancel.cancelled_owned()).await
+            axum::serve(self.listener, app)
+                .with_graceful_shutdown(server_cancel.cancelled_owned())
+                .await
         });
         tracing::info!(%addr, "pengingat is serving");
         systemd::ready(&format!("serving on {addr}"));

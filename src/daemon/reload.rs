@@ -17,7 +17,12 @@ use crate::store::Store;
 /// kelurahan the database knows.
 pub async fn load_schedules(path: &Path, store: &dyn Store) -> anyhow::Result<Schedules> {
     let schedules = Schedules::load(path)?;
-    let known: HashSet<String> = store.list_kelurahan().await?.into_iter().map(|k| k.code.to_string()).collect();
+    let known: HashSet<String> = store
+        .list_kelurahan()
+        .await?
+        .into_iter()
+        .map(|k| k.code.to_string())
+        .collect();
     let problems = schedules.validate_kelurahan(&|code| known.contains(code));
     if !problems.is_empty() {
         anyhow::bail!("{}", problems.join("\n"));

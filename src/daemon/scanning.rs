@@ -57,11 +57,18 @@ async fn scan_now(shared: &Shared, cancel: &CancellationToken) {
     };
     let due = shared.settings.due_date.rules();
     let standing = shared.settings.standing.rules();
-    let ctx = ScanContext { schedules: &schedules, kelurahan: &kelurahan, due: &due, standing: &standing };
+    let ctx = ScanContext {
+        schedules: &schedules,
+        kelurahan: &kelurahan,
+        due: &due,
+        standing: &standing,
+    };
     match scan::run(shared.store.as_ref(), &ctx, now).await {
         Ok(report) => {
             let micros = started.elapsed().as_micros() as u64;
-            shared.metrics.record_scan(micros, report.totals.superseded, report.totals.cancelled);
+            shared
+                .metrics
+                .record_scan(micros, report.totals.superseded, report.totals.cancelled);
             for (rule, created, skipped) in &report.per_rule {
                 shared.metrics.record_rule(rule, *created, *skipped);
             }
@@ -92,7 +99,9 @@ async fn scan_now(shared: &Shared, cancel: &CancellationToken) {
 /// Pings systemd's watchdog at half its interval, but only while ticks keep
 /// coming and the database answers: a stuck daemon gets restarted.
 pub(super) async fn watchdog_loop(shared: Arc<Shared>, cancel: CancellationToken) {
-    let Some(interval) = systemd::watchdog_interval() else { return };
+    let Some(interval) = systemd::watchdog_interval() else {
+        return;
+    };
     let mut timer = tokio::time::interval(interval / 2);
     loop {
         tokio::select! {

@@ -46,7 +46,7 @@ impl FromStr for Channel {
 }
 
 /// Where a reminder stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReminderStatus {
     /// Waiting for its planned instant.

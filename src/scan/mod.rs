@@ -49,14 +49,18 @@ pub async fn run(store: &dyn Store, ctx: &ScanContext<'_>, now: DateTime<Utc>) -
     let names: Vec<String> = ctx.schedules.rules().iter().map(|r| r.name.clone()).collect();
     report.totals.cancelled = store.cancel_removed_rules(&names, now).await?;
     for rule in ctx.schedules.rules() {
-        report.totals.cancelled += store.replace_changed_rule(&rule.name, rule_urgency(rule, ctx.standing), now).await?;
+        report.totals.cancelled += store
+            .replace_changed_rule(&rule.name, rule_urgency(rule, ctx.standing), now)
+            .await?;
     }
     let plan = plan::plan(ctx.schedules, ctx.kelurahan, ctx.due, ctx.standing, now, PlanMode::Scan);
     for batch in &plan.batches {
         let inserted = store.insert_reminders(batch, now).await?;
         report.totals.created += inserted.created;
         report.totals.skipped += inserted.skipped;
-        report.per_rule.push((batch.rule.clone(), inserted.created, inserted.skipped));
+        report
+            .per_rule
+            .push((batch.rule.clone(), inserted.created, inserted.skipped));
     }
     report.totals.superseded = store.supersede_same_day(plan.from_send_date, now).await?;
     report.totals.finished_at = now.timestamp() + started.elapsed().as_secs() as i64;

@@ -91,21 +91,35 @@ pub fn plan(
                     })
                     .clone()
             };
-            occurrences[i].extend(template.into_iter().map(|o| Occurrence { kelurahan_code: k.code.to_string(), ..o }));
+            occurrences[i].extend(template.into_iter().map(|o| Occurrence {
+                kelurahan_code: k.code.to_string(),
+                ..o
+            }));
         }
     }
-    let mut plan = ScanPlan { batches: Vec::new(), from_send_date: i32::MAX };
+    let mut plan = ScanPlan {
+        batches: Vec::new(),
+        from_send_date: i32::MAX,
+    };
     for (rule, occ) in rules.iter().zip(occurrences) {
         if occ.is_empty() {
             continue;
         }
-        plan.from_send_date = occ.iter().map(|o| o.send_date).min().unwrap_or(i32::MAX).min(plan.from_send_date);
+        plan.from_send_date = occ
+            .iter()
+            .map(|o| o.send_date)
+            .min()
+            .unwrap_or(i32::MAX)
+            .min(plan.from_send_date);
         for channel in &rule.channels {
             plan.batches.push(RuleOccurrences {
                 rule: rule.name.clone(),
                 rule_offset: rule_urgency(rule, standing),
                 channel: *channel,
-                funding: rule.funding.as_ref().map(|f| f.iter().map(|x| x.as_str().to_string()).collect()),
+                funding: rule
+                    .funding
+                    .as_ref()
+                    .map(|f| f.iter().map(|x| x.as_str().to_string()).collect()),
                 occurrences: occ.clone(),
             });
         }
@@ -168,7 +182,10 @@ fn occurrence(
         (Lateness::TooLate { days }, PlanMode::Scan) if days > LOOKBACK_DAYS => return None,
         (Lateness::TooLate { days }, PlanMode::Scan) => (
             planned0,
-            Some(format!("missed by {days} days (daemon not running); max_late_days is {}", rule.max_late_days)),
+            Some(format!(
+                "missed by {days} days (daemon not running); max_late_days is {}",
+                rule.max_late_days
+            )),
         ),
     };
     let planned_at = to_utc(planned, tz);
@@ -178,7 +195,9 @@ fn occurrence(
         occurrence_date: epoch_day(day),
         send_date: epoch_day(planned.date()),
         planned_at: planned_at.timestamp(),
-        expires_at: skip_reason.is_none().then(|| (planned_at + rule.expire_after()).timestamp()),
+        expires_at: skip_reason
+            .is_none()
+            .then(|| (planned_at + rule.expire_after()).timestamp()),
         skip_reason,
     })
 }
@@ -226,6 +245,7 @@ fn arrears_filter_admits(
 /// A local wall-clock time in `tz` as a UTC instant (Indonesia has no DST;
 /// an ambiguous time takes its earlier reading).
 fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
-    tz.from_local_datetime(&local).earliest().map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
 }
-

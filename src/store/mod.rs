@@ -213,9 +213,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Cancels the pending reminders of rules not in `rules` (removed from the schedules).
     async fn cancel_removed_rules(&self, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Releases the pending reminders of `rule` created with another offset:
-    /// they are cancelled (reason given) and give up their key, so the scan
-    /// recreates them under the new offset. Sent ones keep theirs.
+    /// Releases the unsent reminders of `rule` created with another urgency
+    /// (its timing changed): they give up their key so the scan plans them
+    /// anew, and pending ones are cancelled with the reason. Sent ones keep
+    /// their key: a rule edit never sends the same reminder twice.
     async fn replace_changed_rule(&self, rule: &str, offset: i32, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Records a finished scan.

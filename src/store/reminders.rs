@@ -132,11 +132,16 @@ pub(super) const CANCEL_REMOVED_SQL_TAIL: &str = "SET status = 'cancelled', \
      reason = 'rule ' || rule || ' was removed from the schedules', updated_at = $2 \
      WHERE status = 'pending' AND rule NOT IN ";
 
-/// Pending reminders created under another offset of the same rule.
+/// Reminders of a rule whose timing changed that were never sent (pending,
+/// superseded, skipped) give up their key so the new timing can apply; a
+/// pending one is cancelled with the reason, the others keep their status.
 pub(super) const REPLACE_CHANGED_SQL: &str = "UPDATE reminders \
-     SET status = 'cancelled', slot = NULL, updated_at = $3, \
-         reason = 'rule ' || rule || ' changed (offset ' || rule_offset || ' days became ' || $2 || '); replaced' \
-     WHERE status = 'pending' AND rule = $1 AND rule_offset <> $2";
+     SET slot = NULL, updated_at = $3, \
+         reason = CASE WHEN status = 'pending' \
+             THEN 'rule ' || rule || ' changed (urgency ' || rule_offset || ' became ' || $2 || '); replaced' \
+             ELSE reason END, \
+         status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END \
+     WHERE slot = 1 AND status IN ('pending', 'superseded', 'skipped') AND rule = $1 AND rule_offset <> $2";
 
 pub(super) const RECORD_SCAN_SQL: &str = "INSERT INTO scans (started_at, finished_at, created, skipped, superseded, \
      cancelled) VALUES ($1, $2, $3, $4, $5, $6)";

@@ -7,5 +7,6 @@ mod helpers;
 
 mod import;
 mod reminder_store;
+mod scan;
 mod seed;
 mod store_contract;

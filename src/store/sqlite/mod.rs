@@ -53,7 +53,9 @@ impl SqliteStore {
         } else {
             SqliteConnectOptions::new().filename(&path)
         };
-        let dir = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty());
+        let dir = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir.filter(|_| path != ":memory:") {
             std::fs::create_dir_all(dir).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
         }
