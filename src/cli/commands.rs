@@ -11,7 +11,7 @@ use super::progress::TerminalProgress;
 use super::{
     Cli, Command, DemoArgs, FileFormatArg, ImportCommand, ImportFileArgs, NamedPopulation, SeedArgs, StatusArgs,
 };
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{self, Settings};
 use crate::import::{self, ImportCounts, ImportError, ImportOptions, ImportReport, InputFormat};
 use crate::report::OutputFormat;
@@ -22,7 +22,10 @@ use crate::store::{self, Store, redact_url};
 
 /// Runs the command line and returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match cli.clock {
+        Some(instant) => Arc::new(FixedClock::at(instant)),
+        None => Arc::new(SystemClock),
+    };
     if let Command::Demo(args) = &cli.command {
         return demo(args, clock.as_ref()).await;
     }

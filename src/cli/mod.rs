@@ -25,6 +25,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "PENGINGAT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Pin the clock at this RFC 3339 instant instead of the system clock (for rehearsals and
+    /// tests: "what would happen on 15 July at 09:00?").
+    #[arg(long, global = true, env = "PENGINGAT_CLOCK", value_name = "INSTANT", hide = true)]
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod daemon;
 mod import;
 mod reminder_store;
 mod scan;

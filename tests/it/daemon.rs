@@ -1,0 +1,83 @@
+//! The daemon: in-process through `Daemon::build`/`run`, and as the real
+//! binary with systemd's notify protocol, signals and reloads.
+
+mod binary;
+mod systemd_unit;
+
+use std::sync::Arc;
+
+use pengingat::clock::FixedClock;
+use pengingat::config::Settings;
+use pengingat::daemon::Daemon;
+use pengingat::store::NoProgress;
+
+use crate::helpers::*;
+
+both_backends!(serves_health_readiness_and_metrics_and_stops_cleanly);
+
+/// Settings for a daemon on `db`, listening on a free port, with the shipped schedules.
+pub fn daemon_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::default();
+    settings.database.url = db.url.clone();
+    settings.http.bind = "127.0.0.1:0".to_string();
+    settings
+}
+
+async fn serves_health_readiness_and_metrics_and_stops_cleanly(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    let rows: Vec<_> = (1..=5).map(|i| participant(i, "2025-06")).collect();
+    db.store
+        .upsert_participants(&rows, at("2025-07-01T00:00:00Z"), &NoProgress)
+        .await
+        .unwrap();
+    let clock = Arc::new(FixedClock::at(at("2025-07-15T01:05:00Z")));
+    let daemon = Daemon::build(daemon_settings(db), clock).await.expect("daemon builds");
+    let base = format!("http://{}", daemon.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(daemon.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let http = reqwest::Client::new();
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok\n");
+    assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+    // The scan at start creates h0 for the five; metrics show it once it is done.
+    let metrics = wait_for_metric(&http, &base, "pengingat_scans_total 1").await;
+    assert!(
+        metrics.contains("pengingat_reminders_created_total{rule=\"h0\"} 5"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("pengingat_scan_duration_seconds_count 1"), "{metrics}");
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .expect("stops within 5 s")
+        .unwrap()
+        .expect("stops cleanly");
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "no longer serving"
+    );
+}
+
+/// Polls /metrics until it contains `needle` (at most 10 s), returning the text.
+pub async fn wait_for_metric(http: &reqwest::Client, base: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains(needle) || std::time::Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
