@@ -8,5 +8,7 @@
 
 pub mod clock;
 pub mod domain;
+pub mod mock_gateway;
 pub mod store;
+pub mod twilio_signature;
 pub mod wilayah;
