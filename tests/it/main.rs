@@ -5,4 +5,5 @@
 #[macro_use]
 mod helpers;
 
+mod mock_gateway;
 mod store_contract;
