@@ -34,6 +34,7 @@ use tracing_subscriber::EnvFilter;
 ///                                 {"timeout_next":2}, {"reject_numbers":["+6281..."]},
 ///                                 {"down":true}, {"reset":true}
 ///   GET /stats                    counters of sends, faults and receipts
+///   any method /sink              a receipt target that answers ACK/Jasmin to anything
 ///
 /// Prints `listening on ADDRESS` on stdout once bound; stops cleanly on
 /// SIGTERM or Ctrl-C. Logs go to stderr (RUST_LOG, default "warn").

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
@@ -22,6 +22,7 @@ pub fn routes() -> Router<Shared> {
         .route("/control", get(show).post(update))
         .route("/stats", get(stats))
         .route("/health", get(|| async { "ok" }))
+        .route("/sink", any(sink))
 }
 
 async fn list(State(gateway): State<Shared>, Query(filter): Query<MessageFilter>) -> Json<Vec<RecordedMessage>> {
@@ -84,6 +85,14 @@ async fn update(State(gateway): State<Shared>, Json(update): Json<FaultUpdate>) 
     }
 }
 
+/// `/sink`, any method: a callback target that acknowledges everything
+/// (its body is `ACK/Jasmin`, which satisfies Jasmin receipts too), so a
+/// benchmark or a dry run can have receipts sent somewhere real.
+async fn sink(State(gateway): State<Shared>) -> &'static str {
+    gateway.sink_hits.fetch_add(1, Ordering::Relaxed);
+    super::presets::jasmin_dlr::ACK
+}
+
 async fn stats(State(gateway): State<Shared>) -> Json<serde_json::Value> {
     let receipts = &gateway.receipts.stats;
     Json(json!({
@@ -93,5 +102,6 @@ async fn stats(State(gateway): State<Shared>) -> Json<serde_json::Value> {
         "receipts_dropped": receipts.dropped.load(Ordering::Relaxed),
         "callbacks_sent": receipts.callbacks_sent.load(Ordering::Relaxed),
         "callbacks_failed": receipts.callbacks_failed.load(Ordering::Relaxed),
+        "sink_received": gateway.sink_hits.load(Ordering::Relaxed),
     }))
 }

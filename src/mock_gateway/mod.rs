@@ -14,6 +14,7 @@
 //! | `GET /messages[?to=&preset=]`, `GET /messages/count`, `DELETE /messages` | recorded messages |
 //! | `GET`/`POST /control` | faults (see [`FaultUpdate`]) |
 //! | `GET /stats` | counters of sends, faults and receipts |
+//! | any method `/sink` | a callback target that answers `ACK/Jasmin` to anything |
 //!
 //! The generic webhook is the mock's own minimal JSON protocol, the one
 //! pengingat's generic webhook preset is configured against:

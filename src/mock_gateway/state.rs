@@ -1,6 +1,7 @@
 //! The gateway's shared state and the acceptance of one message.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -34,6 +35,8 @@ pub struct Gateway {
     pub receipts: ReceiptQueue,
     /// Cancelled when the gateway shuts down; releases held requests.
     pub shutdown: CancellationToken,
+    /// Requests `/sink` received.
+    pub sink_hits: AtomicU64,
 }
 
 /// A message a preset accepted, in the preset-neutral form that is recorded.
@@ -72,6 +75,7 @@ impl Gateway {
             clock: config.clock,
             receipts,
             shutdown,
+            sink_hits: AtomicU64::new(0),
         })
     }
 

@@ -395,3 +395,30 @@ async fn control_shows_and_validates_settings() {
     assert_eq!(shown["fail_next"], 0);
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn the_sink_acknowledges_receipts_sent_to_it() {
+    let gateway = Gateway::start(config()).await;
+    let sink = gateway.url("/sink");
+    let form = [
+        ("username", "jasmin"),
+        ("password", "jasmin"),
+        ("to", "+6281234567890"),
+        ("content", "Halo"),
+        ("dlr", "yes"),
+        ("dlr-url", sink.as_str()),
+        ("dlr-level", "2"),
+    ];
+    let response = gateway
+        .http
+        .post(gateway.url("/send"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let stats = gateway.stats_until(|s| s["callbacks_sent"] == 1).await;
+    assert_eq!(stats["sink_received"], 1);
+    assert_eq!(stats["callbacks_failed"], 0);
+    gateway.stop().await;
+}
