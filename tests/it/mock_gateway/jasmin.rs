@@ -5,6 +5,9 @@ use pengingat::mock_gateway::Preset;
 
 use super::{Gateway, Receiver, config};
 
+/// A form as name/value pairs.
+type Form<'a> = &'a [(&'a str, &'a str)];
+
 async fn post_send(gateway: &Gateway, form: &[(&str, &str)]) -> (StatusCode, String) {
     let response = gateway.http.post(gateway.url("/send")).form(form).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
@@ -159,7 +162,7 @@ async fn retries_stop_after_max_retries_and_never_after_404() {
 #[tokio::test]
 async fn errors_are_jasmins() {
     let gateway = Gateway::start(config()).await;
-    let cases: [(&[(&str, &str)], StatusCode, &str); 5] = [
+    let cases: [(Form, StatusCode, &str); 5] = [
         (
             &[],
             StatusCode::BAD_REQUEST,
