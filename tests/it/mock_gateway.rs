@@ -422,3 +422,27 @@ async fn the_sink_acknowledges_receipts_sent_to_it() {
     assert_eq!(stats["callbacks_failed"], 0);
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn an_unreachable_callback_target_costs_receipts_not_sends() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/dlr", listener.local_addr().unwrap())
+    };
+    let gateway = Gateway::start(config()).await;
+    for i in 0..3 {
+        let body = serde_json::json!({"to": "+6281234567890", "text": format!("Halo {i}"), "callback_url": closed});
+        let response = gateway
+            .http
+            .post(gateway.url("/webhook/send"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let stats = gateway.stats_until(|s| s["callbacks_failed"] == 3).await;
+    assert_eq!(stats["accepted"], 3);
+    assert_eq!(stats["callbacks_sent"], 0);
+    gateway.stop().await;
+}
