@@ -21,4 +21,7 @@ pub mod schedule;
 pub mod seed;
 pub mod store;
 pub mod telemetry;
+pub mod mock_gateway;
+pub mod store;
+pub mod twilio_signature;
 pub mod wilayah;

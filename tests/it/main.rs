@@ -10,4 +10,5 @@ mod import;
 mod reminder_store;
 mod scan;
 mod seed;
+mod mock_gateway;
 mod store_contract;

@@ -1,0 +1,215 @@
+//! Kannel delivery reports: `GET` of the sender's `dlr-url` with its `%x`
+//! escapes expanded (userguide table "Parameters (Escape Codes)", shared
+//! gateway notes §3.2).
+//!
+//! With `dlr-mask` bit 8 the SMSC acknowledgement (`%d` = 8, `%A` = `ACK/`)
+//! comes first; then the final report, 1 (delivered) or 2 (not delivered),
+//! if the mask asks for it.
+
+use chrono::{DateTime, Utc};
+
+use super::super::form::encode_into;
+use super::super::receipts::Courier;
+use super::first_chars;
+
+/// What a Kannel report needs, captured at acceptance.
+#[derive(Debug, Clone)]
+pub struct KannelDlr {
+    /// The `dlr-url` as sent, escapes unexpanded.
+    pub url_template: String,
+    /// The `dlr-mask`.
+    pub mask: u8,
+    /// Kannel's internal id (`%I`).
+    pub internal_id: String,
+    /// The SMSC's message id (`%F`).
+    pub foreign_id: String,
+    /// The sender (`%p`).
+    pub from: String,
+    /// The recipient (`%P`).
+    pub to: String,
+    /// The text (its first 20 characters go in `%A`).
+    pub text: String,
+    /// The sendsms user (`%n`).
+    pub username: String,
+    /// `meta-data` (`%D`).
+    pub meta_data: String,
+    /// `coding` (`%c`), -1 when not given.
+    pub coding: i32,
+    /// `charset` (`%C`).
+    pub charset: String,
+    /// When it was accepted (the `submit date` of `%A`).
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// `%d` values (Kannel's DLR_* constants, §3.2).
+pub const DLR_SUCCESS: u8 = 1;
+/// The message was not delivered to the phone.
+pub const DLR_FAIL: u8 = 2;
+/// The message was accepted by the SMSC.
+pub const DLR_SMSC_SUCCESS: u8 = 8;
+
+/// The report values in the order they are sent.
+pub fn report_codes(mask: u8, delivered: bool) -> Vec<u8> {
+    let mut codes = Vec::with_capacity(2);
+    if mask & DLR_SMSC_SUCCESS != 0 {
+        codes.push(DLR_SMSC_SUCCESS);
+    }
+    let last = if delivered { DLR_SUCCESS } else { DLR_FAIL };
+    if mask & last != 0 {
+        codes.push(last);
+    }
+    codes
+}
+
+/// Sends the reports of one message in order.
+pub async fn send(courier: &Courier, dlr: &KannelDlr, delivered: bool) {
+    for code in report_codes(dlr.mask, delivered) {
+        let url = expand(dlr, code, courier.clock.now(), &courier.config.smsc_id);
+        let ok = match courier.client.get(&url).send().await {
+            Ok(response) => response.status().is_success(),
+            Err(e) => {
+                tracing::debug!(error = %e, "Kannel receipt not delivered");
+                false
+            }
+        };
+        courier.count(ok);
+    }
+}
+
+/// The `dlr-url` with every escape of the table expanded for report `code`
+/// sent at `now`; values are percent-encoded, unknown escapes stay literal
+/// and `%%` is a percent sign, as in Kannel.
+pub fn expand(dlr: &KannelDlr, code: u8, now: DateTime<Utc>, smsc_id: &str) -> String {
+    let template = &dlr.url_template;
+    let mut out = String::with_capacity(template.len() + 160);
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let Some(escape) = chars.next() else {
+            out.push('%');
+            break;
+        };
+        match escape {
+            'd' => out.push_str(&code.to_string()),
+            'A' => encode_into(&mut out, &reply_text(dlr, code, now)),
+            'F' => encode_into(&mut out, &dlr.foreign_id),
+            'I' => encode_into(&mut out, &dlr.internal_id),
+            'p' => encode_into(&mut out, &dlr.from),
+            'P' => encode_into(&mut out, &dlr.to),
+            'q' => encode_into(&mut out, &plus_form(&dlr.from)),
+            'Q' => encode_into(&mut out, &plus_form(&dlr.to)),
+            't' => encode_into(&mut out, &now.format("%Y-%m-%d %H:%M").to_string()),
+            'T' => out.push_str(&now.timestamp().to_string()),
+            'i' => encode_into(&mut out, smsc_id),
+            'n' => encode_into(&mut out, &dlr.username),
+            'B' => encode_into(&mut out, error_code(code)),
+            'D' => encode_into(&mut out, &dlr.meta_data),
+            'c' => out.push_str(&dlr.coding.to_string()),
+            'C' => encode_into(&mut out, &dlr.charset),
+            'R' => encode_into(&mut out, template),
+            '%' => out.push('%'),
+            other => {
+                out.push('%');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+/// `%A`: `ACK/` for the SMSC acknowledgement, else the SMPP receipt text
+/// `id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…`.
+fn reply_text(dlr: &KannelDlr, code: u8, now: DateTime<Utc>) -> String {
+    if code == DLR_SMSC_SUCCESS {
+        return "ACK/".to_string();
+    }
+    let delivered = code == DLR_SUCCESS;
+    format!(
+        "id:{} sub:001 dlvrd:{} submit date:{} done date:{} stat:{} err:{} text:{}",
+        dlr.foreign_id,
+        if delivered { "001" } else { "000" },
+        dlr.submitted_at.format("%y%m%d%H%M"),
+        now.format("%y%m%d%H%M"),
+        if delivered { "DELIVRD" } else { "UNDELIV" },
+        error_code(code),
+        first_chars(&dlr.text, 20),
+    )
+}
+
+/// `%B`, the `err` of the SMPP receipt; a network-specific code, `001` here.
+fn error_code(code: u8) -> &'static str {
+    match code {
+        DLR_SUCCESS => "000",
+        DLR_FAIL => "001",
+        _ => "",
+    }
+}
+
+/// `%q` / `%Q`: a leading `00` replaced by `+`.
+fn plus_form(number: &str) -> String {
+    match number.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => number.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn dlr(template: &str) -> KannelDlr {
+        KannelDlr {
+            url_template: template.into(),
+            mask: 11,
+            internal_id: "0b6f0c6e-1f1a-4a51-9c0e-6c3b1d2e3f40".into(),
+            foreign_id: "4242".into(),
+            from: "0062811".into(),
+            to: "+6281234567890".into(),
+            text: "Iuran Anda jatuh tempo 15/07/2025".into(),
+            username: "kannel".into(),
+            meta_data: String::new(),
+            coding: 0,
+            charset: "UTF-8".into(),
+            submitted_at: Utc.with_ymd_and_hms(2025, 7, 10, 8, 30, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn expands_every_escape() {
+        let now = Utc.with_ymd_and_hms(2025, 7, 10, 8, 31, 0).unwrap();
+        let d = dlr("http://d/dlr?id=abc&st=%d&fid=%F&iid=%I&p=%p&P=%P&q=%q&Q=%Q&t=%t&T=%T&i=%i&n=%n&B=%B&x=%x&pc=%%");
+        let url = expand(&d, DLR_SUCCESS, now, "mock");
+        assert_eq!(
+            url,
+            "http://d/dlr?id=abc&st=1&fid=4242&iid=0b6f0c6e-1f1a-4a51-9c0e-6c3b1d2e3f40&p=0062811\
+             &P=%2B6281234567890&q=%2B62811&Q=%2B6281234567890&t=2025-07-10%2008%3A31&T=1752136260\
+             &i=mock&n=kannel&B=000&x=%x&pc=%"
+        );
+    }
+
+    #[test]
+    fn the_reply_text_is_an_smpp_receipt() {
+        let now = Utc.with_ymd_and_hms(2025, 7, 10, 8, 31, 0).unwrap();
+        let d = dlr("%A");
+        assert_eq!(expand(&d, DLR_SMSC_SUCCESS, now, "mock"), "ACK%2F");
+        assert_eq!(
+            reply_text(&d, DLR_FAIL, now),
+            "id:4242 sub:001 dlvrd:000 submit date:2507100830 done date:2507100831 stat:UNDELIV err:001 \
+             text:Iuran Anda jatuh tem"
+        );
+    }
+
+    #[test]
+    fn the_mask_decides_which_reports_go() {
+        assert_eq!(report_codes(19, true), vec![1]);
+        assert_eq!(report_codes(19, false), vec![2]);
+        assert_eq!(report_codes(11, true), vec![8, 1]);
+        assert_eq!(report_codes(8, false), vec![8]);
+        assert_eq!(report_codes(1, false), Vec::<u8>::new());
+    }
+}

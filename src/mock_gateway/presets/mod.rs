@@ -1,0 +1,59 @@
+//! The gateways' wire formats: one module per gateway for the send endpoint
+//! and, where the receipt has much to say, one for its receipt.
+
+pub mod infobip;
+pub mod jasmin;
+pub mod jasmin_dlr;
+pub mod kannel;
+pub mod kannel_dlr;
+pub mod twilio;
+pub mod twilio_callback;
+pub mod webhook;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use super::faults::Fault;
+use super::state::Shared;
+
+/// Every preset's send route.
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .merge(kannel::routes())
+        .merge(jasmin::routes())
+        .merge(twilio::routes())
+        .merge(infobip::routes())
+        .merge(webhook::routes())
+}
+
+/// The HTTP status a fault is answered with.
+pub fn fault_status(fault: &Fault) -> StatusCode {
+    match fault {
+        Fault::Down | Fault::Released => StatusCode::SERVICE_UNAVAILABLE,
+        Fault::Fail { status } => StatusCode::from_u16(*status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        Fault::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+    }
+}
+
+/// Adds what every fault answer carries whatever the preset: `Retry-After`
+/// on 429, and `Connection: close` while down so pooled connections drop.
+pub fn with_fault_headers(fault: &Fault, mut response: Response) -> Response {
+    *response.status_mut() = fault_status(fault);
+    let headers = response.headers_mut();
+    match fault {
+        Fault::RateLimited { retry_after_secs } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        Fault::Down => {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        Fault::Fail { .. } | Fault::Released => {}
+    }
+    response
+}
+
+/// The first `n` characters of `text` (SMPP receipts carry 20).
+pub fn first_chars(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
+}

@@ -1,0 +1,136 @@
+//! The generic JSON webhook, the mock's own minimal protocol (documented in
+//! the module docs of `mock_gateway`): `POST /webhook/send` with
+//! `{"to", "text", "id", "callback_url", "from"}` → `200 {"message_id"}`;
+//! receipt `POST callback_url` with `{"id", "message_id", "status", "at"}`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::SecondsFormat;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::super::faults::Fault;
+use super::super::ids;
+use super::super::receipts::{Courier, ReceiptKind};
+use super::super::state::{Accepted, Gateway, Shared};
+use super::super::store::Preset;
+use super::{fault_status, with_fault_headers};
+
+pub fn routes() -> Router<Shared> {
+    Router::new().route("/webhook/send", post(send))
+}
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+struct SendRequest {
+    /// The recipient.
+    to: Option<String>,
+    /// The text.
+    text: Option<String>,
+    /// The sender's own reference, echoed in the receipt.
+    id: Option<String>,
+    /// Where the receipt goes; none, no receipt.
+    callback_url: Option<String>,
+    /// The sender id, optional.
+    from: Option<String>,
+}
+
+/// What a webhook receipt needs, captured at acceptance.
+#[derive(Debug, Clone)]
+pub struct WebhookReceipt {
+    /// `callback_url`.
+    pub url: String,
+    /// The sender's reference.
+    pub id: Option<String>,
+    /// The gateway's id.
+    pub message_id: String,
+}
+
+async fn send(State(gateway): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(fault) = gateway.before_send().await {
+        let message = match fault {
+            Fault::RateLimited { .. } => "rate limited",
+            Fault::Down => "gateway down",
+            _ => "injected failure",
+        };
+        return with_fault_headers(&fault, refuse(fault_status(&fault), message));
+    }
+    match accept(&gateway, &headers, &body) {
+        Ok(message_id) => (StatusCode::OK, axum::Json(json!({"message_id": message_id}))).into_response(),
+        Err((status, message)) => refuse(status, message),
+    }
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"error": message}))).into_response()
+}
+
+fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<String, (StatusCode, &'static str)> {
+    if let Some(token) = &gateway.credentials.webhook_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return Err((StatusCode::UNAUTHORIZED, "unauthorized"));
+        }
+    }
+    let bad = |message| (StatusCode::BAD_REQUEST, message);
+    let request: SendRequest = serde_json::from_slice(body).map_err(|_| bad("malformed JSON"))?;
+    let to = request.to.filter(|t| !t.is_empty()).ok_or(bad("to is required"))?;
+    let text = request.text.filter(|t| !t.is_empty()).ok_or(bad("text is required"))?;
+    let callback_url = request.callback_url.filter(|url| !url.is_empty());
+    if let Some(url) = &callback_url
+        && !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        return Err(bad("callback_url must be an http(s) URL"));
+    }
+    if gateway.faults.rejects(&to) {
+        return Err(bad("recipient rejected"));
+    }
+    let message_id = ids::uuid_v4();
+    let receipt = callback_url
+        .as_ref()
+        .filter(|_| gateway.sends_receipts())
+        .map(|url| WebhookReceipt {
+            url: url.clone(),
+            id: request.id.clone(),
+            message_id: message_id.clone(),
+        });
+    let status = gateway.accept(Accepted {
+        preset: Preset::Webhook,
+        to,
+        from: request.from,
+        text,
+        coding: None,
+        reference: request.id,
+        message_id: message_id.clone(),
+        callback_url,
+    });
+    if let Some(receipt) = receipt {
+        gateway.queue_receipt(status, ReceiptKind::Webhook(receipt));
+    }
+    Ok(message_id)
+}
+
+/// Posts the receipt; any 2xx acknowledges it.
+pub async fn send_receipt(courier: &Courier, receipt: &WebhookReceipt, delivered: bool) {
+    let body = json!({
+        "id": receipt.id,
+        "message_id": receipt.message_id,
+        "status": if delivered { "delivered" } else { "undelivered" },
+        "at": courier.clock.now().to_rfc3339_opts(SecondsFormat::Millis, true),
+    });
+    let ok = match courier.client.post(&receipt.url).json(&body).send().await {
+        Ok(response) => response.status().is_success(),
+        Err(e) => {
+            tracing::debug!(error = %e, "webhook receipt not delivered");
+            false
+        }
+    };
+    courier.count(ok);
+}
