@@ -7,8 +7,8 @@ mod helpers;
 
 mod daemon;
 mod import;
+mod mock_gateway;
 mod reminder_store;
 mod scan;
 mod seed;
-mod mock_gateway;
 mod store_contract;
