@@ -7,6 +7,7 @@
 //! `PENGINGAT__DATABASE__URL`). Unknown keys are errors everywhere: a typo
 //! must not silently change behaviour.
 
+pub mod delivery;
 mod load;
 mod settings;
 
