@@ -429,7 +429,7 @@ pub async fn send_reports(courier: &Courier, url: &str, batch: &[(InfobipReport,
         let ok = match sent {
             Ok(response) => response.status().is_success(),
             Err(e) => {
-                tracing::debug!(error = ?e, "Infobip delivery report not delivered");
+                tracing::debug!(error = ?e.without_url(), "Infobip delivery report not delivered");
                 false
             }
         };
