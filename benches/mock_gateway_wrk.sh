@@ -51,12 +51,19 @@ scenario() {
   ticks_before=$(cpu_ticks $pid)
   wall_before=$(date +%s.%N)
   echo "=== $name ($flags) ==="
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@"
-  local ticks_after wall_after
+  local report
+  report=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+  echo "$report"
+  local ticks_after wall_after requests
   ticks_after=$(cpu_ticks $pid)
   wall_after=$(date +%s.%N)
+  requests=$(echo "$report" | awk '/requests in/ { print $1 }')
   awk -v t="$((ticks_after - ticks_before))" -v hz="$(getconf CLK_TCK)" -v w0="$wall_before" -v w1="$wall_after" \
-    'BEGIN { printf "gateway CPU: %.2f cores (%.1f s over %.1f s)\n", t / hz / (w1 - w0), t / hz, w1 - w0 }'
+    -v n="$requests" 'BEGIN {
+      cpu = t / hz
+      printf "gateway CPU: %.2f cores (%.1f s over %.1f s); %.0f requests per gateway CPU-second\n",
+        cpu / (w1 - w0), cpu, w1 - w0, n / cpu
+    }'
   # Let receipts due after the run go out before reading the counters.
   sleep 2
   echo "gateway stats: $(curl -s "http://$SUT/stats")"

@@ -88,7 +88,10 @@ async fn update(State(gateway): State<Shared>, Json(update): Json<FaultUpdate>) 
 /// `/sink`, any method: a callback target that acknowledges everything
 /// (its body is `ACK/Jasmin`, which satisfies Jasmin receipts too), so a
 /// benchmark or a dry run can have receipts sent somewhere real.
-async fn sink(State(gateway): State<Shared>) -> &'static str {
+///
+/// The body is read in full: answering before it is read would make the
+/// server close the connection under a sender still writing a large batch.
+async fn sink(State(gateway): State<Shared>, _body: axum::body::Bytes) -> &'static str {
     gateway.sink_hits.fetch_add(1, Ordering::Relaxed);
     super::presets::jasmin_dlr::ACK
 }

@@ -6,7 +6,8 @@
 //! hands them to callback tasks, at most `concurrency` in flight; Infobip
 //! reports due together for one URL go out in batches of up to 100, as
 //! Infobip does (§3.5). A failing or slow callback target only costs
-//! callbacks: failures are counted and logged at debug level.
+//! callbacks: failures are counted and logged at debug level, without their
+//! URL, which may carry a recipient's number (Kannel's `%P`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -69,11 +69,18 @@ impl MessageFilter {
     }
 }
 
+/// Messages per chunk of the store.
+const CHUNK: usize = 16_384;
+
 /// Accepted messages in acceptance order, up to a cap.
 #[derive(Debug)]
 pub struct MessageStore {
-    /// The kept messages. One mutex is enough: the critical section is a push.
-    messages: Mutex<Vec<RecordedMessage>>,
+    /// The kept messages, in fixed-size chunks so growing never copies the
+    /// whole record under the lock. One mutex is enough: the critical section
+    /// is a push.
+    messages: Mutex<Vec<Vec<RecordedMessage>>>,
+    /// How many are kept.
+    kept: AtomicU64,
     /// Messages accepted since the last reset, kept or not.
     accepted: AtomicU64,
     /// How many are kept.
@@ -83,7 +90,8 @@ pub struct MessageStore {
 impl MessageStore {
     pub fn new(cap: usize) -> Self {
         Self {
-            messages: Mutex::new(Vec::with_capacity(cap.min(65_536))),
+            messages: Mutex::new(Vec::new()),
+            kept: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
             cap,
         }
@@ -91,18 +99,27 @@ impl MessageStore {
 
     /// Records one accepted message, giving it the next sequence number.
     pub fn record(&self, mut message: RecordedMessage) {
-        let mut messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        let mut chunks = self.messages.lock().unwrap_or_else(|e| e.into_inner());
         // Numbered under the lock so the kept list is in `seq` order.
         message.seq = self.accepted.fetch_add(1, Ordering::Relaxed) + 1;
-        if messages.len() < self.cap {
-            messages.push(message);
+        if self.kept.load(Ordering::Relaxed) >= self.cap as u64 {
+            return;
         }
+        match chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(message),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK.min(self.cap));
+                chunk.push(message);
+                chunks.push(chunk);
+            }
+        }
+        self.kept.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The kept messages that match, oldest first.
     pub fn list(&self, filter: &MessageFilter) -> Vec<RecordedMessage> {
-        let messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
-        messages.iter().filter(|m| filter.matches(m)).cloned().collect()
+        let chunks = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        chunks.iter().flatten().filter(|m| filter.matches(m)).cloned().collect()
     }
 
     /// How many messages match: every accepted one when unfiltered, else the
@@ -111,14 +128,15 @@ impl MessageStore {
         if filter.to.is_none() && filter.preset.is_none() {
             return self.accepted.load(Ordering::Relaxed);
         }
-        let messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
-        messages.iter().filter(|m| filter.matches(m)).count() as u64
+        let chunks = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        chunks.iter().flatten().filter(|m| filter.matches(m)).count() as u64
     }
 
     /// Forgets every message and restarts numbering.
     pub fn clear(&self) {
-        let mut messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
-        messages.clear();
+        let mut chunks = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        chunks.clear();
+        self.kept.store(0, Ordering::Relaxed);
         self.accepted.store(0, Ordering::Relaxed);
     }
 }
@@ -166,5 +184,15 @@ mod tests {
         assert_eq!(store.count(&MessageFilter::default()), 0);
         store.record(message("+6283", Preset::Webhook));
         assert_eq!(store.list(&MessageFilter::default())[0].seq, 1);
+    }
+
+    #[test]
+    fn order_survives_chunk_boundaries() {
+        let store = MessageStore::new(usize::MAX);
+        for _ in 0..CHUNK + 2 {
+            store.record(message("+6281", Preset::Infobip));
+        }
+        let seqs: Vec<u64> = store.list(&MessageFilter::default()).iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, (1..=CHUNK as u64 + 2).collect::<Vec<_>>());
     }
 }

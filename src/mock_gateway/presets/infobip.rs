@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::super::faults::Fault;
@@ -95,6 +95,63 @@ struct Delivery {
     intermediate_report: Option<bool>,
     /// False: no reports.
     notify: Option<bool>,
+}
+
+/// The answer to an accepted request (typed: it is built on every send).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendReply {
+    /// Id of this request's messages together.
+    bulk_id: String,
+    /// One per destination.
+    messages: Vec<SentMessage>,
+}
+
+/// One destination's acceptance.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SentMessage {
+    /// The message id.
+    message_id: String,
+    /// Always PENDING_ACCEPTED: the answer is only an acceptance (§3.5).
+    status: Status,
+    /// The recipient.
+    destination: String,
+    /// Segment count.
+    details: Details,
+}
+
+/// An Infobip status.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    /// Status group (1 PENDING, 2 UNDELIVERABLE, 3 DELIVERED, …).
+    group_id: u8,
+    /// The group's name.
+    group_name: &'static str,
+    /// Status id.
+    id: u16,
+    /// Status name.
+    name: &'static str,
+    /// Human description.
+    description: &'static str,
+}
+
+/// The acceptance status of every sent message.
+const PENDING_ACCEPTED: Status = Status {
+    group_id: 1,
+    group_name: "PENDING",
+    id: 26,
+    name: "PENDING_ACCEPTED",
+    description: "Message sent to next instance",
+};
+
+/// `details` of a sent message.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Details {
+    /// Segments the text takes.
+    message_count: u32,
 }
 
 /// What an Infobip report needs, captured at acceptance.
@@ -190,7 +247,7 @@ fn fault_response(fault: &Fault) -> Response {
     with_fault_headers(fault, refusal.into_response())
 }
 
-fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
+fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<SendReply, Refusal> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -257,21 +314,20 @@ fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
             if let Some(report) = report {
                 gateway.queue_receipt(status, ReceiptKind::Infobip(report));
             }
-            replies.push(json!({
-                "messageId": message_id,
-                "status": {
-                    "groupId": 1,
-                    "groupName": "PENDING",
-                    "id": 26,
-                    "name": "PENDING_ACCEPTED",
-                    "description": "Message sent to next instance",
+            replies.push(SentMessage {
+                message_id,
+                status: PENDING_ACCEPTED,
+                destination: to,
+                details: Details {
+                    message_count: segments,
                 },
-                "destination": to,
-                "details": {"messageCount": segments},
-            }));
+            });
         }
     }
-    Ok(json!({"bulkId": bulk_id, "messages": replies}))
+    Ok(SendReply {
+        bulk_id,
+        messages: replies,
+    })
 }
 
 /// Checks the required fields; returns each message with its text.
@@ -373,7 +429,7 @@ pub async fn send_reports(courier: &Courier, url: &str, batch: &[(InfobipReport,
         let ok = match sent {
             Ok(response) => response.status().is_success(),
             Err(e) => {
-                tracing::debug!(error = %e, "Infobip delivery report not delivered");
+                tracing::debug!(error = ?e.without_url(), "Infobip delivery report not delivered");
                 false
             }
         };

@@ -138,7 +138,7 @@ async fn attempt_once(courier: &Courier, dlr: &JasminDlr, encoded: &str) -> Outc
     let response = match request.send().await {
         Ok(response) => response,
         Err(e) => {
-            tracing::debug!(error = %e, "Jasmin receipt not delivered");
+            tracing::debug!(error = ?e.without_url(), "Jasmin receipt not delivered");
             return Outcome::Failed;
         }
     };

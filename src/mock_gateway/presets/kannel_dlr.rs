@@ -68,7 +68,7 @@ pub async fn send(courier: &Courier, dlr: &KannelDlr, delivered: bool) {
         let ok = match courier.client.get(&url).send().await {
             Ok(response) => response.status().is_success(),
             Err(e) => {
-                tracing::debug!(error = %e, "Kannel receipt not delivered");
+                tracing::debug!(error = ?e.without_url(), "Kannel receipt not delivered");
                 false
             }
         };

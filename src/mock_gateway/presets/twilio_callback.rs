@@ -86,7 +86,7 @@ pub async fn send(courier: &Courier, callback: &TwilioCallback, delivered: bool)
         let ok = match sent {
             Ok(response) => response.status().is_success(),
             Err(e) => {
-                tracing::debug!(error = %e, "Twilio status callback not delivered");
+                tracing::debug!(error = ?e.without_url(), "Twilio status callback not delivered");
                 false
             }
         };

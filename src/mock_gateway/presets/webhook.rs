@@ -128,7 +128,7 @@ pub async fn send_receipt(courier: &Courier, receipt: &WebhookReceipt, delivered
     let ok = match courier.client.post(&receipt.url).json(&body).send().await {
         Ok(response) => response.status().is_success(),
         Err(e) => {
-            tracing::debug!(error = %e, "webhook receipt not delivered");
+            tracing::debug!(error = ?e.without_url(), "webhook receipt not delivered");
             false
         }
     };
