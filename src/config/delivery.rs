@@ -13,7 +13,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 /// `[sms]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsSettings {
     /// The gateways, tried in `priority` order (lowest first) with failover.
@@ -21,12 +21,6 @@ pub struct SmsSettings {
     pub gateways: Vec<GatewaySettings>,
     /// When to retry a transient failure.
     pub retry: RetrySettings,
-}
-
-impl Default for SmsSettings {
-    fn default() -> Self {
-        Self { gateways: Vec::new(), retry: RetrySettings::default() }
-    }
 }
 
 /// The wire format a gateway speaks (shared gateway notes, §3).
@@ -176,7 +170,12 @@ impl Default for WebhookReceiptSettings {
             message_id_pointer: "/message_id".into(),
             status_pointer: "/status".into(),
             delivered: vec!["delivered".into()],
-            undelivered: vec!["undelivered".into(), "failed".into(), "rejected".into(), "expired".into()],
+            undelivered: vec![
+                "undelivered".into(),
+                "failed".into(),
+                "rejected".into(),
+                "expired".into(),
+            ],
         }
     }
 }
@@ -195,7 +194,11 @@ pub struct RetrySettings {
 
 impl Default for RetrySettings {
     fn default() -> Self {
-        Self { max_attempts: 6, base_secs: 30, max_secs: 3_600 }
+        Self {
+            max_attempts: 6,
+            base_secs: 30,
+            max_secs: 3_600,
+        }
     }
 }
 
@@ -298,7 +301,9 @@ pub enum SecretError {
 /// neither is configured. Trailing newlines are dropped.
 pub fn read_secret(env: Option<&str>, file: Option<&Path>) -> Result<Option<String>, SecretError> {
     if let Some(name) = env {
-        return std::env::var(name).map(Some).map_err(|_| SecretError::MissingEnv(name.to_string()));
+        return std::env::var(name)
+            .map(Some)
+            .map_err(|_| SecretError::MissingEnv(name.to_string()));
     }
     let Some(file) = file else { return Ok(None) };
     let path = match std::env::var_os("CREDENTIALS_DIRECTORY") {
@@ -307,5 +312,8 @@ pub fn read_secret(env: Option<&str>, file: Option<&Path>) -> Result<Option<Stri
     };
     std::fs::read_to_string(&path)
         .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_string()))
-        .map_err(|e| SecretError::File { path: path.display().to_string(), source: e })
+        .map_err(|e| SecretError::File {
+            path: path.display().to_string(),
+            source: e,
+        })
 }

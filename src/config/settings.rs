@@ -269,27 +269,50 @@ impl Settings {
             if !names.insert(g.name.as_str()) {
                 bad("sms.gateway.name", format!("{:?} is used by two gateways", g.name));
             }
-            if g.name.is_empty() || !g.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                bad("sms.gateway.name", format!("{:?} must be letters, digits, '-' or '_'", g.name));
+            if g.name.is_empty()
+                || !g
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bad(
+                    "sms.gateway.name",
+                    format!("{:?} must be letters, digits, '-' or '_'", g.name),
+                );
             }
             if url::Url::parse(&g.base_url).is_err() {
                 bad("sms.gateway.base_url", format!("{:?} is not a URL", g.base_url));
             }
-            if !(g.rate_limit_per_second > 0.0) {
-                bad("sms.gateway.rate_limit_per_second", format!("must be positive for {}", g.name));
+            if g.rate_limit_per_second.is_nan() || g.rate_limit_per_second <= 0.0 {
+                bad(
+                    "sms.gateway.rate_limit_per_second",
+                    format!("must be positive for {}", g.name),
+                );
             }
             if (g.preset == super::delivery::Preset::Webhook) != g.webhook.is_some() {
-                bad("sms.gateway.webhook", format!("{}: [sms.gateway.webhook] goes with preset = \"webhook\" only", g.name));
+                bad(
+                    "sms.gateway.webhook",
+                    format!("{}: [sms.gateway.webhook] goes with preset = \"webhook\" only", g.name),
+                );
             }
         }
         if !["starttls", "tls", "none"].contains(&self.email.tls.as_str()) {
-            bad("email.tls", format!("{:?} must be starttls, tls or none", self.email.tls));
+            bad(
+                "email.tls",
+                format!("{:?} must be starttls, tls or none", self.email.tls),
+            );
         }
         if url::Url::parse(&self.delivery.public_url).is_err() {
-            bad("delivery.public_url", format!("{:?} is not a URL", self.delivery.public_url));
+            bad(
+                "delivery.public_url",
+                format!("{:?} is not a URL", self.delivery.public_url),
+            );
         }
         if self.delivery.batch_size == 0 || self.delivery.concurrency == 0 {
-            bad("delivery.batch_size", "batch_size and concurrency must be at least 1".into());
+            bad(
+                "delivery.batch_size",
+                "batch_size and concurrency must be at least 1".into(),
+            );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             bad(

@@ -1,0 +1,158 @@
+//! Scan benchmark: 1,000,000 BPU participants seeded over Lampung's 2,651
+//! kelurahan/desa, then one scan at the instant a rule fires for everyone
+//! who is current; next to it, the equivalent single `INSERT … SELECT` run
+//! directly in sqlite3 / psql.
+//!
+//! `cargo bench --bench scan` (`PENGINGAT_BENCH_PARTICIPANTS` changes the
+//! population; `PENGINGAT_BENCH_DATABASE_URL` the PostgreSQL server).
+
+#[path = "support.rs"]
+mod support;
+
+use std::time::Instant;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use pengingat::domain::{ContributionMonth, DueDateRules, StandingRules};
+use pengingat::scan::{self, ScanContext};
+use pengingat::schedule::Schedules;
+use pengingat::seed::{Population, SeedOptions, seed};
+use pengingat::store::NoProgress;
+use support::BenchDb;
+
+/// h-7 of July 2026 (due Wednesday 15 July): 09:05 WIB on 8 July.
+const SCAN_AT: &str = "2026-07-08T02:05:00Z";
+/// The day before, to record what earlier days left (skipped reminders)
+/// so the measured scan does only what the single statement does.
+const WARM_AT: &str = "2026-07-07T02:05:00Z";
+const SEEDED_AT: &str = "2026-07-01T03:00:00Z";
+
+struct Row {
+    backend: &'static str,
+    seed_secs: f64,
+    scan_secs: f64,
+    created: u64,
+    single_secs: f64,
+    single_rows_note: String,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let participants: u64 = std::env::var("PENGINGAT_BENCH_PARTICIPANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    println!("scan benchmark: {participants} BPU participants over Lampung (prefix 18)");
+    let mut rows = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        let db = if backend == "sqlite" {
+            BenchDb::sqlite().await?
+        } else {
+            BenchDb::postgres().await?
+        };
+        let row = measure(backend, &db, participants).await;
+        db.drop_db().await;
+        rows.push(row?);
+    }
+    println!("\n| backend | seed (s) | scan (s) | reminders created | single INSERT … SELECT (s) | scan / single |");
+    println!("|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {:.1} | {:.2} | {} | {:.2} ({}) | {:.2} |",
+            r.backend,
+            r.seed_secs,
+            r.scan_secs,
+            r.created,
+            r.single_secs,
+            r.single_rows_note,
+            r.scan_secs / r.single_secs
+        );
+    }
+    println!("\npeak RSS of the benchmark process: {:.0} MB", support::peak_rss_mb());
+    Ok(())
+}
+
+async fn measure(backend: &'static str, db: &BenchDb, participants: u64) -> Result<Row> {
+    let seeded_at: DateTime<Utc> = SEEDED_AT.parse()?;
+    let population = Population::Region {
+        prefix: "18".into(),
+        participants,
+        pu_share: 0.0,
+    };
+    let started = Instant::now();
+    seed(
+        db.store.as_ref(),
+        &SeedOptions {
+            population,
+            seed: 7,
+            now: seeded_at,
+        },
+        &NoProgress,
+    )
+    .await?;
+    let seed_secs = started.elapsed().as_secs_f64();
+    db.execute("ANALYZE").await?;
+    println!("{backend}: seeded in {seed_secs:.1} s");
+
+    let schedules = Schedules::load(std::path::Path::new("config/schedules.toml"))?;
+    let kelurahan = db.store.list_kelurahan().await?;
+    let due = DueDateRules::default();
+    let standing = StandingRules::default();
+    let ctx = ScanContext {
+        schedules: &schedules,
+        kelurahan: &kelurahan,
+        due: &due,
+        standing: &standing,
+    };
+    let warm = scan::run(db.store.as_ref(), &ctx, WARM_AT.parse()?).await?;
+    println!(
+        "{backend}: the day before: {} created, {} skipped",
+        warm.totals.created, warm.totals.skipped
+    );
+
+    let started = Instant::now();
+    let report = scan::run(db.store.as_ref(), &ctx, SCAN_AT.parse()?).await?;
+    let scan_secs = started.elapsed().as_secs_f64();
+    println!("{backend}: scan in {scan_secs:.2} s, {} created", report.totals.created);
+
+    // The same rows, as one statement typed into the database's own client.
+    db.execute("DELETE FROM reminder_events WHERE reminder_id IN (SELECT id FROM reminders WHERE rule = 'h-7')")
+        .await?;
+    db.execute("DELETE FROM reminders WHERE rule = 'h-7'").await?;
+    db.execute("VACUUM").await.ok();
+    let single_secs = db.timed_cli(&single_statement(backend))?;
+    Ok(Row {
+        backend,
+        seed_secs,
+        scan_secs,
+        created: report.totals.created,
+        single_secs,
+        single_rows_note: "same rows".into(),
+    })
+}
+
+/// The h-7 reminders of July 2026 for every current BPU participant, as the
+/// scan creates them (all of Lampung is WIB: one planned instant).
+fn single_statement(backend: &str) -> String {
+    let july = ContributionMonth::new(2026, 7).map_or(0, |m| m.index());
+    let day = pengingat::scan::epoch_day(chrono::NaiveDate::from_ymd_opt(2026, 7, 8).unwrap_or_default());
+    let planned: DateTime<Utc> = "2026-07-08T02:00:00Z".parse().unwrap_or_default();
+    let now: DateTime<Utc> = SCAN_AT.parse().unwrap_or_default();
+    let opted_out = if backend == "sqlite" {
+        "p.opted_out = 0"
+    } else {
+        "NOT p.opted_out"
+    };
+    format!(
+        "INSERT INTO reminders (participant_id, kelurahan_code, contribution_month, rule, rule_offset, channel, slot, \
+         status, reason, occurrence_date, send_date, planned_at, expires_at, created_at, updated_at) \
+         SELECT p.id, p.kelurahan_code, {july}, 'h-7', -7, 'sms', 1, 'pending', NULL, {day}, {day}, {p}, {e}, {n}, {n} \
+         FROM participants p WHERE p.segment = 'bpu' AND p.paid_through = {prev} AND {opted_out} \
+         AND p.phone IS NOT NULL AND p.preferred_channel IN ('sms', 'both') AND p.funding IN ('self', 'collective') \
+         ON CONFLICT (participant_id, contribution_month, rule, channel, slot) DO NOTHING;",
+        prev = july - 1,
+        p = planned.timestamp(),
+        e = planned.timestamp() + 10 * 3600,
+        n = now.timestamp(),
+    )
+}

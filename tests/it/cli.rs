@@ -1,0 +1,182 @@
+//! The command line as an operator uses it: the real binary, a config file
+//! pointing at the test database.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use crate::helpers::*;
+
+both_backends!(
+    seed_metro_then_status_adds_up_to_the_pilot,
+    preview_counts_and_writes_nothing_then_scan_once_creates,
+    import_reports_bad_rows_and_changes_nothing,
+);
+
+/// A config file for `db` in a temporary directory, with the shipped schedules.
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new(db: &TestDb) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let schedules = std::fs::canonicalize("config/schedules.toml").unwrap();
+        std::fs::write(
+            dir.path().join("pengingat.toml"),
+            format!(
+                "[database]\nurl = \"{}\"\n[schedules]\npath = \"{}\"\n",
+                db.url,
+                schedules.display()
+            ),
+        )
+        .unwrap();
+        Self { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("pengingat.toml")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_pengingat"))
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run pengingat")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+async fn seed_metro_then_status_adds_up_to_the_pilot(db: &TestDb) {
+    let cli = Cli::new(db);
+    let seeded = cli.ok(&[
+        "--clock",
+        "2026-07-01T03:00:00Z",
+        "seed",
+        "--population",
+        "metro",
+        "--seed",
+        "3",
+    ]);
+    assert!(
+        seeded.contains("seeded 7446 participants (4082 BPU, 3364 PU) in 22 kelurahan"),
+        "{seeded}"
+    );
+    let csv = cli.ok(&["status", "--at", "2026-07-20", "--format", "csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kode,kelurahan,peserta_bpu,aktif,nonaktif,menunggak_1,menunggak_2,menunggak_3_lebih")
+    );
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(rows.len(), 23, "22 kelurahan and the total");
+    let n = |r: &Vec<String>, i: usize| r[i].parse::<i64>().unwrap();
+    let bpu: i64 = rows[..22].iter().map(|r| n(r, 2)).sum();
+    assert_eq!(bpu, 4_082);
+    assert_eq!(n(&rows[22], 2), 4_082);
+    for r in &rows {
+        assert_eq!(n(r, 3) + n(r, 4), n(r, 2), "active + non-active = BPU in {}", r[0]);
+        assert!(n(r, 4) <= n(r, 7), "non-active ones are 3+ months behind in {}", r[0]);
+    }
+    let table = cli.ok(&["status", "--at", "2026-07-20", "--kelurahan", "18.72.01.1005"]);
+    assert!(table.contains("Yosomulyo"), "{table}");
+    assert!(
+        table.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns:\n{table}"
+    );
+}
+
+async fn preview_counts_and_writes_nothing_then_scan_once_creates(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    let rows: Vec<_> = (1..=7).map(|i| participant(i, "2025-06")).collect();
+    db.store
+        .upsert_participants(&rows, at("2025-07-01T00:00:00Z"), &pengingat::store::NoProgress)
+        .await
+        .unwrap();
+    let cli = Cli::new(db);
+    let preview = cli.ok(&["preview", "--date", "2025-07-08"]);
+    assert!(preview.contains("Total: 7 pengingat"), "{preview}");
+    assert!(preview.contains("h-7"), "{preview}");
+    assert!(
+        preview.contains("Peserta 1"),
+        "a rendered sample names the participant:\n{preview}"
+    );
+    assert!(
+        db.store.list_reminders(None, 10).await.unwrap().is_empty(),
+        "preview writes nothing"
+    );
+
+    let scanned = cli.ok(&["--clock", "2025-07-08T02:05:00Z", "scan", "--once"]);
+    assert!(scanned.contains("scan: 7 created"), "{scanned}");
+    assert_eq!(db.store.list_reminders(None, 10).await.unwrap().len(), 7);
+    let again = cli.ok(&["--clock", "2025-07-08T02:20:00Z", "scan", "--once"]);
+    assert!(again.contains("scan: 0 created"), "{again}");
+}
+
+async fn import_reports_bad_rows_and_changes_nothing(db: &TestDb) {
+    let cli = Cli::new(db);
+    cli.ok(&["import", "kelurahan", "assets/wilayah/metro_kelurahan.csv"]);
+    let file = cli.dir.path().join("peserta.csv");
+    std::fs::write(
+        &file,
+        "nik,name,phone,kelurahan,segment,monthly_amount\n\
+         1872015207850001,Siti Aminah,0812-3456-7890,18.72.01.1005,bpu,16800\n\
+         1872015207850002,Budi,021-555,18.72.01.1005,bpu,16800\n",
+    )
+    .unwrap();
+    let out = cli.run(&["import", "participants", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3, column phone"), "{err}");
+    assert_eq!(db.store.segment_counts().await.unwrap().bpu, 0, "nothing imported");
+    let ok = cli.ok(&["import", "participants", file.to_str().unwrap(), "--skip-invalid"]);
+    assert!(ok.contains("1 inserted"), "{ok}");
+    assert!(cli.dir.path().join("peserta.rejected.csv").exists());
+}
+
+/// `check-config` names the file, line and key of a problem and exits 2.
+#[test]
+fn check_config_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pengingat.toml");
+    std::fs::write(&config, "[database]\nurl = \"sqlite://x.db\"\n\n[due_date]\ndya = 15\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
+        .arg("--config")
+        .arg(&config)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pengingat.toml, line 5") && err.contains("dya"), "{err}");
+
+    // An unreachable database names itself and fails.
+    std::fs::write(
+        &config,
+        "[database]\nurl = \"postgres://nobody@127.0.0.1:9/none\"\ntimeout_secs = 1\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
+        .arg("--config")
+        .arg(&config)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to the database at postgres://nobody@127.0.0.1:9/none"),
+        "{err}"
+    );
+}
