@@ -78,11 +78,21 @@ impl BenchDb {
     /// psql) with its timer on, returning the seconds it reports.
     pub fn timed_cli(&self, sql: &str) -> Result<f64> {
         let output = match &self.sqlite_file {
-            Some(file) => std::process::Command::new("sqlite3")
-                .arg(file)
-                .args(["PRAGMA busy_timeout = 5000;", ".timer on", sql])
-                .output()
-                .context("sqlite3 (Debian package sqlite3)")?,
+            Some(file) => {
+                use std::io::Write as _;
+                // sqlite3 only reports timings for statements read from its input.
+                let mut child = std::process::Command::new("sqlite3")
+                    .arg(file)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .context("sqlite3 (Debian package sqlite3)")?;
+                if let Some(mut stdin) = child.stdin.take() {
+                    writeln!(stdin, ".timer on\n{sql}")?;
+                }
+                child.wait_with_output()?
+            }
             None => std::process::Command::new("psql")
                 .args([self.url.as_str(), "-q", "-c", "\\timing on", "-c", sql])
                 .output()

@@ -4,6 +4,7 @@
 //!
 //! SQL stays per backend; what both share is pure Rust in [`shared`].
 
+pub mod dispatch;
 mod error;
 mod postgres;
 pub mod reminders;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use dispatch::{AttemptOutcome, ClaimedReminder};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
@@ -227,6 +229,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Reminders per rule and status.
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
+
+    /// Claims up to `limit` due reminders for `worker`: each becomes
+    /// `sending` under a lease of `lease_secs` and counts an attempt. A
+    /// reminder whose lease ran out (a crashed daemon) is claimable again.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_secs: u64,
+        worker: &str,
+    ) -> Result<Vec<ClaimedReminder>, StoreError>;
+
+    /// Records the outcomes of `worker`'s attempts in one transaction. A
+    /// reminder no longer `sending` under this worker's lease (a receipt came
+    /// first, or the lease ran out and another took it) is left alone.
+    /// Returns how many were recorded.
+    async fn finish_attempts(
+        &self,
+        worker: &str,
+        outcomes: &[(i64, AttemptOutcome)],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Connects to the database named by `url`: `postgres://…` or

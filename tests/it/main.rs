@@ -7,6 +7,7 @@ mod helpers;
 
 mod cli;
 mod daemon;
+mod dispatch_store;
 mod import;
 mod mock_gateway;
 mod reminder_store;

@@ -7,14 +7,15 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 
+mod dispatch;
 mod reminders;
 
 use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
 use super::sqlite::{KelurahanRow, shared_counts};
 use super::{
-    Backend, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount, ParticipantRecord, PaymentSource,
-    PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals, SegmentCounts, Store, StoreError,
-    UpsertCounts, redact_url,
+    AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
+    ParticipantRecord, PaymentSource, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals,
+    SegmentCounts, Store, StoreError, UpsertCounts, redact_url,
 };
 use crate::domain::{ExternalRef, NewParticipant, NewPayment, Nik};
 
@@ -314,6 +315,25 @@ impl Store for PgStore {
 
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         reminders::counts(&self.pool).await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_secs: u64,
+        worker: &str,
+    ) -> Result<Vec<ClaimedReminder>, StoreError> {
+        dispatch::claim(&self.pool, now, limit, lease_secs, worker).await
+    }
+
+    async fn finish_attempts(
+        &self,
+        worker: &str,
+        outcomes: &[(i64, AttemptOutcome)],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        dispatch::finish(&self.pool, worker, outcomes, now).await
     }
 }
 

@@ -13,13 +13,14 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite};
 
+mod dispatch;
 mod reminders;
 
 use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
 use super::{
-    Backend, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount, ParticipantRecord, PaymentSource,
-    PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals, SegmentCounts, Store, StoreError,
-    UpsertCounts, redact_url,
+    AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
+    ParticipantRecord, PaymentSource, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals,
+    SegmentCounts, Store, StoreError, UpsertCounts, redact_url,
 };
 use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik};
 
@@ -378,6 +379,25 @@ impl Store for SqliteStore {
 
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         reminders::counts(&self.pool).await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_secs: u64,
+        worker: &str,
+    ) -> Result<Vec<ClaimedReminder>, StoreError> {
+        dispatch::claim(&self.pool, now, limit, lease_secs, worker).await
+    }
+
+    async fn finish_attempts(
+        &self,
+        worker: &str,
+        outcomes: &[(i64, AttemptOutcome)],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        dispatch::finish(&self.pool, worker, outcomes, now).await
     }
 }
 

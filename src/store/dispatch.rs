@@ -1,0 +1,139 @@
+//! The dispatcher's side of the store: claiming due reminders under a lease,
+//! and recording what each attempt came to, a whole batch per transaction.
+
+/// A reminder claimed for sending, with the participant as they are now
+/// (for the re-check at send time and the message).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedReminder {
+    pub id: i64,
+    pub participant_id: i64,
+    pub kelurahan_code: String,
+    pub contribution_month: i32,
+    pub rule: String,
+    pub channel: String,
+    pub planned_at: i64,
+    pub expires_at: Option<i64>,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+    pub nik: String,
+    pub kpj: Option<String>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub monthly_amount: i64,
+    pub paid_through: i32,
+    pub opted_out: bool,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Accepted by a gateway or the SMTP relay.
+    Sent {
+        /// The gateway's configured name, or `smtp`.
+        gateway: String,
+        provider_message_id: Option<String>,
+        /// `gsm7` or `ucs2` for SMS.
+        encoding: Option<String>,
+        segments: Option<i32>,
+    },
+    /// A transient failure: back to pending until `next_attempt_at`.
+    Retry { error: String, next_attempt_at: i64 },
+    /// Refused permanently, or every attempt used.
+    Failed { reason: String },
+    /// Not sent: the re-check found a reason (paid, opted out, no phone, …).
+    Cancelled { reason: String },
+    /// Could not go out in time; never sent stale.
+    Expired { reason: String },
+    /// Outside the send window now: back to pending for `planned_at`.
+    Deferred { planned_at: i64, reason: String },
+}
+
+/// One attempt's outcome as the row values the backends write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct OutcomeRow {
+    pub id: i64,
+    pub status: &'static str,
+    pub reason: Option<String>,
+    pub error: Option<String>,
+    pub gateway: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub encoding: Option<String>,
+    pub segments: Option<i32>,
+    pub next_attempt_at: Option<i64>,
+    pub planned_at: Option<i64>,
+}
+
+impl OutcomeRow {
+    pub(super) fn of(id: i64, outcome: &AttemptOutcome) -> Self {
+        let base = Self { id, ..Self::default() };
+        match outcome.clone() {
+            AttemptOutcome::Sent {
+                gateway,
+                provider_message_id,
+                encoding,
+                segments,
+            } => Self {
+                status: "sent",
+                gateway: Some(gateway),
+                provider_message_id,
+                encoding,
+                segments,
+                ..base
+            },
+            AttemptOutcome::Retry { error, next_attempt_at } => Self {
+                status: "pending",
+                error: Some(error),
+                next_attempt_at: Some(next_attempt_at),
+                ..base
+            },
+            AttemptOutcome::Failed { reason } => Self {
+                status: "failed",
+                error: Some(reason.clone()),
+                reason: Some(reason),
+                ..base
+            },
+            AttemptOutcome::Cancelled { reason } => Self {
+                status: "cancelled",
+                reason: Some(reason),
+                ..base
+            },
+            AttemptOutcome::Expired { reason } => Self {
+                status: "expired",
+                reason: Some(reason),
+                ..base
+            },
+            AttemptOutcome::Deferred { planned_at, reason } => Self {
+                status: "pending",
+                reason: Some(reason),
+                planned_at: Some(planned_at),
+                ..base
+            },
+        }
+    }
+}
+
+/// Columns of a claimed reminder joined with its participant.
+pub(super) const CLAIMED_COLUMNS: &str = "r.id, r.participant_id, r.kelurahan_code, r.contribution_month, r.rule, \
+     r.channel, r.planned_at, r.expires_at, r.attempts, p.nik, p.kpj, p.name, p.phone, p.email, p.monthly_amount, \
+     p.paid_through, p.opted_out";
+
+/// What is claimable at `$1` (now): pending and due (and past any retry
+/// wait), or sending under a lease that ran out (a crashed daemon).
+pub(super) const CLAIMABLE: &str = "(status = 'pending' AND planned_at <= $1 \
+     AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) OR (status = 'sending' AND lease_until < $1)";
+
+/// The assignments that record an outcome row `t` on reminder `r` at `$now`
+/// (the same text on both backends; `NOW` is replaced by the parameter).
+pub(super) const OUTCOME_SET: &str = "status = t.status, \
+     reason = COALESCE(t.reason, reminders.reason), \
+     last_error = COALESCE(t.error, reminders.last_error), \
+     gateway = COALESCE(t.gateway, reminders.gateway), \
+     provider_message_id = COALESCE(t.pid, reminders.provider_message_id), \
+     encoding = COALESCE(t.enc, reminders.encoding), \
+     segments = COALESCE(t.seg, reminders.segments), \
+     sent_at = CASE WHEN t.status = 'sent' THEN NOW ELSE reminders.sent_at END, \
+     final_at = CASE WHEN t.status IN ('failed', 'cancelled', 'expired') THEN NOW ELSE reminders.final_at END, \
+     next_attempt_at = t.next_at, \
+     planned_at = COALESCE(t.planned, reminders.planned_at), \
+     lease_until = NULL, leased_by = NULL, updated_at = NOW";
