@@ -1,0 +1,6 @@
+//! The dispatcher: claims due reminders, re-checks each at send time,
+//! renders its message and sends it, then records every outcome.
+
+pub mod recheck;
+
+pub use recheck::{SendContext, Verdict, recheck};
