@@ -28,10 +28,12 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_pending ON reminders (planned_at) WHERE status = 'pending';
 -- At most one message per participant, channel and local day.
 CREATE INDEX reminders_day ON reminders (send_date, participant_id, channel);
-CREATE INDEX reminders_rule_status ON reminders (rule, status);
+-- Finding a rule's reminders created under another timing (a schedule edit).
+CREATE INDEX reminders_rule_urgency ON reminders (rule, rule_offset);
 
--- Every status a reminder takes, with its time and reason; written by triggers so no code path
--- can change a status without leaving history.
+-- Every status change of a reminder, with its time and reason, written by a trigger so no code
+-- path can change a status without leaving history. The first status is the row's own
+-- (status, reason, created_at): recording it twice would double the cost of a scan.
 CREATE TABLE reminder_events (
     id           INTEGER PRIMARY KEY,
     reminder_id  INTEGER NOT NULL REFERENCES reminders (id),
@@ -41,12 +43,6 @@ CREATE TABLE reminder_events (
 );
 
 CREATE INDEX reminder_events_reminder ON reminder_events (reminder_id);
-
-CREATE TRIGGER reminders_history_insert AFTER INSERT ON reminders
-BEGIN
-    INSERT INTO reminder_events (reminder_id, status, reason, at)
-    VALUES (NEW.id, NEW.status, NEW.reason, NEW.created_at);
-END;
 
 CREATE TRIGGER reminders_history_update AFTER UPDATE OF status ON reminders
 WHEN NEW.status IS NOT OLD.status

@@ -100,7 +100,7 @@ pub async fn preview(
     // The last second of `date` in the easternmost zone (WIT) lies inside
     // `date` everywhere in Indonesia, after every send window has opened.
     let at: DateTime<Utc> = local_midnight(date + Duration::days(1), chrono_tz::Asia::Jayapura) - Duration::seconds(1);
-    let plan = scan::plan::plan(&schedules, &kelurahan, &due, &standing, at, PlanMode::Preview);
+    let plan = scan::plan::plan(&schedules, &kelurahan, &due, &standing, at, None, PlanMode::Preview);
     let names: HashMap<&str, &Kelurahan> = kelurahan.iter().map(|k| (k.code.as_str(), k)).collect();
     let mut rows = Vec::new();
     let mut total = 0;

@@ -56,15 +56,20 @@ pub fn rule_urgency(rule: &Rule, standing: &StandingRules) -> i32 {
     shift.months * 30 + shift.days as i32 + rule.offset_days
 }
 
-/// Plans the reminders due at `now`.
+/// Plans the reminders due at `now`. Missed days are recorded as skipped
+/// only when they became too late after `last_scan` (earlier ones were
+/// recorded by that scan, or are older than the daemon's history); `None`
+/// looks back [`LOOKBACK_DAYS`].
 pub fn plan(
     schedules: &Schedules,
     kelurahan: &[Kelurahan],
     base_due: &DueDateRules,
     standing: &StandingRules,
     now: DateTime<Utc>,
+    last_scan: Option<DateTime<Utc>>,
     mode: PlanMode,
 ) -> ScanPlan {
+    let horizon = Horizon { now, last_scan, mode };
     let rules: Vec<&Rule> = schedules.rules().iter().filter(|r| r.enabled).collect();
     let mut occurrences: Vec<Vec<Occurrence>> = vec![Vec::new(); rules.len()];
     // Kelurahan without an override share their time zone's computation.
@@ -82,12 +87,12 @@ pub fn plan(
             let template = if overridden {
                 let due = schedules.due_date_rules_for(&k.code, base_due);
                 let window = schedules.send_window_for(&k.code);
-                rule_occurrences(rule, k.time_zone, &due, &window, standing, now, mode)
+                rule_occurrences(rule, k.time_zone, &due, &window, standing, &horizon)
             } else {
                 shared
                     .entry((k.time_zone, i))
                     .or_insert_with(|| {
-                        rule_occurrences(rule, k.time_zone, base_due, &default_window, standing, now, mode)
+                        rule_occurrences(rule, k.time_zone, base_due, &default_window, standing, &horizon)
                     })
                     .clone()
             };
@@ -130,6 +135,13 @@ pub fn plan(
     plan
 }
 
+/// When a plan is made, and how far back it records missed days.
+struct Horizon {
+    now: DateTime<Utc>,
+    last_scan: Option<DateTime<Utc>>,
+    mode: PlanMode,
+}
+
 /// The occurrences of one rule in one time zone (kelurahan code left empty).
 fn rule_occurrences(
     rule: &Rule,
@@ -137,11 +149,10 @@ fn rule_occurrences(
     due: &DueDateRules,
     window: &SendWindow,
     standing: &StandingRules,
-    now: DateTime<Utc>,
-    mode: PlanMode,
+    horizon: &Horizon,
 ) -> Vec<Occurrence> {
     let tz = zone.tz();
-    let now_local = now.with_timezone(&tz).naive_local();
+    let now_local = horizon.now.with_timezone(&tz).naive_local();
     let today = now_local.date();
     candidate_months(rule, due, standing, today)
         .into_iter()
@@ -155,7 +166,12 @@ fn rule_occurrences(
                 return None;
             }
             let lateness = rule.lateness(planned0.date(), today);
-            occurrence(rule, month, day, planned0, lateness, now_local, window, tz, mode)
+            if let Lateness::TooLate { .. } = lateness
+                && !newly_too_late(rule, planned0, tz, horizon.last_scan)
+            {
+                return None; // recorded by an earlier scan
+            }
+            occurrence(rule, month, day, planned0, lateness, now_local, window, tz, horizon.mode)
         })
         .collect()
 }
@@ -200,6 +216,15 @@ fn occurrence(
             .then(|| (planned_at + rule.expire_after()).timestamp()),
         skip_reason,
     })
+}
+
+/// Whether an occurrence planned at `planned0` (local) stopped being
+/// sendable after `last_scan`: it is too late from the start of the day
+/// after its last allowed late day.
+fn newly_too_late(rule: &Rule, planned0: NaiveDateTime, tz: Tz, last_scan: Option<DateTime<Utc>>) -> bool {
+    let Some(last_scan) = last_scan else { return true };
+    let too_late_from = planned0.date() + Duration::days(i64::from(rule.max_late_days) + 1);
+    to_utc(too_late_from.and_time(chrono::NaiveTime::MIN), tz) > last_scan
 }
 
 /// The first unpaid months for which the rule's day may lie within the

@@ -224,6 +224,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Records a finished scan.
     async fn record_scan(&self, totals: &ScanTotals) -> Result<(), StoreError>;
 
+    /// When the last recorded scan started (Unix seconds), if any.
+    async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError>;
+
     /// Reminders, newest first, optionally of one participant (by NIK) only.
     async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError>;
 

@@ -141,7 +141,8 @@ pub(super) const REPLACE_CHANGED_SQL: &str = "UPDATE reminders \
              THEN 'rule ' || rule || ' changed (urgency ' || rule_offset || ' became ' || $2 || '); replaced' \
              ELSE reason END, \
          status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END \
-     WHERE slot = 1 AND status IN ('pending', 'superseded', 'skipped') AND rule = $1 AND rule_offset <> $2";
+     WHERE slot = 1 AND status IN ('pending', 'superseded', 'skipped') AND rule = $1 \
+       AND (rule_offset < $2 OR rule_offset > $2)";
 
 pub(super) const RECORD_SCAN_SQL: &str = "INSERT INTO scans (started_at, finished_at, created, skipped, superseded, \
      cancelled) VALUES ($1, $2, $3, $4, $5, $6)";

@@ -309,6 +309,11 @@ impl Store for PgStore {
         reminders::record_scan(&self.pool, totals).await
     }
 
+    async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError> {
+        let (t,): (Option<i64>,) = sqlx::query_as("SELECT MAX(started_at) FROM scans").fetch_one(&self.pool).await?;
+        Ok(t)
+    }
+
     async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
         reminders::list(&self.pool, nik, limit).await
     }
