@@ -8,13 +8,10 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::progress::TerminalProgress;
-use super::{
-    Cli, Command, DemoArgs, FileFormatArg, ImportCommand, ImportFileArgs, NamedPopulation, SeedArgs, StatusArgs,
-};
+use super::{Cli, Command, FileFormatArg, ImportCommand, ImportFileArgs, NamedPopulation, SeedArgs, StatusArgs};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{self, Settings};
 use crate::import::{self, ImportCounts, ImportError, ImportOptions, ImportReport, InputFormat};
-use crate::report::OutputFormat;
 use crate::report::status::{self, StatusAt};
 use crate::schedule::Schedules;
 use crate::seed::{self, Population, SeedOptions};
@@ -27,7 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => Arc::new(SystemClock),
     };
     if let Command::Demo(args) = &cli.command {
-        return demo(args, clock.as_ref()).await;
+        return super::demo::run(args, clock.as_ref()).await;
     }
     let (settings, source) = match config::load(cli.config.as_deref()) {
         Ok(loaded) => loaded,
@@ -69,7 +66,7 @@ fn unreachable_demo() -> anyhow::Result<ExitCode> {
 }
 
 /// Opens and migrates the configured database.
-pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+pub(super) async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let store = store::connect(&settings.database.url, &settings.database.connect_options()).await?;
     store.migrate().await?;
     Ok(store)
@@ -277,7 +274,7 @@ async fn seed_population(settings: &Settings, args: &SeedArgs, now: DateTime<Utc
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_seed(
+pub(super) async fn run_seed(
     store: &dyn Store,
     population: Population,
     seed: u64,
@@ -327,30 +324,4 @@ fn parse_at(text: &str) -> anyhow::Result<StatusAt> {
     let instant = DateTime::parse_from_rfc3339(text)
         .with_context(|| format!("--at {text:?}: expected YYYY-MM-DD or an RFC 3339 instant"))?;
     Ok(StatusAt::Instant(instant.with_timezone(&Utc)))
-}
-
-/// The demo: a SQLite database in `args.dir`, the Kota Metro population,
-/// and its status.
-async fn demo(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
-    let mut settings = Settings::default();
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
-    settings.database.url = format!("sqlite://{}", args.dir.join("pengingat.db").display());
-    crate::telemetry::init(&settings.log);
-    let store = open(&settings).await?;
-    println!("pengingat demo: database {}", redact_url(&settings.database.url));
-    let report = run_seed(store.as_ref(), Population::Metro, args.seed, clock.now()).await?;
-    println!(
-        "Kota Metro population: {} participants ({} BPU, {} PU) in {} kelurahan",
-        report.participants, report.bpu, report.pu, report.kelurahan
-    );
-    let status = status::compute(
-        store.as_ref(),
-        &settings.due_date.rules(),
-        &settings.standing.rules(),
-        StatusAt::Instant(clock.now()),
-        None,
-    )
-    .await?;
-    print!("\n{}", status::render_report(&status, OutputFormat::Table));
-    Ok(ExitCode::SUCCESS)
 }

@@ -160,7 +160,7 @@ async fn print_samples(
                 standing: &standing,
                 coordinator,
             };
-            let text = template.render(&reminder_vars(&participant, &ctx, at));
+            let text = template.render(&reminder_vars((&participant).into(), &ctx, at));
             let size = measure(&text);
             println!(
                 "\n[{} {}] {} ({}, {} segmen {:?})\n{}",

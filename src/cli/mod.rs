@@ -2,6 +2,7 @@
 
 mod commands;
 mod daemon;
+mod demo;
 mod progress;
 
 use std::path::PathBuf;

@@ -37,13 +37,18 @@ pub struct SendContext<'a> {
 pub fn recheck(reminder: &ClaimedReminder, channel: Channel, ctx: &SendContext<'_>, now: DateTime<Utc>) -> Verdict {
     let month = ContributionMonth::from_index(reminder.contribution_month);
     if reminder.paid_through >= reminder.contribution_month {
-        return Verdict::Cancel(format!("paid: the contribution for {month} was recorded after the scan"));
+        return Verdict::Cancel(format!(
+            "paid: the contribution for {month} was recorded after the scan"
+        ));
     }
     if reminder.opted_out {
         return Verdict::Cancel("opted out".to_string());
     }
     if ctx.disabled {
-        return Verdict::Cancel(format!("kelurahan {} is disabled in the schedules", reminder.kelurahan_code));
+        return Verdict::Cancel(format!(
+            "kelurahan {} is disabled in the schedules",
+            reminder.kelurahan_code
+        ));
     }
     if let Some(expires) = reminder.expires_at
         && now.timestamp() > expires
@@ -54,17 +59,28 @@ pub fn recheck(reminder: &ClaimedReminder, channel: Channel, ctx: &SendContext<'
     let local = now.with_timezone(&ctx.tz).naive_local();
     let allowed = place(local, ctx.window);
     if allowed != local {
-        let planned_at = ctx.tz.from_local_datetime(&allowed).earliest().map_or(now, |t| t.with_timezone(&Utc));
-        return Verdict::Defer { planned_at, reason: "outside the send window (quiet hours)".to_string() };
+        let planned_at = ctx
+            .tz
+            .from_local_datetime(&allowed)
+            .earliest()
+            .map_or(now, |t| t.with_timezone(&Utc));
+        return Verdict::Defer {
+            planned_at,
+            reason: "outside the send window (quiet hours)".to_string(),
+        };
     }
     match channel {
         Channel::Sms => match reminder.phone.as_deref().map(PhoneNumber::parse) {
-            Some(Ok(phone)) => Verdict::Send { to: phone.as_str().to_string() },
+            Some(Ok(phone)) => Verdict::Send {
+                to: phone.as_str().to_string(),
+            },
             Some(Err(e)) => Verdict::Cancel(format!("invalid phone number: {e}")),
             None => Verdict::Cancel("no phone number".to_string()),
         },
         Channel::Email => match reminder.email.as_deref().map(EmailAddress::parse) {
-            Some(Ok(email)) => Verdict::Send { to: email.as_str().to_string() },
+            Some(Ok(email)) => Verdict::Send {
+                to: email.as_str().to_string(),
+            },
             Some(Err(e)) => Verdict::Cancel(format!("invalid e-mail address: {e}")),
             None => Verdict::Cancel("no e-mail address".to_string()),
         },
@@ -102,42 +118,70 @@ mod tests {
     }
 
     fn window() -> SendWindow {
-        SendWindow::new(NaiveTime::from_hms_opt(8, 0, 0).unwrap(), NaiveTime::from_hms_opt(20, 0, 0).unwrap()).unwrap()
+        SendWindow::new(
+            NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+        )
+        .unwrap()
     }
 
     fn check(r: &ClaimedReminder, channel: Channel, now: &str) -> Verdict {
         let w = window();
-        let ctx = SendContext { tz: chrono_tz::Asia::Jakarta, window: &w, disabled: false };
+        let ctx = SendContext {
+            tz: chrono_tz::Asia::Jakarta,
+            window: &w,
+            disabled: false,
+        };
         recheck(r, channel, &ctx, now.parse().unwrap())
     }
 
     #[test]
     fn sends_to_the_normalised_number() {
-        assert_eq!(check(&reminder(), Channel::Sms, "2025-07-15T01:05:00Z"), Verdict::Send { to: "+6281234567890".into() });
+        assert_eq!(
+            check(&reminder(), Channel::Sms, "2025-07-15T01:05:00Z"),
+            Verdict::Send {
+                to: "+6281234567890".into()
+            }
+        );
     }
 
     #[test]
     fn cancels_when_paid_or_opted_out_or_without_address() {
         let mut paid = reminder();
         paid.paid_through = paid.contribution_month;
-        assert!(matches!(check(&paid, Channel::Sms, "2025-07-15T01:05:00Z"), Verdict::Cancel(r) if r.starts_with("paid")));
+        assert!(
+            matches!(check(&paid, Channel::Sms, "2025-07-15T01:05:00Z"), Verdict::Cancel(r) if r.starts_with("paid"))
+        );
         let mut out = reminder();
         out.opted_out = true;
-        assert_eq!(check(&out, Channel::Sms, "2025-07-15T01:05:00Z"), Verdict::Cancel("opted out".into()));
-        assert_eq!(check(&reminder(), Channel::Email, "2025-07-15T01:05:00Z"), Verdict::Cancel("no e-mail address".into()));
+        assert_eq!(
+            check(&out, Channel::Sms, "2025-07-15T01:05:00Z"),
+            Verdict::Cancel("opted out".into())
+        );
+        assert_eq!(
+            check(&reminder(), Channel::Email, "2025-07-15T01:05:00Z"),
+            Verdict::Cancel("no e-mail address".into())
+        );
         let mut bad = reminder();
         bad.phone = Some("021-555".into());
-        assert!(matches!(check(&bad, Channel::Sms, "2025-07-15T01:05:00Z"), Verdict::Cancel(r) if r.starts_with("invalid phone")));
+        assert!(
+            matches!(check(&bad, Channel::Sms, "2025-07-15T01:05:00Z"), Verdict::Cancel(r) if r.starts_with("invalid phone"))
+        );
     }
 
     #[test]
     fn expires_after_its_deadline_and_defers_in_quiet_hours() {
-        assert!(matches!(check(&reminder(), Channel::Sms, "2025-07-15T11:00:01Z"), Verdict::Expire(_)));
+        assert!(matches!(
+            check(&reminder(), Channel::Sms, "2025-07-15T11:00:01Z"),
+            Verdict::Expire(_)
+        ));
         // 21:00 WIB on the 14th for a reminder expiring later: wait until 08:00 WIB.
         let mut early = reminder();
         early.planned_at -= 86_400;
         match check(&early, Channel::Sms, "2025-07-14T14:00:00Z") {
-            Verdict::Defer { planned_at, .. } => assert_eq!(planned_at, "2025-07-15T01:00:00Z".parse::<DateTime<Utc>>().unwrap()),
+            Verdict::Defer { planned_at, .. } => {
+                assert_eq!(planned_at, "2025-07-15T01:00:00Z".parse::<DateTime<Utc>>().unwrap())
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -53,8 +53,19 @@ pub async fn run(store: &dyn Store, ctx: &ScanContext<'_>, now: DateTime<Utc>) -
             .replace_changed_rule(&rule.name, rule_urgency(rule, ctx.standing), now)
             .await?;
     }
-    let last_scan = store.last_scan_started_at().await?.and_then(|t| DateTime::from_timestamp(t, 0));
-    let plan = plan::plan(ctx.schedules, ctx.kelurahan, ctx.due, ctx.standing, now, last_scan, PlanMode::Scan);
+    let last_scan = store
+        .last_scan_started_at()
+        .await?
+        .and_then(|t| DateTime::from_timestamp(t, 0));
+    let plan = plan::plan(
+        ctx.schedules,
+        ctx.kelurahan,
+        ctx.due,
+        ctx.standing,
+        now,
+        last_scan,
+        PlanMode::Scan,
+    );
     for batch in &plan.batches {
         let inserted = store.insert_reminders(batch, now).await?;
         report.totals.created += inserted.created;

@@ -171,7 +171,17 @@ fn rule_occurrences(
             {
                 return None; // recorded by an earlier scan
             }
-            occurrence(rule, month, day, planned0, lateness, now_local, window, tz, horizon.mode)
+            occurrence(
+                rule,
+                month,
+                day,
+                planned0,
+                lateness,
+                now_local,
+                window,
+                tz,
+                horizon.mode,
+            )
         })
         .collect()
 }

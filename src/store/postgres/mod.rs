@@ -310,7 +310,9 @@ impl Store for PgStore {
     }
 
     async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError> {
-        let (t,): (Option<i64>,) = sqlx::query_as("SELECT MAX(started_at) FROM scans").fetch_one(&self.pool).await?;
+        let (t,): (Option<i64>,) = sqlx::query_as("SELECT MAX(started_at) FROM scans")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(t)
     }
 

@@ -1,0 +1,251 @@
+//! One dispatcher: claim a batch, attempt each reminder with bounded
+//! concurrency, record the whole batch's outcomes in one transaction.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use tokio::sync::{RwLock, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::recheck::{SendContext, Verdict, recheck};
+use crate::channels::{EmailSender, GatewayPool, OutboundEmail, OutboundSms, RetryPolicy, SendError, SmsEncoding};
+use crate::clock::Clock;
+use crate::config::delivery::DeliverySettings;
+use crate::domain::{Channel, DueDateRules, KelurahanCode, StandingRules};
+use crate::message::{MessageContext, reminder_vars};
+use crate::schedule::Schedules;
+use crate::store::{AttemptOutcome, ClaimedReminder, Kelurahan, Store, StoreError};
+
+/// What a dispatcher needs.
+pub struct Dispatcher {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// SMS gateways; `None` when none is configured (SMS reminders wait and retry).
+    pub sms: Option<Arc<GatewayPool>>,
+    /// The SMTP relay; `None` when e-mail is off.
+    pub email: Option<Arc<EmailSender>>,
+    /// The current schedules (templates, windows, disabled kelurahan).
+    pub schedules: watch::Receiver<Arc<Schedules>>,
+    /// National due-date rules.
+    pub due: DueDateRules,
+    pub standing: StandingRules,
+    /// Batch size, concurrency, lease.
+    pub settings: DeliverySettings,
+    /// When to try again after a transient failure.
+    pub retry: RetryPolicy,
+    pub clock: Arc<dyn Clock>,
+    /// This dispatcher's name on its leases.
+    pub worker: String,
+    /// Kelurahan names and time zones, loaded on first need.
+    pub kelurahan: RwLock<HashMap<String, Kelurahan>>,
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    pub claimed: u64,
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub expired: u64,
+    pub deferred: u64,
+}
+
+impl BatchReport {
+    fn count(&mut self, outcome: &AttemptOutcome) {
+        match outcome {
+            AttemptOutcome::Sent { .. } => self.sent += 1,
+            AttemptOutcome::Retry { .. } => self.retried += 1,
+            AttemptOutcome::Failed { .. } => self.failed += 1,
+            AttemptOutcome::Cancelled { .. } => self.cancelled += 1,
+            AttemptOutcome::Expired { .. } => self.expired += 1,
+            AttemptOutcome::Deferred { .. } => self.deferred += 1,
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Claims one batch of due reminders and works it off.
+    pub async fn dispatch_once(&self) -> Result<BatchReport, StoreError> {
+        let now = self.clock.now();
+        let s = &self.settings;
+        let claimed = self.store.claim_due(now, s.batch_size, s.lease_secs, &self.worker).await?;
+        let mut report = BatchReport { claimed: claimed.len() as u64, ..Default::default() };
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        self.load_kelurahan_if_needed(&claimed).await?;
+        let schedules = self.schedules.borrow().clone();
+        let kelurahan = self.kelurahan.read().await;
+        let outcomes: Vec<(i64, AttemptOutcome)> = futures::stream::iter(claimed.iter())
+            .map(|r| self.attempt(r, &schedules, &kelurahan))
+            .buffer_unordered(s.concurrency.max(1) as usize)
+            .collect()
+            .await;
+        drop(kelurahan);
+        for (_, outcome) in &outcomes {
+            report.count(outcome);
+        }
+        self.store.finish_attempts(&self.worker, &outcomes, self.clock.now()).await?;
+        Ok(report)
+    }
+
+    /// Dispatches until cancelled, resting `poll_ms` when nothing is due.
+    pub async fn run(self, cancel: CancellationToken) {
+        let rest = Duration::from_millis(self.settings.poll_ms.max(10));
+        loop {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let idle = match self.dispatch_once().await {
+                Ok(report) => {
+                    if report.claimed > 0 {
+                        tracing::info!(?report, "dispatched a batch");
+                    }
+                    report.claimed == 0
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "dispatch failed; retrying after a pause");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(rest) => {}
+                }
+            }
+        }
+    }
+
+    async fn load_kelurahan_if_needed(&self, claimed: &[ClaimedReminder]) -> Result<(), StoreError> {
+        let missing = {
+            let known = self.kelurahan.read().await;
+            claimed.iter().any(|r| !known.contains_key(&r.kelurahan_code))
+        };
+        if missing {
+            let all = self.store.list_kelurahan().await?;
+            let mut known = self.kelurahan.write().await;
+            *known = all.into_iter().map(|k| (k.code.to_string(), k)).collect();
+        }
+        Ok(())
+    }
+
+    /// One reminder: re-check, render, send.
+    async fn attempt(
+        &self,
+        r: &ClaimedReminder,
+        schedules: &Schedules,
+        kelurahan: &HashMap<String, Kelurahan>,
+    ) -> (i64, AttemptOutcome) {
+        (r.id, self.attempt_outcome(r, schedules, kelurahan).await)
+    }
+
+    async fn attempt_outcome(
+        &self,
+        r: &ClaimedReminder,
+        schedules: &Schedules,
+        kelurahan: &HashMap<String, Kelurahan>,
+    ) -> AttemptOutcome {
+        let now = self.clock.now();
+        let Ok(channel) = r.channel.parse::<Channel>() else {
+            return AttemptOutcome::Failed { reason: format!("unknown channel {:?}", r.channel) };
+        };
+        let Some(k) = kelurahan.get(&r.kelurahan_code) else {
+            return AttemptOutcome::Failed { reason: format!("unknown kelurahan {}", r.kelurahan_code) };
+        };
+        let code: &KelurahanCode = &k.code;
+        let window = schedules.send_window_for(code);
+        let ctx = SendContext { tz: k.time_zone.tz(), window: &window, disabled: schedules.is_disabled(code) };
+        let to = match recheck(r, channel, &ctx, now) {
+            Verdict::Send { to } => to,
+            Verdict::Cancel(reason) => return AttemptOutcome::Cancelled { reason },
+            Verdict::Expire(reason) => return AttemptOutcome::Expired { reason },
+            Verdict::Defer { planned_at, reason } => {
+                return AttemptOutcome::Deferred { planned_at: planned_at.timestamp(), reason };
+            }
+        };
+        let Some(rule) = schedules.rule(&r.rule) else {
+            return AttemptOutcome::Cancelled { reason: format!("rule {} is no longer in the schedules", r.rule) };
+        };
+        let Some(template) = schedules.template_for(rule) else {
+            return AttemptOutcome::Failed { reason: format!("rule {} has no template", r.rule) };
+        };
+        let due = schedules.due_date_rules_for(code, &self.due);
+        let coordinator = schedules.coordinators_for(code).first().map(|c| c.name.as_str());
+        let msg_ctx = MessageContext {
+            kelurahan_name: &k.name,
+            tz: k.time_zone.tz(),
+            due: &due,
+            standing: &self.standing,
+            coordinator,
+        };
+        let vars = reminder_vars(r.into(), &msg_ctx, now);
+        let result = match channel {
+            Channel::Sms => match &self.sms {
+                Some(pool) => pool
+                    .send(&OutboundSms { reminder_id: r.id, to, text: template.render(&vars) })
+                    .await
+                    .map(|a| AttemptOutcome::Sent {
+                        gateway: a.gateway,
+                        provider_message_id: a.message_id,
+                        encoding: Some(encoding_name(a.encoding).to_string()),
+                        segments: Some(a.segments as i32),
+                    }),
+                None => Err(SendError::Unavailable { reason: "no SMS gateway is configured".to_string() }),
+            },
+            Channel::Email => match &self.email {
+                Some(sender) => {
+                    let rendered = template.render_email(&vars);
+                    let email = OutboundEmail {
+                        reminder_id: r.id,
+                        to,
+                        subject: rendered.subject,
+                        text: rendered.text,
+                        html: rendered.html,
+                    };
+                    sender.send(&email).await.map(|a| AttemptOutcome::Sent {
+                        gateway: "smtp".to_string(),
+                        provider_message_id: Some(a.message_id),
+                        encoding: None,
+                        segments: None,
+                    })
+                }
+                None => Err(SendError::Unavailable { reason: "e-mail is not enabled".to_string() }),
+            },
+        };
+        result.unwrap_or_else(|e| self.after_failure(r, e, now))
+    }
+
+    /// A failed attempt: retried later when transient and attempts remain.
+    fn after_failure(&self, r: &ClaimedReminder, e: SendError, now: DateTime<Utc>) -> AttemptOutcome {
+        let attempts = r.attempts.max(1) as u32;
+        if !e.is_transient() {
+            return AttemptOutcome::Failed { reason: e.to_string() };
+        }
+        match self.retry.delay(attempts, e.retry_after(), rand::random::<f64>()) {
+            Some(wait) => AttemptOutcome::Retry {
+                error: e.to_string(),
+                next_attempt_at: now.timestamp() + wait.as_secs().max(1) as i64,
+            },
+            None => AttemptOutcome::Failed { reason: format!("gave up after {attempts} attempts: {e}") },
+        }
+    }
+}
+
+fn encoding_name(encoding: SmsEncoding) -> &'static str {
+    match encoding {
+        SmsEncoding::Gsm7 => "gsm7",
+        SmsEncoding::Ucs2 => "ucs2",
+    }
+}
+
+/// A worker name for leases: host and process, unique per daemon.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    format!("{}-{}-{:04x}", host.trim(), std::process::id(), rand::random::<u16>())
+}
