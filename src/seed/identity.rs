@@ -113,9 +113,10 @@ impl NikAllocator {
     }
 }
 
-/// Mobile prefixes (the three digits after the leading 0) per operator,
-/// from the gateway notes' numbering plan, with rough market shares (per
-/// mille) so that Telkomsel numbers dominate as they do outside Java.
+/// Mobile prefixes (the three digits after the leading 0) per operator, with
+/// rough market shares (per mille) so that Telkomsel numbers dominate as they
+/// do outside Java. All fit the mobile pattern `8[1-35-9]` followed by 7-10
+/// digits (gateway notes, "Indonesian phone numbers").
 const OPERATORS: [(&[&str], u64); 5] = [
     // Telkomsel (including by.U and the former Kartu As)
     (&["811", "812", "813", "821", "822", "823", "851", "852", "853"], 450),

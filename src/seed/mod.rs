@@ -10,6 +10,7 @@
 
 mod generator;
 pub mod identity;
+mod name_lists;
 pub mod names;
 pub mod population;
 pub mod random;
