@@ -188,10 +188,17 @@ impl EmailSender {
 }
 
 /// SMTP reply codes decide (RFC 5321 §4.2.1): 4xx transient, 5xx
-/// permanent; everything without a reply code (timeout, connection, TLS,
-/// a garbled answer) is the relay's trouble, so transient.
+/// permanent, except the AUTH refusals (RFC 4954: 530, 534, 535, 538),
+/// which are about our credentials, not the recipient: transient, so
+/// reminders wait for the operator's fix instead of failing for good.
+/// Everything without a reply code (timeout, connection, TLS, a garbled
+/// answer) is the relay's trouble, so transient too.
 fn classify(error: &smtp::Error) -> SendError {
-    if error.is_permanent() {
+    let code = error.status().map(|c| c.to_string());
+    let auth_refused = matches!(code.as_deref(), Some("530" | "534" | "535" | "538"));
+    if auth_refused {
+        SendError::transient(SMTP, format!("relay refused our credentials: {error}"), None)
+    } else if error.is_permanent() {
         SendError::permanent(SMTP, error.to_string())
     } else if error.is_timeout() {
         SendError::transient(SMTP, format!("no answer in time: {error}"), None)

@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod channels;
 mod daemon;
 mod import;
 mod mock_gateway;

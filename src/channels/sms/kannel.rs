@@ -126,43 +126,22 @@ impl Wire for Kannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::sms::fixtures;
     use crate::config::delivery::Preset;
 
     fn kannel(token: Option<&str>) -> Kannel {
-        let ctx = Context {
-            name: "kannel-1".into(),
-            base_url: "http://smsbox:13013".into(),
-            public_url: "https://pengingat.example".into(),
-            receipt_token: token.map(str::to_string),
-            password: Some("rahasia".into()),
-        };
-        let settings = GatewaySettings {
-            name: "kannel-1".into(),
-            preset: Preset::Kannel,
-            base_url: "http://smsbox:13013".into(),
-            username: Some("pengingat".into()),
-            password_env: None,
-            password_file: None,
-            sender: None,
-            rate_limit_per_second: 10.0,
-            timeout_ms: 1000,
-            priority: 1,
-            receipt_token_env: None,
-            receipt_token_file: None,
-            webhook: None,
-        };
-        Kannel::new(ctx, &settings).unwrap()
+        Kannel::new(fixtures::context(token), &fixtures::settings(Preset::Kannel)).unwrap()
     }
 
     #[test]
     fn the_dlr_url_carries_our_id_the_escapes_and_the_token() {
         assert_eq!(
             kannel(Some("t0k3n")).dlr_url(42),
-            "https://pengingat.example/receipts/kannel-1?id=42&status=%d&smsc=%i&fid=%F&ts=%T&token=t0k3n"
+            "https://pengingat.example/receipts/gw-1?id=42&status=%d&smsc=%i&fid=%F&ts=%T&token=t0k3n"
         );
         assert_eq!(
             kannel(None).dlr_url(7),
-            "https://pengingat.example/receipts/kannel-1?id=7&status=%d&smsc=%i&fid=%F&ts=%T"
+            "https://pengingat.example/receipts/gw-1?id=7&status=%d&smsc=%i&fid=%F&ts=%T"
         );
     }
 }

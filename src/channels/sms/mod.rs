@@ -223,6 +223,40 @@ fn mask(to: &str) -> String {
         .unwrap_or_else(|_| super::redact(to))
 }
 
+/// Settings and a context for unit tests of the wire formats.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub fn settings(preset: Preset) -> GatewaySettings {
+        GatewaySettings {
+            name: "gw-1".into(),
+            preset,
+            base_url: "http://gateway.test:13013/".into(),
+            username: Some("pengingat".into()),
+            password_env: None,
+            password_file: None,
+            sender: Some("BPJSTKU".into()),
+            rate_limit_per_second: 10.0,
+            timeout_ms: 1000,
+            priority: 1,
+            receipt_token_env: None,
+            receipt_token_file: None,
+            webhook: None,
+        }
+    }
+
+    pub fn context(token: Option<&str>) -> Context {
+        Context {
+            name: "gw-1".into(),
+            base_url: "http://gateway.test:13013".into(),
+            public_url: "https://pengingat.example".into(),
+            receipt_token: token.map(str::to_string),
+            password: Some("rahasia".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,3 +206,111 @@ impl Wire for Webhook {
         Err(answer.failure(name, &detail))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::channels::sms::fixtures;
+    use crate::config::delivery::Preset;
+    use crate::schedule::measure;
+
+    fn settings(body: &str, path: &str, fields: &[(&str, &str)]) -> GatewaySettings {
+        let mut settings = fixtures::settings(Preset::Webhook);
+        settings.webhook = Some(WebhookSettings {
+            method: "post".into(),
+            path: path.into(),
+            headers: BTreeMap::from([("X-Api-Key".to_string(), "{password}".to_string())]),
+            body: body.into(),
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            message_id_pointer: None,
+            success_status: vec![200],
+            receipt: Default::default(),
+        });
+        settings
+    }
+
+    fn build(settings: &GatewaySettings) -> reqwest::Request {
+        let webhook = Webhook::new(fixtures::context(Some("tok")), settings).unwrap();
+        let msg = OutboundSms {
+            reminder_id: 9,
+            to: "+6281234567890".into(),
+            text: "Iuran – Juli & Agustus".into(),
+        };
+        let size = measure(&msg.text);
+        webhook
+            .request(&reqwest::Client::new(), &msg, &size)
+            .unwrap()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn values_are_escaped_for_the_path_the_query_and_the_form() {
+        let query = build(&settings(
+            "query",
+            "/kirim/{to}/{id}",
+            &[("pesan", "{text}"), ("nomor", "{to_digits}")],
+        ));
+        assert_eq!(query.url().path(), "/kirim/%2B6281234567890/9");
+        let pairs: Vec<(String, String)> = query.url().query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("nomor".into(), "6281234567890".into()),
+                ("pesan".into(), "Iuran – Juli & Agustus".into())
+            ]
+        );
+        assert_eq!(query.headers()["x-api-key"], "rahasia");
+        assert_eq!(query.method(), Method::POST);
+
+        let form = build(&settings(
+            "form",
+            "/kirim",
+            &[("cb", "{callback_url}"), ("t", "{token}")],
+        ));
+        let body = std::str::from_utf8(form.body().unwrap().as_bytes().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            "cb=https%3A%2F%2Fpengingat.example%2Freceipts%2Fgw-1%3Ftoken%3Dtok&t=tok"
+        );
+
+        let json = build(&settings("json", "/kirim", &[("text", "{text}"), ("from", "{sender}")]));
+        let body: Value = serde_json::from_slice(json.body().unwrap().as_bytes().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"text": "Iuran – Juli & Agustus", "from": "BPJSTKU"})
+        );
+    }
+
+    #[test]
+    fn placeholders_without_values_and_bad_shapes_are_refused() {
+        let context = || fixtures::context(None);
+        let token = settings("json", "/kirim", &[("t", "{token}")]);
+        assert!(
+            Webhook::new(context(), &token)
+                .unwrap_err()
+                .to_string()
+                .contains("{token} is used")
+        );
+        let mut no_sender = settings("json", "/kirim/{sender}", &[]);
+        no_sender.sender = None;
+        assert!(
+            Webhook::new(context(), &no_sender)
+                .unwrap_err()
+                .to_string()
+                .contains("{sender} is used")
+        );
+        let xml = settings("xml", "/kirim", &[]);
+        assert!(
+            Webhook::new(context(), &xml)
+                .unwrap_err()
+                .to_string()
+                .contains("json, form or query")
+        );
+        let mut delete = settings("json", "/kirim", &[]);
+        delete.webhook.as_mut().unwrap().method = "DELETE".into();
+        assert!(Webhook::new(context(), &delete).is_err());
+    }
+}
