@@ -125,6 +125,7 @@ pub enum ChannelConfigError {
     Secret {
         /// Which setting needed it, e.g. `sms.gateway "kannel-1" password`.
         context: String,
+        /// Why it could not be read.
         #[source]
         source: SecretError,
     },

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::channels::error::SendError;
 
@@ -22,8 +22,6 @@ pub struct Answer {
     pub status: StatusCode,
     /// `Retry-After`, when given and readable.
     pub retry_after: Option<Duration>,
-    /// The `Content-Type`, when given.
-    pub content_type: Option<String>,
     /// The body as text (invalid UTF-8 replaced).
     pub body: String,
 }
@@ -45,10 +43,6 @@ impl Answer {
         Ok(Self {
             status,
             retry_after: retry_after(&headers, SystemTime::now()),
-            content_type: headers
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
             body: String::from_utf8_lossy(&body).into_owned(),
         })
     }
@@ -217,7 +211,6 @@ mod tests {
         let answer = |body: &str| Answer {
             status: StatusCode::OK,
             retry_after: None,
-            content_type: None,
             body: body.to_string(),
         };
         assert_eq!(answer("<!DOCTYPE html><html>…").excerpt(), "an HTML page");

@@ -2,11 +2,11 @@
 //! each gateway behind its own token bucket and circuit breaker.
 
 mod gateway;
-pub mod http;
+mod http;
 mod infobip;
 mod jasmin;
 mod kannel;
-pub mod template;
+mod template;
 mod twilio;
 mod webhook;
 
