@@ -6,6 +6,7 @@
 //! the ways data comes in, `config` the operator's TOML, and `cli` the
 //! commands that wire them together.
 
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

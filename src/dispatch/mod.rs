@@ -2,7 +2,7 @@
 //! renders its message and sends it, then records every outcome.
 
 pub mod recheck;
-// CHANNELS_PENDING mod worker;
+mod worker;
 
 pub use recheck::{SendContext, Verdict, recheck};
-// CHANNELS_PENDING pub use worker::{BatchReport, Dispatcher, worker_name};
+pub use worker::{BatchReport, Dispatcher, worker_name};

@@ -73,8 +73,14 @@ impl Dispatcher {
     pub async fn dispatch_once(&self) -> Result<BatchReport, StoreError> {
         let now = self.clock.now();
         let s = &self.settings;
-        let claimed = self.store.claim_due(now, s.batch_size, s.lease_secs, &self.worker).await?;
-        let mut report = BatchReport { claimed: claimed.len() as u64, ..Default::default() };
+        let claimed = self
+            .store
+            .claim_due(now, s.batch_size, s.lease_secs, &self.worker)
+            .await?;
+        let mut report = BatchReport {
+            claimed: claimed.len() as u64,
+            ..Default::default()
+        };
         if claimed.is_empty() {
             return Ok(report);
         }
@@ -90,7 +96,9 @@ impl Dispatcher {
         for (_, outcome) in &outcomes {
             report.count(outcome);
         }
-        self.store.finish_attempts(&self.worker, &outcomes, self.clock.now()).await?;
+        self.store
+            .finish_attempts(&self.worker, &outcomes, self.clock.now())
+            .await?;
         Ok(report)
     }
 
@@ -153,27 +161,42 @@ impl Dispatcher {
     ) -> AttemptOutcome {
         let now = self.clock.now();
         let Ok(channel) = r.channel.parse::<Channel>() else {
-            return AttemptOutcome::Failed { reason: format!("unknown channel {:?}", r.channel) };
+            return AttemptOutcome::Failed {
+                reason: format!("unknown channel {:?}", r.channel),
+            };
         };
         let Some(k) = kelurahan.get(&r.kelurahan_code) else {
-            return AttemptOutcome::Failed { reason: format!("unknown kelurahan {}", r.kelurahan_code) };
+            return AttemptOutcome::Failed {
+                reason: format!("unknown kelurahan {}", r.kelurahan_code),
+            };
         };
         let code: &KelurahanCode = &k.code;
         let window = schedules.send_window_for(code);
-        let ctx = SendContext { tz: k.time_zone.tz(), window: &window, disabled: schedules.is_disabled(code) };
+        let ctx = SendContext {
+            tz: k.time_zone.tz(),
+            window: &window,
+            disabled: schedules.is_disabled(code),
+        };
         let to = match recheck(r, channel, &ctx, now) {
             Verdict::Send { to } => to,
             Verdict::Cancel(reason) => return AttemptOutcome::Cancelled { reason },
             Verdict::Expire(reason) => return AttemptOutcome::Expired { reason },
             Verdict::Defer { planned_at, reason } => {
-                return AttemptOutcome::Deferred { planned_at: planned_at.timestamp(), reason };
+                return AttemptOutcome::Deferred {
+                    planned_at: planned_at.timestamp(),
+                    reason,
+                };
             }
         };
         let Some(rule) = schedules.rule(&r.rule) else {
-            return AttemptOutcome::Cancelled { reason: format!("rule {} is no longer in the schedules", r.rule) };
+            return AttemptOutcome::Cancelled {
+                reason: format!("rule {} is no longer in the schedules", r.rule),
+            };
         };
         let Some(template) = schedules.template_for(rule) else {
-            return AttemptOutcome::Failed { reason: format!("rule {} has no template", r.rule) };
+            return AttemptOutcome::Failed {
+                reason: format!("rule {} has no template", r.rule),
+            };
         };
         let due = schedules.due_date_rules_for(code, &self.due);
         let coordinator = schedules.coordinators_for(code).first().map(|c| c.name.as_str());
@@ -188,7 +211,11 @@ impl Dispatcher {
         let result = match channel {
             Channel::Sms => match &self.sms {
                 Some(pool) => pool
-                    .send(&OutboundSms { reminder_id: r.id, to, text: template.render(&vars) })
+                    .send(&OutboundSms {
+                        reminder_id: r.id,
+                        to,
+                        text: template.render(&vars),
+                    })
                     .await
                     .map(|a| AttemptOutcome::Sent {
                         gateway: a.gateway,
@@ -196,7 +223,9 @@ impl Dispatcher {
                         encoding: Some(encoding_name(a.encoding).to_string()),
                         segments: Some(a.segments as i32),
                     }),
-                None => Err(SendError::Unavailable { reason: "no SMS gateway is configured".to_string() }),
+                None => Err(SendError::Unavailable {
+                    reason: "no SMS gateway is configured".to_string(),
+                }),
             },
             Channel::Email => match &self.email {
                 Some(sender) => {
@@ -215,7 +244,9 @@ impl Dispatcher {
                         segments: None,
                     })
                 }
-                None => Err(SendError::Unavailable { reason: "e-mail is not enabled".to_string() }),
+                None => Err(SendError::Unavailable {
+                    reason: "e-mail is not enabled".to_string(),
+                }),
             },
         };
         result.unwrap_or_else(|e| self.after_failure(r, e, now))
@@ -232,7 +263,9 @@ impl Dispatcher {
                 error: e.to_string(),
                 next_attempt_at: now.timestamp() + wait.as_secs().max(1) as i64,
             },
-            None => AttemptOutcome::Failed { reason: format!("gave up after {attempts} attempts: {e}") },
+            None => AttemptOutcome::Failed {
+                reason: format!("gave up after {attempts} attempts: {e}"),
+            },
         }
     }
 }

@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod channels;
 mod cli;
 mod daemon;
 mod dispatch_store;

@@ -1,0 +1,274 @@
+//! E-mail over SMTP with lettre (shared Rust-stack notes §3): one pooled
+//! `AsyncSmtpTransport` built at start, STARTTLS, implicit TLS or plain (for
+//! a relay on localhost), AUTH when a user name is set. Messages are UTF-8
+//! (lettre encodes a non-ASCII subject as RFC 2047 words), plain text with an
+//! optional HTML alternative, and carry a Message-ID we choose, so a bounce
+//! can be traced to its reminder.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::{self, PoolConfig};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::error::{ChannelConfigError, SendError};
+use crate::config::delivery::{EmailSettings, read_secret};
+use crate::domain::EmailAddress;
+
+/// The gateway name e-mail errors carry.
+pub const SMTP: &str = "smtp";
+
+/// One e-mail to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundEmail {
+    /// The reminder it carries (part of the Message-ID).
+    pub reminder_id: i64,
+    /// The recipient's address.
+    pub to: String,
+    /// The subject, UTF-8.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// An HTML alternative, when the template has one.
+    pub html: Option<String>,
+}
+
+/// An e-mail the relay accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAccepted {
+    /// The Message-ID header it was sent with, `<…@…>`.
+    pub message_id: String,
+}
+
+/// Sends e-mail through the configured relay.
+#[derive(Clone)]
+pub struct EmailSender {
+    /// The pooled transport; cloning shares the pool.
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// `From`.
+    from: Mailbox,
+    /// `Reply-To`, when configured.
+    reply_to: Option<Mailbox>,
+    /// The domain of Message-IDs (the From address's domain).
+    id_domain: String,
+    /// `host:port`, for logs.
+    relay: String,
+}
+
+impl std::fmt::Debug for EmailSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailSender")
+            .field("relay", &self.relay)
+            .field("from", &self.from.to_string())
+            .finish()
+    }
+}
+
+impl EmailSender {
+    /// Builds the transport (no connection is made until the first send).
+    /// Must run inside the tokio runtime: the connection pool starts a task
+    /// that closes idle connections.
+    pub fn from_settings(email: &EmailSettings) -> Result<Self, ChannelConfigError> {
+        let bad = |what: String| ChannelConfigError::Email(what);
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(bad(
+                "the SMTP connection pool must be built inside the tokio runtime".into()
+            ));
+        }
+        let from: Mailbox = email
+            .from
+            .parse()
+            .map_err(|e| bad(format!("from {:?}: {e}", email.from)))?;
+        let reply_to = match &email.reply_to {
+            Some(raw) => Some(
+                raw.parse::<Mailbox>()
+                    .map_err(|e| bad(format!("reply_to {raw:?}: {e}")))?,
+            ),
+            None => None,
+        };
+        let tls = match email.tls.as_str() {
+            "none" => Tls::None,
+            mode @ ("starttls" | "tls") => {
+                let parameters =
+                    TlsParameters::new(email.host.clone()).map_err(|e| bad(format!("TLS for {}: {e}", email.host)))?;
+                if mode == "tls" {
+                    Tls::Wrapper(parameters)
+                } else {
+                    Tls::Required(parameters)
+                }
+            }
+            other => return Err(bad(format!("tls {other:?} must be starttls, tls or none"))),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(email.host.clone())
+            .port(email.port)
+            .tls(tls)
+            .timeout(Some(Duration::from_secs(email.timeout_secs.max(1))))
+            .pool_config(PoolConfig::new().max_size(email.pool_size.max(1)));
+        if let Some(user) = &email.username {
+            let password = read_secret(email.password_env.as_deref(), email.password_file.as_deref())
+                .map_err(|source| ChannelConfigError::Secret {
+                    context: "email password".into(),
+                    source,
+                })?
+                .ok_or_else(|| bad("username is set but neither password_env nor password_file".into()))?;
+            builder = builder.credentials(Credentials::new(user.clone(), password));
+        }
+        Ok(Self {
+            transport: builder.build(),
+            id_domain: from.email.domain().to_string(),
+            from,
+            reply_to,
+            relay: format!("{}:{}", email.host, email.port),
+        })
+    }
+
+    /// Hands `msg` to the relay. SMTP 4xx, timeouts and connection trouble
+    /// are transient; 5xx and a malformed address are permanent.
+    pub async fn send(&self, msg: &OutboundEmail) -> Result<EmailAccepted, SendError> {
+        let masked = EmailAddress::parse(&msg.to)
+            .map(|a| a.masked())
+            .unwrap_or_else(|_| super::redact(&msg.to));
+        let to: Address = msg
+            .to
+            .trim()
+            .parse()
+            .map_err(|e| SendError::permanent(SMTP, format!("recipient {masked} is not an e-mail address: {e}")))?;
+        let message_id = self.message_id(msg.reminder_id);
+        let message = self.message(msg, to, &message_id)?;
+        match self.transport.send(message).await {
+            Ok(_) => {
+                tracing::debug!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, "e-mail accepted");
+                Ok(EmailAccepted { message_id })
+            }
+            Err(e) => {
+                let error = classify(&e);
+                tracing::warn!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, %error, "e-mail not accepted");
+                Err(error)
+            }
+        }
+    }
+
+    /// Checks the relay answers (NOOP on a pooled connection), for readiness.
+    pub async fn test_connection(&self) -> Result<bool, SendError> {
+        self.transport.test_connection().await.map_err(|e| classify(&e))
+    }
+
+    /// `<pengingat.{reminder id}.{random}@{from domain}>`: unique, and the
+    /// reminder can be read back from a bounce.
+    fn message_id(&self, reminder_id: i64) -> String {
+        format!(
+            "<pengingat.{reminder_id}.{:016x}@{}>",
+            rand::random::<u64>(),
+            self.id_domain
+        )
+    }
+
+    fn message(&self, msg: &OutboundEmail, to: Address, message_id: &str) -> Result<Message, SendError> {
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(msg.subject.clone())
+            .message_id(Some(message_id.to_string()));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let built = match &msg.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(msg.text.clone(), html.clone())),
+            None => builder.singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(msg.text.clone()),
+            ),
+        };
+        built.map_err(|e| SendError::permanent(SMTP, format!("cannot build the message: {e}")))
+    }
+}
+
+/// SMTP reply codes decide (RFC 5321 §4.2.1): 4xx transient, 5xx
+/// permanent, except the AUTH refusals (RFC 4954: 530, 534, 535, 538),
+/// which are about our credentials, not the recipient: transient, so
+/// reminders wait for the operator's fix instead of failing for good.
+/// Everything without a reply code (timeout, connection, TLS, a garbled
+/// answer) is the relay's trouble, so transient too.
+fn classify(error: &smtp::Error) -> SendError {
+    let code = error.status().map(|c| c.to_string());
+    let auth_refused = matches!(code.as_deref(), Some("530" | "534" | "535" | "538"));
+    if auth_refused {
+        SendError::transient(SMTP, format!("relay refused our credentials: {error}"), None)
+    } else if error.is_permanent() {
+        SendError::permanent(SMTP, error.to_string())
+    } else if error.is_timeout() {
+        SendError::transient(SMTP, format!("no answer in time: {error}"), None)
+    } else {
+        SendError::transient(SMTP, error.to_string(), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> EmailSettings {
+        EmailSettings {
+            from: "BPJS Ketenagakerjaan Kota Metro <pengingat@metrokota.go.id>".into(),
+            reply_to: Some("layanan@metrokota.go.id".into()),
+            ..EmailSettings::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn message_ids_are_unique_and_name_the_reminder() {
+        let sender = EmailSender::from_settings(&settings()).unwrap();
+        let a = sender.message_id(42);
+        assert!(
+            a.starts_with("<pengingat.42.") && a.ends_with("@metrokota.go.id>"),
+            "{a}"
+        );
+        assert_ne!(a, sender.message_id(42));
+    }
+
+    #[tokio::test]
+    async fn bad_settings_are_refused() {
+        let bad_from = EmailSettings {
+            from: "not an address".into(),
+            ..settings()
+        };
+        assert!(EmailSender::from_settings(&bad_from).is_err());
+        let bad_tls = EmailSettings {
+            tls: "ssl".into(),
+            ..settings()
+        };
+        assert!(EmailSender::from_settings(&bad_tls).is_err());
+        let no_password = EmailSettings {
+            username: Some("u".into()),
+            ..settings()
+        };
+        assert!(EmailSender::from_settings(&no_password).is_err());
+    }
+
+    #[test]
+    fn outside_the_runtime_is_an_error_not_a_panic() {
+        assert!(matches!(
+            EmailSender::from_settings(&settings()),
+            Err(ChannelConfigError::Email(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_recipient_is_permanent_and_masked() {
+        let sender = EmailSender::from_settings(&settings()).unwrap();
+        let msg = OutboundEmail {
+            reminder_id: 1,
+            to: "budi santoso@example.com".into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: None,
+        };
+        let error = sender.send(&msg).await.unwrap_err();
+        assert!(!error.is_transient());
+        assert!(!error.to_string().contains("santoso"), "{error}");
+    }
+}

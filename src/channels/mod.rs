@@ -1,0 +1,37 @@
+//! The outbound channels: SMS through HTTP gateways and e-mail over SMTP.
+//!
+//! This layer knows nothing of the database. The dispatcher claims a
+//! reminder, hands its message to [`GatewayPool::send`] or
+//! [`EmailSender::send`], and persists what comes back: an acceptance (with
+//! the gateway's message id, the SMS encoding and segment count) or a
+//! [`SendError`] that says whether to retry ([`SendError::is_transient`],
+//! [`RetryPolicy::delay`]).
+//!
+//! The lessons applied here come from the shared peer notes (design lesson 8
+//! and "where users got hurt" §7): a token bucket per gateway, `429` and
+//! `Retry-After` honoured as transient (courier treated 429 as permanent and
+//! its users lost messages), typed retryable/permanent errors, exponential
+//! backoff with jitter, and failover by priority (GOV.UK Notify runs two SMS
+//! providers for exactly this).
+
+pub mod breaker;
+pub mod email;
+mod error;
+pub mod rate;
+mod redact;
+pub mod retry;
+mod send_test;
+pub mod sms;
+pub mod ticker;
+
+pub use breaker::{BreakerState, CircuitBreaker};
+pub use email::{EmailAccepted, EmailSender, OutboundEmail};
+pub use error::{ChannelConfigError, SendError};
+pub use rate::TokenBucket;
+pub use redact::redact;
+pub use retry::RetryPolicy;
+pub use send_test::{TEST_EMAIL_SUBJECT, TEST_EMAIL_TEXT, TEST_SMS_TEXT, send_test_email, send_test_sms};
+pub use sms::{GatewayPool, GatewayStatus, OutboundSms, SmsAccepted};
+pub use ticker::{ManualTicker, Ticker, TokioTicker};
+
+pub use crate::schedule::SmsEncoding;

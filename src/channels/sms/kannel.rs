@@ -1,0 +1,147 @@
+//! Kannel smsbox: `GET /cgi-bin/sendsms` (shared gateway notes §3.2).
+//!
+//! Kannel gives no message id: the reminder id travels in our `dlr-url`,
+//! whose `%d` (report value), `%i` (smsc id), `%F` (SMSC message id) and
+//! `%T` (UNIX time) Kannel expands when it calls back. `dlr-mask=19` asks
+//! for the final states only (delivered 1, not delivered 2, SMSC rejected
+//! 16), as the notes recommend.
+
+use super::OutboundSms;
+use super::gateway::{Context, Wire};
+use super::http::{Answer, is_unreserved};
+use crate::channels::error::{ChannelConfigError, SendError};
+use crate::config::delivery::GatewaySettings;
+use crate::schedule::{SmsEncoding, SmsSize};
+
+/// Final states only: 1 + 2 + 16.
+const DLR_MASK: &str = "19";
+
+/// Kannel's sendsms interface.
+#[derive(Debug)]
+pub struct Kannel {
+    /// The gateway.
+    ctx: Context,
+    /// `sendsms-user` name.
+    username: String,
+    /// `sendsms-user` password.
+    password: String,
+    /// `from`, when configured (else the SMSC's default sender).
+    sender: Option<String>,
+}
+
+impl Kannel {
+    pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
+        let username = settings
+            .username
+            .clone()
+            .ok_or_else(|| ctx.config_error("Kannel needs username (the sendsms-user)"))?;
+        let password = ctx.require_password("the sendsms-user password")?;
+        // Kannel expands `%x` escapes in the whole dlr-url, so a token with
+        // `%` (or anything needing percent-encoding) would be mangled.
+        if let Some(token) = &ctx.receipt_token
+            && !token.bytes().all(is_unreserved)
+        {
+            return Err(ctx.config_error(
+                "a Kannel receipt token may only use letters, digits, '-', '.', '_' and '~' (Kannel expands % in dlr-url)",
+            ));
+        }
+        Ok(Self {
+            sender: settings.sender.clone(),
+            ctx,
+            username,
+            password,
+        })
+    }
+
+    /// Our `dlr-url`, escapes unexpanded.
+    fn dlr_url(&self, reminder_id: i64) -> String {
+        let id = reminder_id.to_string();
+        let mut url = self.ctx.receipt_url(&[("id", &id)]);
+        // Inserted raw after `id`: percent-encoding would hide them from Kannel.
+        let escapes = "&status=%d&smsc=%i&fid=%F&ts=%T";
+        match url.find("&token=") {
+            Some(at) => url.insert_str(at, escapes),
+            None => url.push_str(escapes),
+        }
+        url
+    }
+}
+
+impl Wire for Kannel {
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        msg: &OutboundSms,
+        size: &SmsSize,
+    ) -> Result<reqwest::RequestBuilder, SendError> {
+        // With coding=2 Kannel converts the text from `charset` to UCS-2
+        // itself, so the text always travels as UTF-8.
+        let coding = match size.encoding {
+            SmsEncoding::Gsm7 => "0",
+            SmsEncoding::Ucs2 => "2",
+        };
+        let mut query: Vec<(&str, String)> = vec![
+            ("username", self.username.clone()),
+            ("password", self.password.clone()),
+            ("to", msg.to.clone()),
+            ("text", msg.text.clone()),
+            ("coding", coding.to_string()),
+            ("charset", "UTF-8".to_string()),
+            ("dlr-mask", DLR_MASK.to_string()),
+            ("dlr-url", self.dlr_url(msg.reminder_id)),
+        ];
+        if let Some(sender) = &self.sender {
+            query.push(("from", sender.clone()));
+        }
+        Ok(http.get(self.ctx.endpoint("/cgi-bin/sendsms")).query(&query))
+    }
+
+    /// `0: Accepted for delivery` or `3: Queued for later delivery` (202);
+    /// `Temporal failure` (503) is transient whatever the status says.
+    fn accepted(&self, answer: &Answer) -> Result<Option<String>, SendError> {
+        let body = answer.body.trim();
+        let name = &self.ctx.name;
+        if answer.status.is_success() && (body.starts_with("0:") || body.starts_with("3:")) {
+            return Ok(None);
+        }
+        if body.contains("Temporal failure") {
+            return Err(SendError::transient(
+                name,
+                format!("HTTP {}: {body}", answer.status.as_u16()),
+                answer.retry_after,
+            ));
+        }
+        if answer.status.is_success() {
+            return Err(answer.unexpected(name, "\"0: Accepted for delivery\""));
+        }
+        let detail = if answer.is_html() {
+            answer.excerpt()
+        } else {
+            body.to_string()
+        };
+        Err(answer.failure(name, &detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::sms::fixtures;
+    use crate::config::delivery::Preset;
+
+    fn kannel(token: Option<&str>) -> Kannel {
+        Kannel::new(fixtures::context(token), &fixtures::settings(Preset::Kannel)).unwrap()
+    }
+
+    #[test]
+    fn the_dlr_url_carries_our_id_the_escapes_and_the_token() {
+        assert_eq!(
+            kannel(Some("t0k3n")).dlr_url(42),
+            "https://pengingat.example/receipts/gw-1?id=42&status=%d&smsc=%i&fid=%F&ts=%T&token=t0k3n"
+        );
+        assert_eq!(
+            kannel(None).dlr_url(7),
+            "https://pengingat.example/receipts/gw-1?id=7&status=%d&smsc=%i&fid=%F&ts=%T"
+        );
+    }
+}

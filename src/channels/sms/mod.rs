@@ -1,0 +1,297 @@
+//! SMS through HTTP gateways: a pool tried in priority order with failover,
+//! each gateway behind its own token bucket and circuit breaker.
+
+mod gateway;
+mod http;
+mod infobip;
+mod jasmin;
+mod kannel;
+mod template;
+mod twilio;
+mod webhook;
+
+use std::sync::Arc;
+
+use gateway::{Context, Gateway, Wire};
+
+use super::breaker::BreakerState;
+use super::error::{ChannelConfigError, SendError};
+use super::ticker::{Ticker, TokioTicker};
+use crate::config::delivery::{GatewaySettings, Preset, SmsSettings};
+use crate::domain::PhoneNumber;
+use crate::schedule::{SmsEncoding, measure};
+
+pub use infobip::message_id as infobip_message_id;
+
+/// The gateway name in errors about a message refused before any gateway
+/// was tried.
+pub const LOCAL: &str = "pengingat";
+
+/// One SMS to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundSms {
+    /// The reminder it carries; travels to the gateway so receipts find it.
+    pub reminder_id: i64,
+    /// The recipient in E.164, `+62…`.
+    pub to: String,
+    /// The text.
+    pub text: String,
+}
+
+/// A message a gateway accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsAccepted {
+    /// The gateway that took it.
+    pub gateway: String,
+    /// The gateway's id for it (receipts carry it); `None` for Kannel,
+    /// whose receipts carry our reminder id instead.
+    pub message_id: Option<String>,
+    /// GSM-7 or UCS-2.
+    pub encoding: SmsEncoding,
+    /// SMS parts it is sent as (what the operator pays for).
+    pub segments: u32,
+}
+
+/// A gateway's state, for status pages and readiness checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayStatus {
+    /// The gateway's name.
+    pub name: String,
+    /// Its wire format.
+    pub preset: Preset,
+    /// Its circuit breaker.
+    pub breaker: BreakerState,
+}
+
+/// The configured SMS gateways, in priority order.
+#[derive(Debug)]
+pub struct GatewayPool {
+    /// Lowest priority first; equal priorities keep the configuration's order.
+    gateways: Vec<Gateway>,
+    /// The one HTTP client (connection pools are per host inside it).
+    http: reqwest::Client,
+}
+
+impl GatewayPool {
+    /// Builds every gateway of `[sms]`, reading secrets with
+    /// [`crate::config::delivery::read_secret`]; receipts are asked for at
+    /// `{public_url}/receipts/{gateway name}`.
+    pub fn from_settings(
+        sms: &SmsSettings,
+        public_url: &str,
+        http: reqwest::Client,
+    ) -> Result<Self, ChannelConfigError> {
+        Self::with_ticker(sms, public_url, http, Arc::new(TokioTicker))
+    }
+
+    /// As [`GatewayPool::from_settings`], with the token buckets and circuit
+    /// breakers reading time from `ticker`.
+    pub fn with_ticker(
+        sms: &SmsSettings,
+        public_url: &str,
+        http: reqwest::Client,
+        ticker: Arc<dyn Ticker>,
+    ) -> Result<Self, ChannelConfigError> {
+        let parsed = url::Url::parse(public_url).map_err(|_| ChannelConfigError::PublicUrl(public_url.into()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ChannelConfigError::PublicUrl(public_url.into()));
+        }
+        let mut gateways = Vec::with_capacity(sms.gateways.len());
+        for settings in &sms.gateways {
+            if gateways.iter().any(|g: &Gateway| g.name == settings.name) {
+                return Err(ChannelConfigError::gateway(&settings.name, "the name is used twice"));
+            }
+            let wire = wire(settings, Context::new(settings, public_url)?)?;
+            gateways.push(Gateway::new(settings, wire, ticker.clone()));
+        }
+        gateways.sort_by_key(|g| g.priority);
+        Ok(Self { gateways, http })
+    }
+
+    /// The gateways' names in the order they are tried.
+    pub fn gateway_names(&self) -> Vec<String> {
+        self.gateways.iter().map(|g| g.name.clone()).collect()
+    }
+
+    /// Each gateway's circuit breaker, in the order they are tried.
+    pub fn status(&self) -> Vec<GatewayStatus> {
+        self.gateways
+            .iter()
+            .map(|g| GatewayStatus {
+                name: g.name.clone(),
+                preset: g.preset,
+                breaker: g.breaker.state(),
+            })
+            .collect()
+    }
+
+    /// Sends `msg` with one attempt per gateway, in priority order.
+    ///
+    /// A transient failure, or a gateway whose breaker is open, moves on to
+    /// the next gateway (failover); a permanent failure stops at once, since
+    /// a refused number is refused everywhere. Each attempt first waits for
+    /// a token of that gateway's bucket. When every gateway failed the last
+    /// error is returned; when none could be tried, [`SendError::Unavailable`].
+    pub async fn send(&self, msg: &OutboundSms) -> Result<SmsAccepted, SendError> {
+        check(msg)?;
+        let size = measure(&msg.text);
+        let masked = mask(&msg.to);
+        let mut last: Option<SendError> = None;
+        let mut skipped = Vec::new();
+        for gateway in &self.gateways {
+            let Ok(permit) = gateway.breaker.try_acquire() else {
+                skipped.push(gateway.name.as_str());
+                continue;
+            };
+            gateway.bucket.acquire().await;
+            match gateway.attempt(&self.http, msg, &size).await {
+                Ok(message_id) => {
+                    permit.succeeded();
+                    tracing::debug!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,
+                        encoding = %size.encoding, segments = size.segments, "SMS accepted");
+                    return Ok(SmsAccepted {
+                        gateway: gateway.name.clone(),
+                        message_id,
+                        encoding: size.encoding,
+                        segments: u32::try_from(size.segments).unwrap_or(u32::MAX),
+                    });
+                }
+                Err(error) if error.is_transient() => {
+                    permit.failed();
+                    if matches!(gateway.breaker.state(), BreakerState::Open { .. }) {
+                        tracing::warn!(gateway = %gateway.name, "circuit breaker open: gateway skipped for a while");
+                    }
+                    tracing::warn!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,
+                        %error, "SMS gateway failed; trying the next one");
+                    last = Some(error);
+                }
+                Err(error) => {
+                    // The gateway answered properly: it is healthy, the message is not.
+                    permit.succeeded();
+                    tracing::info!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,
+                        %error, "SMS refused");
+                    return Err(error);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| SendError::Unavailable {
+            reason: if self.gateways.is_empty() {
+                "no SMS gateway is configured".to_string()
+            } else {
+                format!("circuit breaker open for every gateway ({})", skipped.join(", "))
+            },
+        }))
+    }
+}
+
+/// The wire format of one gateway.
+fn wire(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Wire>, ChannelConfigError> {
+    if settings.preset != Preset::Webhook && settings.webhook.is_some() {
+        return Err(ctx.config_error("[sms.gateway.webhook] goes with preset = \"webhook\" only"));
+    }
+    Ok(match settings.preset {
+        Preset::Kannel => Box::new(kannel::Kannel::new(ctx, settings)?),
+        Preset::Jasmin => Box::new(jasmin::Jasmin::new(ctx, settings)?),
+        Preset::Twilio => Box::new(twilio::Twilio::new(ctx, settings)?),
+        Preset::Infobip => Box::new(infobip::Infobip::new(ctx, settings)?),
+        Preset::Webhook => Box::new(webhook::Webhook::new(ctx, settings)?),
+    })
+}
+
+/// What no gateway could send: a recipient that is not E.164, an empty text.
+fn check(msg: &OutboundSms) -> Result<(), SendError> {
+    let e164 = msg
+        .to
+        .strip_prefix('+')
+        .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'));
+    if !e164 {
+        return Err(SendError::permanent(
+            LOCAL,
+            format!("recipient {} is not an E.164 number", msg.to),
+        ));
+    }
+    if msg.text.is_empty() {
+        return Err(SendError::permanent(LOCAL, "the text is empty"));
+    }
+    Ok(())
+}
+
+/// The recipient as logs may show it.
+fn mask(to: &str) -> String {
+    PhoneNumber::parse(to)
+        .map(|p| p.masked())
+        .unwrap_or_else(|_| super::redact(to))
+}
+
+/// Settings and a context for unit tests of the wire formats.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub fn settings(preset: Preset) -> GatewaySettings {
+        GatewaySettings {
+            name: "gw-1".into(),
+            preset,
+            base_url: "http://gateway.test:13013/".into(),
+            username: Some("pengingat".into()),
+            password_env: None,
+            password_file: None,
+            sender: Some("BPJSTKU".into()),
+            rate_limit_per_second: 10.0,
+            timeout_ms: 1000,
+            priority: 1,
+            receipt_token_env: None,
+            receipt_token_file: None,
+            webhook: None,
+        }
+    }
+
+    pub fn context(token: Option<&str>) -> Context {
+        Context {
+            name: "gw-1".into(),
+            base_url: "http://gateway.test:13013".into(),
+            public_url: "https://pengingat.example".into(),
+            receipt_token: token.map(str::to_string),
+            password: Some("rahasia".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sms(to: &str, text: &str) -> OutboundSms {
+        OutboundSms {
+            reminder_id: 1,
+            to: to.into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn only_e164_recipients_and_real_texts_are_tried() {
+        assert!(check(&sms("+6281234567890", "halo")).is_ok());
+        for to in ["081234567890", "6281234567890", "+62 812", "+0812345678"] {
+            let error = check(&sms(to, "halo")).unwrap_err();
+            assert!(!error.is_transient(), "{to}");
+            assert!(!error.to_string().contains("1234567890"), "{error}");
+        }
+        assert!(check(&sms("+6281234567890", "")).is_err());
+    }
+
+    #[tokio::test]
+    async fn an_empty_pool_is_unavailable() {
+        let pool = GatewayPool::from_settings(&SmsSettings::default(), "http://127.0.0.1:8080", reqwest::Client::new())
+            .unwrap();
+        let error = pool.send(&sms("+6281234567890", "halo")).await.unwrap_err();
+        assert!(matches!(error, SendError::Unavailable { .. }), "{error}");
+        assert!(error.is_transient());
+    }
+
+    #[test]
+    fn a_public_url_must_be_http() {
+        let error = GatewayPool::from_settings(&SmsSettings::default(), "ftp://x", reqwest::Client::new()).unwrap_err();
+        assert!(matches!(error, ChannelConfigError::PublicUrl(_)));
+    }
+}

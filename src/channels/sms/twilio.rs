@@ -1,0 +1,150 @@
+//! Twilio Messages API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`,
+//! form-encoded, HTTP Basic `AccountSid:AuthToken` (shared gateway notes
+//! §3.4). Parameters as in Twilio's OpenAPI document, operation
+//! `CreateMessage`: `To` (required, E.164), one of `From` /
+//! `MessagingServiceSid` and one of `Body` / `MediaUrl` / `ContentSid`
+//! (`x-twilio.conditional`), `StatusCallback` (a URI). The path's
+//! `AccountSid` must match `^AC[0-9a-fA-F]{32}$`. Success is `201` with the
+//! Message resource, whose `sid` is the message id; errors are JSON
+//! `{"code", "message", "status"}`.
+
+use super::OutboundSms;
+use super::gateway::{Context, Wire};
+use super::http::Answer;
+use crate::channels::error::{ChannelConfigError, SendError};
+use crate::config::delivery::GatewaySettings;
+use crate::schedule::SmsSize;
+
+/// "Can be up to 1,600 characters in length" (`Body`, OpenAPI).
+const MAX_BODY_CHARS: usize = 1600;
+
+/// Who the message is from.
+#[derive(Debug, Clone)]
+enum Sender {
+    /// `From`: a Twilio number or an alphanumeric sender id.
+    From(String),
+    /// `MessagingServiceSid`: `MG` + 32 hex digits.
+    Service(String),
+}
+
+/// Twilio's REST API.
+#[derive(Debug)]
+pub struct Twilio {
+    /// The gateway.
+    ctx: Context,
+    /// The Account SID (Basic auth user and part of the path).
+    account_sid: String,
+    /// The Auth Token.
+    auth_token: String,
+    /// `From` or `MessagingServiceSid`.
+    sender: Sender,
+}
+
+/// `^{prefix}[0-9a-fA-F]{32}$`, Twilio's sid pattern.
+fn is_sid(sid: &str, prefix: &str) -> bool {
+    sid.len() == 34 && sid.starts_with(prefix) && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl Twilio {
+    pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
+        let account_sid = settings
+            .username
+            .clone()
+            .filter(|sid| is_sid(sid, "AC"))
+            .ok_or_else(|| ctx.config_error("Twilio needs username = the Account SID (AC + 32 hex digits)"))?;
+        let auth_token = ctx.require_password("the Twilio Auth Token")?;
+        let sender = match settings.sender.clone() {
+            Some(sid) if is_sid(&sid, "MG") => Sender::Service(sid),
+            Some(from) if !from.is_empty() => Sender::From(from),
+            _ => {
+                return Err(ctx.config_error(
+                    "Twilio needs sender: a From number or sender id, or a Messaging Service SID (MG…)",
+                ));
+            }
+        };
+        // Twilio refuses a StatusCallback whose host has an underscore.
+        let host = url::Url::parse(&ctx.public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        if host.contains('_') {
+            return Err(ctx.config_error(format!(
+                "Twilio refuses callback hosts with '_' and delivery.public_url's host is {host:?}"
+            )));
+        }
+        Ok(Self {
+            ctx,
+            account_sid,
+            auth_token,
+            sender,
+        })
+    }
+}
+
+impl Wire for Twilio {
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        msg: &OutboundSms,
+        _size: &SmsSize,
+    ) -> Result<reqwest::RequestBuilder, SendError> {
+        if msg.text.chars().count() > MAX_BODY_CHARS {
+            return Err(SendError::permanent(
+                &self.ctx.name,
+                format!("text longer than Twilio's {MAX_BODY_CHARS} characters"),
+            ));
+        }
+        let id = msg.reminder_id.to_string();
+        // Signed by Twilio with the full URL, so the id in it is trustworthy.
+        let callback = self.ctx.receipt_url(&[("id", &id)]);
+        let (sender_field, sender) = match &self.sender {
+            Sender::From(from) => ("From", from),
+            Sender::Service(sid) => ("MessagingServiceSid", sid),
+        };
+        let form = [
+            ("To", msg.to.as_str()),
+            (sender_field, sender.as_str()),
+            ("Body", msg.text.as_str()),
+            ("StatusCallback", callback.as_str()),
+        ];
+        let path = format!("/2010-04-01/Accounts/{}/Messages.json", self.account_sid);
+        Ok(http
+            .post(self.ctx.endpoint(&path))
+            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .form(&form))
+    }
+
+    fn accepted(&self, answer: &Answer) -> Result<Option<String>, SendError> {
+        let name = &self.ctx.name;
+        let json = answer.json();
+        if answer.status.is_success() {
+            let sid = json.as_ref().and_then(|j| j.get("sid")).and_then(|s| s.as_str());
+            return match sid {
+                Some(sid) if !sid.is_empty() => Ok(Some(sid.to_string())),
+                _ => Err(answer.unexpected(name, "a Message resource with a sid")),
+            };
+        }
+        let detail = match json
+            .as_ref()
+            .and_then(|j| Some((j.get("code")?, j.get("message")?.as_str()?)))
+        {
+            Some((code, message)) => format!("Twilio error {code}: {message}"),
+            None => answer.excerpt(),
+        };
+        Err(answer.failure(name, &detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sids_follow_twilios_pattern() {
+        assert!(is_sid("AC00000000000000000000000000000000", "AC"));
+        assert!(is_sid("MGabcdefABCDEF0123456789abcdef0123", "MG"));
+        assert!(!is_sid("AC0000", "AC"));
+        assert!(!is_sid("MG00000000000000000000000000000000", "AC"));
+        assert!(!is_sid("ACzz000000000000000000000000000000", "AC"));
+    }
+}

@@ -1,0 +1,316 @@
+//! A generic HTTP gateway described in the configuration
+//! (`[sms.gateway.webhook]`): method, path, headers and fields are templates
+//! over the message (see [`super::template`]). Values are escaped for where
+//! they land: percent-encoded in the path, as JSON strings in a JSON body,
+//! form- or query-encoded by the HTTP client; header values are used as
+//! they are (and refused if they cannot be a header).
+
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::Value;
+
+use super::OutboundSms;
+use super::gateway::{Context, Wire, digits};
+use super::http::{Answer, percent_encode};
+use super::template::{Placeholder, Template};
+use crate::channels::error::{ChannelConfigError, SendError};
+use crate::config::delivery::{GatewaySettings, WebhookSettings};
+use crate::schedule::SmsSize;
+
+/// Where the fields go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    /// A JSON object of strings.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// The URL's query string.
+    Query,
+}
+
+/// A gateway spoken to as configured.
+#[derive(Debug)]
+pub struct Webhook {
+    /// The gateway.
+    ctx: Context,
+    /// `sender`, when configured.
+    sender: Option<String>,
+    /// The HTTP method.
+    method: Method,
+    /// The path, appended to `base_url`.
+    path: Template,
+    /// Extra headers.
+    headers: Vec<(HeaderName, Template)>,
+    /// Where the fields go.
+    body: BodyKind,
+    /// The fields, name → template.
+    fields: Vec<(String, Template)>,
+    /// JSON pointer to the message id in the answer.
+    message_id_pointer: Option<String>,
+    /// Statuses that mean accepted.
+    success_status: Vec<u16>,
+}
+
+impl Webhook {
+    pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
+        let webhook: &WebhookSettings = settings
+            .webhook
+            .as_ref()
+            .ok_or_else(|| ctx.config_error("preset = \"webhook\" needs [sms.gateway.webhook]"))?;
+        let template = |source: &str| Template::parse(source).map_err(|e| ctx.config_error(e));
+        let method = match webhook.method.to_ascii_uppercase().as_str() {
+            "GET" => Method::GET,
+            "POST" => Method::POST,
+            "PUT" => Method::PUT,
+            "PATCH" => Method::PATCH,
+            other => return Err(ctx.config_error(format!("webhook method {other:?} must be GET, POST, PUT or PATCH"))),
+        };
+        let body = match webhook.body.as_str() {
+            "json" => BodyKind::Json,
+            "form" => BodyKind::Form,
+            "query" => BodyKind::Query,
+            other => return Err(ctx.config_error(format!("webhook body {other:?} must be json, form or query"))),
+        };
+        let mut headers = Vec::new();
+        for (name, value) in &webhook.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ctx.config_error(format!("{name:?} is not a header name")))?;
+            headers.push((name, template(value)?));
+        }
+        let fields = webhook
+            .fields
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), template(value)?)))
+            .collect::<Result<Vec<_>, ChannelConfigError>>()?;
+        if let Some(pointer) = &webhook.message_id_pointer
+            && !(pointer.is_empty() || pointer.starts_with('/'))
+        {
+            return Err(ctx.config_error(format!("message_id_pointer {pointer:?} is not a JSON pointer (/…)")));
+        }
+        if webhook.success_status.is_empty() {
+            return Err(ctx.config_error("success_status lists no status"));
+        }
+        let gateway = Self {
+            sender: settings.sender.clone(),
+            method,
+            path: template(&webhook.path)?,
+            headers,
+            body,
+            fields,
+            message_id_pointer: webhook.message_id_pointer.clone(),
+            success_status: webhook.success_status.clone(),
+            ctx,
+        };
+        gateway.check_values()?;
+        Ok(gateway)
+    }
+
+    /// Every placeholder used must have a value.
+    fn check_values(&self) -> Result<(), ChannelConfigError> {
+        let used = std::iter::once(&self.path)
+            .chain(self.headers.iter().map(|(_, t)| t))
+            .chain(self.fields.iter().map(|(_, t)| t))
+            .flat_map(Template::placeholders);
+        for placeholder in used {
+            let missing = match placeholder {
+                Placeholder::Sender if self.sender.is_none() => "{sender} is used but no sender is set",
+                Placeholder::Password if self.ctx.password.is_none() => {
+                    "{password} is used but no password_env or password_file is set"
+                }
+                Placeholder::Token if self.ctx.receipt_token.is_none() => {
+                    "{token} is used but no receipt_token_env or receipt_token_file is set"
+                }
+                _ => continue,
+            };
+            return Err(self.ctx.config_error(missing));
+        }
+        Ok(())
+    }
+
+    /// A placeholder's value for `msg`.
+    fn value(&self, msg: &OutboundSms, placeholder: Placeholder) -> String {
+        match placeholder {
+            Placeholder::To => msg.to.clone(),
+            Placeholder::ToDigits => digits(&msg.to).to_string(),
+            Placeholder::Text => msg.text.clone(),
+            Placeholder::Id => msg.reminder_id.to_string(),
+            Placeholder::Sender => self.sender.clone().unwrap_or_default(),
+            Placeholder::CallbackUrl => self.ctx.receipt_url(&[]),
+            Placeholder::Token => self.ctx.receipt_token.clone().unwrap_or_default(),
+            Placeholder::Password => self.ctx.password.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl Wire for Webhook {
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        msg: &OutboundSms,
+        _size: &SmsSize,
+    ) -> Result<reqwest::RequestBuilder, SendError> {
+        let value = |p| self.value(msg, p);
+        let raw = |v: &str| v.to_string();
+        let path = self.path.render(value, percent_encode);
+        let mut request = http.request(self.method.clone(), self.ctx.endpoint(&path));
+        for (name, template) in &self.headers {
+            let rendered = template.render(value, raw);
+            let header = HeaderValue::from_str(&rendered).map_err(|_| {
+                SendError::permanent(
+                    &self.ctx.name,
+                    format!("the value of header {name} cannot be sent as a header"),
+                )
+            })?;
+            request = request.header(name, header);
+        }
+        let fields: Vec<(String, String)> = self
+            .fields
+            .iter()
+            .map(|(name, t)| (name.clone(), t.render(value, raw)))
+            .collect();
+        Ok(match self.body {
+            BodyKind::Json => {
+                let object: serde_json::Map<String, Value> =
+                    fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                request.json(&object)
+            }
+            BodyKind::Form => request.form(&fields),
+            BodyKind::Query => request.query(&fields),
+        })
+    }
+
+    fn accepted(&self, answer: &Answer) -> Result<Option<String>, SendError> {
+        let name = &self.ctx.name;
+        if self.success_status.contains(&answer.status.as_u16()) {
+            let Some(pointer) = &self.message_id_pointer else {
+                return Ok(None);
+            };
+            let id = answer.json().and_then(|json| match json.pointer(pointer) {
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            });
+            return match id {
+                Some(id) => Ok(Some(id)),
+                None => Err(answer.unexpected(name, &format!("JSON with a message id at {pointer}"))),
+            };
+        }
+        if answer.status.is_success() {
+            return Err(answer.unexpected(name, &format!("one of the statuses {:?}", self.success_status)));
+        }
+        let json = answer.json();
+        let detail = ["error", "message", "detail"]
+            .iter()
+            .find_map(|key| json.as_ref()?.get(*key)?.as_str().map(str::to_string))
+            .unwrap_or_else(|| answer.excerpt());
+        Err(answer.failure(name, &detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::channels::sms::fixtures;
+    use crate::config::delivery::Preset;
+    use crate::schedule::measure;
+
+    fn settings(body: &str, path: &str, fields: &[(&str, &str)]) -> GatewaySettings {
+        let mut settings = fixtures::settings(Preset::Webhook);
+        settings.webhook = Some(WebhookSettings {
+            method: "post".into(),
+            path: path.into(),
+            headers: BTreeMap::from([("X-Api-Key".to_string(), "{password}".to_string())]),
+            body: body.into(),
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            message_id_pointer: None,
+            success_status: vec![200],
+            receipt: Default::default(),
+        });
+        settings
+    }
+
+    fn build(settings: &GatewaySettings) -> reqwest::Request {
+        let webhook = Webhook::new(fixtures::context(Some("tok")), settings).unwrap();
+        let msg = OutboundSms {
+            reminder_id: 9,
+            to: "+6281234567890".into(),
+            text: "Iuran – Juli & Agustus".into(),
+        };
+        let size = measure(&msg.text);
+        webhook
+            .request(&reqwest::Client::new(), &msg, &size)
+            .unwrap()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn values_are_escaped_for_the_path_the_query_and_the_form() {
+        let query = build(&settings(
+            "query",
+            "/kirim/{to}/{id}",
+            &[("pesan", "{text}"), ("nomor", "{to_digits}")],
+        ));
+        assert_eq!(query.url().path(), "/kirim/%2B6281234567890/9");
+        let pairs: Vec<(String, String)> = query.url().query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("nomor".into(), "6281234567890".into()),
+                ("pesan".into(), "Iuran – Juli & Agustus".into())
+            ]
+        );
+        assert_eq!(query.headers()["x-api-key"], "rahasia");
+        assert_eq!(query.method(), Method::POST);
+
+        let form = build(&settings(
+            "form",
+            "/kirim",
+            &[("cb", "{callback_url}"), ("t", "{token}")],
+        ));
+        let body = std::str::from_utf8(form.body().unwrap().as_bytes().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            "cb=https%3A%2F%2Fpengingat.example%2Freceipts%2Fgw-1%3Ftoken%3Dtok&t=tok"
+        );
+
+        let json = build(&settings("json", "/kirim", &[("text", "{text}"), ("from", "{sender}")]));
+        let body: Value = serde_json::from_slice(json.body().unwrap().as_bytes().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"text": "Iuran – Juli & Agustus", "from": "BPJSTKU"})
+        );
+    }
+
+    #[test]
+    fn placeholders_without_values_and_bad_shapes_are_refused() {
+        let context = || fixtures::context(None);
+        let token = settings("json", "/kirim", &[("t", "{token}")]);
+        assert!(
+            Webhook::new(context(), &token)
+                .unwrap_err()
+                .to_string()
+                .contains("{token} is used")
+        );
+        let mut no_sender = settings("json", "/kirim/{sender}", &[]);
+        no_sender.sender = None;
+        assert!(
+            Webhook::new(context(), &no_sender)
+                .unwrap_err()
+                .to_string()
+                .contains("{sender} is used")
+        );
+        let xml = settings("xml", "/kirim", &[]);
+        assert!(
+            Webhook::new(context(), &xml)
+                .unwrap_err()
+                .to_string()
+                .contains("json, form or query")
+        );
+        let mut delete = settings("json", "/kirim", &[]);
+        delete.webhook.as_mut().unwrap().method = "DELETE".into();
+        assert!(Webhook::new(context(), &delete).is_err());
+    }
+}
