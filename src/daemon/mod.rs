@@ -24,7 +24,9 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::channels::{EmailSender, GatewayPool, RetryPolicy};
 use crate::clock::Clock;
+use crate::dispatch::{Dispatcher, worker_name};
 use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
@@ -52,6 +54,45 @@ pub(crate) struct Shared {
     /// Milliseconds after `started` of the last tick the scan loop saw, for
     /// the watchdog (monotonic: the injected clock may be simulated).
     pub last_tick: AtomicU64,
+    /// SMS gateways, when any are configured.
+    pub sms: Option<Arc<GatewayPool>>,
+    /// The SMTP relay, when e-mail is enabled.
+    pub email: Option<Arc<EmailSender>>,
+}
+
+/// The outbound channels the settings describe.
+fn build_channels(settings: &Settings) -> anyhow::Result<(Option<Arc<GatewayPool>>, Option<Arc<EmailSender>>)> {
+    let sms = if settings.sms.gateways.is_empty() {
+        None
+    } else {
+        let http = reqwest::Client::builder().build().context("cannot build the HTTP client")?;
+        let pool = GatewayPool::from_settings(&settings.sms, &settings.delivery.public_url, http)
+            .context("invalid [[sms.gateway]] configuration")?;
+        Some(Arc::new(pool))
+    };
+    let email = if settings.email.enabled {
+        Some(Arc::new(EmailSender::from_settings(&settings.email).context("invalid [email] configuration")?))
+    } else {
+        None
+    };
+    Ok((sms, email))
+}
+
+/// A dispatcher working for this daemon.
+fn dispatcher(shared: &Shared) -> Dispatcher {
+    Dispatcher {
+        store: shared.store.clone(),
+        sms: shared.sms.clone(),
+        email: shared.email.clone(),
+        schedules: shared.schedules.subscribe(),
+        due: shared.settings.due_date.rules(),
+        standing: shared.settings.standing.rules(),
+        settings: shared.settings.delivery.clone(),
+        retry: RetryPolicy::from_settings(&shared.settings.sms.retry),
+        clock: shared.clock.clone(),
+        worker: worker_name(),
+        kelurahan: Default::default(),
+    }
 }
 
 /// A daemon ready to run.
@@ -75,6 +116,7 @@ impl Daemon {
         let listener = TcpListener::bind(&settings.http.bind)
             .await
             .with_context(|| format!("cannot listen on {} (http.bind)", settings.http.bind))?;
+        let (sms, email) = build_channels(&settings)?;
         let (schedules, _) = watch::channel(Arc::new(schedules));
         let shared = Arc::new(Shared {
             store,
@@ -86,6 +128,8 @@ impl Daemon {
             schedules,
             schedules_path,
             rescan: Notify::new(),
+            sms,
+            email,
         });
         Ok(Self {
             listener,
@@ -124,6 +168,9 @@ impl Daemon {
             cancel.clone(),
         ));
         tracker.spawn(scanning::watchdog_loop(self.shared.clone(), cancel.clone()));
+        if self.shared.settings.delivery.enabled {
+            tracker.spawn(dispatcher(&self.shared).run(cancel.clone()));
+        }
 
         let state = AppState {
             store: self.shared.store.clone(),

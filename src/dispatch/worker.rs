@@ -87,7 +87,7 @@ impl Dispatcher {
         self.load_kelurahan_if_needed(&claimed).await?;
         let schedules = self.schedules.borrow().clone();
         let kelurahan = self.kelurahan.read().await;
-        let outcomes: Vec<(i64, AttemptOutcome)> = futures::stream::iter(claimed.iter())
+        let outcomes: Vec<(i64, AttemptOutcome)> = futures::stream::iter(claimed)
             .map(|r| self.attempt(r, &schedules, &kelurahan))
             .buffer_unordered(s.concurrency.max(1) as usize)
             .collect()
@@ -146,11 +146,11 @@ impl Dispatcher {
     /// One reminder: re-check, render, send.
     async fn attempt(
         &self,
-        r: &ClaimedReminder,
+        r: ClaimedReminder,
         schedules: &Schedules,
         kelurahan: &HashMap<String, Kelurahan>,
     ) -> (i64, AttemptOutcome) {
-        (r.id, self.attempt_outcome(r, schedules, kelurahan).await)
+        (r.id, self.attempt_outcome(&r, schedules, kelurahan).await)
     }
 
     async fn attempt_outcome(
