@@ -13,15 +13,17 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite};
 
+mod receipts;
 mod reminders;
 
+use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
 use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
 use super::{
     Backend, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount, ParticipantRecord, PaymentSource,
     PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals, SegmentCounts, Store, StoreError,
     UpsertCounts, redact_url,
 };
-use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik};
+use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -378,6 +380,40 @@ impl Store for SqliteStore {
 
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         reminders::counts(&self.pool).await
+    }
+
+    async fn record_receipt(
+        &self,
+        gateway: &str,
+        receipt: &NewReceipt<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ReceiptOutcome, StoreError> {
+        receipts::record(&self.pool, gateway, receipt, now).await
+    }
+
+    async fn apply_waiting_receipts(&self, reminder_id: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        receipts::apply_waiting(&self.pool, reminder_id, now).await
+    }
+
+    async fn time_out_unconfirmed(&self, sent_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        receipts::time_out(&self.pool, sent_before, now).await
+    }
+
+    async fn set_opt_out_by_nik(
+        &self,
+        nik: &Nik,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_nik(&self.pool, nik, opted_out, now).await
+    }
+
+    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, true, now).await
+    }
+
+    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
     }
 }
 
