@@ -128,6 +128,13 @@ impl Daemon {
         let state = AppState {
             store: self.shared.store.clone(),
             metrics: self.shared.metrics.clone(),
+            receipts: Arc::new(
+                crate::receipts::ReceiptGateways::from_settings(
+                    &self.shared.settings.sms,
+                    &self.shared.settings.delivery.public_url,
+                )?
+                .with_clock(self.shared.clock.clone()),
+            ),
         };
         let app = http::router(state);
         let addr = self.listener.local_addr()?;

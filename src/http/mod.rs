@@ -18,6 +18,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Counters served on /metrics.
     pub metrics: Arc<Metrics>,
+    /// The gateways delivery receipts and inbound SMS are accepted from.
+    pub receipts: Arc<crate::receipts::ReceiptGateways>,
 }
 
 /// The routes of the daemon.
