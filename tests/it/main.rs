@@ -8,6 +8,7 @@ mod helpers;
 mod daemon;
 mod import;
 mod mock_gateway;
+mod receipts;
 mod reminder_store;
 mod scan;
 mod seed;
