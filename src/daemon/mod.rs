@@ -26,10 +26,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::channels::{EmailSender, GatewayPool, RetryPolicy};
 use crate::clock::Clock;
-use crate::dispatch::{Dispatcher, worker_name};
 use crate::config::Settings;
+use crate::dispatch::{Dispatcher, worker_name};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::receipts::ReceiptGateways;
 use crate::schedule::Schedules;
 use crate::store::{self, Store};
 
@@ -58,20 +59,29 @@ pub(crate) struct Shared {
     pub sms: Option<Arc<GatewayPool>>,
     /// The SMTP relay, when e-mail is enabled.
     pub email: Option<Arc<EmailSender>>,
+    /// The gateways receipts and inbound SMS are accepted from, with their secrets.
+    pub receipts: Arc<ReceiptGateways>,
 }
 
+/// The SMS gateways and the SMTP relay, each when configured.
+type Channels = (Option<Arc<GatewayPool>>, Option<Arc<EmailSender>>);
+
 /// The outbound channels the settings describe.
-fn build_channels(settings: &Settings) -> anyhow::Result<(Option<Arc<GatewayPool>>, Option<Arc<EmailSender>>)> {
+fn build_channels(settings: &Settings) -> anyhow::Result<Channels> {
     let sms = if settings.sms.gateways.is_empty() {
         None
     } else {
-        let http = reqwest::Client::builder().build().context("cannot build the HTTP client")?;
+        let http = reqwest::Client::builder()
+            .build()
+            .context("cannot build the HTTP client")?;
         let pool = GatewayPool::from_settings(&settings.sms, &settings.delivery.public_url, http)
             .context("invalid [[sms.gateway]] configuration")?;
         Some(Arc::new(pool))
     };
     let email = if settings.email.enabled {
-        Some(Arc::new(EmailSender::from_settings(&settings.email).context("invalid [email] configuration")?))
+        Some(Arc::new(
+            EmailSender::from_settings(&settings.email).context("invalid [email] configuration")?,
+        ))
     } else {
         None
     };
@@ -91,6 +101,13 @@ fn dispatcher(shared: &Shared) -> Dispatcher {
         retry: RetryPolicy::from_settings(&shared.settings.sms.retry),
         clock: shared.clock.clone(),
         worker: worker_name(),
+        presets: shared
+            .settings
+            .sms
+            .gateways
+            .iter()
+            .map(|g| (g.name.clone(), g.preset))
+            .collect(),
         kelurahan: Default::default(),
     }
 }
@@ -117,6 +134,9 @@ impl Daemon {
             .await
             .with_context(|| format!("cannot listen on {} (http.bind)", settings.http.bind))?;
         let (sms, email) = build_channels(&settings)?;
+        let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
+            .context("cannot set up the receipt endpoints")?
+            .with_clock(clock.clone());
         let (schedules, _) = watch::channel(Arc::new(schedules));
         let shared = Arc::new(Shared {
             store,
@@ -130,6 +150,7 @@ impl Daemon {
             rescan: Notify::new(),
             sms,
             email,
+            receipts: Arc::new(receipts),
         });
         Ok(Self {
             listener,
@@ -175,6 +196,7 @@ impl Daemon {
         let state = AppState {
             store: self.shared.store.clone(),
             metrics: self.shared.metrics.clone(),
+            receipts: self.shared.receipts.clone(),
         };
         let app = http::router(state);
         let addr = self.listener.local_addr()?;

@@ -13,9 +13,10 @@ use tokio_util::sync::CancellationToken;
 use super::recheck::{SendContext, Verdict, recheck};
 use crate::channels::{EmailSender, GatewayPool, OutboundEmail, OutboundSms, RetryPolicy, SendError, SmsEncoding};
 use crate::clock::Clock;
-use crate::config::delivery::DeliverySettings;
+use crate::config::delivery::{DeliverySettings, Preset};
 use crate::domain::{Channel, DueDateRules, KelurahanCode, StandingRules};
 use crate::message::{MessageContext, reminder_vars};
+use crate::receipts::normalise_provider_id;
 use crate::schedule::Schedules;
 use crate::store::{AttemptOutcome, ClaimedReminder, Kelurahan, Store, StoreError};
 
@@ -39,6 +40,9 @@ pub struct Dispatcher {
     pub clock: Arc<dyn Clock>,
     /// This dispatcher's name on its leases.
     pub worker: String,
+    /// Each gateway's wire format, by name, to store its message ids the way
+    /// its receipts will look them up.
+    pub presets: HashMap<String, Preset>,
     /// Kelurahan names and time zones, loaded on first need.
     pub kelurahan: RwLock<HashMap<String, Kelurahan>>,
 }
@@ -218,8 +222,8 @@ impl Dispatcher {
                     })
                     .await
                     .map(|a| AttemptOutcome::Sent {
+                        provider_message_id: a.message_id.as_deref().and_then(|id| self.normalise(&a.gateway, id)),
                         gateway: a.gateway,
-                        provider_message_id: a.message_id,
                         encoding: Some(encoding_name(a.encoding).to_string()),
                         segments: Some(a.segments as i32),
                     }),
@@ -250,6 +254,14 @@ impl Dispatcher {
             },
         };
         result.unwrap_or_else(|e| self.after_failure(r, e, now))
+    }
+
+    /// A gateway's message id as its receipts will carry it.
+    fn normalise(&self, gateway: &str, id: &str) -> Option<String> {
+        match self.presets.get(gateway) {
+            Some(preset) => normalise_provider_id(*preset, id),
+            None => Some(id.trim().to_string()),
+        }
     }
 
     /// A failed attempt: retried later when transient and attempts remain.

@@ -1,5 +1,5 @@
-//! The daemon's HTTP server: health, readiness and metrics now; receipts,
-//! payments and the dashboard join the same router.
+//! The daemon's HTTP server: health, readiness and metrics, delivery
+//! receipts and inbound SMS; payments and the dashboard join the same router.
 
 mod health;
 
@@ -18,6 +18,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Counters served on /metrics.
     pub metrics: Arc<Metrics>,
+    /// The gateways delivery receipts and inbound SMS are accepted from.
+    pub receipts: Arc<crate::receipts::ReceiptGateways>,
 }
 
 /// The routes of the daemon.
@@ -26,5 +28,6 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .merge(crate::receipts::http::routes())
         .with_state(state)
 }

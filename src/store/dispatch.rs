@@ -123,9 +123,12 @@ pub(super) const CLAIMED_COLUMNS: &str = "r.id, r.participant_id, r.kelurahan_co
 pub(super) const CLAIMABLE: &str = "(status = 'pending' AND planned_at <= $1 \
      AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) OR (status = 'sending' AND lease_until < $1)";
 
-/// The assignments that record an outcome row `t` on reminder `r` at `$now`
+/// The assignments that record an outcome row `t` on a reminder at `NOW`
 /// (the same text on both backends; `NOW` is replaced by the parameter).
-pub(super) const OUTCOME_SET: &str = "status = t.status, \
+/// A receipt may have made the reminder final while it was being sent (its
+/// id travels in the callback URL): then the status stays, and only the
+/// send's facts (gateway, message id, encoding) are added.
+pub(super) const OUTCOME_SET: &str = "status = CASE WHEN reminders.status = 'sending' THEN t.status ELSE reminders.status END, \
      reason = COALESCE(t.reason, reminders.reason), \
      last_error = COALESCE(t.error, reminders.last_error), \
      gateway = COALESCE(t.gateway, reminders.gateway), \
@@ -133,7 +136,14 @@ pub(super) const OUTCOME_SET: &str = "status = t.status, \
      encoding = COALESCE(t.enc, reminders.encoding), \
      segments = COALESCE(t.seg, reminders.segments), \
      sent_at = CASE WHEN t.status = 'sent' THEN NOW ELSE reminders.sent_at END, \
-     final_at = CASE WHEN t.status IN ('failed', 'cancelled', 'expired') THEN NOW ELSE reminders.final_at END, \
+     final_at = CASE WHEN reminders.status = 'sending' AND t.status IN ('failed', 'cancelled', 'expired') \
+         THEN NOW ELSE reminders.final_at END, \
      next_attempt_at = t.next_at, \
      planned_at = COALESCE(t.planned, reminders.planned_at), \
      lease_until = NULL, leased_by = NULL, updated_at = NOW";
+
+/// Which reminders an outcome row `t` may be written on: those still
+/// `sending` under `WORKER`'s lease, and, for a send, those a receipt already
+/// made final during it (receipts never touch the lease).
+pub(super) const OUTCOME_WHERE: &str = "reminders.id = t.id AND reminders.leased_by = WORKER \
+     AND (reminders.status = 'sending' OR (t.status = 'sent' AND reminders.status IN ('delivered', 'undelivered')))";

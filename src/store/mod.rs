@@ -4,6 +4,7 @@
 //!
 //! SQL stays per backend; what both share is pure Rust in [`shared`].
 
+pub mod delivery_state;
 pub mod dispatch;
 mod error;
 mod postgres;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use delivery_state::{IgnoredBecause, NewReceipt, OptOutChange, ReceiptOutcome, ReceiptState};
 pub use dispatch::{AttemptOutcome, ClaimedReminder};
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -23,7 +25,9 @@ pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord,
 pub use shared::{PaymentOutcome, StoredPayment};
 pub use sqlite::SqliteStore;
 
-use crate::domain::{ContributionMonth, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, RegionTimeZone};
+use crate::domain::{
+    ContributionMonth, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber, RegionTimeZone,
+};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +258,44 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         outcomes: &[(i64, AttemptOutcome)],
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+    /// Records one delivery receipt from `gateway` in one transaction: keeps
+    /// it, finds its reminder (by reminder id, which must have gone out
+    /// through `gateway`, else by `gateway` and message id), locks it and
+    /// applies the forward-only transition of [`delivery_state`]. With no
+    /// send recorded for its message id yet, the receipt waits
+    /// ([`ReceiptOutcome::Waiting`]) for [`Store::apply_waiting_receipts`].
+    async fn record_receipt(
+        &self,
+        gateway: &str,
+        receipt: &NewReceipt<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ReceiptOutcome, StoreError>;
+
+    /// Applies, in received order, the receipts waiting for the reminder's
+    /// (gateway, provider message id); the dispatcher calls it right after
+    /// recording a send. Returns how many receipts it matched.
+    async fn apply_waiting_receipts(&self, reminder_id: i64, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Reminders still `sent` with `sent_at` before `sent_before` become
+    /// `unknown` (terminal), with the reason naming the hours waited.
+    async fn time_out_unconfirmed(&self, sent_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Opts the participant with `nik` out (cancelling their pending
+    /// reminders, reason "opted out") or back in, in one transaction.
+    /// `None` when no participant has that NIK.
+    async fn set_opt_out_by_nik(
+        &self,
+        nik: &Nik,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OptOutChange>, StoreError>;
+
+    /// Opts out every participant with this phone number (an SMS "STOP"),
+    /// cancelling their pending reminders, in one transaction.
+    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
+
+    /// Opts every participant with this phone number back in (an SMS "DAFTAR").
+    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
 }
 
 /// Connects to the database named by `url`: `postgres://…` or

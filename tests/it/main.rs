@@ -11,6 +11,7 @@ mod daemon;
 mod dispatch_store;
 mod import;
 mod mock_gateway;
+mod receipts;
 mod reminder_store;
 mod scan;
 mod seed;

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::store::StoreError;
-use crate::store::dispatch::{AttemptOutcome, CLAIMABLE, CLAIMED_COLUMNS, ClaimedReminder, OUTCOME_SET, OutcomeRow};
+use crate::store::dispatch::{
+    AttemptOutcome, CLAIMABLE, CLAIMED_COLUMNS, ClaimedReminder, OUTCOME_SET, OUTCOME_WHERE, OutcomeRow,
+};
 
 pub(super) async fn claim(
     pool: &PgPool,
@@ -45,11 +47,12 @@ pub(super) async fn finish(
     }
     let rows: Vec<OutcomeRow> = outcomes.iter().map(|(id, o)| OutcomeRow::of(*id, o)).collect();
     let set = OUTCOME_SET.replace("NOW", "$11");
+    let condition = OUTCOME_WHERE.replace("WORKER", "$12");
     let sql = format!(
         "UPDATE reminders SET {set} FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
            $6::text[], $7::text[], $8::int[], $9::bigint[], $10::bigint[]) \
            AS t(id, status, reason, error, gateway, pid, enc, seg, next_at, planned) \
-         WHERE reminders.id = t.id AND reminders.status = 'sending' AND reminders.leased_by = $12"
+         WHERE {condition}"
     );
     let col = |f: fn(&OutcomeRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql))

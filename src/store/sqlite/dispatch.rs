@@ -7,7 +7,9 @@ use serde_json::json;
 use sqlx::SqlitePool;
 
 use crate::store::StoreError;
-use crate::store::dispatch::{AttemptOutcome, CLAIMABLE, CLAIMED_COLUMNS, ClaimedReminder, OUTCOME_SET, OutcomeRow};
+use crate::store::dispatch::{
+    AttemptOutcome, CLAIMABLE, CLAIMED_COLUMNS, ClaimedReminder, OUTCOME_SET, OUTCOME_WHERE, OutcomeRow,
+};
 
 pub(super) async fn claim(
     pool: &SqlitePool,
@@ -61,6 +63,7 @@ pub(super) async fn finish(
         })
         .collect();
     let set = OUTCOME_SET.replace("NOW", "$2");
+    let condition = OUTCOME_WHERE.replace("WORKER", "$3");
     let sql = format!(
         "UPDATE reminders SET {set} FROM (SELECT json_extract(value, '$.id') AS id, \
            json_extract(value, '$.status') AS status, json_extract(value, '$.reason') AS reason, \
@@ -68,7 +71,7 @@ pub(super) async fn finish(
            json_extract(value, '$.pid') AS pid, json_extract(value, '$.enc') AS enc, \
            json_extract(value, '$.seg') AS seg, json_extract(value, '$.next_at') AS next_at, \
            json_extract(value, '$.planned') AS planned FROM json_each($1)) AS t \
-         WHERE reminders.id = t.id AND reminders.status = 'sending' AND reminders.leased_by = $3"
+         WHERE {condition}"
     );
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let n = sqlx::query(sqlx::AssertSqlSafe(sql))

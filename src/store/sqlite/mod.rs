@@ -14,15 +14,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{QueryBuilder, Sqlite};
 
 mod dispatch;
+mod receipts;
 mod reminders;
 
+use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
 use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
 use super::{
     AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
     ParticipantRecord, PaymentSource, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals,
     SegmentCounts, Store, StoreError, UpsertCounts, redact_url,
 };
-use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik};
+use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -405,6 +407,40 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         dispatch::finish(&self.pool, worker, outcomes, now).await
+    }
+
+    async fn record_receipt(
+        &self,
+        gateway: &str,
+        receipt: &NewReceipt<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ReceiptOutcome, StoreError> {
+        receipts::record(&self.pool, gateway, receipt, now).await
+    }
+
+    async fn apply_waiting_receipts(&self, reminder_id: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        receipts::apply_waiting(&self.pool, reminder_id, now).await
+    }
+
+    async fn time_out_unconfirmed(&self, sent_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        receipts::time_out(&self.pool, sent_before, now).await
+    }
+
+    async fn set_opt_out_by_nik(
+        &self,
+        nik: &Nik,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_nik(&self.pool, nik, opted_out, now).await
+    }
+
+    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, true, now).await
+    }
+
+    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
     }
 }
 

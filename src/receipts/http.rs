@@ -1,0 +1,95 @@
+//! The receipt and inbound-SMS routes, merged into the daemon's router.
+//!
+//! Answers to `/receipts/{gateway}`:
+//! - 200 with the preset's acknowledgement (`ACK/Jasmin` for Jasmin, `{}`
+//!   for the generic webhook, an empty body otherwise) once every receipt in
+//!   the callback is recorded, whatever it did: applied, noted, ignored
+//!   (late, repeated, or naming a reminder that does not exist) or waiting
+//!   for its send's record. A receipt the gateway would resend gains
+//!   nothing from a retry, so it is acknowledged and kept for audit;
+//! - 400 with the reason for a callback that is not a receipt of the
+//!   gateway's preset (nothing recorded);
+//! - 401 for a wrong or missing token or Twilio signature (nothing recorded);
+//! - 404 for a gateway not in `[[sms.gateway]]`;
+//! - 413 for a body over 64 KiB;
+//! - 503 when the database cannot take it now (the gateway retries).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::auth::{Callback, authenticate};
+use super::inbound::inbound;
+use super::parse::parse;
+use crate::config::delivery::Preset;
+use crate::http::AppState;
+use crate::store::NewReceipt;
+
+/// The largest callback body accepted: an Infobip batch of 100 reports is
+/// about 60 KiB at most; anything bigger is not a receipt.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// `GET|POST /receipts/{gateway}` and `GET|POST /inbound/{gateway}`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/receipts/{gateway}", get(receipt).post(receipt))
+        .route("/inbound/{gateway}", get(inbound).post(inbound))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+async fn receipt(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let gateways = &state.receipts;
+    let Some(gateway) = gateways.get(&name) else {
+        return (StatusCode::NOT_FOUND, "unknown gateway\n").into_response();
+    };
+    let callback = Callback {
+        route: "receipts",
+        query: query.as_deref(),
+        headers: &headers,
+        body: &body,
+    };
+    if let Err(e) = authenticate(gateways, gateway, &callback) {
+        tracing::warn!(gateway = %name, reason = e.as_str(), "delivery receipt refused");
+        return (StatusCode::UNAUTHORIZED, format!("{}\n", e.as_str())).into_response();
+    }
+    let receipts = match parse(gateway.preset, &gateway.webhook, query.as_deref(), &body) {
+        Ok(receipts) => receipts,
+        Err(e) => {
+            tracing::warn!(gateway = %name, error = %e, "malformed delivery receipt");
+            return (StatusCode::BAD_REQUEST, format!("malformed receipt: {e}\n")).into_response();
+        }
+    };
+    let now = gateways.now();
+    for r in &receipts {
+        let new = NewReceipt {
+            reminder_id: r.reminder_id,
+            provider_message_id: r.provider_message_id.as_deref(),
+            state: r.state,
+            raw: &r.raw,
+        };
+        if let Err(e) = state.store.record_receipt(&name, &new, now).await {
+            tracing::error!(gateway = %name, error = %e, "cannot record a delivery receipt");
+            return (StatusCode::SERVICE_UNAVAILABLE, "cannot record it now; try again\n").into_response();
+        }
+    }
+    acknowledge(gateway.preset)
+}
+
+/// What each gateway expects back (shared gateway notes §3.2–§3.5).
+fn acknowledge(preset: Preset) -> Response {
+    match preset {
+        // Anything else and Jasmin retries the receipt.
+        Preset::Jasmin => ([(header::CONTENT_TYPE, "text/plain")], "ACK/Jasmin").into_response(),
+        Preset::Webhook => axum::Json(serde_json::json!({})).into_response(),
+        Preset::Kannel | Preset::Twilio | Preset::Infobip => StatusCode::OK.into_response(),
+    }
+}
