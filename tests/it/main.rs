@@ -8,6 +8,7 @@ mod helpers;
 mod channels;
 mod cli;
 mod daemon;
+mod delivery;
 mod dispatch_store;
 mod import;
 mod mock_gateway;
