@@ -126,13 +126,19 @@ impl Daemon {
     /// Opens and migrates the database, loads and validates the schedules
     /// (refusing to start on an error), and binds the HTTP listener.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.http.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (http.bind)", settings.http.bind))?;
+        Self::build_on(listener, settings, clock).await
+    }
+
+    /// [`Daemon::build`] on a listener bound already (tests that must know
+    /// the address before the gateways are configured with it).
+    pub async fn build_on(listener: TcpListener, settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = store::connect(&settings.database.url, &settings.database.connect_options()).await?;
         store.migrate().await?;
         let schedules_path = settings.schedules.path.clone();
         let schedules = reload::load_schedules(&schedules_path, store.as_ref()).await?;
-        let listener = TcpListener::bind(&settings.http.bind)
-            .await
-            .with_context(|| format!("cannot listen on {} (http.bind)", settings.http.bind))?;
         let (sms, email) = build_channels(&settings)?;
         let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
             .context("cannot set up the receipt endpoints")?

@@ -55,7 +55,7 @@ pub fn parse(
     match preset {
         Preset::Kannel => kannel(query, body).map(|r| vec![r]),
         Preset::Jasmin => jasmin(query, body).map(|r| vec![r]),
-        Preset::Twilio => twilio(body).map(|r| vec![r]),
+        Preset::Twilio => twilio(query, body).map(|r| vec![r]),
         Preset::Infobip => infobip(body),
         Preset::Webhook => webhook_receipts(webhook, body),
     }
@@ -143,7 +143,15 @@ fn kannel(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
 /// Jasmin: `id` (its UUID) and `message_status`, in the form body (POST) or
 /// the query (GET) (§3.3).
 fn jasmin(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError> {
-    let (pairs, raw) = query_and_form(query, body);
+    let (mut pairs, raw) = query_and_form(query, body);
+    // Our reminder id travels in the dlr-url's query as `reminder`; Jasmin's
+    // own fields (`id` is its message id) come in the form body, or in the
+    // query for dlr-method GET. The body's win.
+    let ours = field(&pairs, "reminder").and_then(|v| v.parse::<i64>().ok());
+    let from_body = form_pairs(body);
+    if !from_body.is_empty() {
+        pairs = from_body;
+    }
     let id = required(&pairs, "id")?;
     let status = required(&pairs, "message_status")?.to_ascii_uppercase();
     let state = match status.as_str() {
@@ -156,7 +164,7 @@ fn jasmin(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
         _ => ReceiptState::Unknown,
     };
     Ok(ParsedReceipt {
-        reminder_id: None,
+        reminder_id: ours,
         provider_message_id: normalise_provider_id(Preset::Jasmin, id),
         state,
         raw,
@@ -164,8 +172,14 @@ fn jasmin(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
 }
 
 /// Twilio: form POST with `MessageSid` and `MessageStatus` (or their `Sms*`
-/// twins) (§3.4).
-fn twilio(body: &[u8]) -> Result<ParsedReceipt, ParseError> {
+/// twins) (§3.4). Our reminder id rides in the `StatusCallback` URL's query
+/// (`id`), which the signature covers, so a receipt that beats the send's
+/// record still finds its reminder.
+fn twilio(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError> {
+    let ours = form_pairs(query.unwrap_or("").as_bytes())
+        .into_iter()
+        .find(|(k, _)| k == "id")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
     let pairs = form_pairs(body);
     let sid = field(&pairs, "MessageSid")
         .or_else(|| field(&pairs, "SmsSid"))
@@ -182,7 +196,7 @@ fn twilio(body: &[u8]) -> Result<ParsedReceipt, ParseError> {
         _ => ReceiptState::Unknown,
     };
     Ok(ParsedReceipt {
-        reminder_id: None,
+        reminder_id: ours,
         provider_message_id: normalise_provider_id(Preset::Twilio, sid),
         state,
         raw: String::from_utf8_lossy(body).into_owned(),

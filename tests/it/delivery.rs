@@ -1,6 +1,8 @@
 //! Delivery through the dispatcher: real HTTP to the mock SMS gateway on
 //! loopback, on both backends, with fixed instants.
 
+mod end_to_end;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;

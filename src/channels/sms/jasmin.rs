@@ -69,7 +69,8 @@ impl Wire for Jasmin {
         let id = msg.reminder_id.to_string();
         // Our id rides along so a receipt that beats the send's answer (a
         // known Jasmin race, shared peer notes §6) still finds the reminder.
-        let dlr_url = self.ctx.receipt_url(&[("id", &id)]);
+        // Not as `id`: Jasmin's receipt carries its own message id under that name.
+        let dlr_url = self.ctx.receipt_url(&[("reminder", &id)]);
         let mut form: Vec<(&str, String)> = vec![
             ("username", self.username.clone()),
             ("password", self.password.clone()),

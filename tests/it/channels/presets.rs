@@ -65,7 +65,7 @@ async fn jasmin_gets_digits_hex_content_for_ucs2_and_gives_its_uuid() {
     assert_eq!(sent[1].1.coding, Some(8), "UCS-2 goes as hex-content with coding=8");
     assert_eq!(
         sent[0].1.callback_url.as_deref(),
-        Some("https://pengingat.metrokota.go.id/receipts/gw-1?id=42&token=rahasia-kuitansi")
+        Some("https://pengingat.metrokota.go.id/receipts/gw-1?reminder=42&token=rahasia-kuitansi")
     );
 }
 
