@@ -47,6 +47,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => print_status(&settings, &args, clock.now()).await,
         Command::Demo(_) => unreachable_demo(),
         Command::Run => super::daemon::run(settings, clock).await,
+        Command::SendTest(args) => super::operator::send_test(&settings, &args).await,
+        Command::Participant(command) => super::operator::participant(&settings, &command, clock.as_ref()).await,
         Command::Scan { .. } => super::daemon::scan_once(&settings, clock.as_ref()).await,
         Command::Preview(args) => {
             let date = args.date.unwrap_or_else(|| {

@@ -3,6 +3,7 @@
 mod commands;
 mod daemon;
 mod demo;
+mod operator;
 mod progress;
 
 use std::path::PathBuf;
@@ -77,6 +78,47 @@ pub enum Command {
     /// Dry run: who would be reminded on a date, per kelurahan and rule, with sample messages.
     /// Writes nothing.
     Preview(PreviewArgs),
+
+    /// Send one test message through the configured SMS gateways or SMTP relay, end to end.
+    SendTest(SendTestArgs),
+
+    /// Operator actions on one participant.
+    #[command(subcommand)]
+    Participant(ParticipantCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SendTestArgs {
+    /// sms (through the gateways, by priority, with failover) or email (through the SMTP relay).
+    #[arg(long, value_enum)]
+    pub channel: TestChannel,
+    /// The recipient: a mobile number (08…, +62…) or an e-mail address.
+    #[arg(long)]
+    pub to: String,
+    /// The text [default: a short test message in Bahasa Indonesia].
+    #[arg(long)]
+    pub text: Option<String>,
+}
+
+/// A channel to test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestChannel {
+    Sms,
+    Email,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParticipantCommand {
+    /// Stop reminding this participant; their pending reminders are cancelled ("opted out").
+    OptOut {
+        /// The participant's NIK.
+        nik: String,
+    },
+    /// Remind this participant again.
+    OptIn {
+        /// The participant's NIK.
+        nik: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -109,9 +109,14 @@ impl Dispatcher {
     /// Dispatches until cancelled, resting `poll_ms` when nothing is due.
     pub async fn run(self, cancel: CancellationToken) {
         let rest = Duration::from_millis(self.settings.poll_ms.max(10));
+        let mut last_time_out = std::time::Instant::now() - Duration::from_secs(3600);
         loop {
             if cancel.is_cancelled() {
                 break;
+            }
+            if last_time_out.elapsed() >= Duration::from_secs(60) {
+                last_time_out = std::time::Instant::now();
+                self.time_out_unconfirmed().await;
             }
             let idle = match self.dispatch_once().await {
                 Ok(report) => {
@@ -131,6 +136,19 @@ impl Dispatcher {
                     _ = tokio::time::sleep(rest) => {}
                 }
             }
+        }
+    }
+
+    /// Reminders sent longer ago than `receipt_timeout_hours` without a
+    /// final receipt become `unknown`, a terminal state (GOV.UK Notify's
+    /// three-day time-out, shared peers notes §1.8).
+    async fn time_out_unconfirmed(&self) {
+        let now = self.clock.now();
+        let before = now.timestamp() - self.settings.receipt_timeout_hours as i64 * 3600;
+        match self.store.time_out_unconfirmed(before, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reminders = n, "no final receipt in time: status unknown"),
+            Err(e) => tracing::warn!(error = %e, "cannot time out unconfirmed reminders"),
         }
     }
 

@@ -180,3 +180,50 @@ fn check_config_names_file_line_and_key() {
         "{err}"
     );
 }
+
+both_backends!(send_test_and_opt_out_from_the_command_line);
+
+async fn send_test_and_opt_out_from_the_command_line(db: &TestDb) {
+    let mock = crate::mock_gateway::Gateway::start(crate::channels::mock_config()).await;
+    let cli = Cli::new(db);
+    let secrets = crate::channels::Secrets::new();
+    let password = secrets.file("kannel", "kannel");
+    let mut config = std::fs::read_to_string(cli.config()).unwrap();
+    config.push_str(&format!(
+        "[[sms.gateway]]\nname = \"uji\"\npreset = \"kannel\"\nbase_url = \"{}\"\nusername = \"kannel\"\n\
+         password_file = \"{}\"\nsender = \"BPJSTK\"\n",
+        mock.base,
+        password.display()
+    ));
+    std::fs::write(cli.config(), config).unwrap();
+    let sent = cli.ok(&["send-test", "--channel", "sms", "--to", "0812-3456-7890"]);
+    assert!(sent.contains("accepted by gateway uji"), "{sent}");
+    let messages = mock.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].to, "+6281234567890");
+    let refused = cli.run(&["send-test", "--channel", "sms", "--to", "021-555"]);
+    assert!(!refused.status.success());
+
+    load_test_kelurahan(db).await;
+    db.store
+        .upsert_participants(
+            &[participant(1, "2025-06")],
+            at("2025-07-01T00:00:00Z"),
+            &pengingat::store::NoProgress,
+        )
+        .await
+        .unwrap();
+    let out = cli.ok(&["participant", "opt-out", "1872011205900001"]);
+    assert!(out.contains("opted out"), "{out}");
+    assert!(!out.contains("1872011205900001"), "the NIK is masked: {out}");
+    let stored = db
+        .store
+        .participants_by_nik(&[pengingat::domain::Nik::parse("1872011205900001").unwrap()])
+        .await
+        .unwrap();
+    assert!(stored[0].opted_out);
+    cli.ok(&["participant", "opt-in", "1872011205900001"]);
+    let unknown = cli.run(&["participant", "opt-out", "1872011205900099"]);
+    assert!(!unknown.status.success());
+    mock.stop().await;
+}
