@@ -156,7 +156,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Inserts or updates participants by NIK, in one transaction, batched.
     /// A row equal to what is stored is left alone (re-importing a file
     /// changes nothing); the paid-through month never moves backwards,
-    /// because payments recorded since the file was made are newer facts.
+    /// because payments recorded since the file was made are newer facts, and
+    /// an opt-out (a participant's own STOP) is never undone by a file: only
+    /// `participant opt-in` or the participant's DAFTAR lifts it.
     async fn upsert_participants(
         &self,
         rows: &[NewParticipant],

@@ -214,3 +214,26 @@ async fn histogram_counts_bpu_per_kelurahan_and_month(db: &TestDb) {
     );
     assert_eq!(db.store.paid_through_histogram(Some("18.72")).await.unwrap().len(), 2);
 }
+
+both_backends!(a_file_never_undoes_an_opt_out);
+
+async fn a_file_never_undoes_an_opt_out(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    let now = at("2025-07-01T00:00:00Z");
+    db.store
+        .upsert_participants(&[participant(1, "2025-06")], now, &NoProgress)
+        .await
+        .unwrap();
+    let nik = Nik::parse("1872011205900001").unwrap();
+    db.store.set_opt_out_by_nik(&nik, true, now).await.unwrap();
+    // The same file again (opted_out false in it): the opt-out stays.
+    let counts = db
+        .store
+        .upsert_participants(&[participant(1, "2025-06")], now, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(counts.unchanged, 1);
+    assert!(db.store.participants_by_nik(std::slice::from_ref(&nik)).await.unwrap()[0].opted_out);
+    db.store.set_opt_out_by_nik(&nik, false, now).await.unwrap();
+    assert!(!db.store.participants_by_nik(&[nik]).await.unwrap()[0].opted_out);
+}

@@ -389,13 +389,13 @@ const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, p
      email = excluded.email, kelurahan_code = excluded.kelurahan_code, segment = excluded.segment, \
      funding = excluded.funding, monthly_amount = excluded.monthly_amount, start_month = excluded.start_month, \
      paid_through = GREATEST(participants.paid_through, excluded.paid_through), \
-     preferred_channel = excluded.preferred_channel, opted_out = excluded.opted_out, updated_at = excluded.updated_at \
+     preferred_channel = excluded.preferred_channel, opted_out = participants.opted_out OR excluded.opted_out, updated_at = excluded.updated_at \
      WHERE (participants.kpj, participants.name, participants.phone, participants.email, participants.kelurahan_code, \
      participants.segment, participants.funding, participants.monthly_amount, participants.start_month, \
      participants.paid_through, participants.preferred_channel, participants.opted_out) \
      IS DISTINCT FROM (excluded.kpj, excluded.name, excluded.phone, excluded.email, excluded.kelurahan_code, \
      excluded.segment, excluded.funding, excluded.monthly_amount, excluded.start_month, \
-     GREATEST(participants.paid_through, excluded.paid_through), excluded.preferred_channel, excluded.opted_out)";
+     GREATEST(participants.paid_through, excluded.paid_through), excluded.preferred_channel, participants.opted_out OR excluded.opted_out)";
 
 const PAYMENTS_BY_REF_PG: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
      y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
