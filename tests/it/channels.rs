@@ -3,7 +3,7 @@
 //! fault, a tiny misbehaving HTTP server for garbage answers, and a real
 //! SMTP server (aiosmtpd, tests/support/smtp_sink.py) on loopback for e-mail.
 
-mod email;
+pub mod email;
 mod faults;
 mod garbage;
 mod presets;

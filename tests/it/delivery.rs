@@ -28,6 +28,7 @@ both_backends!(
     expired_reminders_are_not_sent,
     payment_or_opt_out_after_the_scan_cancels_the_send,
     two_dispatchers_send_each_reminder_exactly_once,
+    email_reminders_arrive_at_a_real_smtp_server,
 );
 
 /// 09:00:30 WIB on Tuesday 15 July 2025: h0's reminders (planned 09:00) are due.
@@ -354,4 +355,58 @@ async fn two_dispatchers_send_each_reminder_exactly_once(db: &TestDb) {
     let to: std::collections::HashSet<_> = messages.iter().map(|m| m.to.clone()).collect();
     assert_eq!(to.len(), n as usize, "the gateway received each reminder exactly once");
     mock.stop().await;
+}
+
+async fn email_reminders_arrive_at_a_real_smtp_server(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    let mut p = numbered_participant(0);
+    p.email = Some(pengingat::domain::EmailAddress::parse("siti.aminah@example.co.id").unwrap());
+    p.preferred_channel = pengingat::domain::PreferredChannel::Both;
+    db.store
+        .upsert_participants(&[p], at("2025-07-01T00:00:00Z"), &NoProgress)
+        .await
+        .unwrap();
+    let batch = RuleOccurrences {
+        rule: "h0".into(),
+        rule_offset: 0,
+        channel: Channel::Email,
+        funding: None,
+        occurrences: vec![Occurrence {
+            kelurahan_code: "18.72.01.1001".into(),
+            contribution_month: month("2025-07").index(),
+            occurrence_date: 20_284,
+            send_date: 20_284,
+            planned_at: PLANNED,
+            expires_at: Some(PLANNED + 36_000),
+            skip_reason: None,
+        }],
+    };
+    db.store
+        .insert_reminders(&batch, at("2025-07-15T01:59:00Z"))
+        .await
+        .unwrap();
+    let sink = crate::channels::email::Sink::start(&[]).await;
+    let sender = pengingat::channels::EmailSender::from_settings(&sink.settings()).unwrap();
+    let with_subject = SCHEDULES.replace(
+        "[template.t]\n",
+        "[template.t]\nsubject = \"Iuran BPJS Ketenagakerjaan {month} \u{2013} jatuh tempo hari ini\"\n",
+    );
+    let schedules = Schedules::parse(&with_subject, Path::new("."), "test.toml").unwrap();
+    let clock = FixedClock::at(at(SEND_AT));
+    let mut d = dispatcher(db, vec![], &clock, "w1");
+    d.sms = None;
+    d.email = Some(Arc::new(sender));
+    d.schedules = tokio::sync::watch::channel(Arc::new(schedules)).1;
+    assert_eq!(d.dispatch_once().await.unwrap().sent, 1);
+    let got = sink.message(1).await;
+    assert_eq!(got["rcpt_tos"], json!(["siti.aminah@example.co.id"]));
+    assert_eq!(
+        got["headers"]["Subject"],
+        "Iuran BPJS Ketenagakerjaan Juli 2025 \u{2013} jatuh tempo hari ini"
+    );
+    let text = got["text"].as_str().unwrap_or_default().to_string() + &got.to_string();
+    assert!(text.contains("Rp16.800") && text.contains("15 Juli 2025"), "{got}");
+    let list = reminders(db).await;
+    assert_eq!(list[0].status(), Some(ReminderStatus::Sent));
+    sink.stop().await;
 }

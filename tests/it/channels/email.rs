@@ -25,7 +25,7 @@ const HTML: &str = "<p>Yth. <b>Siti Aminah</b>,</p><p>iuran Rp16.800 bulan Juli 
 const TO: &str = "siti.aminah@example.co.id";
 
 /// A running aiosmtpd sink.
-struct Sink {
+pub struct Sink {
     /// The python process (killed when dropped, too).
     child: Child,
     /// The port it listens on.
@@ -36,7 +36,7 @@ struct Sink {
 
 impl Sink {
     /// Starts the sink with extra arguments and waits until its port answers.
-    async fn start(args: &[&str]) -> Self {
+    pub async fn start(args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let mut child = Command::new("python3")
@@ -74,7 +74,7 @@ impl Sink {
     }
 
     /// The `n`th message it accepted (from 1), waiting for it to be written.
-    async fn message(&self, n: usize) -> Value {
+    pub async fn message(&self, n: usize) -> Value {
         let path = self.dir.path().join(format!("{n}.json"));
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
@@ -99,12 +99,12 @@ impl Sink {
             .count()
     }
 
-    async fn stop(mut self) {
+    pub async fn stop(mut self) {
         self.child.kill().await.unwrap();
     }
 
     /// Settings for a plain relay at this sink.
-    fn settings(&self) -> EmailSettings {
+    pub fn settings(&self) -> EmailSettings {
         EmailSettings {
             enabled: true,
             host: "127.0.0.1".into(),
