@@ -195,8 +195,12 @@ impl Daemon {
             cancel.clone(),
         ));
         tracker.spawn(scanning::watchdog_loop(self.shared.clone(), cancel.clone()));
-        if self.shared.settings.delivery.enabled {
+        let has_channel = self.shared.sms.is_some() || self.shared.email.is_some();
+        if self.shared.settings.delivery.enabled && has_channel {
             tracker.spawn(dispatcher(&self.shared).run(cancel.clone()));
+        } else if self.shared.settings.delivery.enabled {
+            // Sending with no channel would only fail every reminder.
+            tracing::warn!("no [[sms.gateway]] and e-mail disabled: reminders are created but not sent");
         }
 
         let state = AppState {
