@@ -13,7 +13,7 @@ use pengingat::config::delivery::{DeliverySettings, GatewaySettings, Preset, Ret
 use pengingat::dispatch::Dispatcher;
 use pengingat::domain::{Channel, DueDateRules, Nik, ReminderStatus, StandingRules};
 use pengingat::schedule::Schedules;
-use pengingat::store::{NoProgress, Occurrence, PaymentSource, ReminderRecord, RuleOccurrences};
+use pengingat::store::{NoProgress, PaymentSource, ReminderRecord};
 use serde_json::json;
 
 use crate::channels::{Secrets, gateway, mock_config};
@@ -33,7 +33,6 @@ both_backends!(
 
 /// 09:00:30 WIB on Tuesday 15 July 2025: h0's reminders (planned 09:00) are due.
 pub const SEND_AT: &str = "2025-07-15T02:00:30Z";
-const PLANNED: i64 = 1_752_544_800; // 2025-07-15T02:00:00Z
 
 pub const SCHEDULES: &str = r#"
 [scan]
@@ -75,21 +74,7 @@ pub async fn due_reminders(db: &TestDb, n: u32) {
             .await
             .unwrap();
     }
-    let batch = RuleOccurrences {
-        rule: "h0".into(),
-        rule_offset: 0,
-        channel: Channel::Sms,
-        funding: None,
-        occurrences: vec![Occurrence {
-            kelurahan_code: "18.72.01.1001".into(),
-            contribution_month: month("2025-07").index(),
-            occurrence_date: 20_284,
-            send_date: 20_284,
-            planned_at: PLANNED,
-            expires_at: Some(PLANNED + 10 * 3600),
-            skip_reason: None,
-        }],
-    };
+    let batch = h0_july(Channel::Sms);
     let created = db
         .store
         .insert_reminders(&batch, at("2025-07-15T01:59:00Z"))
@@ -366,21 +351,7 @@ async fn email_reminders_arrive_at_a_real_smtp_server(db: &TestDb) {
         .upsert_participants(&[p], at("2025-07-01T00:00:00Z"), &NoProgress)
         .await
         .unwrap();
-    let batch = RuleOccurrences {
-        rule: "h0".into(),
-        rule_offset: 0,
-        channel: Channel::Email,
-        funding: None,
-        occurrences: vec![Occurrence {
-            kelurahan_code: "18.72.01.1001".into(),
-            contribution_month: month("2025-07").index(),
-            occurrence_date: 20_284,
-            send_date: 20_284,
-            planned_at: PLANNED,
-            expires_at: Some(PLANNED + 36_000),
-            skip_reason: None,
-        }],
-    };
+    let batch = h0_july(Channel::Email);
     db.store
         .insert_reminders(&batch, at("2025-07-15T01:59:00Z"))
         .await

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use pengingat::domain::{Channel, ReminderStatus};
-use pengingat::store::{AttemptOutcome, NoProgress, Occurrence, RuleOccurrences};
+use pengingat::store::{AttemptOutcome, NoProgress};
 
 use crate::helpers::*;
 
@@ -23,21 +23,7 @@ async fn pending_reminders(db: &TestDb, n: u32) {
         .upsert_participants(&rows, at("2025-07-01T00:00:00Z"), &NoProgress)
         .await
         .unwrap();
-    let batch = RuleOccurrences {
-        rule: "h0".into(),
-        rule_offset: 0,
-        channel: Channel::Sms,
-        funding: None,
-        occurrences: vec![Occurrence {
-            kelurahan_code: "18.72.01.1001".into(),
-            contribution_month: month("2025-07").index(),
-            occurrence_date: 20_284,
-            send_date: 20_284,
-            planned_at: PLANNED,
-            expires_at: Some(PLANNED + 36_000),
-            skip_reason: None,
-        }],
-    };
+    let batch = h0_july(Channel::Sms);
     db.store
         .insert_reminders(&batch, at("2025-07-15T01:00:00Z"))
         .await

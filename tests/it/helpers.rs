@@ -191,3 +191,24 @@ pub fn payment(reference: &str, serial: u32, amount: i64, paid_at: &str) -> NewP
         channel: PaymentChannel::parse("jmo").expect("channel"),
     }
 }
+
+/// The h0 reminder of July 2025 for Metro's participants whose first unpaid
+/// month is July: due Tuesday 15 July, planned 09:00 WIB, expiring at 19:00.
+pub fn h0_july(channel: Channel) -> pengingat::store::RuleOccurrences {
+    let planned = at("2025-07-15T02:00:00Z").timestamp();
+    pengingat::store::RuleOccurrences {
+        rule: "h0".into(),
+        rule_offset: 0,
+        channel,
+        funding: None,
+        occurrences: vec![pengingat::store::Occurrence {
+            kelurahan_code: "18.72.01.1001".into(),
+            contribution_month: month("2025-07").index(),
+            occurrence_date: 20_284,
+            send_date: 20_284,
+            planned_at: planned,
+            expires_at: Some(planned + 10 * 3600),
+            skip_reason: None,
+        }],
+    }
+}

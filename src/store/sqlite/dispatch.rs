@@ -18,7 +18,7 @@ pub(super) async fn claim(
     lease_secs: u64,
     worker: &str,
 ) -> Result<Vec<ClaimedReminder>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let claim = format!(
         "UPDATE reminders SET status = 'sending', lease_until = $2, leased_by = $3, attempts = attempts + 1, \
          updated_at = $1 WHERE id IN (SELECT id FROM reminders WHERE {CLAIMABLE} ORDER BY planned_at, id LIMIT $4) \
@@ -73,7 +73,7 @@ pub(super) async fn finish(
            json_extract(value, '$.planned') AS planned FROM json_each($1)) AS t \
          WHERE {condition}"
     );
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let n = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(serde_json::Value::Array(rows).to_string())
         .bind(now.timestamp())

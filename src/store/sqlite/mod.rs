@@ -83,8 +83,15 @@ impl SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        begin_write(&self.pool).await
     }
+}
+
+/// A transaction that reads then writes: `BEGIN IMMEDIATE` takes the write
+/// lock up front, so a concurrent writer makes it wait on the busy timeout
+/// instead of failing at once with SQLITE_BUSY (rust-stack notes §2).
+pub(super) async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 /// The file path inside a SQLite URL.

@@ -24,7 +24,7 @@ pub(super) async fn record(
     receipt: &NewReceipt<'_>,
     now: DateTime<Utc>,
 ) -> Result<ReceiptOutcome, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let found: Option<ReminderForReceipt> = match (receipt.reminder_id, receipt.provider_message_id) {
         (Some(id), _) => {
             sqlx::query_as(REMINDER_BY_ID_SQL)
@@ -74,7 +74,7 @@ async fn apply(tx: &mut Tx, reminder_id: i64, t: &Transition, now: DateTime<Utc>
 }
 
 pub(super) async fn apply_waiting(pool: &SqlitePool, reminder_id: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let reminder: Option<ReminderForReceipt> = sqlx::query_as(REMINDER_BY_ID_SQL)
         .bind(reminder_id)
         .fetch_optional(&mut *tx)
@@ -109,7 +109,7 @@ pub(super) async fn apply_waiting(pool: &SqlitePool, reminder_id: i64, now: Date
 
 pub(super) async fn time_out(pool: &SqlitePool, sent_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
     let hours = (now.timestamp() - sent_before) / 3_600;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let n = sqlx::query(TIME_OUT_SQL)
         .bind(sent_before)
         .bind(timeout_reason(hours))
@@ -127,7 +127,7 @@ pub(super) async fn set_opt_out_by_nik(
     opted_out: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<OptOutChange>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let target: Option<OptOutTarget> = sqlx::query_as(OPT_OUT_BY_NIK_SQL)
         .bind(nik.as_str())
         .fetch_optional(&mut *tx)
@@ -146,7 +146,7 @@ pub(super) async fn set_opt_out_by_phone(
     opted_out: bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<OptOutChange>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let targets: Vec<OptOutTarget> = sqlx::query_as(OPT_OUT_BY_PHONE_SQL)
         .bind(phone.as_str())
         .fetch_all(&mut *tx)

@@ -57,7 +57,7 @@ pub(super) async fn insert(
          ON CONFLICT (participant_id, contribution_month, rule, channel, slot) DO NOTHING",
         matching_participants(batch)
     );
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let mut counts = InsertedReminders::default();
     for (skipped, status) in [(false, "pending"), (true, "skipped")] {
         let occurrences = occurrences_json(batch, skipped);
@@ -130,28 +130,24 @@ pub(super) async fn preview_participants(
 }
 
 pub(super) async fn supersede(pool: &SqlitePool, from: i32, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let n = sqlx::query(SUPERSEDE_SQL)
+    // One statement is atomic on its own, and waits on the busy timeout.
+    Ok(sqlx::query(SUPERSEDE_SQL)
         .bind(from)
         .bind(now.timestamp())
-        .execute(&mut *tx)
+        .execute(pool)
         .await?
-        .rows_affected();
-    tx.commit().await?;
-    Ok(n)
+        .rows_affected())
 }
 
 pub(super) async fn cancel_removed(pool: &SqlitePool, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
     let sql = format!("UPDATE reminders {CANCEL_REMOVED_SQL_TAIL} (SELECT value FROM json_each($1))");
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+    // One statement is atomic on its own, and waits on the busy timeout.
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(json_list(rules))
         .bind(now.timestamp())
-        .execute(&mut *tx)
+        .execute(pool)
         .await?
-        .rows_affected();
-    tx.commit().await?;
-    Ok(n)
+        .rows_affected())
 }
 
 pub(super) async fn replace_changed(
@@ -160,16 +156,14 @@ pub(super) async fn replace_changed(
     offset: i32,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let n = sqlx::query(REPLACE_CHANGED_SQL)
+    // One statement is atomic on its own, and waits on the busy timeout.
+    Ok(sqlx::query(REPLACE_CHANGED_SQL)
         .bind(rule)
         .bind(offset)
         .bind(now.timestamp())
-        .execute(&mut *tx)
+        .execute(pool)
         .await?
-        .rows_affected();
-    tx.commit().await?;
-    Ok(n)
+        .rows_affected())
 }
 
 pub(super) async fn record_scan(pool: &SqlitePool, t: &ScanTotals) -> Result<(), StoreError> {
