@@ -18,6 +18,7 @@ pub mod import;
 pub mod message;
 pub mod metrics;
 pub mod mock_gateway;
+pub mod payments;
 pub mod receipts;
 pub mod report;
 pub mod scan;

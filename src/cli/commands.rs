@@ -45,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(what) => import(&settings, what, clock.as_ref()).await,
         Command::Seed(args) => seed_population(&settings, &args, clock.now()).await,
         Command::Status(args) => print_status(&settings, &args, clock.now()).await,
+        Command::Report(args) => super::report::print_report(&settings, &args, clock.now()).await,
         Command::Demo(_) => unreachable_demo(),
         Command::Run => super::daemon::run(settings, clock).await,
         Command::SendTest(args) => super::operator::send_test(&settings, &args).await,
@@ -249,6 +250,8 @@ fn options(settings: &Settings, args: &ImportFileArgs, clock: &dyn Clock) -> Imp
             FileFormatArg::Csv => InputFormat::Csv,
             FileFormatArg::Json => InputFormat::Json,
         }),
+        attribution_secs: settings.payments.attribution_secs(),
+        ..ImportOptions::new(clock.now())
     }
 }
 

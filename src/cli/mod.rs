@@ -5,6 +5,7 @@ mod daemon;
 mod demo;
 mod operator;
 mod progress;
+mod report;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,10 @@ pub enum Command {
 
     /// Per kelurahan: BPU participants, active, non-active, and months in arrears.
     Status(StatusArgs),
+
+    /// Per kelurahan and in total: standing, reminders sent/delivered/failed per channel,
+    /// conversion, median days to pay and amount paid after reminders; and the same per rule.
+    Report(ReportArgs),
 
     /// Run the whole loop on the embedded default (SQLite) with demo data, in ./demo.
     Demo(DemoArgs),
@@ -201,6 +206,22 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
     /// Only this kelurahan (code, dotted or not) or code prefix.
+    #[arg(long, value_name = "CODE")]
+    pub kelurahan: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// First day of the period (YYYY-MM-DD, WIB); reminders count by the day they were sent.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the period, included (YYYY-MM-DD, WIB); standing is taken at its end.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Only this kelurahan (dotted code, e.g. 18.72.01.1001) or code prefix.
     #[arg(long, value_name = "CODE")]
     pub kelurahan: Option<String>,
     /// Output format.

@@ -9,6 +9,7 @@
 
 pub mod delivery;
 mod load;
+pub mod outcomes;
 mod settings;
 
 pub use load::{ConfigError, ConfigSource, load};

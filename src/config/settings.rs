@@ -8,6 +8,7 @@ use chrono::{NaiveDate, Weekday};
 use serde::Deserialize;
 
 use super::delivery::{DeliverySettings, EmailSettings, SmsSettings};
+use super::outcomes::{DashboardSettings, PaymentsSettings};
 use crate::domain::{DueDateRules, StandingRules};
 use crate::store::ConnectOptions;
 
@@ -33,6 +34,10 @@ pub struct Settings {
     pub email: EmailSettings,
     /// The dispatcher.
     pub delivery: DeliverySettings,
+    /// Payments coming in: the HTTP API, the inbox folder, attribution.
+    pub payments: PaymentsSettings,
+    /// Who may read the dashboard.
+    pub dashboard: DashboardSettings,
 }
 
 /// `[database]`
@@ -313,6 +318,15 @@ impl Settings {
                 "delivery.batch_size",
                 "batch_size and concurrency must be at least 1".into(),
             );
+        }
+        if !(1..=90).contains(&self.payments.attribution_days) {
+            bad(
+                "payments.attribution_days",
+                format!("must be 1 to 90, got {}", self.payments.attribution_days),
+            );
+        }
+        if self.payments.inbox_poll_secs == 0 {
+            bad("payments.inbox_poll_secs", "must be at least 1".into());
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             bad(

@@ -5,6 +5,7 @@
 //! binds the listener (port 0 in tests), and [`Daemon::run`] serves until the
 //! `shutdown` future completes, so a test can start and stop it in-process.
 
+mod inbox_loop;
 mod reload;
 pub use reload::load_schedules;
 mod scanning;
@@ -30,6 +31,7 @@ use crate::config::Settings;
 use crate::dispatch::{Dispatcher, worker_name};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::payments::api::PaymentsApi;
 use crate::receipts::ReceiptGateways;
 use crate::schedule::Schedules;
 use crate::store::{self, Store};
@@ -61,6 +63,8 @@ pub(crate) struct Shared {
     pub email: Option<Arc<EmailSender>>,
     /// The gateways receipts and inbound SMS are accepted from, with their secrets.
     pub receipts: Arc<ReceiptGateways>,
+    /// The payments API's token and attribution window.
+    pub payments_api: Arc<PaymentsApi>,
 }
 
 /// The SMS gateways and the SMTP relay, each when configured.
@@ -143,6 +147,13 @@ impl Daemon {
         let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
             .context("cannot set up the receipt endpoints")?
             .with_clock(clock.clone());
+        let payments_api = PaymentsApi {
+            token: settings
+                .payments
+                .token()
+                .context("cannot read the payments API token")?,
+            attribution_secs: settings.payments.attribution_secs(),
+        };
         let (schedules, _) = watch::channel(Arc::new(schedules));
         let shared = Arc::new(Shared {
             store,
@@ -157,6 +168,7 @@ impl Daemon {
             sms,
             email,
             receipts: Arc::new(receipts),
+            payments_api: Arc::new(payments_api),
         });
         Ok(Self {
             listener,
@@ -195,6 +207,9 @@ impl Daemon {
             cancel.clone(),
         ));
         tracker.spawn(scanning::watchdog_loop(self.shared.clone(), cancel.clone()));
+        if let Some(dir) = self.shared.settings.payments.inbox_dir.clone() {
+            tracker.spawn(inbox_loop::inbox_loop(self.shared.clone(), dir, cancel.clone()));
+        }
         let has_channel = self.shared.sms.is_some() || self.shared.email.is_some();
         if self.shared.settings.delivery.enabled && has_channel {
             tracker.spawn(dispatcher(&self.shared).run(cancel.clone()));
@@ -207,6 +222,8 @@ impl Daemon {
             store: self.shared.store.clone(),
             metrics: self.shared.metrics.clone(),
             receipts: self.shared.receipts.clone(),
+            clock: self.shared.clock.clone(),
+            payments: self.shared.payments_api.clone(),
         };
         let app = http::router(state);
         let addr = self.listener.local_addr()?;

@@ -23,6 +23,8 @@ pub enum PaymentError {
     Months { got: u32, max: u32 },
     #[error("payment channel {0:?} must be 1 to 32 letters, digits, '-' or '_'")]
     Channel(String),
+    #[error("paid_at {paid_at} lies in the future")]
+    InFuture { paid_at: DateTime<Utc> },
 }
 
 /// The paying system's unique reference for a payment; payments are

@@ -1,6 +1,7 @@
 //! The daemon's HTTP server: health, readiness and metrics, delivery
-//! receipts and inbound SMS; payments and the dashboard join the same router.
+//! receipts and inbound SMS, payments, and the dashboard.
 
+pub mod auth;
 mod health;
 
 use std::sync::Arc;
@@ -20,6 +21,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The gateways delivery receipts and inbound SMS are accepted from.
     pub receipts: Arc<crate::receipts::ReceiptGateways>,
+    /// The injected clock: payments are checked against its "now".
+    pub clock: Arc<dyn crate::clock::Clock>,
+    /// The payments API's token and attribution window.
+    pub payments: Arc<crate::payments::api::PaymentsApi>,
 }
 
 /// The routes of the daemon.
@@ -29,5 +34,6 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(crate::receipts::http::routes())
+        .merge(crate::payments::api::routes())
         .with_state(state)
 }

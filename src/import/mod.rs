@@ -30,11 +30,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::store::{StoreError, UpsertCounts};
+use crate::store::{PaymentSource, StoreError, UpsertCounts};
 
+pub(crate) use json::parse_json;
 pub use kelurahan::import_kelurahan;
 pub use participants::import_participants;
-pub use payments::import_payments;
+pub(crate) use payments::apply_payment_table;
+pub use payments::{PaymentRowResult, import_payments};
 
 /// The format of an import file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +88,11 @@ pub struct ImportOptions {
     pub max_paid_ahead_months: u32,
     /// The file's format; `None` takes it from the extension.
     pub format: Option<InputFormat>,
+    /// Payments only: where the file came from (recorded with each payment).
+    pub payment_source: PaymentSource,
+    /// Payments only: the attribution window in seconds (`[payments]`
+    /// `attribution_days`). Default 14 days.
+    pub attribution_secs: i64,
 }
 
 impl ImportOptions {
@@ -96,6 +103,8 @@ impl ImportOptions {
             now,
             max_paid_ahead_months: 12,
             format: None,
+            payment_source: PaymentSource::Import,
+            attribution_secs: 14 * 86_400,
         }
     }
 }
@@ -109,6 +118,10 @@ pub struct RowError {
     pub column: Option<String>,
     /// What is wrong, for the operator.
     pub reason: String,
+    /// The row reuses a payment's external reference for a different
+    /// payment: a conflict with stored data rather than a malformed row
+    /// (the payments API answers it with 409).
+    pub conflict: bool,
 }
 
 impl RowError {
@@ -117,6 +130,15 @@ impl RowError {
             line,
             column: column.map(str::to_string),
             reason: reason.into(),
+            conflict: false,
+        }
+    }
+
+    /// A reused external reference.
+    pub(crate) fn conflict(line: usize, reason: impl Into<String>) -> Self {
+        Self {
+            conflict: true,
+            ..Self::new(line, Some("external_ref"), reason)
         }
     }
 }

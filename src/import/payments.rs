@@ -34,8 +34,8 @@ use super::values::{parse_months, parse_paid_at};
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, PaymentCounts, RowError};
 use crate::domain::money::format_rupiah;
 use crate::domain::payment::months_covered;
-use crate::domain::{ExternalRef, Kpj, NewPayment, Nik, Payer, PaymentChannel, Rupiah};
-use crate::store::{ParticipantRecord, PaymentOutcome, PaymentSource, Progress, Store, StoredPayment};
+use crate::domain::{ContributionMonth, ExternalRef, Kpj, NewPayment, Nik, Payer, PaymentChannel, Rupiah};
+use crate::store::{Attribution, ParticipantRecord, PaymentBatch, PaymentOutcome, Progress, Store, StoredPayment};
 
 /// The columns a payments file may have.
 const COLUMNS: &[&str] = &["external_ref", "nik", "kpj", "amount", "months", "paid_at", "channel"];
@@ -63,15 +63,16 @@ pub async fn import_payments(
     let mut rejected = Vec::new();
     let parsed = parse_rows(&table, &columns, options.now, &mut rejected);
     let known = Known::load(store, &parsed).await?;
-    let mut counts = PaymentCounts::default();
-    let mut good = classify(&parsed, &known, &mut counts, &mut rejected);
+    let mut duplicates = Vec::new();
+    let good = classify(&parsed, &known, &mut duplicates, &mut rejected);
+    let mut counts = PaymentCounts {
+        duplicates: duplicates.len() as u64,
+        ..PaymentCounts::default()
+    };
     let rejected_file = settle(path, &table, &mut rejected, options.skip_invalid).await?;
-    // Stable: rows paid at the same instant keep their file order.
-    good.sort_by_key(|(index, p)| (p.paid_at, *index));
-    let payments: Vec<NewPayment> = good.iter().map(|(_, p)| p.clone()).collect();
-    let strict = !options.skip_invalid;
+    let (good, payments) = in_payment_order(good);
     let outcomes = match store
-        .record_payments(&payments, PaymentSource::Import, options.now, strict, progress)
+        .record_payments(&payments, &batch(options, !options.skip_invalid), progress)
         .await
     {
         Ok(outcomes) => outcomes,
@@ -104,32 +105,125 @@ pub async fn import_payments(
     })
 }
 
+/// Applies the records of `table` (read from `source`, a file name or "the
+/// request") as payments, each on its own: the good ones are recorded, the
+/// others come back with their reasons. The payments API and the inbox use
+/// it; `pengingat import payments` adds the whole-file policy on top.
+pub(crate) async fn apply_payment_table(
+    store: &dyn Store,
+    source: &Path,
+    table: &RawTable,
+    options: &ImportOptions,
+) -> Result<Vec<PaymentRowResult>, ImportError> {
+    let (columns, _warnings) = Columns::resolve(source, table, COLUMNS, REQUIRED)?;
+    let mut rejected = Vec::new();
+    let parsed = parse_rows(table, &columns, options.now, &mut rejected);
+    let known = Known::load(store, &parsed).await?;
+    let mut duplicates = Vec::new();
+    let good = classify(&parsed, &known, &mut duplicates, &mut rejected);
+    let (good, payments) = in_payment_order(good);
+    let outcomes = store
+        .record_payments(&payments, &batch(options, false), &crate::store::NoProgress)
+        .await?;
+    let mut results: Vec<PaymentRowResult> = vec![PaymentRowResult::Duplicate; table.records.len()];
+    for (index, errors) in rejected {
+        results[index] = PaymentRowResult::Rejected(errors);
+    }
+    for ((index, _), outcome) in good.iter().zip(outcomes) {
+        results[*index] = match outcome {
+            PaymentOutcome::Recorded {
+                first_month,
+                last_month,
+                attribution,
+                cancelled_reminders,
+                ..
+            } => PaymentRowResult::Recorded {
+                first_month,
+                last_month,
+                attribution,
+                cancelled_reminders,
+            },
+            PaymentOutcome::Duplicate => PaymentRowResult::Duplicate,
+            other => {
+                let line = table.records[*index].line;
+                let reason = other.reason().unwrap_or_default();
+                let error = match other {
+                    PaymentOutcome::Conflict { .. } => RowError::conflict(line, reason),
+                    _ => RowError::new(line, None, reason),
+                };
+                PaymentRowResult::Rejected(vec![error])
+            }
+        };
+    }
+    Ok(results)
+}
+
+/// What became of one record of a payments table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentRowResult {
+    /// Recorded now.
+    Recorded {
+        /// The first contribution month it covers.
+        first_month: ContributionMonth,
+        /// The participant is now paid through this month.
+        last_month: ContributionMonth,
+        /// The reminder it is credited to.
+        attribution: Option<Attribution>,
+        /// Pending reminders it cancelled (reason "paid").
+        cancelled_reminders: u64,
+    },
+    /// Recorded before (same reference, participant and amount): nothing changed.
+    Duplicate,
+    /// Refused, with every reason; nothing changed for it.
+    Rejected(Vec<RowError>),
+}
+
+/// How a call records its payments.
+fn batch(options: &ImportOptions, strict: bool) -> PaymentBatch {
+    PaymentBatch {
+        source: options.payment_source,
+        now: options.now,
+        strict,
+        attribution_secs: options.attribution_secs,
+    }
+}
+
+/// The rows sorted by payment date (one paid earlier covers the earlier
+/// months), rows paid at the same instant keeping their order, and the
+/// payments alone.
+fn in_payment_order(mut good: Vec<(usize, NewPayment)>) -> (Vec<(usize, NewPayment)>, Vec<NewPayment>) {
+    good.sort_by_key(|(index, p)| (p.paid_at, *index));
+    let payments = good.iter().map(|(_, p)| p.clone()).collect();
+    (good, payments)
+}
+
 /// Sorts the parsed rows into payments to record, duplicates (counted) and
 /// rejections.
 fn classify(
     parsed: &[ParsedRow],
     known: &Known,
-    counts: &mut PaymentCounts,
+    duplicates: &mut Vec<usize>,
     rejected: &mut Vec<Rejection>,
 ) -> Vec<(usize, NewPayment)> {
     let mut good = Vec::with_capacity(parsed.len());
-    // Lines whose row was rejected, so an identical repeat is rejected too.
+    // Records (by index) that were rejected, so an identical repeat is
+    // rejected too. Not by line: a JSON body may hold every record on one.
     let mut failed: HashSet<usize> = HashSet::new();
     for row in parsed {
         let checked = match row.repeat_of {
-            Some(first) if failed.contains(&first) => Err(vec![RowError::new(
+            Some((first, line)) if failed.contains(&first) => Err(vec![RowError::new(
                 row.line,
                 Some("external_ref"),
-                format!("repeats line {first}, which was rejected"),
+                format!("repeats line {line}, which was rejected"),
             )]),
             Some(_) => Ok(Check::Duplicate),
             None => known.check(row),
         };
         match checked {
             Ok(Check::New(payment)) => good.push((row.index, payment)),
-            Ok(Check::Duplicate) => counts.duplicates += 1,
+            Ok(Check::Duplicate) => duplicates.push(row.index),
             Err(errors) => {
-                failed.insert(row.line);
+                failed.insert(row.index);
                 rejected.push((row.index, errors));
             }
         }
@@ -192,8 +286,8 @@ struct ParsedRow {
     months: Option<u32>,
     paid_at: DateTime<Utc>,
     channel: PaymentChannel,
-    /// The line of an identical earlier row with the same reference.
-    repeat_of: Option<usize>,
+    /// The record index and line of an identical earlier row with the same reference.
+    repeat_of: Option<(usize, usize)>,
 }
 
 impl ParsedRow {
@@ -228,13 +322,15 @@ fn parse_rows(
             }
         };
         match first_by_ref.get(row.external_ref.as_str()) {
-            Some(&first) if rows[first].same_payment(&row) => row.repeat_of = Some(rows[first].line),
+            Some(&first) if rows[first].same_payment(&row) => {
+                row.repeat_of = Some((rows[first].index, rows[first].line))
+            }
             Some(&first) => {
                 let reason = format!(
                     "external reference already used on line {} for a different payment",
                     rows[first].line
                 );
-                rejected.push((index, vec![RowError::new(row.line, Some("external_ref"), reason)]));
+                rejected.push((index, vec![RowError::conflict(row.line, reason)]));
                 continue;
             }
             None => {
@@ -366,13 +462,11 @@ impl Known {
             } else {
                 "another"
             };
-            return Err(err(
-                "external_ref",
-                format!(
-                    "external reference already recorded for {whose} participant with amount {}",
-                    format_rupiah(stored.amount)
-                ),
-            ));
+            let reason = format!(
+                "external reference already recorded for {whose} participant with amount {}",
+                format_rupiah(stored.amount)
+            );
+            return Err(vec![RowError::conflict(row.line, reason)]);
         }
         let monthly = Rupiah::new(participant.monthly_amount).map_err(|e| err("amount", e.to_string()))?;
         if let Err(e) = months_covered(row.amount, monthly, row.months) {

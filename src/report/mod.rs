@@ -1,6 +1,9 @@
 //! Reports for operators and city leadership. Labels are in Bahasa
 //! Indonesia; JSON keys stay English for machines.
 
+pub mod history;
+pub mod outcomes;
+pub mod render_outcomes;
 pub mod status;
 pub mod table;
 

@@ -13,7 +13,7 @@ use super::OutputFormat;
 use super::table::{Align, render, render_csv};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{ArrearsBucket, ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
-use crate::store::{Store, StoreError};
+use crate::store::{Kelurahan, PaidThroughCount, Store, StoreError};
 
 /// The moment standing is computed at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,12 +82,36 @@ pub async fn compute(
     at: StatusAt,
     filter: Option<&str>,
 ) -> Result<StatusReport, StoreError> {
-    let kelurahan = store.list_kelurahan().await?;
     let histogram = store.paid_through_histogram(filter).await?;
+    compute_from(store, due, standing, at, filter, &histogram).await
+}
+
+/// [`compute`] from a given histogram (one rebuilt for an earlier date).
+pub async fn compute_from(
+    store: &dyn Store,
+    due: &DueDateRules,
+    standing: &StandingRules,
+    at: StatusAt,
+    filter: Option<&str>,
+    histogram: &[PaidThroughCount],
+) -> Result<StatusReport, StoreError> {
+    let kelurahan = store.list_kelurahan().await?;
+    Ok(tally(&kelurahan, histogram, due, standing, at, filter))
+}
+
+/// The status of the kelurahan under `filter` from a paid-through histogram.
+pub fn tally(
+    kelurahan: &[Kelurahan],
+    histogram: &[PaidThroughCount],
+    due: &DueDateRules,
+    standing: &StandingRules,
+    at: StatusAt,
+    filter: Option<&str>,
+) -> StatusReport {
     let mut last_past_due: HashMap<RegionTimeZone, ContributionMonth> = HashMap::new();
     let mut rows: Vec<StatusRow> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for k in &kelurahan {
+    for k in kelurahan {
         let wanted = match filter {
             Some(f) => k.code.has_prefix(f),
             None => true,
@@ -102,7 +126,7 @@ pub async fn compute(
         }
     }
     let zones: HashMap<&str, RegionTimeZone> = kelurahan.iter().map(|k| (k.code.as_str(), k.time_zone)).collect();
-    for bucket in &histogram {
+    for bucket in histogram {
         let Some(&i) = index.get(bucket.kelurahan_code.as_str()) else {
             continue;
         };
@@ -138,11 +162,11 @@ pub async fn compute(
         ..Default::default()
     };
     rows.iter().for_each(|r| total.add(r));
-    Ok(StatusReport {
+    StatusReport {
         at: at.instant(RegionTimeZone::Wib),
         kelurahan: rows,
         total,
-    })
+    }
 }
 
 const HEADER: [&str; 8] = [

@@ -7,6 +7,7 @@
 pub mod delivery_state;
 pub mod dispatch;
 mod error;
+pub mod outcomes;
 mod postgres;
 pub mod reminders;
 pub mod shared;
@@ -20,9 +21,10 @@ use chrono::{DateTime, Utc};
 pub use delivery_state::{IgnoredBecause, NewReceipt, OptOutChange, ReceiptOutcome, ReceiptState};
 pub use dispatch::{AttemptOutcome, ClaimedReminder};
 pub use error::StoreError;
+pub use outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
 pub use postgres::PgStore;
 pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
-pub use shared::{PaymentOutcome, StoredPayment};
+pub use shared::{Attribution, PaymentBatch, PaymentOutcome, StoredPayment};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
@@ -176,16 +178,36 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError>;
 
     /// Records payments in one transaction: each new one advances its
-    /// participant's paid-through month. With `strict`, any outcome other than
-    /// recorded or duplicate rolls the whole call back.
+    /// participant's paid-through month, cancels the participant's pending
+    /// reminders for months it now covers (reason "paid"), and is credited to
+    /// the latest reminder sent to the participant within the attribution
+    /// window. With `batch.strict`, any outcome other than recorded or
+    /// duplicate rolls the whole call back.
     async fn record_payments(
         &self,
         rows: &[NewPayment],
-        source: PaymentSource,
-        now: DateTime<Utc>,
-        strict: bool,
+        batch: &PaymentBatch,
         progress: &dyn Progress,
     ) -> Result<Vec<PaymentOutcome>, StoreError>;
+
+    /// Reminders that went out or failed to, per kelurahan, rule and channel,
+    /// counted in the period of `filter` by when they were sent (or failed).
+    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError>;
+
+    /// Payments credited to reminders of the period of `filter`.
+    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError>;
+
+    /// Payments of BPU participants made at or after `since` (Unix seconds),
+    /// with each payer's current paid-through month: enough to work out
+    /// what every participant's paid-through month was at an earlier date.
+    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError>;
+
+    /// Whether an inbox file with this content hash was processed already.
+    async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError>;
+
+    /// Remembers a processed inbox file; a second record of the same hash is
+    /// ignored (two daemons racing on one inbox).
+    async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// BPU participants per kelurahan and paid-through month, for kelurahan
     /// under `prefix` (all when `None`).

@@ -4,10 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::payment::{PaymentError, months_covered};
 use crate::domain::{ContributionMonth, NewPayment, Payer, Rupiah};
 
-use super::ParticipantRecord;
+use super::{ParticipantRecord, PaymentSource};
 
 /// A payment as stored, looked up by its external reference.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -27,9 +29,18 @@ pub struct StoredPayment {
 pub enum PaymentOutcome {
     /// Recorded now; the participant is paid through `last_month`.
     Recorded {
+        /// Who paid.
         participant_id: i64,
+        /// The first contribution month it covers.
         first_month: ContributionMonth,
+        /// The last; the participant is now paid through it.
         last_month: ContributionMonth,
+        /// The reminder it is credited to, if one was sent within the window.
+        attribution: Option<Attribution>,
+        /// How many of the participant's pending reminders it made moot
+        /// (cancelled with reason "paid"); counted on the participant's last
+        /// payment of the batch.
+        cancelled_reminders: u64,
     },
     /// The same payment (reference, participant and amount) was already recorded.
     Duplicate,
@@ -61,6 +72,43 @@ impl PaymentOutcome {
     }
 }
 
+/// The reminder a payment is credited to: the latest one sent to its
+/// participant within the attribution window before the payment (BRIEF
+/// §3.7; the Community Health Toolkit credits the last reminder the same way,
+/// notes/peers.md).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attribution {
+    /// The converted reminder.
+    pub reminder_id: i64,
+    /// Its rule.
+    pub rule: String,
+    /// Its channel, `sms` or `email`.
+    pub channel: String,
+    /// Whole days from its send to the payment.
+    pub days_to_pay: i32,
+}
+
+/// How one call records its payments.
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentBatch {
+    /// Where they came from.
+    pub source: PaymentSource,
+    /// The instant they are recorded at; a payment dated after it is refused.
+    pub now: DateTime<Utc>,
+    /// Any outcome other than recorded or duplicate rolls the whole call back.
+    pub strict: bool,
+    /// The attribution window in seconds.
+    pub attribution_secs: i64,
+}
+
+/// The statuses of a reminder that reached its gateway and was not reported
+/// undelivered: the ones a payment can be credited to.
+pub const CREDITABLE_STATUSES: &str = "('sent', 'delivered', 'unknown')";
+
+/// How far a payment's date may lie after `now` (clock skew between the
+/// paying system and this host) before it is refused as dated in the future.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
 /// A payment row to insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentInsert {
@@ -89,7 +137,12 @@ pub struct PaymentPlan {
 /// locked by the caller) and the payments already stored with the same
 /// references (`existing`). Rows are applied in order: two payments for one
 /// participant cover consecutive months.
-pub fn plan_payments(rows: &[NewPayment], payers: &[ParticipantRecord], existing: &[StoredPayment]) -> PaymentPlan {
+pub fn plan_payments(
+    rows: &[NewPayment],
+    payers: &[ParticipantRecord],
+    existing: &[StoredPayment],
+    now: DateTime<Utc>,
+) -> PaymentPlan {
     let by_nik: HashMap<&str, usize> = payers.iter().enumerate().map(|(i, p)| (p.nik.as_str(), i)).collect();
     let by_kpj: HashMap<&str, usize> = payers
         .iter()
@@ -126,6 +179,11 @@ pub fn plan_payments(rows: &[NewPayment], payers: &[ParticipantRecord], existing
                         existing_amount: amount,
                     }
                 });
+            continue;
+        }
+        if (row.paid_at - now).num_seconds() > MAX_CLOCK_SKEW_SECS {
+            plan.outcomes
+                .push(PaymentOutcome::Invalid(PaymentError::InFuture { paid_at: row.paid_at }));
             continue;
         }
         let monthly = match Rupiah::new(participant.monthly_amount) {
@@ -165,10 +223,68 @@ pub fn plan_payments(rows: &[NewPayment], payers: &[ParticipantRecord], existing
             participant_id: participant.id,
             first_month: ContributionMonth::from_index(first),
             last_month: ContributionMonth::from_index(last),
+            attribution: None,
+            cancelled_reminders: 0,
         });
     }
     plan.paid_through = touched.into_iter().map(|i| (payers[i].id, paid_through[i])).collect();
     plan
+}
+
+/// Fills each recorded outcome with its attribution (by external reference)
+/// and, on the participant's last payment of the batch, the reminders its
+/// payments cancelled.
+pub fn complete_outcomes(
+    rows: &[NewPayment],
+    outcomes: &mut [PaymentOutcome],
+    mut attributions: HashMap<String, Attribution>,
+    cancelled: &HashMap<i64, u64>,
+) {
+    let mut last_of: HashMap<i64, usize> = HashMap::new();
+    for (i, (row, outcome)) in rows.iter().zip(outcomes.iter_mut()).enumerate() {
+        if let PaymentOutcome::Recorded {
+            participant_id,
+            attribution,
+            ..
+        } = outcome
+        {
+            *attribution = attributions.remove(row.external_ref.as_str());
+            last_of.insert(*participant_id, i);
+        }
+    }
+    for (participant, i) in last_of {
+        if let PaymentOutcome::Recorded {
+            cancelled_reminders, ..
+        } = &mut outcomes[i]
+        {
+            *cancelled_reminders = cancelled.get(&participant).copied().unwrap_or(0);
+        }
+    }
+}
+
+/// Attributions as the backends read them back, `(external_ref,
+/// reminder_id, rule, channel, days_to_pay)`, by external reference.
+pub fn attributions_by_ref(rows: Vec<(String, i64, String, String, i32)>) -> HashMap<String, Attribution> {
+    rows.into_iter()
+        .map(|(reference, reminder_id, rule, channel, days_to_pay)| {
+            let attribution = Attribution {
+                reminder_id,
+                rule,
+                channel,
+                days_to_pay,
+            };
+            (reference, attribution)
+        })
+        .collect()
+}
+
+/// How many rows name each participant id.
+pub fn count_by_participant(rows: &[(i64,)]) -> HashMap<i64, u64> {
+    let mut counts = HashMap::new();
+    for (participant,) in rows {
+        *counts.entry(*participant).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// The NIKs and KPJs a batch of payments names, for loading their payers.
@@ -231,7 +347,7 @@ mod tests {
     fn consecutive_payments_cover_consecutive_months() {
         let payers = [participant(7, NIK, 100)];
         let rows = [payment("A", NIK, 16_800), payment("B", NIK, 50_400)];
-        let plan = plan_payments(&rows, &payers, &[]);
+        let plan = plan_payments(&rows, &payers, &[], Utc::now());
         assert_eq!(plan.inserts[0].first_month, 101);
         assert_eq!(plan.inserts[1].first_month, 102);
         assert_eq!(plan.inserts[1].last_month, 104);
@@ -246,7 +362,7 @@ mod tests {
             payment("A", NIK, 16_800),
             payment("A", NIK, 33_600),
         ];
-        let plan = plan_payments(&rows, &payers, &[]);
+        let plan = plan_payments(&rows, &payers, &[], Utc::now());
         assert_eq!(plan.inserts.len(), 1);
         assert_eq!(plan.outcomes[1], PaymentOutcome::Duplicate);
         assert_eq!(
@@ -261,7 +377,7 @@ mod tests {
     fn unknown_payer_and_partial_month_are_refused() {
         let payers = [participant(7, NIK, 100)];
         let rows = [payment("A", "1872011205900004", 16_800), payment("B", NIK, 20_000)];
-        let plan = plan_payments(&rows, &payers, &[]);
+        let plan = plan_payments(&rows, &payers, &[], Utc::now());
         assert_eq!(plan.outcomes[0], PaymentOutcome::UnknownParticipant);
         assert!(matches!(
             plan.outcomes[1],

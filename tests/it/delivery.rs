@@ -13,7 +13,7 @@ use pengingat::config::delivery::{DeliverySettings, GatewaySettings, Preset, Ret
 use pengingat::dispatch::Dispatcher;
 use pengingat::domain::{Channel, DueDateRules, Nik, ReminderStatus, StandingRules};
 use pengingat::schedule::Schedules;
-use pengingat::store::{NoProgress, PaymentSource, ReminderRecord};
+use pengingat::store::{NoProgress, ReminderRecord};
 use serde_json::json;
 
 use crate::channels::{Secrets, gateway, mock_config};
@@ -269,17 +269,14 @@ async fn expired_reminders_are_not_sent(db: &TestDb) {
 
 async fn payment_or_opt_out_after_the_scan_cancels_the_send(db: &TestDb) {
     due_reminders(db, 3).await;
-    // Participant 0 pays July after the scan; participant 1 opts out.
-    let mut pay = payment("TRX-1", 1, 16_800, "2025-07-15T01:30:00Z");
-    pay.payer = pengingat::domain::Payer::Nik(numbered_participant(0).nik);
+    // Participant 0 is paid through July by a participants file after the
+    // scan (a recorded payment would cancel the reminder at once; a file
+    // only moves paid-through, so the send-time re-check must catch it).
+    // Participant 1 opts out.
+    let mut paid = numbered_participant(0);
+    paid.paid_through = pengingat::domain::ContributionMonth::parse("2025-07").unwrap();
     db.store
-        .record_payments(
-            &[pay],
-            PaymentSource::Import,
-            at("2025-07-15T01:31:00Z"),
-            true,
-            &NoProgress,
-        )
+        .upsert_participants(&[paid], at("2025-07-15T01:31:00Z"), &NoProgress)
         .await
         .unwrap();
     db.store

@@ -12,6 +12,7 @@ mod delivery;
 mod dispatch_store;
 mod import;
 mod mock_gateway;
+mod payments;
 mod receipts;
 mod reminder_store;
 mod scan;

@@ -101,6 +101,8 @@ impl Receiver {
             store: db.store.clone(),
             metrics: Arc::new(Metrics::default()),
             receipts: Arc::new(receipts),
+            clock: Arc::new(FixedClock::at(now())),
+            payments: Default::default(),
         };
         let app = pengingat::receipts::http::routes().with_state(state);
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,7 +1,7 @@
 //! The storage contract: what every backend must do, run on both.
 
 use pengingat::domain::Nik;
-use pengingat::store::{NoProgress, PaymentOutcome, PaymentSource, UpsertCounts};
+use pengingat::store::{NoProgress, PaymentBatch, PaymentOutcome, PaymentSource, UpsertCounts};
 
 use crate::helpers::*;
 
@@ -108,7 +108,7 @@ async fn payments_advance_paid_through_once(db: &TestDb) {
     ];
     let outcomes = db
         .store
-        .record_payments(&rows, PaymentSource::Import, now, true, &NoProgress)
+        .record_payments(&rows, &batch(now, true), &NoProgress)
         .await
         .unwrap();
     assert!(
@@ -123,7 +123,7 @@ async fn payments_advance_paid_through_once(db: &TestDb) {
     // The same payments again change nothing.
     let again = db
         .store
-        .record_payments(&rows, PaymentSource::Import, now, true, &NoProgress)
+        .record_payments(&rows, &batch(now, true), &NoProgress)
         .await
         .unwrap();
     assert_eq!(again, vec![PaymentOutcome::Duplicate, PaymentOutcome::Duplicate]);
@@ -150,7 +150,7 @@ async fn strict_payments_change_nothing_on_any_bad_row(db: &TestDb) {
     ];
     let err = db
         .store
-        .record_payments(&rows, PaymentSource::Import, now, true, &NoProgress)
+        .record_payments(&rows, &batch(now, true), &NoProgress)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("nothing was changed"), "{err}");
@@ -171,7 +171,7 @@ async fn strict_payments_change_nothing_on_any_bad_row(db: &TestDb) {
     // Lenient: the good one is recorded, the bad one reported.
     let outcomes = db
         .store
-        .record_payments(&rows, PaymentSource::Import, now, false, &NoProgress)
+        .record_payments(&rows, &batch(now, false), &NoProgress)
         .await
         .unwrap();
     assert!(outcomes[0].is_ok());
@@ -236,4 +236,14 @@ async fn a_file_never_undoes_an_opt_out(db: &TestDb) {
     assert!(db.store.participants_by_nik(std::slice::from_ref(&nik)).await.unwrap()[0].opted_out);
     db.store.set_opt_out_by_nik(&nik, false, now).await.unwrap();
     assert!(!db.store.participants_by_nik(&[nik]).await.unwrap()[0].opted_out);
+}
+
+/// Payments recorded as an import at `now`, with the default window.
+fn batch(now: chrono::DateTime<chrono::Utc>, strict: bool) -> PaymentBatch {
+    PaymentBatch {
+        source: PaymentSource::Import,
+        now,
+        strict,
+        attribution_secs: 14 * 86_400,
+    }
 }

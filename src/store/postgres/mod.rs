@@ -8,25 +8,27 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 
 mod dispatch;
+mod payments;
 mod receipts;
 mod reminders;
 
 use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
-use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
+use super::outcomes::{self, AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
+use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::sqlite::{KelurahanRow, shared_counts};
 use super::{
     AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
-    ParticipantRecord, PaymentSource, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals,
-    SegmentCounts, Store, StoreError, UpsertCounts, redact_url,
+    ParticipantRecord, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals, SegmentCounts, Store,
+    StoreError, UpsertCounts, redact_url,
 };
 use crate::domain::{ExternalRef, NewParticipant, NewPayment, Nik, PhoneNumber};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Rows per UNNEST statement.
-const BATCH: usize = 5_000;
+pub(super) const BATCH: usize = 5_000;
 
-const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
+pub(super) const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
      monthly_amount, start_month, paid_through, preferred_channel, opted_out";
 
 /// A PostgreSQL database.
@@ -187,72 +189,57 @@ impl Store for PgStore {
     async fn record_payments(
         &self,
         rows: &[NewPayment],
-        source: PaymentSource,
-        now: DateTime<Utc>,
-        strict: bool,
+        batch: &PaymentBatch,
         progress: &dyn Progress,
     ) -> Result<Vec<PaymentOutcome>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(BATCH) {
-            let (niks, kpjs) = payer_keys(chunk);
-            // Lock the payers (in id order, so concurrent imports cannot
-            // deadlock) before reading their paid-through months.
-            let sql = format!(
-                "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik = ANY($1) OR kpj = ANY($2) \
-                 ORDER BY id FOR UPDATE"
-            );
-            let payers: Vec<ParticipantRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&niks)
-                .bind(&kpjs)
-                .fetch_all(&mut *tx)
-                .await?;
-            let refs: Vec<&str> = chunk.iter().map(|p| p.external_ref.as_str()).collect();
-            let existing: Vec<StoredPayment> = sqlx::query_as(PAYMENTS_BY_REF_PG)
-                .bind(&refs)
-                .fetch_all(&mut *tx)
-                .await?;
-            let plan = plan_payments(chunk, &payers, &existing);
-            if strict && !plan.outcomes.iter().all(PaymentOutcome::is_ok) {
-                let rejected = plan.outcomes.iter().filter(|o| !o.is_ok()).count();
-                tx.rollback().await?;
-                return Err(StoreError::PaymentsRejected(rejected));
-            }
-            let ins = &plan.inserts;
-            sqlx::query(
-                "INSERT INTO payments (external_ref, participant_id, amount, months, first_month, last_month, \
-                 paid_at, channel, source, recorded_at) \
-                 SELECT r, pid, a, m, f, l, at, c, $9, $10 \
-                 FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::bigint[], $8::text[]) \
-                 AS t(r, pid, a, m, f, l, at, c)",
-            )
-            .bind(ins.iter().map(|p| p.external_ref.clone()).collect::<Vec<_>>())
-            .bind(ins.iter().map(|p| p.participant_id).collect::<Vec<_>>())
-            .bind(ins.iter().map(|p| p.amount).collect::<Vec<_>>())
-            .bind(ins.iter().map(|p| p.months).collect::<Vec<_>>())
-            .bind(ins.iter().map(|p| p.first_month).collect::<Vec<_>>())
-            .bind(ins.iter().map(|p| p.last_month).collect::<Vec<_>>())
-            .bind(ins.iter().map(|p| p.paid_at).collect::<Vec<_>>())
-            .bind(ins.iter().map(|p| p.channel.clone()).collect::<Vec<_>>())
-            .bind(source.as_str())
+        payments::record(&self.pool, rows, batch, progress).await
+    }
+
+    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
+        let (from, to, prefix) = filter.binds();
+        Ok(sqlx::query_as(outcomes::OUTCOME_COUNTS_SQL)
+            .bind(from)
+            .bind(to)
+            .bind(prefix)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
+        let (from, to, prefix) = filter.binds();
+        Ok(sqlx::query_as(outcomes::ATTRIBUTED_PAYMENTS_SQL)
+            .bind(from)
+            .bind(to)
+            .bind(prefix)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
+        Ok(sqlx::query_as(outcomes::BPU_PAYMENTS_SINCE_SQL)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError> {
+        Ok(sqlx::query_as(outcomes::INBOX_FILE_SQL)
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(outcomes::RECORD_INBOX_FILE_SQL)
+            .bind(&file.sha256)
+            .bind(&file.file_name)
+            .bind(&file.outcome)
+            .bind(file.row_count as i32)
+            .bind(&file.detail)
             .bind(now.timestamp())
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-            let (ids, months): (Vec<i64>, Vec<i32>) = plan.paid_through.iter().map(|(id, m)| (*id, *m)).unzip();
-            sqlx::query(
-                "UPDATE participants p SET paid_through = t.m, updated_at = $3 \
-                 FROM UNNEST($1::bigint[], $2::int[]) AS t(id, m) WHERE p.id = t.id",
-            )
-            .bind(ids)
-            .bind(months)
-            .bind(now.timestamp())
-            .execute(&mut *tx)
-            .await?;
-            outcomes.extend(plan.outcomes);
-            progress.advance(chunk.len() as u64);
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        Ok(())
     }
 
     async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
@@ -397,6 +384,6 @@ const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, p
      excluded.segment, excluded.funding, excluded.monthly_amount, excluded.start_month, \
      GREATEST(participants.paid_through, excluded.paid_through), excluded.preferred_channel, participants.opted_out OR excluded.opted_out)";
 
-const PAYMENTS_BY_REF_PG: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
+pub(super) const PAYMENTS_BY_REF_PG: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
      y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
      WHERE y.external_ref = ANY($1)";

@@ -14,15 +14,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{QueryBuilder, Sqlite};
 
 mod dispatch;
+mod payments;
 mod receipts;
 mod reminders;
 
 use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
-use super::shared::{PaymentOutcome, StoredPayment, payer_keys, plan_payments};
+use super::outcomes::{self, AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
+use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::{
     AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
-    ParticipantRecord, PaymentSource, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals,
-    SegmentCounts, Store, StoreError, UpsertCounts, redact_url,
+    ParticipantRecord, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals, SegmentCounts, Store,
+    StoreError, UpsertCounts, redact_url,
 };
 use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
 
@@ -30,9 +32,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Rows per multi-row INSERT: 15 columns × 1,000 stays well under SQLite's
 /// 32,766 bound parameters.
-const BATCH: usize = 1_000;
+pub(super) const BATCH: usize = 1_000;
 
-const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
+pub(super) const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
      monthly_amount, start_month, paid_through, preferred_channel, opted_out";
 
 /// A SQLite database file.
@@ -105,7 +107,7 @@ fn sqlite_path(url: &str) -> String {
 
 /// A JSON array of strings, bound as one parameter and read with `json_each`
 /// (SQLite has no array parameters).
-fn json_list<S: AsRef<str>>(items: &[S]) -> String {
+pub(super) fn json_list<S: AsRef<str>>(items: &[S]) -> String {
     serde_json::Value::Array(
         items
             .iter()
@@ -264,66 +266,57 @@ impl Store for SqliteStore {
     async fn record_payments(
         &self,
         rows: &[NewPayment],
-        source: PaymentSource,
-        now: DateTime<Utc>,
-        strict: bool,
+        batch: &PaymentBatch,
         progress: &dyn Progress,
     ) -> Result<Vec<PaymentOutcome>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(BATCH) {
-            let (niks, kpjs) = payer_keys(chunk);
-            let sql = format!(
-                "SELECT {PARTICIPANT_COLUMNS} FROM participants \
-                 WHERE nik IN (SELECT value FROM json_each($1)) OR kpj IN (SELECT value FROM json_each($2)) ORDER BY id"
-            );
-            let payers: Vec<ParticipantRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(json_list(&niks))
-                .bind(json_list(&kpjs))
-                .fetch_all(&mut *tx)
-                .await?;
-            let refs: Vec<&str> = chunk.iter().map(|p| p.external_ref.as_str()).collect();
-            let existing: Vec<StoredPayment> = sqlx::query_as(PAYMENTS_BY_REF_SQLITE)
-                .bind(json_list(&refs))
-                .fetch_all(&mut *tx)
-                .await?;
-            let plan = plan_payments(chunk, &payers, &existing);
-            if strict && !plan.outcomes.iter().all(PaymentOutcome::is_ok) {
-                let rejected = plan.outcomes.iter().filter(|o| !o.is_ok()).count();
-                tx.rollback().await?;
-                return Err(StoreError::PaymentsRejected(rejected));
-            }
-            for p in &plan.inserts {
-                sqlx::query(
-                    "INSERT INTO payments (external_ref, participant_id, amount, months, first_month, last_month, \
-                     paid_at, channel, source, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&p.external_ref)
-                .bind(p.participant_id)
-                .bind(p.amount)
-                .bind(p.months)
-                .bind(p.first_month)
-                .bind(p.last_month)
-                .bind(p.paid_at)
-                .bind(&p.channel)
-                .bind(source.as_str())
-                .bind(now.timestamp())
-                .execute(&mut *tx)
-                .await?;
-            }
-            for (id, paid_through) in &plan.paid_through {
-                sqlx::query("UPDATE participants SET paid_through = $1, updated_at = $2 WHERE id = $3")
-                    .bind(paid_through)
-                    .bind(now.timestamp())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            outcomes.extend(plan.outcomes);
-            progress.advance(chunk.len() as u64);
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        payments::record(&self.pool, rows, batch, progress).await
+    }
+
+    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
+        let (from, to, prefix) = filter.binds();
+        Ok(sqlx::query_as(outcomes::OUTCOME_COUNTS_SQL)
+            .bind(from)
+            .bind(to)
+            .bind(prefix)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
+        let (from, to, prefix) = filter.binds();
+        Ok(sqlx::query_as(outcomes::ATTRIBUTED_PAYMENTS_SQL)
+            .bind(from)
+            .bind(to)
+            .bind(prefix)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
+        Ok(sqlx::query_as(outcomes::BPU_PAYMENTS_SINCE_SQL)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError> {
+        Ok(sqlx::query_as(outcomes::INBOX_FILE_SQL)
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(outcomes::RECORD_INBOX_FILE_SQL)
+            .bind(&file.sha256)
+            .bind(&file.file_name)
+            .bind(&file.outcome)
+            .bind(file.row_count)
+            .bind(&file.detail)
+            .bind(now.timestamp())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
@@ -463,7 +456,7 @@ const PARTICIPANT_UPSERT_TAIL_SQLITE: &str = " ON CONFLICT (nik) DO UPDATE SET k
      excluded.funding, excluded.monthly_amount, excluded.start_month, \
      MAX(participants.paid_through, excluded.paid_through), excluded.preferred_channel, MAX(participants.opted_out, excluded.opted_out))";
 
-const PAYMENTS_BY_REF_SQLITE: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
+pub(super) const PAYMENTS_BY_REF_SQLITE: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
      y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
      WHERE y.external_ref IN (SELECT value FROM json_each($1))";
 

@@ -1,0 +1,71 @@
+//! `[payments]` and `[dashboard]`: how payments come in (HTTP API, watched
+//! inbox folder), how long a reminder is credited with a payment, and who may
+//! read the dashboard.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::delivery::{SecretError, read_secret};
+
+/// `[payments]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentsSettings {
+    /// A payment is credited to the latest reminder sent to its participant
+    /// within this many days before it (the reminder "converted"). Default 14.
+    pub attribution_days: u32,
+    /// Environment variable holding the bearer token of `POST /api/v1/payments`.
+    pub token_env: Option<String>,
+    /// File holding that token (a relative name is looked up in
+    /// `$CREDENTIALS_DIRECTORY`, for systemd's `LoadCredential=`).
+    pub token_file: Option<PathBuf>,
+    /// A folder another system drops payment files (CSV or JSON) into; each
+    /// is imported once, then moved to `done/` or `rejected/` beside it.
+    pub inbox_dir: Option<PathBuf>,
+    /// Seconds between two looks into the inbox. Default 10.
+    pub inbox_poll_secs: u64,
+}
+
+impl Default for PaymentsSettings {
+    fn default() -> Self {
+        Self {
+            attribution_days: 14,
+            token_env: None,
+            token_file: None,
+            inbox_dir: None,
+            inbox_poll_secs: 10,
+        }
+    }
+}
+
+impl PaymentsSettings {
+    /// The attribution window in seconds.
+    pub fn attribution_secs(&self) -> i64 {
+        i64::from(self.attribution_days) * 86_400
+    }
+
+    /// The API token, when one is configured.
+    pub fn token(&self) -> Result<Option<String>, SecretError> {
+        read_secret(self.token_env.as_deref(), self.token_file.as_deref())
+    }
+}
+
+/// `[dashboard]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardSettings {
+    /// Environment variable holding the dashboard's token. It is required
+    /// (as `Authorization: Bearer`, or as the password of basic auth) when
+    /// `http.bind` is not a loopback address; on loopback the page is open.
+    pub token_env: Option<String>,
+    /// File holding that token (relative names in `$CREDENTIALS_DIRECTORY`).
+    pub token_file: Option<PathBuf>,
+}
+
+impl DashboardSettings {
+    /// The dashboard token, when one is configured.
+    pub fn token(&self) -> Result<Option<String>, SecretError> {
+        read_secret(self.token_env.as_deref(), self.token_file.as_deref())
+    }
+}

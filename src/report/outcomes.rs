@@ -1,0 +1,402 @@
+//! `pengingat report`: per kelurahan and in total, the standing of BPU
+//! participants and what the reminders achieved — sent, delivered and
+//! failed per channel, conversion (a payment credited to the reminder),
+//! median days to pay and the amount paid after reminders — and the same
+//! per rule and channel.
+//!
+//! Reminders count in the period by when they were sent (or failed);
+//! standing is taken at the end of the period (or now, when that is
+//! earlier), rebuilt from the payments made since ([`super::history`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::history::histogram_at;
+use super::status::{self, StatusAt, StatusRow};
+use crate::domain::{DueDateRules, StandingRules};
+use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
+
+/// What a report covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// First day (WIB) of the period; from the beginning when `None`.
+    pub from: Option<NaiveDate>,
+    /// Last day (WIB) of the period, included; up to now when `None`.
+    pub to: Option<NaiveDate>,
+    /// Kelurahan code or code prefix; all when `None`.
+    pub kelurahan: Option<String>,
+}
+
+/// Reminders of one channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChannelFigures {
+    /// Accepted by a gateway or the SMTP relay.
+    pub sent: i64,
+    /// Confirmed delivered.
+    pub delivered: i64,
+    /// Refused, undelivered, or expired unsent.
+    pub failed: i64,
+}
+
+impl ChannelFigures {
+    fn add(&mut self, c: &OutcomeCounts) {
+        self.sent += c.sent;
+        self.delivered += c.delivered;
+        self.failed += c.failed;
+    }
+}
+
+/// What the reminders of a group achieved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Effect {
+    /// SMS reminders.
+    pub sms: ChannelFigures,
+    /// E-mail reminders.
+    pub email: ChannelFigures,
+    /// Both channels.
+    pub sent: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    /// Delivered ÷ sent; `None` when nothing was sent.
+    pub delivery_rate: Option<f64>,
+    /// Reminders credited with a payment.
+    pub converted: i64,
+    /// Converted ÷ sent; `None` when nothing was sent.
+    pub conversion_rate: Option<f64>,
+    /// Median whole days from a converted reminder to its first payment.
+    pub median_days_to_pay: Option<f64>,
+    /// Rupiah paid in payments credited to the reminders.
+    pub amount_paid: i64,
+}
+
+/// One kelurahan (or the total).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KelurahanReport {
+    /// Code; empty for the total.
+    pub code: String,
+    /// Name, or "Total".
+    pub name: String,
+    pub bpu: i64,
+    pub active: i64,
+    pub nonactive: i64,
+    /// Active ÷ BPU participants; `None` without participants.
+    pub active_ratio: Option<f64>,
+    pub arrears_1: i64,
+    pub arrears_2: i64,
+    pub arrears_3_plus: i64,
+    /// What its reminders achieved.
+    #[serde(flatten)]
+    pub effect: Effect,
+}
+
+/// One rule and channel, over every kelurahan of the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RuleReport {
+    /// The rule's name.
+    pub rule: String,
+    /// `sms` or `email`.
+    pub channel: String,
+    pub sent: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub delivery_rate: Option<f64>,
+    pub converted: i64,
+    pub conversion_rate: Option<f64>,
+    pub median_days_to_pay: Option<f64>,
+    pub amount_paid: i64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeReport {
+    /// When it was made.
+    pub generated_at: DateTime<Utc>,
+    /// The instant standing was taken at.
+    pub standing_at: DateTime<Utc>,
+    /// The period's first day, if bounded.
+    pub from: Option<NaiveDate>,
+    /// The period's last day, if bounded.
+    pub to: Option<NaiveDate>,
+    /// One row per kelurahan with BPU participants or reminders.
+    pub kelurahan: Vec<KelurahanReport>,
+    /// Every kelurahan together.
+    pub total: KelurahanReport,
+    /// Per rule and channel.
+    pub rules: Vec<RuleReport>,
+}
+
+/// The rules the report knows of, so rules are listed in schedule order.
+pub type RuleOrder<'a> = &'a [String];
+
+/// Builds the report.
+pub async fn compute(
+    store: &dyn Store,
+    due: &DueDateRules,
+    standing: &StandingRules,
+    query: &ReportQuery,
+    rule_order: RuleOrder<'_>,
+    now: DateTime<Utc>,
+) -> Result<OutcomeReport, StoreError> {
+    let filter = outcome_filter(query);
+    let standing_at = filter
+        .to
+        .map_or(now, |to| now.min(DateTime::from_timestamp(to, 0).unwrap_or(now)));
+    let histogram = store.paid_through_histogram(query.kelurahan.as_deref()).await?;
+    let histogram = if standing_at < now {
+        let payments = store.bpu_payments_since(standing_at.timestamp()).await?;
+        histogram_at(&histogram, &payments, standing_at.timestamp())
+    } else {
+        histogram
+    };
+    let status = status::compute_from(
+        store,
+        due,
+        standing,
+        StatusAt::Instant(standing_at),
+        query.kelurahan.as_deref(),
+        &histogram,
+    )
+    .await?;
+    let counts = store.reminder_outcomes(&filter).await?;
+    let paid = store.attributed_payments(&filter).await?;
+    let names: HashMap<String, String> = store
+        .list_kelurahan()
+        .await?
+        .into_iter()
+        .map(|k| (k.code.to_string(), k.name))
+        .collect();
+    Ok(assemble(
+        &status.kelurahan,
+        &counts,
+        &paid,
+        &names,
+        rule_order,
+        (now, standing_at, query),
+    ))
+}
+
+/// The store filter of a query: the period's days from WIB midnight to WIB midnight.
+pub fn outcome_filter(query: &ReportQuery) -> OutcomeFilter {
+    let wib = crate::domain::RegionTimeZone::Wib.tz();
+    let midnight = |d: NaiveDate| crate::domain::calendar::local_midnight(d, wib).timestamp();
+    OutcomeFilter {
+        from: query.from.map(midnight),
+        to: query.to.and_then(|d| d.succ_opt()).map(midnight),
+        kelurahan: query.kelurahan.clone(),
+    }
+}
+
+/// Puts standing, reminder counts and credited payments together.
+pub fn assemble(
+    status: &[StatusRow],
+    counts: &[OutcomeCounts],
+    paid: &[AttributedPayment],
+    names: &HashMap<String, String>,
+    rule_order: RuleOrder<'_>,
+    (now, standing_at, query): (DateTime<Utc>, DateTime<Utc>, &ReportQuery),
+) -> OutcomeReport {
+    let mut rows: BTreeMap<String, KelurahanReport> = status.iter().map(|s| (s.code.clone(), from_status(s))).collect();
+    let conversions = Conversions::of(paid);
+    for c in counts {
+        let code = &c.kelurahan_code;
+        let r = rows.entry(code.clone()).or_insert_with(|| KelurahanReport {
+            code: code.clone(),
+            name: names.get(code).cloned().unwrap_or_default(),
+            ..Default::default()
+        });
+        match c.channel.as_str() {
+            "email" => r.effect.email.add(c),
+            _ => r.effect.sms.add(c),
+        }
+    }
+    let mut kelurahan: Vec<KelurahanReport> = rows.into_values().collect();
+    for k in &mut kelurahan {
+        let code = k.code.clone();
+        finish_effect(&mut k.effect, conversions.matching(|p| p.kelurahan_code == code));
+    }
+    let mut total = KelurahanReport {
+        name: "Total".into(),
+        ..Default::default()
+    };
+    for k in &kelurahan {
+        add_standing(&mut total, k);
+        add_channel(&mut total.effect.sms, &k.effect.sms);
+        add_channel(&mut total.effect.email, &k.effect.email);
+    }
+    total.active_ratio = ratio(total.active, total.bpu);
+    finish_effect(&mut total.effect, conversions.matching(|_| true));
+    OutcomeReport {
+        generated_at: now,
+        standing_at,
+        from: query.from,
+        to: query.to,
+        kelurahan,
+        total,
+        rules: rule_rows(counts, &conversions, rule_order),
+    }
+}
+
+fn from_status(s: &StatusRow) -> KelurahanReport {
+    KelurahanReport {
+        code: s.code.clone(),
+        name: s.name.clone(),
+        bpu: s.bpu,
+        active: s.active,
+        nonactive: s.nonactive,
+        active_ratio: ratio(s.active, s.bpu),
+        arrears_1: s.arrears_1,
+        arrears_2: s.arrears_2,
+        arrears_3_plus: s.arrears_3_plus,
+        effect: Effect::default(),
+    }
+}
+
+fn add_standing(total: &mut KelurahanReport, k: &KelurahanReport) {
+    total.bpu += k.bpu;
+    total.active += k.active;
+    total.nonactive += k.nonactive;
+    total.arrears_1 += k.arrears_1;
+    total.arrears_2 += k.arrears_2;
+    total.arrears_3_plus += k.arrears_3_plus;
+}
+
+fn add_channel(total: &mut ChannelFigures, c: &ChannelFigures) {
+    total.sent += c.sent;
+    total.delivered += c.delivered;
+    total.failed += c.failed;
+}
+
+/// Sums the channels and adds the conversions of `converted`.
+fn finish_effect(e: &mut Effect, converted: Vec<&Converted>) {
+    e.sent = e.sms.sent + e.email.sent;
+    e.delivered = e.sms.delivered + e.email.delivered;
+    e.failed = e.sms.failed + e.email.failed;
+    e.delivery_rate = ratio(e.delivered, e.sent);
+    e.converted = converted.len() as i64;
+    e.conversion_rate = ratio(e.converted, e.sent);
+    e.median_days_to_pay = median(converted.iter().map(|c| c.days).collect());
+    e.amount_paid = converted.iter().map(|c| c.amount).sum();
+}
+
+/// The rows per rule and channel, in schedule order (unknown rules last, by name).
+fn rule_rows(counts: &[OutcomeCounts], conversions: &Conversions, order: RuleOrder<'_>) -> Vec<RuleReport> {
+    let mut rows: BTreeMap<(usize, String, String), RuleReport> = BTreeMap::new();
+    let position = |rule: &str| order.iter().position(|r| r == rule).unwrap_or(usize::MAX);
+    for c in counts {
+        let key = (position(&c.rule), c.rule.clone(), c.channel.clone());
+        let r = rows.entry(key).or_insert_with(|| RuleReport {
+            rule: c.rule.clone(),
+            channel: c.channel.clone(),
+            ..Default::default()
+        });
+        r.sent += c.sent;
+        r.delivered += c.delivered;
+        r.failed += c.failed;
+    }
+    let mut out: Vec<RuleReport> = rows.into_values().collect();
+    for r in &mut out {
+        let converted = conversions.matching(|p| p.rule == r.rule && p.channel == r.channel);
+        r.delivery_rate = ratio(r.delivered, r.sent);
+        r.converted = converted.len() as i64;
+        r.conversion_rate = ratio(r.converted, r.sent);
+        r.median_days_to_pay = median(converted.iter().map(|c| c.days).collect());
+        r.amount_paid = converted.iter().map(|c| c.amount).sum();
+    }
+    out
+}
+
+/// One converted reminder.
+#[derive(Debug, Clone)]
+struct Converted {
+    /// Its kelurahan, rule and channel, for grouping.
+    kelurahan_code: String,
+    rule: String,
+    channel: String,
+    /// Days to its first credited payment.
+    days: i32,
+    /// Every credited payment's amount together.
+    amount: i64,
+}
+
+/// The converted reminders of a report.
+struct Conversions(Vec<Converted>);
+
+impl Conversions {
+    /// Groups credited payments by reminder (they come ordered by reminder, then payment date).
+    fn of(paid: &[AttributedPayment]) -> Self {
+        let mut out: Vec<Converted> = Vec::new();
+        let mut last: Option<i64> = None;
+        for p in paid {
+            match out.last_mut() {
+                Some(c) if last == Some(p.reminder_id) => {
+                    c.amount += p.amount;
+                    c.days = c.days.min(p.days_to_pay);
+                }
+                _ => out.push(Converted {
+                    kelurahan_code: p.kelurahan_code.clone(),
+                    rule: p.rule.clone(),
+                    channel: p.channel.clone(),
+                    days: p.days_to_pay,
+                    amount: p.amount,
+                }),
+            }
+            last = Some(p.reminder_id);
+        }
+        Self(out)
+    }
+
+    fn matching(&self, pred: impl Fn(&Converted) -> bool) -> Vec<&Converted> {
+        self.0.iter().filter(|c| pred(c)).collect()
+    }
+}
+
+/// `part ÷ whole`, or `None` for an empty whole.
+pub fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// The median; the mean of the middle two for an even count.
+pub fn median(mut values: Vec<i32>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        f64::from(values[mid])
+    } else {
+        (f64::from(values[mid - 1]) + f64::from(values[mid])) / 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![5]), Some(5.0));
+        assert_eq!(median(vec![9, 1, 3]), Some(3.0));
+        assert_eq!(median(vec![4, 1, 3, 2]), Some(2.5));
+    }
+
+    #[test]
+    fn conversions_take_the_first_payment_and_sum_amounts() {
+        let p = |reminder_id, days_to_pay, amount| AttributedPayment {
+            reminder_id,
+            kelurahan_code: "K".into(),
+            rule: "h-1".into(),
+            channel: "sms".into(),
+            days_to_pay,
+            amount,
+        };
+        let c = Conversions::of(&[p(1, 2, 16_800), p(1, 9, 33_600), p(2, 4, 16_800)]);
+        assert_eq!(c.0.len(), 2);
+        assert_eq!((c.0[0].days, c.0[0].amount), (2, 50_400));
+        assert_eq!(ratio(1, 0), None);
+        assert_eq!(ratio(1, 4), Some(0.25));
+    }
+}

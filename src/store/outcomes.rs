@@ -1,0 +1,161 @@
+//! What reminders achieved: the rows reports are computed from, the inbox
+//! file ledger, and the SQL both backends run for them (written to mean the
+//! same on SQLite and PostgreSQL, so it is kept once).
+
+/// Which reminders a report counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutcomeFilter {
+    /// Counted when sent (or failed) at or after this instant (Unix seconds).
+    pub from: Option<i64>,
+    /// … and before this one.
+    pub to: Option<i64>,
+    /// Kelurahan code or code prefix; all when `None`.
+    pub kelurahan: Option<String>,
+}
+
+impl OutcomeFilter {
+    /// The bind values of the filter: from, to (exclusive), code prefix.
+    pub fn binds(&self) -> (i64, i64, String) {
+        (
+            self.from.unwrap_or(i64::MIN),
+            self.to.unwrap_or(i64::MAX),
+            self.kelurahan.clone().unwrap_or_default(),
+        )
+    }
+}
+
+/// Reminders of one kelurahan, rule and channel.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutcomeCounts {
+    /// The kelurahan code.
+    pub kelurahan_code: String,
+    /// The rule's name.
+    pub rule: String,
+    /// `sms` or `email`.
+    pub channel: String,
+    /// Accepted by a gateway or the SMTP relay.
+    pub sent: i64,
+    /// Confirmed delivered by a receipt.
+    pub delivered: i64,
+    /// Refused, undelivered, or expired before it could go out.
+    pub failed: i64,
+}
+
+/// One payment credited to a reminder.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttributedPayment {
+    /// The reminder credited.
+    pub reminder_id: i64,
+    /// Its kelurahan.
+    pub kelurahan_code: String,
+    /// Its rule.
+    pub rule: String,
+    /// Its channel.
+    pub channel: String,
+    /// Whole days from the send to the payment.
+    pub days_to_pay: i32,
+    /// The amount paid, in Rupiah.
+    pub amount: i64,
+}
+
+/// One payment with its payer's current state, for rebuilding past standing.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaymentSince {
+    /// The payer.
+    pub participant_id: i64,
+    /// The payer's kelurahan.
+    pub kelurahan_code: String,
+    /// The payer's paid-through month now.
+    pub paid_through: i32,
+    /// Months this payment covered.
+    pub months: i32,
+    /// When it was paid (Unix seconds).
+    pub paid_at: i64,
+}
+
+/// A file taken from the payments inbox.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InboxFileRecord {
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Its name when it was taken.
+    pub file_name: String,
+    /// `done` or `rejected`.
+    pub outcome: String,
+    /// Rows it held.
+    pub row_count: i64,
+    /// Why it was rejected.
+    pub detail: Option<String>,
+}
+
+/// Sent, delivered and failed reminders per kelurahan, rule and channel.
+/// A reminder counts in the period by `sent_at`, or, never sent, by when it
+/// last changed (failed or expired).
+pub const OUTCOME_COUNTS_SQL: &str = "\
+SELECT kelurahan_code, rule, channel,
+       CAST(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS sent,
+       CAST(SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) AS BIGINT) AS delivered,
+       CAST(SUM(CASE WHEN status IN ('failed', 'undelivered', 'expired') THEN 1 ELSE 0 END) AS BIGINT) AS failed
+FROM reminders
+WHERE status IN ('sent', 'delivered', 'undelivered', 'unknown', 'failed', 'expired')
+  AND COALESCE(sent_at, updated_at) >= $1 AND COALESCE(sent_at, updated_at) < $2
+  AND kelurahan_code LIKE $3 || '%'
+GROUP BY kelurahan_code, rule, channel
+ORDER BY kelurahan_code, rule, channel";
+
+/// Payments credited to reminders sent in the period.
+pub const ATTRIBUTED_PAYMENTS_SQL: &str = "\
+SELECT p.reminder_id, r.kelurahan_code, r.rule, r.channel, p.days_to_pay, p.amount
+FROM payments p JOIN reminders r ON r.id = p.reminder_id
+WHERE p.reminder_id IS NOT NULL
+  AND r.sent_at >= $1 AND r.sent_at < $2
+  AND r.kelurahan_code LIKE $3 || '%'
+ORDER BY p.reminder_id, p.paid_at";
+
+/// Payments of BPU participants since an instant.
+pub const BPU_PAYMENTS_SINCE_SQL: &str = "\
+SELECT p.participant_id, t.kelurahan_code, t.paid_through, p.months, p.paid_at
+FROM payments p JOIN participants t ON t.id = p.participant_id
+WHERE p.paid_at >= $1 AND t.segment = 'bpu'
+ORDER BY p.participant_id, p.paid_at";
+
+/// An inbox file by content hash.
+pub const INBOX_FILE_SQL: &str = "SELECT sha256, file_name, outcome, CAST(row_count AS BIGINT) AS row_count, detail FROM inbox_files WHERE sha256 = $1";
+
+/// Remembers an inbox file (first record wins).
+pub const RECORD_INBOX_FILE_SQL: &str = "\
+INSERT INTO inbox_files (sha256, file_name, outcome, row_count, detail, processed_at)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING";
+
+/// The reminder each of the payments (by external reference) is credited
+/// to: the latest sent to the payer in the window before the payment.
+/// `{refs}` is the backend's "reference in the bound list" condition on `$1`;
+/// `$2` is the window in seconds.
+pub const ATTRIBUTE_SQL: &str = "\
+UPDATE payments SET reminder_id = (
+    SELECT r.id FROM reminders r
+    WHERE r.participant_id = payments.participant_id
+      AND r.sent_at IS NOT NULL AND r.sent_at <= payments.paid_at AND r.sent_at >= payments.paid_at - $2
+      AND r.status IN ('sent', 'delivered', 'unknown')
+    ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)
+WHERE {refs}";
+
+/// Whole days from the credited reminder's send to each payment.
+pub const DAYS_TO_PAY_SQL: &str = "\
+UPDATE payments SET days_to_pay = CAST((paid_at - (SELECT r.sent_at FROM reminders r WHERE r.id = payments.reminder_id)) / 86400 AS INTEGER)
+WHERE reminder_id IS NOT NULL AND {refs}";
+
+/// The attributions of the payments, to report back.
+pub const ATTRIBUTIONS_SQL: &str = "\
+SELECT p.external_ref, r.id AS reminder_id, r.rule, r.channel, p.days_to_pay
+FROM payments p JOIN reminders r ON r.id = p.reminder_id
+WHERE {refs}";
+
+/// Cancels the pending reminders of the payers for months they are now
+/// paid through, returning whose. `{ids}` is the backend's "participant in
+/// the bound list" condition on `$1`.
+pub const CANCEL_PAID_SQL: &str = "\
+UPDATE reminders SET status = 'cancelled', reason = 'paid', updated_at = $2
+WHERE status = 'pending' AND {ids}
+  AND contribution_month <= (SELECT t.paid_through FROM participants t WHERE t.id = reminders.participant_id)
+RETURNING participant_id";

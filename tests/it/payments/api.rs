@@ -1,0 +1,183 @@
+//! `POST /api/v1/payments` over real HTTP on loopback.
+
+use std::sync::Arc;
+
+use pengingat::clock::FixedClock;
+use pengingat::http::{AppState, router};
+use pengingat::metrics::Metrics;
+use pengingat::payments::api::PaymentsApi;
+use pengingat::receipts::ReceiptGateways;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::*;
+
+const TOKEN: &str = "rahasia-pembayaran";
+
+/// The daemon's router on 127.0.0.1:0 with the clock at 16 July 2025 04:00 UTC.
+struct Server {
+    base: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Server {
+    async fn start(db: &TestDb, token: Option<&str>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState {
+            store: db.store.clone(),
+            metrics: Arc::new(Metrics::default()),
+            receipts: Arc::new(ReceiptGateways::from_settings(&Default::default(), &base).unwrap()),
+            clock: Arc::new(FixedClock::at(at("2025-07-16T04:00:00Z"))),
+            payments: Arc::new(PaymentsApi {
+                token: token.map(str::to_string),
+                attribution_secs: 14 * 86_400,
+            }),
+        };
+        let app = router(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self { base, stop: Some(stop) }
+    }
+
+    async fn post(&self, token: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/api/v1/payments", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn july(reference: &str, amount: i64) -> Value {
+    json!({"external_ref": reference, "nik": NIK, "amount": amount, "paid_at": "2025-07-16T03:00:00Z", "channel": "jmo"})
+}
+
+both_backends!(
+    a_posted_payment_cancels_credits_and_is_idempotent,
+    bad_payments_are_refused_and_change_nothing,
+    a_batch_answers_per_item,
+    without_the_token_nothing_is_recorded,
+);
+
+async fn a_posted_payment_cancels_credits_and_is_idempotent(db: &TestDb) {
+    reminded_participant(db).await;
+    let server = Server::start(db, Some(TOKEN)).await;
+    let (status, body) = server.post(Some(TOKEN), &july("JMO-1", 16_800).to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let item = &body["results"][0];
+    assert_eq!(item["status"], "recorded");
+    assert_eq!(item["paid_through"], "2025-07");
+    assert_eq!(item["cancelled_reminders"], 1);
+    assert_eq!(item["attributed_reminder"]["rule"], "h-1");
+    assert_eq!(item["attributed_reminder"]["days_to_pay"], 2);
+    assert_paid_and_credited(db, 2).await;
+
+    let (status, body) = server.post(Some(TOKEN), &july("JMO-1", 16_800).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["status"], "duplicate");
+    assert_paid_and_credited(db, 2).await;
+}
+
+async fn bad_payments_are_refused_and_change_nothing(db: &TestDb) {
+    reminded_participant(db).await;
+    let server = Server::start(db, Some(TOKEN)).await;
+    server.post(Some(TOKEN), &july("JMO-1", 16_800).to_string()).await;
+
+    // The same reference with another amount.
+    let (status, body) = server.post(Some(TOKEN), &july("JMO-1", 33_600).to_string()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["results"][0]["errors"][0]["field"], "external_ref");
+
+    let mut unknown = july("JMO-2", 16_800);
+    unknown["nik"] = json!("1872011205909999");
+    let mut partial = july("JMO-3", 20_000);
+    partial["nik"] = json!(NIK);
+    let mut zero = july("JMO-4", 0);
+    zero["nik"] = json!(NIK);
+    let mut future = july("JMO-5", 16_800);
+    future["paid_at"] = json!("2025-07-17T04:00:00Z");
+    for (item, field, words) in [
+        (unknown, "nik", "no participant"),
+        (partial, "amount", "whole number"),
+        (zero, "amount", "positive"),
+        (future, "paid_at", "future"),
+    ] {
+        let (status, body) = server.post(Some(TOKEN), &item.to_string()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let error = &body["results"][0]["errors"][0];
+        assert_eq!(error["field"], field, "{body}");
+        assert!(error["reason"].as_str().unwrap().contains(words), "{body}");
+    }
+    let (status, body) = server.post(Some(TOKEN), "{\"external_ref\": \"JMO-6\", ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("request body"), "{body}");
+
+    // Only the first payment is recorded.
+    assert_paid_and_credited(db, 2).await;
+    let refs: Vec<_> = (2..=6)
+        .map(|i| pengingat::domain::ExternalRef::parse(&format!("JMO-{i}")).unwrap())
+        .collect();
+    assert!(db.store.payments_by_ref(&refs).await.unwrap().is_empty());
+}
+
+async fn a_batch_answers_per_item(db: &TestDb) {
+    reminded_participant(db).await;
+    let server = Server::start(db, Some(TOKEN)).await;
+    let mut unknown = july("JMO-2", 16_800);
+    unknown["nik"] = json!("1872011205909999");
+    let batch = json!([july("JMO-1", 16_800), unknown, july("JMO-1", 16_800)]);
+    let (status, body) = server.post(Some(TOKEN), &batch.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let statuses: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["recorded", "rejected", "duplicate"]);
+    assert_eq!(
+        (body["recorded"].as_u64(), body["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_paid_and_credited(db, 2).await;
+}
+
+async fn without_the_token_nothing_is_recorded(db: &TestDb) {
+    reminded_participant(db).await;
+    let server = Server::start(db, Some(TOKEN)).await;
+    let body = july("JMO-1", 16_800).to_string();
+    assert_eq!(server.post(None, &body).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        server.post(Some("rahasia-pembayaran2"), &body).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let unconfigured = Server::start(db, None).await;
+    assert_eq!(
+        unconfigured.post(Some(TOKEN), &body).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(paid_through(db).await, "2025-06");
+    assert_eq!(reminder(db, "h0").await.status, "pending");
+}
