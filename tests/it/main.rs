@@ -5,9 +5,11 @@
 #[macro_use]
 mod helpers;
 
+mod browser;
 mod channels;
 mod cli;
 mod daemon;
+mod dashboard_page;
 mod delivery;
 mod dispatch_store;
 mod import;

@@ -1,0 +1,493 @@
+//! The four charts as inline SVG. Every chart is an `<svg role="img">` with a
+//! `<title>` and `<desc>`, every bar carries its figures in a `<title>` (a
+//! tooltip without JavaScript), and every length goes through
+//! [`coord`](super::format::coord), so no data can produce `NaN`.
+
+use super::format::{coord, escape, month_label, percent, thousands, truncate};
+use super::model::{ArrearsDistribution, KelurahanRow, MonthRatio, RuleFunnel, ratio};
+
+/// The width of every chart's coordinate system.
+const WIDTH: f64 = 640.0;
+/// Where horizontal bars start; labels sit left of it.
+const BAR_X: f64 = 190.0;
+/// Room right of the longest bar for its value.
+const VALUE_W: f64 = 120.0;
+/// The longest horizontal bar.
+const BAR_MAX: f64 = WIDTH - BAR_X - VALUE_W;
+/// Height of one horizontal bar row.
+const ROW_H: f64 = 24.0;
+/// Height of one horizontal bar.
+const BAR_H: f64 = 16.0;
+/// Characters of a label left of a bar.
+const LABEL_CHARS: usize = 26;
+/// Above this many kelurahan the ratio chart shows the best and the worst
+/// half of this many, and the table shows them all.
+pub const MAX_RATIO_BARS: usize = 60;
+/// Shown instead of a chart when there is nothing to draw.
+pub const NO_DATA: &str = "Belum ada data";
+
+/// Opens an `<svg>` of `height` labelled by its title and description.
+fn open(key: &str, title: &str, desc: &str, height: f64) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" \
+         aria-labelledby=\"{key}-title {key}-desc\" preserveAspectRatio=\"xMinYMin meet\">\
+         <title id=\"{key}-title\">{title}</title><desc id=\"{key}-desc\">{desc}</desc>",
+        w = coord(WIDTH),
+        h = coord(height),
+        title = escape(title),
+        desc = escape(desc),
+    )
+}
+
+/// A rectangle with a tooltip.
+fn rect(class: &str, x: f64, y: f64, w: f64, h: f64, tip: &str) -> String {
+    format!(
+        "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}</title></rect>",
+        coord(x),
+        coord(y),
+        coord(w.max(0.0)),
+        coord(h.max(0.0)),
+        escape(tip)
+    )
+}
+
+/// A rectangle without a tooltip (tracks, gridlines).
+fn plain_rect(class: &str, x: f64, y: f64, w: f64, h: f64) -> String {
+    format!(
+        "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
+        coord(x),
+        coord(y),
+        coord(w.max(0.0)),
+        coord(h.max(0.0))
+    )
+}
+
+/// A line of text; `anchor` is `start`, `middle` or `end`.
+fn text(class: &str, x: f64, y: f64, anchor: &str, content: &str) -> String {
+    format!(
+        "<text class=\"{class}\" x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+        coord(x),
+        coord(y),
+        escape(content)
+    )
+}
+
+/// A chart that says there is no data yet.
+pub fn empty(key: &str, title: &str) -> String {
+    let mut out = open(key, title, NO_DATA, 80.0);
+    out.push_str(&text("empty", WIDTH / 2.0, 45.0, "middle", NO_DATA));
+    out.push_str("</svg>");
+    out
+}
+
+/// `value` of `max` as a length of at most `length`; 0 when `max` is not
+/// positive.
+fn scale(value: i64, max: i64, length: f64) -> f64 {
+    ratio(value.max(0), max).map_or(0.0, |r| (r * length).clamp(0.0, length))
+}
+
+/// One horizontal bar row: label, grey track, bar, value text.
+fn bar_row(y: f64, label: &str, class: &str, width: f64, value: &str, tip: &str) -> String {
+    let mut out = text(
+        "label",
+        BAR_X - 8.0,
+        y + BAR_H - 3.0,
+        "end",
+        &truncate(label, LABEL_CHARS),
+    );
+    out.push_str(&plain_rect("track", BAR_X, y, BAR_MAX, BAR_H));
+    out.push_str(&rect(class, BAR_X, y, width, BAR_H, tip));
+    out.push_str(&text("value", BAR_X + width + 6.0, y + BAR_H - 3.0, "start", value));
+    out
+}
+
+/// The ratio band of a bar: green, amber or red.
+fn ratio_class(r: Option<f64>) -> &'static str {
+    match r {
+        Some(r) if r >= 0.8 => "bar good",
+        Some(r) if r >= 0.5 => "bar warn",
+        _ => "bar bad",
+    }
+}
+
+/// Kelurahan by active ratio, highest first; those without participants
+/// last; ties by name, then code.
+pub fn sorted_by_ratio(rows: &[KelurahanRow]) -> Vec<&KelurahanRow> {
+    let mut sorted: Vec<&KelurahanRow> = rows.iter().collect();
+    sorted.sort_by(|a, b| {
+        let key = |r: &KelurahanRow| r.active_ratio().filter(|v| v.is_finite()).unwrap_or(-1.0);
+        key(b)
+            .total_cmp(&key(a))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+    sorted
+}
+
+/// The kelurahan drawn in the ratio chart, and how many are left out
+/// between the best and the worst.
+fn ratio_selection(rows: &[KelurahanRow]) -> (Vec<&KelurahanRow>, Vec<&KelurahanRow>, usize) {
+    let sorted = sorted_by_ratio(rows);
+    if sorted.len() <= MAX_RATIO_BARS {
+        return (sorted, Vec::new(), 0);
+    }
+    let half = MAX_RATIO_BARS / 2;
+    let hidden = sorted.len() - 2 * half;
+    let bottom = sorted[sorted.len() - half..].to_vec();
+    let top = sorted[..half].to_vec();
+    (top, bottom, hidden)
+}
+
+/// Horizontal bars of the active ratio per kelurahan, highest first.
+pub fn active_ratio_chart(rows: &[KelurahanRow]) -> String {
+    const KEY: &str = "chart-active-ratio-svg";
+    const TITLE: &str = "Rasio aktif per kelurahan";
+    if rows.is_empty() {
+        return empty(KEY, TITLE);
+    }
+    let (top, bottom, hidden) = ratio_selection(rows);
+    let lines = top.len() + bottom.len() + usize::from(hidden > 0);
+    let desc = format!(
+        "Peserta BPU aktif dibanding seluruh peserta BPU di {} kelurahan",
+        thousands(rows.len() as i64)
+    );
+    let mut out = open(KEY, TITLE, &desc, lines as f64 * ROW_H + 8.0);
+    let mut y = 4.0;
+    for row in top {
+        out.push_str(&ratio_bar(y, row));
+        y += ROW_H;
+    }
+    if hidden > 0 {
+        let note = format!("… {} kelurahan lain di tengah, lihat tabel", thousands(hidden as i64));
+        out.push_str(&text("note", BAR_X, y + BAR_H - 3.0, "start", &note));
+        y += ROW_H;
+    }
+    for row in bottom {
+        out.push_str(&ratio_bar(y, row));
+        y += ROW_H;
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// One kelurahan's ratio bar.
+fn ratio_bar(y: f64, row: &KelurahanRow) -> String {
+    let r = row.active_ratio();
+    let tip = format!(
+        "{}: {} ({} aktif dari {} peserta)",
+        row.name,
+        percent(r),
+        thousands(row.active),
+        thousands(row.bpu)
+    );
+    bar_row(
+        y,
+        &row.name,
+        ratio_class(r),
+        scale(row.active, row.bpu, BAR_MAX),
+        &percent(r),
+        &tip,
+    )
+}
+
+/// Per rule, three bars: sent, delivered, paid, on one scale.
+pub fn funnel_chart(funnel: &[RuleFunnel]) -> String {
+    const KEY: &str = "chart-funnel-svg";
+    const TITLE: &str = "Corong pengingat: terkirim → tersampaikan → membayar";
+    if funnel.is_empty() {
+        return empty(KEY, TITLE);
+    }
+    let max = funnel
+        .iter()
+        .map(|f| f.sent.max(f.delivered).max(f.paid))
+        .max()
+        .unwrap_or(0);
+    let block = ROW_H + 3.0 * ROW_H + 8.0;
+    let desc = format!(
+        "Pengingat terkirim, tersampaikan, dan diikuti pembayaran untuk {} aturan",
+        funnel.len()
+    );
+    let mut out = open(KEY, TITLE, &desc, funnel.len() as f64 * block);
+    for (i, f) in funnel.iter().enumerate() {
+        let y = i as f64 * block;
+        out.push_str(&text("rule", 0.0, y + BAR_H, "start", &truncate(&f.rule, 60)));
+        let stages = [
+            ("Terkirim", "bar sent", f.sent, thousands(f.sent)),
+            (
+                "Tersampaikan",
+                "bar delivered",
+                f.delivered,
+                with_share(f.delivered, f.sent),
+            ),
+            ("Membayar", "bar paid", f.paid, with_share(f.paid, f.sent)),
+        ];
+        for (j, (label, class, count, value)) in stages.into_iter().enumerate() {
+            let tip = format!("{}: {label} {value}", f.rule);
+            let row_y = y + ROW_H * (j as f64 + 1.0);
+            out.push_str(&bar_row(row_y, label, class, scale(count, max, BAR_MAX), &value, &tip));
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// `950 (95,0%)`: a count with its share of `whole`.
+fn with_share(count: i64, whole: i64) -> String {
+    format!("{} ({})", thousands(count), percent(ratio(count, whole)))
+}
+
+/// One bar per arrears bucket, as a share of all participants.
+pub fn arrears_chart(dist: &ArrearsDistribution) -> String {
+    const KEY: &str = "chart-arrears-svg";
+    const TITLE: &str = "Sebaran tunggakan";
+    let sum = dist.sum();
+    if sum <= 0 {
+        return empty(KEY, TITLE);
+    }
+    let desc = format!("Peserta BPU menurut lama tunggakan, dari {} peserta", thousands(sum));
+    let mut out = open(KEY, TITLE, &desc, 4.0 * ROW_H + 8.0);
+    let classes = ["bar current", "bar a1", "bar a2", "bar a3"];
+    for (i, ((label, count), class)) in dist.buckets().into_iter().zip(classes).enumerate() {
+        let value = with_share(count, sum);
+        let tip = format!("{label}: {value}");
+        out.push_str(&bar_row(
+            4.0 + i as f64 * ROW_H,
+            label,
+            class,
+            scale(count, sum, BAR_MAX),
+            &value,
+            &tip,
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Plot area of the history chart.
+const HIST_LEFT: f64 = 48.0;
+/// Top margin of the history chart, room for the value above a full bar.
+const HIST_TOP: f64 = 20.0;
+/// Height of the history plot area.
+const HIST_PLOT_H: f64 = 180.0;
+/// Room below the plot for two-line month labels.
+const HIST_BOTTOM: f64 = 40.0;
+
+/// Columns of the active ratio at the end of each month, oldest first, on
+/// a 0–100% axis.
+pub fn history_chart(history: &[MonthRatio]) -> String {
+    const KEY: &str = "chart-history-svg";
+    const TITLE: &str = "Rasio aktif 12 bulan terakhir";
+    if history.is_empty() {
+        return empty(KEY, TITLE);
+    }
+    let desc = format!(
+        "Rasio aktif pada akhir bulan, {} sampai {}",
+        month_label(history[0].year, history[0].month),
+        month_label(history[history.len() - 1].year, history[history.len() - 1].month)
+    );
+    let mut out = open(KEY, TITLE, &desc, HIST_TOP + HIST_PLOT_H + HIST_BOTTOM);
+    out.push_str(&history_axis());
+    let slot = (WIDTH - HIST_LEFT - 8.0) / history.len() as f64;
+    for (i, m) in history.iter().enumerate() {
+        out.push_str(&history_column(HIST_LEFT + slot * i as f64, slot, m));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Gridlines and labels at 0, 25, 50, 75 and 100%.
+fn history_axis() -> String {
+    let mut out = String::new();
+    for step in 0..=4 {
+        let y = HIST_TOP + HIST_PLOT_H * (1.0 - f64::from(step) / 4.0);
+        out.push_str(&plain_rect("gridline", HIST_LEFT, y, WIDTH - HIST_LEFT - 8.0, 1.0));
+        out.push_str(&text(
+            "axis",
+            HIST_LEFT - 6.0,
+            y + 4.0,
+            "end",
+            &format!("{}%", step * 25),
+        ));
+    }
+    out
+}
+
+/// One month's column, its value above and its month below.
+fn history_column(x: f64, slot: f64, m: &MonthRatio) -> String {
+    let label = month_label(m.year, m.month);
+    let r = m.ratio();
+    let centre = x + slot / 2.0;
+    let base = HIST_TOP + HIST_PLOT_H;
+    let mut out = String::new();
+    let height = scale(m.active, m.bpu, HIST_PLOT_H);
+    if r.is_some() {
+        let tip = format!(
+            "{label}: {} ({} aktif dari {} peserta)",
+            percent(r),
+            thousands(m.active),
+            thousands(m.bpu)
+        );
+        let w = slot * 0.6;
+        out.push_str(&rect(ratio_class(r), centre - w / 2.0, base - height, w, height, &tip));
+    }
+    out.push_str(&text("value small", centre, base - height - 5.0, "middle", &percent(r)));
+    let (month, year) = label.split_once(' ').unwrap_or((label.as_str(), ""));
+    out.push_str(&format!(
+        "<text class=\"axis\" x=\"{x}\" y=\"{y}\" text-anchor=\"middle\"><tspan x=\"{x}\">{}</tspan>\
+         <tspan x=\"{x}\" dy=\"14\">{}</tspan></text>",
+        escape(month),
+        escape(year),
+        x = coord(centre),
+        y = coord(base + 16.0),
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kel(code: &str, name: &str, bpu: i64, active: i64) -> KelurahanRow {
+        KelurahanRow {
+            code: code.into(),
+            name: name.into(),
+            bpu,
+            active,
+            ..KelurahanRow::default()
+        }
+    }
+
+    fn count(haystack: &str, needle: &str) -> usize {
+        haystack.matches(needle).count()
+    }
+
+    #[test]
+    fn ratio_bars_are_sorted_highest_first_with_empty_kelurahan_last() {
+        let rows = [
+            kel("4", "Dara", 10, 5),
+            kel("1", "Ayu", 0, 0),
+            kel("2", "Bumi", 10, 9),
+            kel("3", "Candi", 10, 5),
+        ];
+        let names: Vec<&str> = sorted_by_ratio(&rows).iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["Bumi", "Candi", "Dara", "Ayu"]);
+        let svg = active_ratio_chart(&rows);
+        let positions: Vec<usize> = ["Bumi", "Candi", "Dara", "Ayu"]
+            .iter()
+            .map(|n| svg.find(&format!(">{n}<")).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+        assert_eq!(count(&svg, "class=\"bar "), 4);
+        assert!(svg.contains(">90,0%<"));
+        assert!(svg.contains(">50,0%<"));
+        assert!(svg.contains(">–<"));
+    }
+
+    #[test]
+    fn many_kelurahan_show_the_best_and_the_worst() {
+        let rows: Vec<KelurahanRow> = (0..100)
+            .map(|i| kel(&format!("{i:03}"), &format!("Kel {i:03}"), 100, i))
+            .collect();
+        let svg = active_ratio_chart(&rows);
+        assert_eq!(count(&svg, "class=\"bar "), MAX_RATIO_BARS);
+        assert!(svg.contains("… 40 kelurahan lain di tengah, lihat tabel"));
+        assert!(svg.contains(">Kel 099<") && svg.contains(">Kel 000<"));
+        assert!(!svg.contains(">Kel 050<"));
+    }
+
+    #[test]
+    fn empty_charts_say_so_and_have_no_nan() {
+        for svg in [
+            active_ratio_chart(&[]),
+            funnel_chart(&[]),
+            arrears_chart(&ArrearsDistribution::default()),
+            history_chart(&[]),
+        ] {
+            assert!(svg.contains(NO_DATA), "{svg}");
+            assert!(svg.contains("<title id="), "{svg}");
+            assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        }
+    }
+
+    #[test]
+    fn zero_counts_draw_zero_width_bars_not_nan() {
+        let zero = [RuleFunnel {
+            rule: "h-3".into(),
+            ..RuleFunnel::default()
+        }];
+        let months = [MonthRatio {
+            year: 2026,
+            month: 6,
+            bpu: 0,
+            active: 0,
+        }];
+        for svg in [
+            active_ratio_chart(&[kel("1", "Kosong", 0, 0)]),
+            funnel_chart(&zero),
+            history_chart(&months),
+        ] {
+            assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+            assert!(!svg.contains(NO_DATA), "{svg}");
+        }
+        assert_eq!(count(&funnel_chart(&zero), "width=\"0\""), 3);
+    }
+
+    #[test]
+    fn funnel_has_three_bars_per_rule_on_one_scale() {
+        let funnel = [
+            RuleFunnel {
+                rule: "H-3 sebelum jatuh tempo".into(),
+                sent: 1000,
+                delivered: 950,
+                paid: 400,
+            },
+            RuleFunnel {
+                rule: "H+1 <tunggak>".into(),
+                sent: 500,
+                delivered: 450,
+                paid: 100,
+            },
+        ];
+        let svg = funnel_chart(&funnel);
+        assert_eq!(count(&svg, "class=\"bar sent\""), 2);
+        assert_eq!(count(&svg, "class=\"bar delivered\""), 2);
+        assert_eq!(count(&svg, "class=\"bar paid\""), 2);
+        assert!(svg.contains(&format!("width=\"{}\"", coord(BAR_MAX))));
+        assert!(svg.contains(&format!("width=\"{}\"", coord(BAR_MAX / 2.0))));
+        assert!(svg.contains(">950 (95,0%)<"));
+        assert!(svg.contains(">1.000<"));
+        assert!(svg.contains("H+1 &lt;tunggak&gt;") && !svg.contains("<tunggak>"));
+    }
+
+    #[test]
+    fn arrears_bars_are_shares_of_all_participants() {
+        let dist = ArrearsDistribution {
+            current: 3_000,
+            one: 500,
+            two: 300,
+            three_plus: 200,
+        };
+        let svg = arrears_chart(&dist);
+        assert_eq!(count(&svg, "class=\"bar "), 4);
+        assert!(svg.contains(">3.000 (75,0%)<"));
+        assert!(svg.contains(">200 (5,0%)<"));
+        assert!(svg.contains(">≥3 bulan<"));
+    }
+
+    #[test]
+    fn history_has_a_column_and_label_per_month() {
+        let months: Vec<MonthRatio> = (1..=12)
+            .map(|m| MonthRatio {
+                year: 2026,
+                month: m,
+                bpu: 100,
+                active: 70 + i64::from(m),
+            })
+            .collect();
+        let svg = history_chart(&months);
+        assert_eq!(count(&svg, "class=\"bar "), 12);
+        assert!(svg.contains("Jun 2026: 76,0%"));
+        assert!(svg.contains(">Agu</tspan>") && svg.contains(">Des</tspan>"));
+        assert!(svg.contains("Jan 2026 sampai Des 2026"));
+    }
+}

@@ -1,0 +1,200 @@
+use chrono::{NaiveDate, TimeZone, Utc};
+
+use super::*;
+
+fn kel(code: &str, name: &str, bpu: i64, active: i64, sent: i64) -> KelurahanRow {
+    KelurahanRow {
+        code: code.into(),
+        name: name.into(),
+        bpu,
+        active,
+        nonactive: bpu - active,
+        arrears_1: bpu / 20,
+        arrears_2: bpu / 40,
+        arrears_3_plus: bpu - active,
+        sent,
+        delivered: sent * 9 / 10,
+        failed: sent / 10,
+        converted: sent / 4,
+        amount_paid: sent / 4 * 16_800,
+    }
+}
+
+fn sample() -> DashboardData {
+    let kelurahan = vec![
+        kel("18.72.01.1001", "Metro", 400, 350, 120),
+        kel("18.72.01.1002", "Imopuro <b>&\"", 1_600, 1_500, 40),
+        kel("18.72.02.1001", "Hadimulyo Barat", 300, 150, 200),
+    ];
+    let total = KelurahanRow::total(&kelurahan);
+    DashboardData {
+        title: "Kota Metro".into(),
+        generated_at: Utc.with_ymd_and_hms(2026, 6, 30, 1, 0, 0).unwrap(),
+        time_zone: chrono_tz::Asia::Jakarta,
+        period: Some((
+            NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        )),
+        kelurahan,
+        total,
+        funnel: vec![
+            RuleFunnel {
+                rule: "H-3".into(),
+                sent: 200,
+                delivered: 190,
+                paid: 80,
+            },
+            RuleFunnel {
+                rule: "H+7".into(),
+                sent: 160,
+                delivered: 150,
+                paid: 20,
+            },
+        ],
+        history: (0..12)
+            .map(|i| MonthRatio {
+                year: if i < 6 { 2025 } else { 2026 },
+                month: (i + 6) % 12 + 1,
+                bpu: 2_300,
+                active: 1_800 + i64::from(i) * 10,
+            })
+            .collect(),
+    }
+}
+
+fn empty() -> DashboardData {
+    DashboardData {
+        title: "Semua wilayah".into(),
+        generated_at: Utc.with_ymd_and_hms(2026, 6, 30, 1, 0, 0).unwrap(),
+        time_zone: chrono_tz::Asia::Jakarta,
+        period: None,
+        kelurahan: Vec::new(),
+        total: KelurahanRow::total(&[]),
+        funnel: Vec::new(),
+        history: Vec::new(),
+    }
+}
+
+/// The part of `html` from the element with `id` to the end of its section.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}"));
+    let end = html[start..].find("</section>").map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+#[test]
+fn a_complete_standalone_document() {
+    let html = render(&sample());
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"id\">"));
+    assert!(html.contains("<meta charset=\"utf-8\">"));
+    assert!(html.contains("<link rel=\"icon\" href=\"data:,\">"));
+    assert!(html.trim_end().ends_with("</html>"));
+    assert!(!html.contains("<script"), "no JavaScript");
+    let outside = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(
+        !outside.contains("http://") && !outside.contains("https://"),
+        "no external assets"
+    );
+    assert!(!html.contains(" src=") && !html.contains("<link rel=\"stylesheet\""));
+}
+
+#[test]
+fn every_chart_and_the_table_has_its_id_and_an_accessible_svg() {
+    let html = render(&sample());
+    for id in CHART_IDS {
+        let part = section(&html, id);
+        assert!(part.contains("<svg "), "{id}");
+        assert!(part.contains("role=\"img\""), "{id}");
+        assert!(part.contains(&format!("<title id=\"{id}-svg-title\">")), "{id}");
+    }
+    assert_eq!(html.matches("<svg ").count(), 4);
+    assert_eq!(html.matches("class=\"legend\"").count(), 2, "ratio bars and history");
+    assert!(html.contains(&format!("<table id=\"{TABLE_ID}\">")));
+}
+
+#[test]
+fn labels_are_in_indonesian() {
+    let html = render(&sample());
+    for label in [
+        "Rasio aktif per kelurahan",
+        "Corong pengingat: terkirim → tersampaikan → membayar",
+        "Sebaran tunggakan",
+        "Rasio aktif 12 bulan terakhir",
+        "Tabel per kelurahan",
+        "Nominal dibayar",
+    ] {
+        assert!(html.contains(label), "{label}");
+    }
+}
+
+#[test]
+fn names_and_title_from_data_are_escaped() {
+    let mut data = sample();
+    data.title = "<script>alert('x')</script>".into();
+    data.funnel[0].rule = "\"><script>".into();
+    let html = render(&data);
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("<b>"));
+    assert!(html.contains("Imopuro &lt;b&gt;&amp;&quot;"));
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert!(html.contains("&quot;&gt;&lt;script&gt;"));
+}
+
+#[test]
+fn ratio_bars_go_from_highest_to_lowest() {
+    let html = render(&sample());
+    let chart = section(&html, "chart-active-ratio");
+    let at = |name: &str| chart.find(&format!(">{name}<")).unwrap_or_else(|| panic!("{name}"));
+    assert!(at("Imopuro &lt;b&gt;&amp;&quot;") < at("Metro"));
+    assert!(at("Metro") < at("Hadimulyo Barat"));
+    assert_eq!(chart.matches("class=\"bar ").count(), 3);
+}
+
+#[test]
+fn numbers_are_written_the_indonesian_way() {
+    let html = render(&sample());
+    assert!(html.contains("Diperbarui 30 Jun 2026 08.00 WIB"));
+    assert!(html.contains("Pengingat dihitung: 1 Jun 2026 – 30 Jun 2026"));
+    assert!(html.contains(">2.300<"), "total participants");
+    assert!(html.contains(">87,5%<"), "Metro 350/400");
+    assert!(html.contains(">Rp840.000<"), "Hadimulyo Barat 50 × 16.800");
+    assert!(html.contains(">Rp1.512.000<"), "the total");
+    let history = section(&html, "chart-history");
+    assert!(history.contains(">Mei</tspan>") && history.contains(">Agu</tspan>"));
+    assert!(history.contains("Jul 2025 sampai Jun 2026"));
+}
+
+#[test]
+fn empty_data_renders_every_chart_with_no_data_and_no_nan() {
+    let html = render(&empty());
+    for id in CHART_IDS {
+        assert!(section(&html, id).contains(">Belum ada data<"), "{id}");
+    }
+    assert!(section(&html, "section-table").contains(">Belum ada data<"));
+    assert!(html.contains("Pengingat dihitung: sepanjang waktu"));
+    assert!(!html.contains("class=\"legend\""), "no colour key without bars");
+    for bad in ["NaN", "inf", "Infinity"] {
+        assert!(!html.contains(bad), "{bad}");
+    }
+}
+
+#[test]
+fn zero_counts_render_without_nan() {
+    let mut data = empty();
+    data.kelurahan = vec![kel("18.72.01.1001", "Kosong", 0, 0, 0)];
+    data.total = KelurahanRow::total(&data.kelurahan);
+    data.funnel = vec![RuleFunnel {
+        rule: "H-3".into(),
+        ..RuleFunnel::default()
+    }];
+    data.history = vec![MonthRatio {
+        year: 2026,
+        month: 6,
+        bpu: 0,
+        active: 0,
+    }];
+    let html = render(&data);
+    assert!(!html.contains("NaN") && !html.contains("inf"));
+    assert!(section(&html, "chart-arrears").contains(">Belum ada data<"));
+    assert!(!section(&html, "chart-funnel").contains(">Belum ada data<"));
+}
