@@ -29,6 +29,7 @@ use crate::channels::{EmailSender, GatewayPool, RetryPolicy};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, worker_name};
+use crate::http::dashboard::DashboardContext;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::payments::api::PaymentsApi;
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     pub receipts: Arc<ReceiptGateways>,
     /// The payments API's token and attribution window.
     pub payments_api: Arc<PaymentsApi>,
+    /// The dashboard's token, when one is configured.
+    pub dashboard_token: Option<String>,
 }
 
 /// The SMS gateways and the SMTP relay, each when configured.
@@ -154,6 +157,7 @@ impl Daemon {
                 .context("cannot read the payments API token")?,
             attribution_secs: settings.payments.attribution_secs(),
         };
+        let dashboard_token = settings.dashboard.token().context("cannot read the dashboard token")?;
         let (schedules, _) = watch::channel(Arc::new(schedules));
         let shared = Arc::new(Shared {
             store,
@@ -169,6 +173,7 @@ impl Daemon {
             email,
             receipts: Arc::new(receipts),
             payments_api: Arc::new(payments_api),
+            dashboard_token,
         });
         Ok(Self {
             listener,
@@ -224,6 +229,13 @@ impl Daemon {
             receipts: self.shared.receipts.clone(),
             clock: self.shared.clock.clone(),
             payments: self.shared.payments_api.clone(),
+            dashboard: Arc::new(DashboardContext {
+                token: self.shared.dashboard_token.clone(),
+                open: self.listener.local_addr()?.ip().is_loopback(),
+                due: self.shared.settings.due_date.rules(),
+                standing: self.shared.settings.standing.rules(),
+                schedules: Some(self.shared.schedules.subscribe()),
+            }),
         };
         let app = http::router(state);
         let addr = self.listener.local_addr()?;

@@ -2,6 +2,7 @@
 //! receipts and inbound SMS, payments, and the dashboard.
 
 pub mod auth;
+pub mod dashboard;
 mod health;
 
 use std::sync::Arc;
@@ -25,11 +26,14 @@ pub struct AppState {
     pub clock: Arc<dyn crate::clock::Clock>,
     /// The payments API's token and attribution window.
     pub payments: Arc<crate::payments::api::PaymentsApi>,
+    /// Who may see the dashboard, and the rules it is computed with.
+    pub dashboard: Arc<dashboard::DashboardContext>,
 }
 
 /// The routes of the daemon.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(dashboard::dashboard))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -7,7 +7,73 @@
 
 use std::collections::HashMap;
 
-use crate::store::{PaidThroughCount, PaymentSince};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use super::status::{StatusAt, tally};
+use crate::domain::calendar::local_midnight;
+use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
+use crate::store::{PaidThroughCount, PaymentSince, Store, StoreError};
+
+/// BPU participants and active ones at the end of one month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthStanding {
+    pub year: i32,
+    pub month: u32,
+    pub bpu: i64,
+    pub active: i64,
+}
+
+/// Standing at the end of each of the last `months` months (the current
+/// one: now), oldest first, for kelurahan under `filter`. Month ends are
+/// WIB midnights.
+pub async fn monthly_standing(
+    store: &dyn Store,
+    due: &DueDateRules,
+    standing: &StandingRules,
+    filter: Option<&str>,
+    now: DateTime<Utc>,
+    months: u32,
+) -> Result<Vec<MonthStanding>, StoreError> {
+    let ends = month_ends(now, months);
+    let oldest = ends.first().map_or(now, |(_, _, at)| *at);
+    let current = store.paid_through_histogram(filter).await?;
+    let payments = store.bpu_payments_since(oldest.timestamp()).await?;
+    let kelurahan = store.list_kelurahan().await?;
+    Ok(ends
+        .into_iter()
+        .map(|(year, month, at)| {
+            let histogram = histogram_at(&current, &payments, at.timestamp());
+            let status = tally(&kelurahan, &histogram, due, standing, StatusAt::Instant(at), filter);
+            MonthStanding {
+                year,
+                month,
+                bpu: status.total.bpu,
+                active: status.total.active,
+            }
+        })
+        .collect())
+}
+
+/// `(year, month, end)` of the last `months` months, oldest first; the
+/// current month ends now.
+pub fn month_ends(now: DateTime<Utc>, months: u32) -> Vec<(i32, u32, DateTime<Utc>)> {
+    let wib = RegionTimeZone::Wib.tz();
+    let today = now.with_timezone(&wib).date_naive();
+    let mut out = Vec::new();
+    let (mut year, mut month) = (today.year(), today.month());
+    for i in 0..months {
+        let end = if i == 0 {
+            now
+        } else {
+            let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+            NaiveDate::from_ymd_opt(ny, nm, 1).map_or(now, |d| local_midnight(d, wib))
+        };
+        out.push((year, month, end));
+        (year, month) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
+    }
+    out.reverse();
+    out
+}
 
 /// The histogram as it was at `at` (Unix seconds): `current` with every
 /// payment of `payments` made after `at` taken back.
@@ -62,6 +128,16 @@ mod tests {
             months,
             paid_at,
         }
+    }
+
+    #[test]
+    fn month_ends_are_wib_midnights_oldest_first() {
+        let now: DateTime<Utc> = "2026-03-10T05:00:00Z".parse().unwrap();
+        let ends = month_ends(now, 3);
+        assert_eq!((ends[0].0, ends[0].1), (2026, 1));
+        assert_eq!(ends[0].2.to_rfc3339(), "2026-01-31T17:00:00+00:00");
+        assert_eq!((ends[1].0, ends[1].1), (2026, 2));
+        assert_eq!(ends[2], (2026, 3, now));
     }
 
     #[test]

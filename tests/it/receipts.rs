@@ -103,6 +103,7 @@ impl Receiver {
             receipts: Arc::new(receipts),
             clock: Arc::new(FixedClock::at(now())),
             payments: Default::default(),
+            dashboard: Default::default(),
         };
         let app = pengingat::receipts::http::routes().with_state(state);
         let (stop, stopped) = oneshot::channel::<()>();

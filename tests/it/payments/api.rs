@@ -34,6 +34,7 @@ impl Server {
                 token: token.map(str::to_string),
                 attribution_secs: 14 * 86_400,
             }),
+            dashboard: Default::default(),
         };
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,0 +1,156 @@
+//! `GET /`: the dashboard, one server-rendered page (see [`crate::dashboard`])
+//! with the figures of `pengingat report` over all time and the active ratio
+//! of the last 12 months.
+//!
+//! On a loopback address the page is open (whoever can reach it is on the
+//! host already); on any other address it needs the dashboard token, as a
+//! bearer token or as the password of basic auth, so a browser's login
+//! prompt works.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::watch;
+
+use super::AppState;
+use super::auth::carries_token;
+use crate::dashboard::{self, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
+use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
+use crate::report::history::monthly_standing;
+use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery};
+use crate::schedule::Schedules;
+use crate::store::StoreError;
+
+/// Who may see the dashboard and what it is computed with.
+#[derive(Debug, Clone, Default)]
+pub struct DashboardContext {
+    /// The token asked for when the page is not open.
+    pub token: Option<String>,
+    /// Served without a token (the daemon listens on loopback only).
+    pub open: bool,
+    /// When contribution months fall due.
+    pub due: DueDateRules,
+    /// When a participant counts as non-active.
+    pub standing: StandingRules,
+    /// The current schedules, for the rules' order; by name without them.
+    pub schedules: Option<watch::Receiver<Arc<Schedules>>>,
+}
+
+pub(super) async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let ctx = &state.dashboard;
+    if !ctx.open {
+        let Some(token) = ctx.token.as_deref() else {
+            return (
+                StatusCode::FORBIDDEN,
+                "the dashboard needs dashboard.token_env or dashboard.token_file when http.bind is not loopback\n",
+            )
+                .into_response();
+        };
+        if !carries_token(&headers, token) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"pengingat\", charset=\"UTF-8\"")],
+                "token diperlukan\n",
+            )
+                .into_response();
+        }
+    }
+    match data(&state).await {
+        Ok(data) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            dashboard::render(&data),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard: cannot read the figures");
+            (StatusCode::SERVICE_UNAVAILABLE, "data belum dapat dibaca; coba lagi\n").into_response()
+        }
+    }
+}
+
+/// The page's figures.
+async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
+    let ctx = &state.dashboard;
+    let now = state.clock.now();
+    let store = state.store.as_ref();
+    let order: Vec<String> = ctx.schedules.as_ref().map_or_else(Vec::new, |s| {
+        s.borrow().rules().iter().map(|r| r.name.to_string()).collect()
+    });
+    let query = ReportQuery {
+        from: None,
+        to: None,
+        kelurahan: None,
+    };
+    let report = outcomes::compute(store, &ctx.due, &ctx.standing, &query, &order, now).await?;
+    let history = monthly_standing(store, &ctx.due, &ctx.standing, None, now, 12).await?;
+    let kelurahan = store.list_kelurahan().await?;
+    let mut cities: Vec<&str> = kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
+    cities.sort_unstable();
+    cities.dedup();
+    let title = match cities.as_slice() {
+        [one] => one.to_string(),
+        _ => "Semua wilayah".to_string(),
+    };
+    Ok(DashboardData {
+        title,
+        generated_at: now,
+        time_zone: RegionTimeZone::Wib.tz(),
+        period: None,
+        kelurahan: report.kelurahan.iter().map(row).collect(),
+        total: row(&report.total),
+        funnel: funnel(&report),
+        history: history
+            .into_iter()
+            .map(|m| MonthRatio {
+                year: m.year,
+                month: m.month,
+                bpu: m.bpu,
+                active: m.active,
+            })
+            .collect(),
+    })
+}
+
+fn row(k: &KelurahanReport) -> KelurahanRow {
+    KelurahanRow {
+        code: k.code.clone(),
+        name: k.name.clone(),
+        bpu: k.bpu,
+        active: k.active,
+        nonactive: k.nonactive,
+        arrears_1: k.arrears_1,
+        arrears_2: k.arrears_2,
+        arrears_3_plus: k.arrears_3_plus,
+        sent: k.effect.sent,
+        delivered: k.effect.delivered,
+        failed: k.effect.failed,
+        converted: k.effect.converted,
+        amount_paid: k.effect.amount_paid,
+    }
+}
+
+/// One funnel per rule, both channels together, in the report's order.
+fn funnel(report: &OutcomeReport) -> Vec<RuleFunnel> {
+    let mut out: Vec<RuleFunnel> = Vec::new();
+    for r in &report.rules {
+        let i = match out.iter().position(|f| f.rule == r.rule) {
+            Some(i) => i,
+            None => {
+                out.push(RuleFunnel {
+                    rule: r.rule.clone(),
+                    ..Default::default()
+                });
+                out.len() - 1
+            }
+        };
+        out[i].sent += r.sent;
+        out[i].delivered += r.delivered;
+        out[i].paid += r.converted;
+    }
+    out
+}
