@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod digest;
 pub mod dispatch;
 pub mod domain;
 pub mod http;

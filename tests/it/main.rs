@@ -9,6 +9,7 @@ mod channels;
 mod cli;
 mod daemon;
 mod delivery;
+mod digest;
 mod dispatch_store;
 mod import;
 mod mock_gateway;
