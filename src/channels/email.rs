@@ -36,6 +36,24 @@ pub struct OutboundEmail {
     pub html: Option<String>,
 }
 
+/// A weekly coordinator digest: one e-mail to every coordinator of a
+/// kelurahan at once, so the relay accepts or refuses it as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundDigest {
+    /// The kelurahan it is about (part of the Message-ID).
+    pub kelurahan_code: String,
+    /// Its ISO week key, `2025-W29` (part of the Message-ID).
+    pub week: String,
+    /// The recipients as (display name, address), all in `To`.
+    pub to: Vec<(String, String)>,
+    /// The subject, UTF-8.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// An HTML alternative.
+    pub html: Option<String>,
+}
+
 /// An e-mail the relay accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailAccepted {
@@ -137,7 +155,12 @@ impl EmailSender {
             .parse()
             .map_err(|e| SendError::permanent(SMTP, format!("recipient {masked} is not an e-mail address: {e}")))?;
         let message_id = self.message_id(msg.reminder_id);
-        let message = self.message(msg, to, &message_id)?;
+        let body = Body {
+            subject: &msg.subject,
+            text: &msg.text,
+            html: msg.html.as_deref(),
+        };
+        let message = self.message(vec![Mailbox::new(None, to)], &body, &message_id)?;
         match self.transport.send(message).await {
             Ok(_) => {
                 tracing::debug!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, "e-mail accepted");
@@ -146,6 +169,51 @@ impl EmailSender {
             Err(e) => {
                 let error = classify(&e);
                 tracing::warn!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, %error, "e-mail not accepted");
+                Err(error)
+            }
+        }
+    }
+
+    /// Hands a coordinator digest to the relay, addressed to all its
+    /// recipients at once; errors are classified as for [`EmailSender::send`].
+    /// Addresses are logged masked.
+    pub async fn send_digest(&self, msg: &OutboundDigest) -> Result<EmailAccepted, SendError> {
+        let masked: Vec<String> = msg
+            .to
+            .iter()
+            .map(|(_, a)| {
+                EmailAddress::parse(a)
+                    .map(|a| a.masked())
+                    .unwrap_or_else(|_| super::redact(a))
+            })
+            .collect();
+        let masked = masked.join(", ");
+        if msg.to.is_empty() {
+            return Err(SendError::permanent(SMTP, "a digest needs at least one recipient"));
+        }
+        let mut to = Vec::with_capacity(msg.to.len());
+        for (name, address) in &msg.to {
+            let address: Address = address.trim().parse().map_err(|e| {
+                SendError::permanent(SMTP, format!("a recipient of {masked} is not an e-mail address: {e}"))
+            })?;
+            let name = Some(name.trim().to_string()).filter(|n| !n.is_empty());
+            to.push(Mailbox::new(name, address));
+        }
+        let message_id = self.digest_message_id(&msg.kelurahan_code, &msg.week);
+        let body = Body {
+            subject: &msg.subject,
+            text: &msg.text,
+            html: msg.html.as_deref(),
+        };
+        let message = self.message(to, &body, &message_id)?;
+        match self.transport.send(message).await {
+            Ok(_) => {
+                tracing::debug!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, "digest accepted");
+                Ok(EmailAccepted { message_id })
+            }
+            Err(e) => {
+                let error = classify(&e);
+                tracing::warn!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, %error, "digest not accepted");
                 Err(error)
             }
         }
@@ -166,25 +234,54 @@ impl EmailSender {
         )
     }
 
-    fn message(&self, msg: &OutboundEmail, to: Address, message_id: &str) -> Result<Message, SendError> {
+    /// `<pengingat.digest.{kelurahan code without dots}.{week}.{random}@{from domain}>`.
+    fn digest_message_id(&self, kelurahan_code: &str, week: &str) -> String {
+        let code: String = kelurahan_code.chars().filter(char::is_ascii_digit).collect();
+        let week: String = week
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        format!(
+            "<pengingat.digest.{code}.{week}.{:016x}@{}>",
+            rand::random::<u64>(),
+            self.id_domain
+        )
+    }
+
+    fn message(&self, to: Vec<Mailbox>, body: &Body<'_>, message_id: &str) -> Result<Message, SendError> {
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .to(Mailbox::new(None, to))
-            .subject(msg.subject.clone())
+            .subject(body.subject.to_string())
             .message_id(Some(message_id.to_string()));
+        for mailbox in to {
+            builder = builder.to(mailbox);
+        }
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
-        let built = match &msg.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(msg.text.clone(), html.clone())),
+        let built = match body.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                body.text.to_string(),
+                html.to_string(),
+            )),
             None => builder.singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_PLAIN)
-                    .body(msg.text.clone()),
+                    .body(body.text.to_string()),
             ),
         };
         built.map_err(|e| SendError::permanent(SMTP, format!("cannot build the message: {e}")))
     }
+}
+
+/// The parts of a message shared by reminders and digests.
+struct Body<'a> {
+    /// The subject.
+    subject: &'a str,
+    /// The plain-text body.
+    text: &'a str,
+    /// The HTML alternative, if any.
+    html: Option<&'a str>,
 }
 
 /// SMTP reply codes decide (RFC 5321 §4.2.1): 4xx transient, 5xx
@@ -228,6 +325,34 @@ mod tests {
             "{a}"
         );
         assert_ne!(a, sender.message_id(42));
+    }
+
+    #[tokio::test]
+    async fn digest_message_ids_name_the_kelurahan_and_week() {
+        let sender = EmailSender::from_settings(&settings()).unwrap();
+        let id = sender.digest_message_id("18.72.01.1005", "2025-W29");
+        assert!(
+            id.starts_with("<pengingat.digest.1872011005.2025-W29.") && id.ends_with("@metrokota.go.id>"),
+            "{id}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_digest_without_recipients_or_with_a_bad_one_is_permanent_and_masked() {
+        let sender = EmailSender::from_settings(&settings()).unwrap();
+        let mut digest = OutboundDigest {
+            kelurahan_code: "18.72.01.1005".into(),
+            week: "2025-W29".into(),
+            to: Vec::new(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: None,
+        };
+        assert!(!sender.send_digest(&digest).await.unwrap_err().is_transient());
+        digest.to = vec![("Ratna".into(), "ratna dewi@example.org".into())];
+        let error = sender.send_digest(&digest).await.unwrap_err();
+        assert!(!error.is_transient());
+        assert!(!error.to_string().contains("dewi"), "{error}");
     }
 
     #[tokio::test]

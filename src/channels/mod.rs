@@ -25,7 +25,7 @@ pub mod sms;
 pub mod ticker;
 
 pub use breaker::{BreakerState, CircuitBreaker};
-pub use email::{EmailAccepted, EmailSender, OutboundEmail};
+pub use email::{EmailAccepted, EmailSender, OutboundDigest, OutboundEmail};
 pub use error::{ChannelConfigError, SendError};
 pub use rate::TokenBucket;
 pub use redact::redact;

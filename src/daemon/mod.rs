@@ -215,6 +215,18 @@ impl Daemon {
         if let Some(dir) = self.shared.settings.payments.inbox_dir.clone() {
             tracker.spawn(inbox_loop::inbox_loop(self.shared.clone(), dir, cancel.clone()));
         }
+        tracker.spawn(
+            crate::digest::DigestLoop {
+                store: self.shared.store.clone(),
+                schedules: self.shared.schedules.subscribe(),
+                email: self.shared.email.clone(),
+                due: self.shared.settings.due_date.rules(),
+                standing: self.shared.settings.standing.rules(),
+                clock: self.shared.clock.clone(),
+                worker: worker_name(),
+            }
+            .run(cancel.clone()),
+        );
         let has_channel = self.shared.sms.is_some() || self.shared.email.is_some();
         if self.shared.settings.delivery.enabled && has_channel {
             tracker.spawn(dispatcher(&self.shared).run(cancel.clone()));

@@ -16,6 +16,7 @@ use super::build_rules::build_rules;
 use super::build_templates::build_templates;
 use super::check::{Checker, LineIndex};
 use super::cron::ScanSchedule;
+use super::digest::{DigestSchedule, build_digest};
 use super::encoding::SmsEncoding;
 use super::error::{Problem, ProblemKind, ScheduleError};
 use super::overrides::{Coordinator, KelurahanOverride, build_overrides};
@@ -46,6 +47,8 @@ pub struct Schedules {
     kelurahan: BTreeMap<KelurahanCode, KelurahanOverride>,
     /// Things that load but deserve the operator's attention.
     warnings: Vec<String>,
+    /// When the weekly coordinator digest goes out; `None`: no digest.
+    digest: Option<DigestSchedule>,
 }
 
 impl Schedules {
@@ -78,6 +81,7 @@ impl Schedules {
         let loaded = build_templates(&mut ck, raw.templates);
         let built = build_rules(&mut ck, raw.rules, &loaded, &declared);
         let kelurahan = build_overrides(&mut ck, raw.kelurahan, &quiet_hours);
+        let digest = build_digest(&mut ck, raw.digest);
         if !ck.problems.is_empty() {
             return Err(ScheduleError::Invalid {
                 file: source_name.to_string(),
@@ -94,6 +98,7 @@ impl Schedules {
             templates: loaded.into_iter().map(|(name, l)| (name, l.template)).collect(),
             kelurahan,
             warnings: Vec::new(),
+            digest,
         };
         schedules.warnings = schedules.find_warnings();
         Ok(schedules)
@@ -117,6 +122,11 @@ impl Schedules {
     /// The scan occurrence due in `(after, until]`, if any.
     pub fn scan_due_between(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.scan.latest_between(after, until)
+    }
+
+    /// When the weekly coordinator digest goes out; `None` without `[digest]`.
+    pub fn digest(&self) -> Option<&DigestSchedule> {
+        self.digest.as_ref()
     }
 
     /// Quiet hours.

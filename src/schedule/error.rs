@@ -93,6 +93,9 @@ pub enum ProblemKind {
     /// `scan.cron` is an empty list: no scan would ever run.
     #[error("no cron expression: the scan would never run")]
     NoScanCron,
+    /// `digest.cron` is an empty list: remove `[digest]` to send no digest.
+    #[error("no cron expression: no digest would ever be sent (remove [digest] to send none)")]
+    NoDigestCron,
     /// Not an IANA time zone name.
     #[error("{0:?} is not a time zone (use an IANA name such as \"Asia/Jakarta\")")]
     BadTimeZone(String),

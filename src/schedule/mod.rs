@@ -12,6 +12,7 @@
 //! - [`cron`]: 6-field cron expressions as tokio-cron-scheduler reads them.
 //! - [`encoding`]: GSM-7 / UCS-2 and segment counts.
 //! - [`mod@diff`]: what a reload changes.
+//! - [`digest`]: when the weekly coordinator digest goes out, and its ISO week.
 
 mod build;
 mod build_rules;
@@ -20,6 +21,7 @@ mod check;
 pub mod config;
 pub mod cron;
 pub mod diff;
+pub mod digest;
 pub mod encoding;
 pub mod error;
 pub mod overrides;
@@ -35,6 +37,7 @@ mod tests;
 pub use config::Schedules;
 pub use cron::{CronExprError, CronSchedule, ScanSchedule, next_times};
 pub use diff::{ScheduleDiff, diff};
+pub use digest::{DigestSchedule, week_key};
 pub use encoding::{SmsEncoding, SmsSize, measure, to_gsm7};
 pub use error::{Problem, ProblemKind, ScheduleError};
 pub use overrides::{Coordinator, KelurahanOverride};

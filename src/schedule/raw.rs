@@ -31,6 +31,9 @@ pub(super) struct RawSchedules {
     /// `[kelurahan."CODE"]`.
     #[serde(default)]
     pub kelurahan: BTreeMap<Spanned<String>, Spanned<RawKelurahan>>,
+    /// `[digest]`, the weekly coordinator digest (none without it).
+    #[serde(default)]
+    pub digest: Option<RawDigest>,
 }
 
 /// `[scan]`.
@@ -149,4 +152,15 @@ pub(super) struct RawCoordinator {
     /// Optional phone number.
     #[serde(default)]
     pub phone: Option<Spanned<String>>,
+}
+
+/// `[digest]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDigest {
+    /// Cron expressions (required: the table exists to send digests).
+    pub cron: Spanned<Vec<Spanned<String>>>,
+    /// IANA time zone the expressions and ISO weeks are read in.
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
 }

@@ -399,7 +399,7 @@ impl Template {
 }
 
 /// Escapes a value for HTML text and attribute context.
-fn escape_html(value: &str) -> String {
+pub(crate) fn escape_html(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

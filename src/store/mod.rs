@@ -320,6 +320,49 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Opts every participant with this phone number back in (an SMS "DAFTAR").
     async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
+
+    /// BPU participants of one kelurahan paid through a month before
+    /// `paid_through_before` (a month index), opted-out ones included: who a
+    /// coordinator digest may list as behind.
+    async fn digest_participants_behind(
+        &self,
+        kelurahan_code: &str,
+        paid_through_before: i32,
+    ) -> Result<Vec<crate::digest::BehindParticipant>, StoreError>;
+
+    /// Every digest row of one ISO week (`2025-W29`), by kelurahan code.
+    async fn digests_of_week(&self, week: &str) -> Result<Vec<crate::digest::DigestRecord>, StoreError>;
+
+    /// Claims the digest of one kelurahan and week in one statement: a new
+    /// row, a failed one whose retry time has come, or one still `sending`
+    /// whose lease ran out (a crashed instance) becomes `sending` under the
+    /// claimer's lease and counts an attempt. The attempt count when the
+    /// caller now holds it; `None` when it is sent, or another instance
+    /// holds it, or its retry is not due.
+    async fn claim_digest(
+        &self,
+        claim: &crate::digest::DigestClaim<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i32>, StoreError>;
+
+    /// Records how `worker`'s attempt at a claimed digest ended: `sent`
+    /// with the active ratio it carried, or `failed` with a retry time.
+    /// `false` (nothing changed) when `worker` no longer holds the claim.
+    async fn finish_digest(
+        &self,
+        kelurahan_code: &str,
+        week: &str,
+        worker: &str,
+        outcome: &crate::digest::DigestOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// The latest digest of one kelurahan sent for a week before `before_week`, if any.
+    async fn last_sent_digest(
+        &self,
+        kelurahan_code: &str,
+        before_week: &str,
+    ) -> Result<Option<crate::digest::DigestRecord>, StoreError>;
 }
 
 /// Connects to the database named by `url`: `postgres://…` or

@@ -3,6 +3,7 @@
 //! the per-kelurahan lookups the scan relies on.
 
 mod bad_input;
+mod digest;
 mod loading;
 
 use std::path::{Path, PathBuf};

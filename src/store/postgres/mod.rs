@@ -365,6 +365,45 @@ impl Store for PgStore {
     async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
         receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
     }
+
+    async fn digest_participants_behind(
+        &self,
+        kelurahan_code: &str,
+        paid_through_before: i32,
+    ) -> Result<Vec<crate::digest::BehindParticipant>, StoreError> {
+        digest::behind(&self.pool, kelurahan_code, paid_through_before).await
+    }
+
+    async fn digests_of_week(&self, week: &str) -> Result<Vec<crate::digest::DigestRecord>, StoreError> {
+        digest::of_week(&self.pool, week).await
+    }
+
+    async fn claim_digest(
+        &self,
+        claim: &crate::digest::DigestClaim<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i32>, StoreError> {
+        digest::claim(&self.pool, claim, now).await
+    }
+
+    async fn finish_digest(
+        &self,
+        kelurahan_code: &str,
+        week: &str,
+        worker: &str,
+        outcome: &crate::digest::DigestOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        digest::finish(&self.pool, kelurahan_code, week, worker, outcome, now).await
+    }
+
+    async fn last_sent_digest(
+        &self,
+        kelurahan_code: &str,
+        before_week: &str,
+    ) -> Result<Option<crate::digest::DigestRecord>, StoreError> {
+        digest::last_sent(&self.pool, kelurahan_code, before_week).await
+    }
 }
 
 const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, phone, email, kelurahan_code, \
@@ -387,3 +426,6 @@ const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, p
 pub(super) const PAYMENTS_BY_REF_PG: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
      y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
      WHERE y.external_ref = ANY($1)";
+
+/// The coordinator digest's SQL.
+mod digest;

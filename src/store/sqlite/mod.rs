@@ -442,6 +442,45 @@ impl Store for SqliteStore {
     async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
         receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
     }
+
+    async fn digest_participants_behind(
+        &self,
+        kelurahan_code: &str,
+        paid_through_before: i32,
+    ) -> Result<Vec<crate::digest::BehindParticipant>, StoreError> {
+        digest::behind(&self.pool, kelurahan_code, paid_through_before).await
+    }
+
+    async fn digests_of_week(&self, week: &str) -> Result<Vec<crate::digest::DigestRecord>, StoreError> {
+        digest::of_week(&self.pool, week).await
+    }
+
+    async fn claim_digest(
+        &self,
+        claim: &crate::digest::DigestClaim<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i32>, StoreError> {
+        digest::claim(&self.pool, claim, now).await
+    }
+
+    async fn finish_digest(
+        &self,
+        kelurahan_code: &str,
+        week: &str,
+        worker: &str,
+        outcome: &crate::digest::DigestOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        digest::finish(&self.pool, kelurahan_code, week, worker, outcome, now).await
+    }
+
+    async fn last_sent_digest(
+        &self,
+        kelurahan_code: &str,
+        before_week: &str,
+    ) -> Result<Option<crate::digest::DigestRecord>, StoreError> {
+        digest::last_sent(&self.pool, kelurahan_code, before_week).await
+    }
 }
 
 const PARTICIPANT_UPSERT_TAIL_SQLITE: &str = " ON CONFLICT (nik) DO UPDATE SET kpj = excluded.kpj, name = excluded.name, \
@@ -496,3 +535,6 @@ impl KelurahanRow {
         })
     }
 }
+
+/// The coordinator digest's SQL.
+mod digest;

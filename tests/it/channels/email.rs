@@ -92,7 +92,7 @@ impl Sink {
     }
 
     /// Messages accepted so far.
-    fn count(&self) -> usize {
+    pub fn count(&self) -> usize {
         std::fs::read_dir(self.dir.path())
             .unwrap()
             .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
