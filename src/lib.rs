@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod dashboard;
+pub mod demo;
 pub mod digest;
 pub mod dispatch;
 pub mod domain;

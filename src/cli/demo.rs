@@ -1,79 +1,91 @@
-//! `pengingat demo`: the whole loop on the embedded default, in a directory
-//! of its own: a SQLite database, the Kota Metro population, a scan with the
-//! shipped schedules, and the resulting status.
+//! `pengingat demo`: runs the simulation of [`crate::demo`], prints its
+//! progress week by week and the per-kelurahan report, then keeps the
+//! daemon serving the dashboard until Ctrl-C.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use chrono::Duration;
 
 use super::DemoArgs;
-use super::commands::{open, run_seed};
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::demo::{DemoOptions, WeekFigures, simulate};
+use crate::domain::RegionTimeZone;
 use crate::report::OutputFormat;
-use crate::report::status::{self, StatusAt};
-use crate::report::table::{Align, render};
-use crate::scan::{self, ScanContext};
-use crate::schedule::Schedules;
-use crate::seed::Population;
-use crate::store::redact_url;
+use crate::report::outcomes::{self, ReportQuery};
+use crate::report::render_outcomes::{percent, render_outcome_report};
 
 pub async fn run(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
-    let mut settings = Settings::default();
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
-    settings.database.url = format!("sqlite://{}", args.dir.join("pengingat.db").display());
-    crate::telemetry::init(&settings.log);
-    let store = open(&settings).await?;
-    println!("pengingat demo: database {}", redact_url(&settings.database.url));
-    let now = clock.now();
-    let report = run_seed(store.as_ref(), Population::Metro, args.seed, now).await?;
-    println!(
-        "Kota Metro population: {} participants ({} BPU, {} PU) in {} kelurahan",
-        report.participants, report.bpu, report.pu, report.kelurahan
-    );
-
-    let schedules = Schedules::load(&settings.schedules.path).with_context(|| {
-        format!(
-            "the demo uses the shipped schedules, {}",
-            settings.schedules.path.display()
-        )
-    })?;
-    let kelurahan = store.list_kelurahan().await?;
-    let (due, standing) = (settings.due_date.rules(), settings.standing.rules());
-    let ctx = ScanContext {
-        schedules: &schedules,
-        kelurahan: &kelurahan,
-        due: &due,
-        standing: &standing,
+    let started = std::time::Instant::now();
+    // Progress lines tell the story; the daemon's own logs would drown them.
+    crate::telemetry::init(&crate::config::LogSettings {
+        level: "warn".into(),
+        ..Default::default()
+    });
+    let today = clock.now().with_timezone(&RegionTimeZone::Wib.tz()).date_naive();
+    // The simulation ends yesterday, so its last payments are not dated in the future.
+    let first_day = today - Duration::days(i64::from(args.days) + 1);
+    let options = DemoOptions {
+        dir: args.dir.clone(),
+        seed: args.seed,
+        first_day,
+        days: args.days,
+        bind: args.bind.clone(),
     };
-    let scanned = scan::run(store.as_ref(), &ctx, now).await?;
-    let mut per_rule: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for (rule, created, skipped) in &scanned.per_rule {
-        let e = per_rule.entry(rule).or_default();
-        e.0 += created;
-        e.1 += skipped;
-    }
-    let rows: Vec<Vec<String>> = per_rule
-        .iter()
-        .map(|(r, (c, s))| vec![r.to_string(), c.to_string(), s.to_string()])
-        .collect();
-    println!("\nScan now: reminders created per rule (skipped = their day passed before this first scan)");
-    print!(
-        "{}",
-        render(
-            &["Aturan", "Dibuat", "Terlewat"],
-            &[Align::Left, Align::Right, Align::Right],
-            &rows,
-            30
-        )
-    );
-
-    let status = status::compute(store.as_ref(), &due, &standing, StatusAt::Instant(now), None).await?;
-    print!("\n{}", status::render_report(&status, OutputFormat::Table));
     println!(
-        "\nNext: PENGINGAT__DATABASE__URL={} cargo run -- preview --date YYYY-MM-DD",
-        settings.database.url
+        "pengingat demo: Kota Metro, {} hari simulasi mulai {}\ndatabase {}",
+        args.days,
+        first_day.format("%d-%m-%Y"),
+        args.dir.join("pengingat.db").display()
     );
+    let demo = simulate(&options, &mut print_week).await?;
+    let store = demo.daemon.store();
+    let order = super::report::rule_order(&demo.settings);
+    let query = ReportQuery {
+        from: None,
+        to: None,
+        kelurahan: None,
+    };
+    let report = outcomes::compute(
+        store.as_ref(),
+        &demo.settings.due_date.rules(),
+        &demo.settings.standing.rules(),
+        &query,
+        &order,
+        demo.clock.now(),
+    )
+    .await?;
+    println!();
+    print!("{}", render_outcome_report(&report, OutputFormat::Table));
+    println!(
+        "\n{} peserta, {} e-mail diterima sink SMTP; simulasi selesai dalam {:.1} detik.",
+        demo.participants,
+        demo.mocks.emails.get(),
+        started.elapsed().as_secs_f64()
+    );
+    let url = format!("http://{}/", demo.daemon.addr());
+    println!("Dasbor: {url}");
+    if args.no_serve {
+        demo.daemon.stop().await;
+        demo.mocks.cancel.cancel();
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Tekan Ctrl-C untuk berhenti.");
+    tokio::signal::ctrl_c().await?;
+    demo.daemon.stop().await;
+    demo.mocks.cancel.cancel();
     Ok(ExitCode::SUCCESS)
+}
+
+/// One progress line per simulated week.
+fn print_week(w: WeekFigures) {
+    let ratio = percent(crate::report::outcomes::ratio(w.active, w.bpu));
+    println!(
+        "Minggu {:>2} ({} s.d. {}): {:>5} terkirim, {:>4} pembayaran, rasio aktif {}",
+        w.week,
+        w.from.map(|d| d.format("%d-%m").to_string()).unwrap_or_default(),
+        w.to.map(|d| d.format("%d-%m").to_string()).unwrap_or_default(),
+        w.sent,
+        w.payments,
+        ratio
+    );
 }

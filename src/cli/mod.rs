@@ -234,7 +234,16 @@ pub struct DemoArgs {
     /// Where the demo database and files go.
     #[arg(long, default_value = "demo")]
     pub dir: PathBuf,
-    /// The random seed of the demo population.
+    /// The random seed of the demo population and of who pays.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// How many days to simulate (about two monthly contribution cycles by default).
+    #[arg(long, default_value_t = 61)]
+    pub days: u32,
+    /// Where the daemon serves the dashboard (another free port when taken).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Exit after the report instead of serving the dashboard until Ctrl-C.
+    #[arg(long)]
+    pub no_serve: bool,
 }

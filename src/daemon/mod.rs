@@ -7,7 +7,9 @@
 
 mod inbox_loop;
 mod reload;
+mod stepped;
 pub use reload::load_schedules;
+pub use stepped::SteppedDaemon;
 mod scanning;
 pub mod systemd;
 mod ticker;
@@ -117,6 +119,40 @@ fn dispatcher(shared: &Shared) -> Dispatcher {
             .collect(),
         kelurahan: Default::default(),
     }
+}
+
+/// The HTTP app of the daemon's shared state.
+fn app_state(shared: &Shared, open_dashboard: bool) -> AppState {
+    AppState {
+        store: shared.store.clone(),
+        metrics: shared.metrics.clone(),
+        receipts: shared.receipts.clone(),
+        clock: shared.clock.clone(),
+        payments: shared.payments_api.clone(),
+        dashboard: Arc::new(DashboardContext {
+            token: shared.dashboard_token.clone(),
+            open: open_dashboard,
+            due: shared.settings.due_date.rules(),
+            standing: shared.settings.standing.rules(),
+            schedules: Some(shared.schedules.subscribe()),
+        }),
+    }
+}
+
+/// The spawned HTTP server: its address and task.
+type Server = (SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>);
+
+/// Serves the daemon's routes on `listener` until `cancel`. The dashboard
+/// is open only on a loopback address.
+fn serve_http(listener: TcpListener, shared: &Shared, cancel: CancellationToken) -> anyhow::Result<Server> {
+    let addr = listener.local_addr()?;
+    let app = http::router(app_state(shared, addr.ip().is_loopback()));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await
+    });
+    Ok((addr, server))
 }
 
 /// A daemon ready to run.
@@ -235,28 +271,7 @@ impl Daemon {
             tracing::warn!("no [[sms.gateway]] and e-mail disabled: reminders are created but not sent");
         }
 
-        let state = AppState {
-            store: self.shared.store.clone(),
-            metrics: self.shared.metrics.clone(),
-            receipts: self.shared.receipts.clone(),
-            clock: self.shared.clock.clone(),
-            payments: self.shared.payments_api.clone(),
-            dashboard: Arc::new(DashboardContext {
-                token: self.shared.dashboard_token.clone(),
-                open: self.listener.local_addr()?.ip().is_loopback(),
-                due: self.shared.settings.due_date.rules(),
-                standing: self.shared.settings.standing.rules(),
-                schedules: Some(self.shared.schedules.subscribe()),
-            }),
-        };
-        let app = http::router(state);
-        let addr = self.listener.local_addr()?;
-        let server_cancel = cancel.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(self.listener, app)
-                .with_graceful_shutdown(server_cancel.cancelled_owned())
-                .await
-        });
+        let (addr, server) = serve_http(self.listener, &self.shared, cancel.clone())?;
         tracing::info!(%addr, "pengingat is serving");
         systemd::ready(&format!("serving on {addr}"));
 

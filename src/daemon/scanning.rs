@@ -40,7 +40,7 @@ pub(super) async fn scan_loop(shared: Arc<Shared>, mut ticks: mpsc::Receiver<()>
 
 /// Runs one scan and records its outcome; a failure is logged and counted,
 /// and the next tick tries again.
-async fn scan_now(shared: &Shared, cancel: &CancellationToken) {
+pub(super) async fn scan_now(shared: &Shared, cancel: &CancellationToken) {
     if cancel.is_cancelled() {
         return;
     }

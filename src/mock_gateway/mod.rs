@@ -42,6 +42,7 @@ mod outcome;
 mod presets;
 mod receipts;
 mod segments;
+pub mod smtp;
 mod state;
 mod store;
 

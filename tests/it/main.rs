@@ -12,6 +12,7 @@ mod daemon;
 mod dashboard_daemon;
 mod dashboard_page;
 mod delivery;
+mod demo;
 mod digest;
 mod dispatch_store;
 mod import;

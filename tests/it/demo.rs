@@ -1,0 +1,55 @@
+//! `pengingat demo` as a new user runs it (shortened to three weeks, and
+//! without serving afterwards): the simulated loop sends reminders through
+//! the mock gateway, receipts come back, reminded participants pay through
+//! the payments API, and the report shows it.
+
+use std::process::Command;
+
+#[test]
+fn the_demo_runs_the_whole_loop_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "--days", "21", "--no-serve", "--bind", "127.0.0.1:0", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Minggu  3"), "three weeks of progress:\n{stdout}");
+    for line in stdout.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
+    }
+    let total = stdout
+        .lines()
+        .filter(|l| l.starts_with("Total"))
+        .nth(1)
+        .expect("the reminders block has a Total row");
+    // "Total  sms-sent/delivered/failed  email…  delivery  conversion  days  amount"
+    let cells: Vec<&str> = total.split_whitespace().collect();
+    let sms: Vec<u64> = cells[1].split('/').map(|n| n.parse().unwrap()).collect();
+    assert!(sms[0] > 500 && sms[1] > 0, "SMS went out and were delivered: {total}");
+    assert!(
+        cells[4].ends_with('%') && cells[4] != "0,0%",
+        "some reminders converted: {total}"
+    );
+    assert!(
+        cells[6].starts_with("Rp") && cells[6] != "Rp0",
+        "payments were credited: {total}"
+    );
+    assert!(stdout.contains("Dasbor: http://127.0.0.1:"), "{stdout}");
+
+    // The payments came in through the HTTP API and were credited.
+    let db = dir.path().join("pengingat.db");
+    let sql = "SELECT COUNT(*), COUNT(reminder_id) FROM payments WHERE source = 'http'";
+    let counts = Command::new("sqlite3")
+        .arg(&db)
+        .arg(sql)
+        .output()
+        .expect("sqlite3 runs");
+    let counts = String::from_utf8_lossy(&counts.stdout);
+    let (all, credited) = counts.trim().split_once('|').expect("two counts");
+    let (all, credited): (u64, u64) = (all.parse().unwrap(), credited.parse().unwrap());
+    assert!(all > 50 && credited == all, "{all} payments, {credited} credited");
+}
