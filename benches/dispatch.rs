@@ -140,6 +140,7 @@ async fn measure(db: &BenchDb, n: u32, base: &str, mock_pid: u32) -> Result<(f64
         worker: "bench".into(),
         presets: [("mock".to_string(), Preset::Kannel)].into_iter().collect(),
         kelurahan: Default::default(),
+        metrics: Default::default(),
     };
     let (cpu0, mock0) = (cpu_seconds("self")?, cpu_seconds(&mock_pid.to_string())?);
     let started = Instant::now();

@@ -29,7 +29,18 @@ pub struct Metrics {
     /// Schedule reloads, by outcome.
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
+    /// Delivery attempts, by channel and outcome (`sent`, `retried`, …).
+    attempts: Mutex<BTreeMap<(String, String), u64>>,
+    /// Delivery receipts, by gateway and what they did.
+    receipts: Mutex<BTreeMap<(String, String), u64>>,
+    /// Payments, by source (`http`, `inbox`) and result.
+    payments: Mutex<BTreeMap<(String, String), u64>>,
 }
+
+/// The label names of the two-label families.
+const ATTEMPT_LABELS: (&str, &str) = ("channel", "outcome");
+const RECEIPT_LABELS: (&str, &str) = ("gateway", "outcome");
+const PAYMENT_LABELS: (&str, &str) = ("source", "result");
 
 impl Metrics {
     pub fn record_scan(&self, micros: u64, superseded: u64, cancelled: u64) {
@@ -52,6 +63,21 @@ impl Metrics {
     pub fn record_reload(&self, ok: bool) {
         let counter = if ok { &self.reloads_ok } else { &self.reloads_failed };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One delivery attempt's outcome on `channel`.
+    pub fn record_attempt(&self, channel: &str, outcome: &str) {
+        add_pair(&self.attempts, channel, outcome, 1);
+    }
+
+    /// One delivery receipt from `gateway` and what it did.
+    pub fn record_receipt(&self, gateway: &str, outcome: &str) {
+        add_pair(&self.receipts, gateway, outcome, 1);
+    }
+
+    /// `n` payments from `source` with `result` (recorded, duplicate, conflict, rejected).
+    pub fn record_payments(&self, source: &str, result: &str, n: u64) {
+        add_pair(&self.payments, source, result, n);
     }
 
     pub fn scans(&self) -> u64 {
@@ -126,6 +152,27 @@ impl Metrics {
             "pengingat_schedule_reloads_total{{result=\"error\"}} {}",
             get(&self.reloads_failed)
         );
+        per_pair(
+            &mut out,
+            "pengingat_delivery_attempts_total",
+            "Delivery attempts, by channel and outcome.",
+            ATTEMPT_LABELS,
+            &self.attempts,
+        );
+        per_pair(
+            &mut out,
+            "pengingat_receipts_total",
+            "Delivery receipts, by gateway and what they did.",
+            RECEIPT_LABELS,
+            &self.receipts,
+        );
+        per_pair(
+            &mut out,
+            "pengingat_payments_total",
+            "Payments received through the API and the inbox, by source and result.",
+            PAYMENT_LABELS,
+            &self.payments,
+        );
         out
     }
 }
@@ -133,6 +180,35 @@ impl Metrics {
 fn add(map: &Mutex<BTreeMap<String, u64>>, rule: &str, n: u64) {
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
     *map.entry(rule.to_string()).or_default() += n;
+}
+
+fn add_pair(map: &Mutex<BTreeMap<(String, String), u64>>, a: &str, b: &str, n: u64) {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    *map.entry((a.to_string(), b.to_string())).or_default() += n;
+}
+
+/// A label value escaped for the text format.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+fn per_pair(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    (first, second): (&str, &str),
+    map: &Mutex<BTreeMap<(String, String), u64>>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    let map = map.lock().unwrap_or_else(|e| e.into_inner());
+    for ((a, b), value) in map.iter() {
+        let _ = writeln!(
+            out,
+            "{name}{{{first}=\"{}\",{second}=\"{}\"}} {value}",
+            label(a),
+            label(b)
+        );
+    }
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
@@ -143,14 +219,35 @@ fn per_rule(out: &mut String, name: &str, help: &str, map: &Mutex<BTreeMap<Strin
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
     let map = map.lock().unwrap_or_else(|e| e.into_inner());
     for (rule, value) in map.iter() {
-        let rule = rule.replace('\\', "\\\\").replace('"', "\\\"");
-        let _ = writeln!(out, "{name}{{rule=\"{rule}\"}} {value}");
+        let _ = writeln!(out, "{name}{{rule=\"{}\"}} {value}", label(rule));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_two_label_families() {
+        let m = Metrics::default();
+        m.record_payments("http", "recorded", 3);
+        m.record_payments("http", "recorded", 2);
+        m.record_attempt("sms", "sent");
+        m.record_receipt("kan\"nel", "applied");
+        let text = m.render();
+        assert!(
+            text.contains("pengingat_payments_total{source=\"http\",result=\"recorded\"} 5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pengingat_delivery_attempts_total{channel=\"sms\",outcome=\"sent\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pengingat_receipts_total{gateway=\"kan\\\"nel\",outcome=\"applied\"} 1"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn renders_counters_per_rule() {

@@ -25,7 +25,12 @@ pub(super) async fn inbox_loop(shared: Arc<Shared>, dir: PathBuf, cancel: Cancel
                     max_paid_ahead_months: shared.settings.standing.max_paid_ahead_months,
                     ..ImportOptions::new(shared.clock.now())
                 };
-                match process_inbox(shared.store.as_ref(), &dir, &options).await {
+                let processed = process_inbox(shared.store.as_ref(), &dir, &options).await;
+                if let Ok(r) = &processed {
+                    shared.metrics.record_payments("inbox", "file_imported", r.imported.len() as u64);
+                    shared.metrics.record_payments("inbox", "file_rejected", r.rejected.len() as u64);
+                }
+                match processed {
                     Ok(r) if r.imported.len() + r.rejected.len() + r.already_seen.len() > 0 => tracing::info!(
                         imported = r.imported.len(),
                         rejected = r.rejected.len(),

@@ -118,6 +118,7 @@ fn dispatcher(shared: &Shared) -> Dispatcher {
             .map(|g| (g.name.clone(), g.preset))
             .collect(),
         kelurahan: Default::default(),
+        metrics: shared.metrics.clone(),
     }
 }
 

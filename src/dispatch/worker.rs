@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::delivery::{DeliverySettings, Preset};
 use crate::domain::{Channel, DueDateRules, KelurahanCode, StandingRules};
 use crate::message::{MessageContext, reminder_vars};
+use crate::metrics::Metrics;
 use crate::receipts::normalise_provider_id;
 use crate::schedule::Schedules;
 use crate::store::{AttemptOutcome, ClaimedReminder, Kelurahan, Store, StoreError};
@@ -45,6 +46,8 @@ pub struct Dispatcher {
     pub presets: HashMap<String, Preset>,
     /// Kelurahan names and time zones, loaded on first need.
     pub kelurahan: RwLock<HashMap<String, Kelurahan>>,
+    /// Counts attempts per channel and outcome for /metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 /// What one batch did.
@@ -89,6 +92,7 @@ impl Dispatcher {
             return Ok(report);
         }
         self.load_kelurahan_if_needed(&claimed).await?;
+        let channels: HashMap<i64, String> = claimed.iter().map(|c| (c.id, c.channel.clone())).collect();
         let schedules = self.schedules.borrow().clone();
         let kelurahan = self.kelurahan.read().await;
         let outcomes: Vec<(i64, AttemptOutcome)> = futures::stream::iter(claimed)
@@ -97,8 +101,10 @@ impl Dispatcher {
             .collect()
             .await;
         drop(kelurahan);
-        for (_, outcome) in &outcomes {
+        for (id, outcome) in &outcomes {
             report.count(outcome);
+            let channel = channels.get(id).map_or("", String::as_str);
+            self.metrics.record_attempt(channel, outcome.name());
         }
         self.store
             .finish_attempts(&self.worker, &outcomes, self.clock.now())

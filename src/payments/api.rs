@@ -92,6 +92,9 @@ async fn post_payments(State(state): State<AppState>, headers: HeaderMap, body: 
         refused = items.len() - count("recorded") - count("duplicate"),
         "payments posted"
     );
+    for result in ["recorded", "duplicate", "conflict", "rejected"] {
+        state.metrics.record_payments("http", result, count(result) as u64);
+    }
     let status = if single { items[0].http_status() } else { StatusCode::OK };
     let body = json!({
         "recorded": count("recorded"),

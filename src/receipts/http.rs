@@ -76,9 +76,12 @@ async fn receipt(
             state: r.state,
             raw: &r.raw,
         };
-        if let Err(e) = state.store.record_receipt(&name, &new, now).await {
-            tracing::error!(gateway = %name, error = %e, "cannot record a delivery receipt");
-            return (StatusCode::SERVICE_UNAVAILABLE, "cannot record it now; try again\n").into_response();
+        match state.store.record_receipt(&name, &new, now).await {
+            Ok(outcome) => state.metrics.record_receipt(&name, outcome.as_str()),
+            Err(e) => {
+                tracing::error!(gateway = %name, error = %e, "cannot record a delivery receipt");
+                return (StatusCode::SERVICE_UNAVAILABLE, "cannot record it now; try again\n").into_response();
+            }
         }
     }
     acknowledge(gateway.preset)

@@ -49,6 +49,20 @@ pub enum AttemptOutcome {
     Deferred { planned_at: i64, reason: String },
 }
 
+impl AttemptOutcome {
+    /// The outcome's name, for metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sent { .. } => "sent",
+            Self::Retry { .. } => "retried",
+            Self::Failed { .. } => "failed",
+            Self::Cancelled { .. } => "cancelled",
+            Self::Expired { .. } => "expired",
+            Self::Deferred { .. } => "deferred",
+        }
+    }
+}
+
 /// One attempt's outcome as the row values the backends write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct OutcomeRow {

@@ -109,6 +109,7 @@ fn dispatcher(db: &TestDb, gateways: Vec<GatewaySettings>, clock: &FixedClock, w
         worker: worker.to_string(),
         presets: gateways.iter().map(|g| (g.name.clone(), g.preset)).collect(),
         kelurahan: Default::default(),
+        metrics: Default::default(),
     }
 }
 

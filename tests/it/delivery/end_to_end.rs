@@ -56,7 +56,7 @@ async fn receipts_settle_every_reminder(db: &TestDb, preset: Preset) {
     let mut settings = Settings::default();
     settings.database.url = db.url.clone();
     settings.schedules.path = schedules_path;
-    settings.delivery.public_url = public_url;
+    settings.delivery.public_url = public_url.clone();
     settings.delivery.poll_ms = 20;
     settings.sms = SmsSettings {
         gateways: vec![gateway("gw", preset, &mock.base, &secrets)],
@@ -125,6 +125,19 @@ async fn receipts_settle_every_reminder(db: &TestDb, preset: Preset) {
     assert!(
         delivered > 0 && delivered < PARTICIPANTS as usize,
         "{preset:?}: both outcomes occur"
+    );
+    // /metrics counts the sends and the receipts that settled them.
+    let metrics = reqwest::get(format!("{public_url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sent = format!("pengingat_delivery_attempts_total{{channel=\"sms\",outcome=\"sent\"}} {PARTICIPANTS}\n");
+    assert!(metrics.contains(&sent), "{preset:?}: {metrics}");
+    assert!(
+        metrics.contains("pengingat_receipts_total{gateway=\"gw\",outcome=\"applied\"}"),
+        "{preset:?}: {metrics}"
     );
 
     stop.send(()).unwrap();

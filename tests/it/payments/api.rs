@@ -18,6 +18,7 @@ const TOKEN: &str = "rahasia-pembayaran";
 /// The daemon's router on 127.0.0.1:0 with the clock at 16 July 2025 04:00 UTC.
 struct Server {
     base: String,
+    metrics: Arc<Metrics>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -25,9 +26,10 @@ impl Server {
     async fn start(db: &TestDb, token: Option<&str>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let metrics = Arc::new(Metrics::default());
         let state = AppState {
             store: db.store.clone(),
-            metrics: Arc::new(Metrics::default()),
+            metrics: metrics.clone(),
             receipts: Arc::new(ReceiptGateways::from_settings(&Default::default(), &base).unwrap()),
             clock: Arc::new(FixedClock::at(at("2025-07-16T04:00:00Z"))),
             payments: Arc::new(PaymentsApi {
@@ -46,7 +48,11 @@ impl Server {
                 .await
                 .unwrap();
         });
-        Self { base, stop: Some(stop) }
+        Self {
+            base,
+            metrics,
+            stop: Some(stop),
+        }
     }
 
     async fn post(&self, token: Option<&str>, body: &str) -> (StatusCode, Value) {
@@ -99,6 +105,13 @@ async fn a_posted_payment_cancels_credits_and_is_idempotent(db: &TestDb) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["results"][0]["status"], "duplicate");
     assert_paid_and_credited(db, 2).await;
+    let metrics = server.metrics.render();
+    for line in [
+        "pengingat_payments_total{source=\"http\",result=\"recorded\"} 1",
+        "pengingat_payments_total{source=\"http\",result=\"duplicate\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{metrics}");
+    }
 }
 
 async fn bad_payments_are_refused_and_change_nothing(db: &TestDb) {
