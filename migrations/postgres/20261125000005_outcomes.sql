@@ -15,7 +15,7 @@ CREATE TABLE inbox_files (
     sha256        TEXT NOT NULL UNIQUE,        -- of the file's bytes: a renamed copy is still the same file
     file_name     TEXT NOT NULL,
     outcome       TEXT NOT NULL CHECK (outcome IN ('done', 'rejected')),
-    row_count     INTEGER NOT NULL,
+    row_count     BIGINT NOT NULL,
     detail        TEXT,                        -- why it was rejected
     processed_at  BIGINT NOT NULL
 );

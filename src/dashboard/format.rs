@@ -17,18 +17,7 @@ pub const NO_VALUE: &str = "–";
 /// Escapes `&`, `<`, `>`, `"` and `'` so that `raw` is safe as HTML text
 /// and inside a quoted attribute.
 pub fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::schedule::template::escape_html(raw)
 }
 
 /// `1234567` as `1.234.567`.

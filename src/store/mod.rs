@@ -5,6 +5,7 @@
 //! SQL stays per backend; what both share is pure Rust in [`shared`].
 
 pub mod delivery_state;
+mod digest_sql;
 pub mod dispatch;
 mod error;
 pub mod outcomes;

@@ -120,7 +120,8 @@ WHERE p.paid_at >= $1 AND t.segment = 'bpu'
 ORDER BY p.participant_id, p.paid_at";
 
 /// An inbox file by content hash.
-pub const INBOX_FILE_SQL: &str = "SELECT sha256, file_name, outcome, CAST(row_count AS BIGINT) AS row_count, detail FROM inbox_files WHERE sha256 = $1";
+pub const INBOX_FILE_SQL: &str =
+    "SELECT sha256, file_name, outcome, row_count, detail FROM inbox_files WHERE sha256 = $1";
 
 /// Remembers an inbox file (first record wins).
 pub const RECORD_INBOX_FILE_SQL: &str = "\
@@ -159,3 +160,78 @@ UPDATE reminders SET status = 'cancelled', reason = 'paid', updated_at = $2
 WHERE status = 'pending' AND {ids}
   AND contribution_month <= (SELECT t.paid_through FROM participants t WHERE t.id = reminders.participant_id)
 RETURNING participant_id";
+
+/// Expands, over the pool type `$pool`, the functions that run the SQL
+/// above; each backend's `Store` implementation delegates to them.
+macro_rules! outcome_queries {
+    ($pool:ty) => {
+        use crate::store::outcomes::{
+            self, AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince,
+        };
+
+        pub(super) async fn reminder_outcomes(
+            pool: &$pool,
+            filter: &OutcomeFilter,
+        ) -> Result<Vec<OutcomeCounts>, crate::store::StoreError> {
+            let (from, to, prefix) = filter.binds();
+            Ok(sqlx::query_as(outcomes::OUTCOME_COUNTS_SQL)
+                .bind(from)
+                .bind(to)
+                .bind(prefix)
+                .fetch_all(pool)
+                .await?)
+        }
+
+        pub(super) async fn attributed_payments(
+            pool: &$pool,
+            filter: &OutcomeFilter,
+        ) -> Result<Vec<AttributedPayment>, crate::store::StoreError> {
+            let (from, to, prefix) = filter.binds();
+            Ok(sqlx::query_as(outcomes::ATTRIBUTED_PAYMENTS_SQL)
+                .bind(from)
+                .bind(to)
+                .bind(prefix)
+                .fetch_all(pool)
+                .await?)
+        }
+
+        pub(super) async fn bpu_payments_since(
+            pool: &$pool,
+            since: i64,
+        ) -> Result<Vec<PaymentSince>, crate::store::StoreError> {
+            Ok(sqlx::query_as(outcomes::BPU_PAYMENTS_SINCE_SQL)
+                .bind(since)
+                .fetch_all(pool)
+                .await?)
+        }
+
+        pub(super) async fn inbox_file_seen(
+            pool: &$pool,
+            sha256: &str,
+        ) -> Result<Option<InboxFileRecord>, crate::store::StoreError> {
+            Ok(sqlx::query_as(outcomes::INBOX_FILE_SQL)
+                .bind(sha256)
+                .fetch_optional(pool)
+                .await?)
+        }
+
+        pub(super) async fn record_inbox_file(
+            pool: &$pool,
+            file: &InboxFileRecord,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<(), crate::store::StoreError> {
+            sqlx::query(outcomes::RECORD_INBOX_FILE_SQL)
+                .bind(&file.sha256)
+                .bind(&file.file_name)
+                .bind(&file.outcome)
+                .bind(file.row_count)
+                .bind(&file.detail)
+                .bind(now.timestamp())
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use outcome_queries;

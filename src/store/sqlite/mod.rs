@@ -15,11 +15,16 @@ use sqlx::{QueryBuilder, Sqlite};
 
 mod dispatch;
 mod payments;
+
+/// The outcome and inbox queries, over this backend's pool.
+mod outcome_sql {
+    crate::store::outcomes::outcome_queries!(sqlx::SqlitePool);
+}
 mod receipts;
 mod reminders;
 
 use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
-use super::outcomes::{self, AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
+use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::{
     AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
@@ -273,50 +278,23 @@ impl Store for SqliteStore {
     }
 
     async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
-        let (from, to, prefix) = filter.binds();
-        Ok(sqlx::query_as(outcomes::OUTCOME_COUNTS_SQL)
-            .bind(from)
-            .bind(to)
-            .bind(prefix)
-            .fetch_all(&self.pool)
-            .await?)
+        outcome_sql::reminder_outcomes(&self.pool, filter).await
     }
 
     async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
-        let (from, to, prefix) = filter.binds();
-        Ok(sqlx::query_as(outcomes::ATTRIBUTED_PAYMENTS_SQL)
-            .bind(from)
-            .bind(to)
-            .bind(prefix)
-            .fetch_all(&self.pool)
-            .await?)
+        outcome_sql::attributed_payments(&self.pool, filter).await
     }
 
     async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
-        Ok(sqlx::query_as(outcomes::BPU_PAYMENTS_SINCE_SQL)
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await?)
+        outcome_sql::bpu_payments_since(&self.pool, since).await
     }
 
     async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError> {
-        Ok(sqlx::query_as(outcomes::INBOX_FILE_SQL)
-            .bind(sha256)
-            .fetch_optional(&self.pool)
-            .await?)
+        outcome_sql::inbox_file_seen(&self.pool, sha256).await
     }
 
     async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query(outcomes::RECORD_INBOX_FILE_SQL)
-            .bind(&file.sha256)
-            .bind(&file.file_name)
-            .bind(&file.outcome)
-            .bind(file.row_count)
-            .bind(&file.detail)
-            .bind(now.timestamp())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        outcome_sql::record_inbox_file(&self.pool, file, now).await
     }
 
     async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
