@@ -86,7 +86,19 @@ both_backends!(
     bad_payments_are_refused_and_change_nothing,
     a_batch_answers_per_item,
     without_the_token_nothing_is_recorded,
+    with_the_months_given_any_amount_is_accepted,
 );
+
+async fn with_the_months_given_any_amount_is_accepted(db: &TestDb) {
+    reminded_participant(db).await;
+    let server = Server::start(db, Some(TOKEN)).await;
+    let mut item = july("JMO-1", 20_000);
+    item["months"] = json!(2);
+    let (status, body) = server.post(Some(TOKEN), &item.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["results"][0]["paid_through"], "2025-08");
+    assert_eq!(paid_through(db).await, "2025-08");
+}
 
 async fn a_posted_payment_cancels_credits_and_is_idempotent(db: &TestDb) {
     reminded_participant(db).await;
@@ -130,12 +142,15 @@ async fn bad_payments_are_refused_and_change_nothing(db: &TestDb) {
     partial["nik"] = json!(NIK);
     let mut zero = july("JMO-4", 0);
     zero["nik"] = json!(NIK);
+    let mut negative = july("JMO-7", -16_800);
+    negative["nik"] = json!(NIK);
     let mut future = july("JMO-5", 16_800);
     future["paid_at"] = json!("2025-07-17T04:00:00Z");
     for (item, field, words) in [
         (unknown, "nik", "no participant"),
         (partial, "amount", "whole number"),
         (zero, "amount", "positive"),
+        (negative, "amount", "positive"),
         (future, "paid_at", "future"),
     ] {
         let (status, body) = server.post(Some(TOKEN), &item.to_string()).await;
@@ -150,7 +165,7 @@ async fn bad_payments_are_refused_and_change_nothing(db: &TestDb) {
 
     // Only the first payment is recorded.
     assert_paid_and_credited(db, 2).await;
-    let refs: Vec<_> = (2..=6)
+    let refs: Vec<_> = (2..=7)
         .map(|i| pengingat::domain::ExternalRef::parse(&format!("JMO-{i}")).unwrap())
         .collect();
     assert!(db.store.payments_by_ref(&refs).await.unwrap().is_empty());
