@@ -302,7 +302,8 @@ async fn print_status(settings: &Settings, args: &StatusArgs, now: DateTime<Utc>
         Some(text) => parse_at(text)?,
     };
     let store = open(settings).await?;
-    let filter = args.kelurahan.as_deref();
+    let filter = args.kelurahan.as_deref().map(crate::domain::kelurahan::dotted_prefix);
+    let filter = filter.as_deref();
     let report = status::compute(
         store.as_ref(),
         &settings.due_date.rules(),

@@ -221,7 +221,7 @@ pub struct ReportArgs {
     /// Last day of the period, included (YYYY-MM-DD, WIB); standing is taken at its end.
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
-    /// Only this kelurahan (dotted code, e.g. 18.72.01.1001) or code prefix.
+    /// Only this kelurahan (code, dotted or not, e.g. 18.72.01.1001) or code prefix.
     #[arg(long, value_name = "CODE")]
     pub kelurahan: Option<String>,
     /// Output format.

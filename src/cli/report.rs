@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::ReportArgs;
 use super::commands::open;
 use crate::config::Settings;
+use crate::domain::kelurahan::dotted_prefix;
 use crate::report::outcomes::{self, ReportQuery};
 use crate::report::render_outcomes::render_outcome_report;
 use crate::schedule::Schedules;
@@ -21,7 +22,7 @@ pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<
     let query = ReportQuery {
         from: args.from,
         to: args.to,
-        kelurahan: args.kelurahan.clone(),
+        kelurahan: args.kelurahan.as_deref().map(dotted_prefix),
     };
     let order = rule_order(settings);
     let report = outcomes::compute(

@@ -96,6 +96,21 @@ impl KelurahanCode {
     }
 }
 
+/// A code prefix in the stored (dotted) form, whether given with dots or
+/// without: `1872` and `18.72` both become `18.72`, `1872011001` becomes
+/// `18.72.01.1001`; what a database `LIKE prefix%` needs.
+pub fn dotted_prefix(prefix: &str) -> String {
+    let digits: Vec<char> = prefix.chars().filter(|c| *c != '.').collect();
+    let mut out = String::with_capacity(digits.len() + 3);
+    for (i, c) in digits.into_iter().enumerate() {
+        if matches!(i, 2 | 4 | 6) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl fmt::Display for KelurahanCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -180,6 +195,16 @@ impl FromStr for RegionTimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_become_dotted() {
+        assert_eq!(dotted_prefix("1872"), "18.72");
+        assert_eq!(dotted_prefix("18.72"), "18.72");
+        assert_eq!(dotted_prefix("187201"), "18.72.01");
+        assert_eq!(dotted_prefix("1872011001"), "18.72.01.1001");
+        assert_eq!(dotted_prefix("18.72.01.1001"), "18.72.01.1001");
+        assert_eq!(dotted_prefix("18"), "18");
+    }
 
     #[test]
     fn parses_dotted_and_undotted() {
