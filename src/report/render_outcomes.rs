@@ -110,7 +110,7 @@ fn table(report: &OutcomeReport) -> String {
         &rules,
         12,
     );
-    out + "\nTgk = bulan menunggak; Konversi = pengingat yang diikuti pembayaran; Hari = median hari sampai membayar.\n"
+    out + "\nTgk = bulan menunggak; Konversi = pengingat yang diikuti pembayaran;\nHari = median hari sampai membayar.\n"
 }
 
 fn standing_cells(k: &KelurahanReport) -> Vec<String> {
