@@ -1,6 +1,8 @@
 //! The command line as an operator uses it: the real binary, a config file
 //! pointing at the test database.
 
+mod report;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
