@@ -166,6 +166,7 @@ async fn check_schedules(settings: &Settings, store: Option<&dyn Store>, now: Da
                 .format("%Y-%m-%d %H:%M:%S WIB")
         );
     }
+    print_digest_times(settings, &schedules, now);
     let sample = crate::schedule::ReminderVars::sample();
     for (name, template) in schedules.templates() {
         let text = template.render(&sample);
@@ -181,6 +182,25 @@ async fn check_schedules(settings: &Settings, store: Option<&dyn Store>, now: Da
         );
     }
     true
+}
+
+/// The next digest times, in the digest's time zone, when `[digest]` is set.
+fn print_digest_times(settings: &Settings, schedules: &Schedules, now: DateTime<Utc>) {
+    let Some(digest) = schedules.digest() else {
+        println!("next digests:  none (no [digest] table)");
+        return;
+    };
+    println!("next digests ({}):", digest.time_zone.name());
+    for t in digest.next_times(now, 3) {
+        println!(
+            "  {}  week {}",
+            t.with_timezone(&digest.time_zone).format("%Y-%m-%d %H:%M:%S %Z"),
+            digest.week_of(t)
+        );
+    }
+    if !settings.email.enabled {
+        println!("warning: [digest] is set but e-mail is disabled ([email] enabled = false): no digest is sent");
+    }
 }
 
 async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> anyhow::Result<ExitCode> {

@@ -1,6 +1,8 @@
 //! The command line as an operator uses it: the real binary, a config file
 //! pointing at the test database.
 
+mod report;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -179,6 +181,63 @@ fn check_config_names_file_line_and_key() {
         err.contains("cannot connect to the database at postgres://nobody@127.0.0.1:9/none"),
         "{err}"
     );
+
+    // A valid configuration: the next digest times follow the `[digest]`
+    // table, in its own time zone, with the ISO week each one covers.
+    let shipped = std::fs::read_to_string("config/schedules.toml").unwrap();
+    let block = "cron = [\"0 0 7 * * MON\"]\n# The IANA time zone the expressions and the week are read in. \
+                 Default: \"Asia/Jakarta\" (WIB).\ntime_zone = \"Asia/Jakarta\"\n";
+    assert!(shipped.contains(block), "the shipped [digest] table");
+    let templates = std::fs::canonicalize("config/templates").unwrap();
+    std::os::unix::fs::symlink(templates, dir.path().join("templates")).unwrap();
+    let check = |schedules: &str| {
+        let path = dir.path().join("schedules.toml");
+        std::fs::write(&path, schedules).unwrap();
+        std::fs::write(
+            &config,
+            format!(
+                "[database]\nurl = \"sqlite://{}\"\n[schedules]\npath = \"{}\"\n",
+                dir.path().join("p.db").display(),
+                path.display()
+            ),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--clock", "2026-07-01T03:00:00Z", "check-config"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    // Fridays 16:30 WITA: Friday 3 July 2026 is in ISO week 27.
+    let text = check(&shipped.replace(block, "cron = [\"0 30 16 * * FRI\"]\ntime_zone = \"Asia/Makassar\"\n"));
+    let digests: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("next digests"))
+        .take(4)
+        .collect();
+    assert_eq!(
+        digests,
+        [
+            "next digests (Asia/Makassar):",
+            "  2026-07-03 16:30:00 WITA  week 2026-W27",
+            "  2026-07-10 16:30:00 WITA  week 2026-W28",
+            "  2026-07-17 16:30:00 WITA  week 2026-W29",
+        ],
+        "{text}"
+    );
+    assert!(text.contains("[digest] is set but e-mail is disabled"), "{text}");
+    assert!(text.contains("next scans:\n  2026-07-01 10:15:00 WIB"), "{text}");
+    // Without the table there is no digest.
+    let start = shipped.find("[digest]\n").unwrap();
+    let end = shipped.find(block).unwrap() + block.len();
+    let text = check(&format!("{}{}", &shipped[..start], &shipped[end..]));
+    assert!(text.contains("next digests:  none (no [digest] table)"), "{text}");
+    assert!(!text.contains("e-mail is disabled"), "{text}");
 }
 
 both_backends!(send_test_and_opt_out_from_the_command_line);
