@@ -133,6 +133,10 @@ async fn measure(db: &BenchDb, n: u32, base: &str, mock_pid: u32) -> Result<(f64
         settings: DeliverySettings {
             batch_size: 2_000,
             concurrency: 128,
+            batches_in_flight: std::env::var("PENGINGAT_BENCH_BATCHES_IN_FLIGHT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2),
             ..DeliverySettings::default()
         },
         retry: RetryPolicy::from_settings(&RetrySettings::default()),
@@ -144,14 +148,7 @@ async fn measure(db: &BenchDb, n: u32, base: &str, mock_pid: u32) -> Result<(f64
     };
     let (cpu0, mock0) = (cpu_seconds("self")?, cpu_seconds(&mock_pid.to_string())?);
     let started = Instant::now();
-    let mut sent = 0;
-    loop {
-        let report = dispatcher.dispatch_once().await?;
-        if report.claimed == 0 {
-            break;
-        }
-        sent += report.sent;
-    }
+    let sent = dispatcher.drain().await?.sent;
     let secs = started.elapsed().as_secs_f64();
     let (cpu1, mock1) = (cpu_seconds("self")?, cpu_seconds(&mock_pid.to_string())?);
     anyhow::ensure!(sent == u64::from(n), "sent {sent} of {n}");

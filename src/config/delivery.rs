@@ -258,8 +258,12 @@ pub struct DeliverySettings {
     pub public_url: String,
     /// Reminders claimed per batch.
     pub batch_size: u32,
-    /// Messages in flight at once.
+    /// Messages in flight at once, per batch.
     pub concurrency: u32,
+    /// Batches worked on at once: while one batch is sent, another is
+    /// claimed or recorded, so the database and the gateways are busy at
+    /// the same time. Default 2.
+    pub batches_in_flight: u32,
     /// Seconds a claimed reminder stays leased; a crashed daemon's leases
     /// run out and the reminders are claimed again.
     pub lease_secs: u64,
@@ -276,6 +280,7 @@ impl Default for DeliverySettings {
             public_url: "http://127.0.0.1:8080".into(),
             batch_size: 500,
             concurrency: 64,
+            batches_in_flight: 2,
             lease_secs: 120,
             poll_ms: 1_000,
             receipt_timeout_hours: 72,

@@ -61,25 +61,7 @@ impl SteppedDaemon {
 
     /// Sends every reminder due at the clock's "now", batch after batch.
     pub async fn dispatch_due(&self) -> Result<BatchReport, StoreError> {
-        let mut total = BatchReport::default();
-        loop {
-            let r = self.dispatcher.dispatch_once().await?;
-            if r.claimed == 0 {
-                return Ok(total);
-            }
-            total.claimed += r.claimed;
-            total.sent += r.sent;
-            total.retried += r.retried;
-            total.failed += r.failed;
-            total.cancelled += r.cancelled;
-            total.expired += r.expired;
-            total.deferred += r.deferred;
-            // Reminders deferred or retried stay pending for later: a batch
-            // of nothing but those would claim them again at once.
-            if r.sent + r.failed + r.cancelled + r.expired == 0 {
-                return Ok(total);
-            }
-        }
+        self.dispatcher.drain().await
     }
 
     /// Times out reminders that waited too long for a final receipt.

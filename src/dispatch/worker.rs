@@ -63,6 +63,17 @@ pub struct BatchReport {
 }
 
 impl BatchReport {
+    /// Adds another report's counts.
+    pub fn add(&mut self, other: &BatchReport) {
+        self.claimed += other.claimed;
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.cancelled += other.cancelled;
+        self.expired += other.expired;
+        self.deferred += other.deferred;
+    }
+
     fn count(&mut self, outcome: &AttemptOutcome) {
         match outcome {
             AttemptOutcome::Sent { .. } => self.sent += 1,
@@ -112,15 +123,44 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// Dispatches until cancelled, resting `poll_ms` when nothing is due.
+    /// Dispatches until nothing is due, with `batches_in_flight` batches
+    /// worked on at once; returns what they did together.
+    pub async fn drain(&self) -> Result<BatchReport, StoreError> {
+        let lanes = (0..self.settings.batches_in_flight.max(1)).map(|_| async {
+            let mut total = BatchReport::default();
+            loop {
+                let r = self.dispatch_once().await?;
+                total.add(&r);
+                // Deferred or retried reminders stay pending for later: a
+                // batch of nothing else would claim them again at once.
+                if r.claimed == 0 || r.sent + r.failed + r.cancelled + r.expired == 0 {
+                    return Ok::<_, StoreError>(total);
+                }
+            }
+        });
+        let mut total = BatchReport::default();
+        for lane in futures::future::try_join_all(lanes).await? {
+            total.add(&lane);
+        }
+        Ok(total)
+    }
+
+    /// Dispatches until cancelled with `batches_in_flight` lanes, each
+    /// resting `poll_ms` when nothing is due.
     pub async fn run(self, cancel: CancellationToken) {
+        let lanes = (0..self.settings.batches_in_flight.max(1)).map(|lane| self.lane(lane == 0, &cancel));
+        futures::future::join_all(lanes).await;
+    }
+
+    /// One lane of [`Dispatcher::run`]; the first also times out unconfirmed reminders.
+    async fn lane(&self, times_out: bool, cancel: &CancellationToken) {
         let rest = Duration::from_millis(self.settings.poll_ms.max(10));
         let mut last_time_out = std::time::Instant::now() - Duration::from_secs(3600);
         loop {
             if cancel.is_cancelled() {
                 break;
             }
-            if last_time_out.elapsed() >= Duration::from_secs(60) {
+            if times_out && last_time_out.elapsed() >= Duration::from_secs(60) {
                 last_time_out = std::time::Instant::now();
                 self.time_out_unconfirmed().await;
             }
