@@ -28,6 +28,7 @@ both_backends!(
     expired_reminders_are_not_sent,
     payment_or_opt_out_after_the_scan_cancels_the_send,
     two_dispatchers_send_each_reminder_exactly_once,
+    batches_in_flight_send_each_reminder_exactly_once,
     email_reminders_arrive_at_a_real_smtp_server,
 );
 
@@ -337,6 +338,34 @@ async fn two_dispatchers_send_each_reminder_exactly_once(db: &TestDb) {
     assert_eq!(messages.len(), n as usize);
     let to: std::collections::HashSet<_> = messages.iter().map(|m| m.to.clone()).collect();
     assert_eq!(to.len(), n as usize, "the gateway received each reminder exactly once");
+    mock.stop().await;
+}
+
+async fn batches_in_flight_send_each_reminder_exactly_once(db: &TestDb) {
+    let n = 1_000;
+    due_reminders(db, n).await;
+    let mock = Gateway::start(mock_config()).await;
+    let secrets = Secrets::new();
+    let clock = FixedClock::at(at(SEND_AT));
+    let mut d = dispatcher(
+        db,
+        vec![gateway("kannel", Preset::Kannel, &mock.base, &secrets)],
+        &clock,
+        "w1",
+    );
+    d.settings.batch_size = 40;
+    d.settings.batches_in_flight = 4;
+    let report = d.drain().await.unwrap();
+    assert_eq!((report.claimed, report.sent), (u64::from(n), u64::from(n)));
+    let messages = mock.messages().await;
+    let to: std::collections::HashSet<_> = messages.iter().map(|m| m.to.clone()).collect();
+    assert_eq!(
+        (messages.len(), to.len()),
+        (n as usize, n as usize),
+        "each reminder exactly once"
+    );
+    let sent = reminders(db).await.iter().filter(|r| r.status == "sent").count();
+    assert_eq!(sent, n as usize);
     mock.stop().await;
 }
 
