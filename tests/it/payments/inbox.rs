@@ -5,7 +5,36 @@ use pengingat::payments::inbox::process_inbox;
 
 use super::*;
 
-both_backends!(inbox_files_are_imported_once_and_bad_ones_rejected);
+both_backends!(
+    inbox_files_are_imported_once_and_bad_ones_rejected,
+    the_daemon_watches_its_inbox
+);
+
+async fn the_daemon_watches_its_inbox(db: &TestDb) {
+    reminded_participant(db).await;
+    let inbox = tempfile::tempdir().unwrap();
+    let mut settings = crate::daemon::daemon_settings(db);
+    settings.payments.inbox_dir = Some(inbox.path().to_path_buf());
+    settings.payments.inbox_poll_secs = 1;
+    let clock = std::sync::Arc::new(pengingat::clock::FixedClock::at(at("2025-07-16T04:00:00Z")));
+    let daemon = pengingat::daemon::Daemon::build(settings, clock).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(daemon.run(async move {
+        let _ = stopped.await;
+    }));
+    // Written under a temporary name, then renamed, as the README asks.
+    std::fs::write(inbox.path().join("bayar.csv.part"), csv("KOL-1", NIK)).unwrap();
+    std::fs::rename(inbox.path().join("bayar.csv.part"), inbox.path().join("bayar.csv")).unwrap();
+    let done = inbox.path().join("done/bayar.csv");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !done.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(done.exists(), "the daemon imported the file and moved it to done/");
+    assert_paid_and_credited(db, 2).await;
+}
 
 fn csv(reference: &str, nik: &str) -> String {
     format!("external_ref,nik,amount,paid_at,channel\n{reference},{nik},16800,2025-07-16T03:00:00Z,kolektif\n")
