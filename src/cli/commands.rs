@@ -244,8 +244,9 @@ fn import_summary(report: &ImportReport, noun: &str) -> String {
             report.rows, c.inserted, c.updated, c.unchanged
         ),
         ImportCounts::Payments(c) => format!(
-            "{noun}: {} rows read, {} recorded, {} already recorded\n",
-            report.rows, c.recorded, c.duplicates
+            "{noun}: {} rows read, {} recorded, {} already recorded; {} credited to a reminder, \
+             {} pending reminders cancelled as paid\n",
+            report.rows, c.recorded, c.duplicates, c.credited, c.reminders_cancelled
         ),
     };
     for w in &report.warnings {

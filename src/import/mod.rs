@@ -160,6 +160,10 @@ pub struct PaymentCounts {
     /// Payments already recorded (same reference, participant and amount),
     /// or repeated identically inside the file; left alone.
     pub duplicates: u64,
+    /// Recorded payments credited to a reminder sent within the window.
+    pub credited: u64,
+    /// Pending reminders the recorded payments made moot (cancelled, "paid").
+    pub reminders_cancelled: u64,
 }
 
 /// What an import wrote, by kind of file.

@@ -242,7 +242,15 @@ fn tally(
     let mut late = Vec::new();
     for ((index, _), outcome) in good.iter().zip(outcomes) {
         match outcome {
-            PaymentOutcome::Recorded { .. } => counts.recorded += 1,
+            PaymentOutcome::Recorded {
+                attribution,
+                cancelled_reminders,
+                ..
+            } => {
+                counts.recorded += 1;
+                counts.credited += u64::from(attribution.is_some());
+                counts.reminders_cancelled += cancelled_reminders;
+            }
             PaymentOutcome::Duplicate => counts.duplicates += 1,
             other => {
                 let reason = other.reason().unwrap_or_else(|| "refused by the database".into());

@@ -391,7 +391,8 @@ async fn payments_import_advances_paid_through_once(db: &TestDb) {
         paid(&report),
         PaymentCounts {
             recorded: 3,
-            duplicates: 1
+            duplicates: 1,
+            ..Default::default()
         }
     );
     assert_eq!(stored(db, BUDI).await.unwrap().paid_through_month(), month("2025-08"));
@@ -410,7 +411,8 @@ async fn payments_import_advances_paid_through_once(db: &TestDb) {
         paid(&again),
         PaymentCounts {
             recorded: 0,
-            duplicates: 4
+            duplicates: 4,
+            ..Default::default()
         }
     );
     assert_eq!(stored(db, BUDI).await.unwrap().paid_through_month(), month("2025-08"));
@@ -454,7 +456,8 @@ async fn bad_payments_are_all_listed_and_nothing_is_recorded(db: &TestDb) {
         paid(&report),
         PaymentCounts {
             recorded: 1,
-            duplicates: 1
+            duplicates: 1,
+            ..Default::default()
         }
     );
     assert_eq!(stored(db, BUDI).await.unwrap().paid_through_month(), month("2025-08"));

@@ -105,13 +105,23 @@ async fn import_path_cancels_and_credits(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(report.rows, 1);
+    let counts = |recorded, duplicates, credited, reminders_cancelled| {
+        pengingat::import::ImportCounts::Payments(pengingat::import::PaymentCounts {
+            recorded,
+            duplicates,
+            credited,
+            reminders_cancelled,
+        })
+    };
+    assert_eq!(report.counts, counts(1, 0, 1, 1));
     // 14 July 02:00:05 → 16 July 03:00:00 is 2 days and 1 hour: 2 whole days.
     assert_paid_and_credited(db, 2).await;
 
     // The same file again changes nothing.
-    pengingat::import::import_payments(db.store.as_ref(), &file, &options, &NoProgress)
+    let again = pengingat::import::import_payments(db.store.as_ref(), &file, &options, &NoProgress)
         .await
         .unwrap();
+    assert_eq!(again.counts, counts(0, 1, 0, 0));
     assert_paid_and_credited(db, 2).await;
 }
 
