@@ -186,10 +186,7 @@ impl MonthRatio {
     }
 }
 
-/// `part / whole`, or `None` when `whole` is not positive.
-pub fn ratio(part: i64, whole: i64) -> Option<f64> {
-    (whole > 0).then(|| part as f64 / whole as f64)
-}
+pub use crate::report::outcomes::ratio;
 
 #[cfg(test)]
 mod tests {

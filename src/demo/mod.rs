@@ -15,15 +15,14 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use anyhow::Context;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use tokio::net::TcpListener;
 
-pub use payers::PlannedPayment;
 use payers::{Payers, post};
 pub use setup::Mocks;
 use setup::{demo_settings, fresh_database, payments_token, start_mocks};
 
-use crate::clock::FixedClock;
+use crate::clock::{Clock, FixedClock};
 use crate::config::Settings;
 use crate::daemon::{Daemon, SteppedDaemon};
 use crate::domain::RegionTimeZone;
@@ -177,14 +176,9 @@ impl Run<'_> {
             self.week.payments += post(&self.http, &self.base, payments_token(), &due).await?;
         }
         self.payers
-            .observe(self.daemon.store().as_ref(), self.clock_now())
+            .observe(self.daemon.store().as_ref(), self.clock.now())
             .await?;
         Ok(())
-    }
-
-    fn clock_now(&self) -> DateTime<Utc> {
-        use crate::clock::Clock;
-        self.clock.now()
     }
 
     /// Waits (a few seconds at most) until the mock has sent every receipt it queued.
@@ -211,7 +205,7 @@ impl Run<'_> {
             store.as_ref(),
             &self.settings.due_date.rules(),
             &self.settings.standing.rules(),
-            StatusAt::Instant(self.clock_now()),
+            StatusAt::Instant(self.clock.now()),
             None,
         )
         .await?;

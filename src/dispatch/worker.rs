@@ -103,7 +103,6 @@ impl Dispatcher {
             return Ok(report);
         }
         self.load_kelurahan_if_needed(&claimed).await?;
-        let channels: HashMap<i64, String> = claimed.iter().map(|c| (c.id, c.channel.clone())).collect();
         let schedules = self.schedules.borrow().clone();
         let kelurahan = self.kelurahan.read().await;
         let outcomes: Vec<(i64, AttemptOutcome)> = futures::stream::iter(claimed)
@@ -112,10 +111,8 @@ impl Dispatcher {
             .collect()
             .await;
         drop(kelurahan);
-        for (id, outcome) in &outcomes {
+        for (_, outcome) in &outcomes {
             report.count(outcome);
-            let channel = channels.get(id).map_or("", String::as_str);
-            self.metrics.record_attempt(channel, outcome.name());
         }
         self.store
             .finish_attempts(&self.worker, &outcomes, self.clock.now())
@@ -218,7 +215,9 @@ impl Dispatcher {
         schedules: &Schedules,
         kelurahan: &HashMap<String, Kelurahan>,
     ) -> (i64, AttemptOutcome) {
-        (r.id, self.attempt_outcome(&r, schedules, kelurahan).await)
+        let outcome = self.attempt_outcome(&r, schedules, kelurahan).await;
+        self.metrics.record_attempt(&r.channel, outcome.name());
+        (r.id, outcome)
     }
 
     async fn attempt_outcome(

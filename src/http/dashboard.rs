@@ -19,7 +19,7 @@ use super::auth::carries_token;
 use crate::dashboard::{self, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
 use crate::report::history::monthly_standing;
-use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery};
+use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery, StandingData};
 use crate::schedule::Schedules;
 use crate::store::StoreError;
 
@@ -86,10 +86,11 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
         to: None,
         kelurahan: None,
     };
-    let report = outcomes::compute(store, &ctx.due, &ctx.standing, &query, &order, now).await?;
-    let history = monthly_standing(store, &ctx.due, &ctx.standing, None, now, 12).await?;
-    let kelurahan = store.list_kelurahan().await?;
-    let mut cities: Vec<&str> = kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
+    let data = StandingData::load(store, None).await?;
+    let rules = (&ctx.due, &ctx.standing);
+    let report = outcomes::compute_from(store, &data, rules, &query, &order, now).await?;
+    let history = monthly_standing(store, &data, rules, None, now, 12).await?;
+    let mut cities: Vec<&str> = data.kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
     cities.sort_unstable();
     cities.dedup();
     let title = match cities.as_slice() {

@@ -59,18 +59,18 @@ pub async fn import_payments(
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let table = load_table(path, options.format).await?;
-    let (columns, warnings) = Columns::resolve(path, &table, COLUMNS, REQUIRED)?;
-    let mut rejected = Vec::new();
-    let parsed = parse_rows(&table, &columns, options.now, &mut rejected);
-    let known = Known::load(store, &parsed).await?;
-    let mut duplicates = Vec::new();
-    let good = classify(&parsed, &known, &mut duplicates, &mut rejected);
+    let Checked {
+        warnings,
+        mut rejected,
+        duplicates,
+        good,
+        payments,
+    } = check_table(store, path, &table, options).await?;
     let mut counts = PaymentCounts {
         duplicates: duplicates.len() as u64,
         ..PaymentCounts::default()
     };
     let rejected_file = settle(path, &table, &mut rejected, options.skip_invalid).await?;
-    let (good, payments) = in_payment_order(good);
     let outcomes = match store
         .record_payments(&payments, &batch(options, !options.skip_invalid), progress)
         .await
@@ -115,13 +115,12 @@ pub(crate) async fn apply_payment_table(
     table: &RawTable,
     options: &ImportOptions,
 ) -> Result<Vec<PaymentRowResult>, ImportError> {
-    let (columns, _warnings) = Columns::resolve(source, table, COLUMNS, REQUIRED)?;
-    let mut rejected = Vec::new();
-    let parsed = parse_rows(table, &columns, options.now, &mut rejected);
-    let known = Known::load(store, &parsed).await?;
-    let mut duplicates = Vec::new();
-    let good = classify(&parsed, &known, &mut duplicates, &mut rejected);
-    let (good, payments) = in_payment_order(good);
+    let Checked {
+        rejected,
+        good,
+        payments,
+        ..
+    } = check_table(store, source, table, options).await?;
     let outcomes = store
         .record_payments(&payments, &batch(options, false), &crate::store::NoProgress)
         .await?;
@@ -156,6 +155,44 @@ pub(crate) async fn apply_payment_table(
         };
     }
     Ok(results)
+}
+
+/// A payments table checked against the stored data, before recording.
+struct Checked {
+    /// Warnings about the columns (unknown ones ignored).
+    warnings: Vec<String>,
+    /// Records refused, with their reasons.
+    rejected: Vec<Rejection>,
+    /// Records already recorded, or repeated identically.
+    duplicates: Vec<usize>,
+    /// Records to record, by index, in payment order.
+    good: Vec<(usize, NewPayment)>,
+    /// The same payments alone.
+    payments: Vec<NewPayment>,
+}
+
+/// Parses and checks every record of `table` (read from `source`): the one
+/// path the import, the inbox and the payments API share.
+async fn check_table(
+    store: &dyn Store,
+    source: &Path,
+    table: &RawTable,
+    options: &ImportOptions,
+) -> Result<Checked, ImportError> {
+    let (columns, warnings) = Columns::resolve(source, table, COLUMNS, REQUIRED)?;
+    let mut rejected = Vec::new();
+    let parsed = parse_rows(table, &columns, options.now, &mut rejected);
+    let known = Known::load(store, &parsed).await?;
+    let mut duplicates = Vec::new();
+    let good = classify(&parsed, &known, &mut duplicates, &mut rejected);
+    let (good, payments) = in_payment_order(good);
+    Ok(Checked {
+        warnings,
+        rejected,
+        duplicates,
+        good,
+        payments,
+    })
 }
 
 /// What became of one record of a payments table.

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use super::outcomes::StandingData;
 use super::status::{StatusAt, tally};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
@@ -28,22 +29,27 @@ pub struct MonthStanding {
 /// WIB midnights.
 pub async fn monthly_standing(
     store: &dyn Store,
-    due: &DueDateRules,
-    standing: &StandingRules,
+    data: &StandingData,
+    (due, standing): (&DueDateRules, &StandingRules),
     filter: Option<&str>,
     now: DateTime<Utc>,
     months: u32,
 ) -> Result<Vec<MonthStanding>, StoreError> {
     let ends = month_ends(now, months);
     let oldest = ends.first().map_or(now, |(_, _, at)| *at);
-    let current = store.paid_through_histogram(filter).await?;
     let payments = store.bpu_payments_since(oldest.timestamp()).await?;
-    let kelurahan = store.list_kelurahan().await?;
     Ok(ends
         .into_iter()
         .map(|(year, month, at)| {
-            let histogram = histogram_at(&current, &payments, at.timestamp());
-            let status = tally(&kelurahan, &histogram, due, standing, StatusAt::Instant(at), filter);
+            let histogram = histogram_at(&data.histogram, &payments, at.timestamp());
+            let status = tally(
+                &data.kelurahan,
+                &histogram,
+                due,
+                standing,
+                StatusAt::Instant(at),
+                filter,
+            );
             MonthStanding {
                 year,
                 month,

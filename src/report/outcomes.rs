@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::history::histogram_at;
 use super::status::{self, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
-use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
+use crate::store::{AttributedPayment, Kelurahan, OutcomeCounts, OutcomeFilter, PaidThroughCount, Store, StoreError};
 
 /// What a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +130,26 @@ pub struct OutcomeReport {
 /// The rules the report knows of, so rules are listed in schedule order.
 pub type RuleOrder<'a> = &'a [String];
 
+/// What standing is computed from: the kelurahan and today's paid-through
+/// histogram, read once and shared by the report and the 12-month history.
+#[derive(Debug, Clone)]
+pub struct StandingData {
+    /// Every kelurahan, for names and time zones.
+    pub kelurahan: Vec<Kelurahan>,
+    /// BPU participants per kelurahan and paid-through month, now.
+    pub histogram: Vec<PaidThroughCount>,
+}
+
+impl StandingData {
+    /// Reads both, for kelurahan under `filter` (all when `None`).
+    pub async fn load(store: &dyn Store, filter: Option<&str>) -> Result<Self, StoreError> {
+        Ok(Self {
+            kelurahan: store.list_kelurahan().await?,
+            histogram: store.paid_through_histogram(filter).await?,
+        })
+    }
+}
+
 /// Builds the report.
 pub async fn compute(
     store: &dyn Store,
@@ -139,33 +159,46 @@ pub async fn compute(
     rule_order: RuleOrder<'_>,
     now: DateTime<Utc>,
 ) -> Result<OutcomeReport, StoreError> {
+    let data = StandingData::load(store, query.kelurahan.as_deref()).await?;
+    compute_from(store, &data, (due, standing), query, rule_order, now).await
+}
+
+/// [`compute`] on standing data read already.
+pub async fn compute_from(
+    store: &dyn Store,
+    data: &StandingData,
+    (due, standing): (&DueDateRules, &StandingRules),
+    query: &ReportQuery,
+    rule_order: RuleOrder<'_>,
+    now: DateTime<Utc>,
+) -> Result<OutcomeReport, StoreError> {
     let filter = outcome_filter(query);
     let standing_at = filter
         .to
         .map_or(now, |to| now.min(DateTime::from_timestamp(to, 0).unwrap_or(now)));
-    let histogram = store.paid_through_histogram(query.kelurahan.as_deref()).await?;
+    let rebuilt;
     let histogram = if standing_at < now {
         let payments = store.bpu_payments_since(standing_at.timestamp()).await?;
-        histogram_at(&histogram, &payments, standing_at.timestamp())
+        rebuilt = histogram_at(&data.histogram, &payments, standing_at.timestamp());
+        &rebuilt
     } else {
-        histogram
+        &data.histogram
     };
-    let status = status::compute_from(
-        store,
+    let at = StatusAt::Instant(standing_at);
+    let status = status::tally(
+        &data.kelurahan,
+        histogram,
         due,
         standing,
-        StatusAt::Instant(standing_at),
+        at,
         query.kelurahan.as_deref(),
-        &histogram,
-    )
-    .await?;
+    );
     let counts = store.reminder_outcomes(&filter).await?;
     let paid = store.attributed_payments(&filter).await?;
-    let names: HashMap<String, String> = store
-        .list_kelurahan()
-        .await?
-        .into_iter()
-        .map(|k| (k.code.to_string(), k.name))
+    let names: HashMap<String, String> = data
+        .kelurahan
+        .iter()
+        .map(|k| (k.code.to_string(), k.name.clone()))
         .collect();
     Ok(assemble(
         &status.kelurahan,
@@ -274,10 +307,20 @@ fn finish_effect(e: &mut Effect, converted: Vec<&Converted>) {
     e.delivered = e.sms.delivered + e.email.delivered;
     e.failed = e.sms.failed + e.email.failed;
     e.delivery_rate = ratio(e.delivered, e.sent);
-    e.converted = converted.len() as i64;
-    e.conversion_rate = ratio(e.converted, e.sent);
-    e.median_days_to_pay = median(converted.iter().map(|c| c.days).collect());
-    e.amount_paid = converted.iter().map(|c| c.amount).sum();
+    (e.converted, e.conversion_rate, e.median_days_to_pay, e.amount_paid) = conversion_figures(e.sent, &converted);
+}
+
+/// Converted reminders, conversion rate, median days to pay and amount paid
+/// of `converted` among `sent` reminders.
+fn conversion_figures(sent: i64, converted: &[&Converted]) -> (i64, Option<f64>, Option<f64>, i64) {
+    let count = converted.len() as i64;
+    let days = median(converted.iter().map(|c| c.days).collect());
+    (
+        count,
+        ratio(count, sent),
+        days,
+        converted.iter().map(|c| c.amount).sum(),
+    )
 }
 
 /// The rows per rule and channel, in schedule order (unknown rules last, by name).
@@ -299,10 +342,7 @@ fn rule_rows(counts: &[OutcomeCounts], conversions: &Conversions, order: RuleOrd
     for r in &mut out {
         let converted = conversions.matching(|p| p.rule == r.rule && p.channel == r.channel);
         r.delivery_rate = ratio(r.delivered, r.sent);
-        r.converted = converted.len() as i64;
-        r.conversion_rate = ratio(r.converted, r.sent);
-        r.median_days_to_pay = median(converted.iter().map(|c| c.days).collect());
-        r.amount_paid = converted.iter().map(|c| c.amount).sum();
+        (r.converted, r.conversion_rate, r.median_days_to_pay, r.amount_paid) = conversion_figures(r.sent, &converted);
     }
     out
 }

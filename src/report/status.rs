@@ -83,20 +83,8 @@ pub async fn compute(
     filter: Option<&str>,
 ) -> Result<StatusReport, StoreError> {
     let histogram = store.paid_through_histogram(filter).await?;
-    compute_from(store, due, standing, at, filter, &histogram).await
-}
-
-/// [`compute`] from a given histogram (one rebuilt for an earlier date).
-pub async fn compute_from(
-    store: &dyn Store,
-    due: &DueDateRules,
-    standing: &StandingRules,
-    at: StatusAt,
-    filter: Option<&str>,
-    histogram: &[PaidThroughCount],
-) -> Result<StatusReport, StoreError> {
     let kelurahan = store.list_kelurahan().await?;
-    Ok(tally(&kelurahan, histogram, due, standing, at, filter))
+    Ok(tally(&kelurahan, &histogram, due, standing, at, filter))
 }
 
 /// The status of the kelurahan under `filter` from a paid-through histogram.
