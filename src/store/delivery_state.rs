@@ -258,6 +258,33 @@ pub(crate) struct Transition {
     pub reason: Option<&'static str>,
 }
 
+impl Transition {
+    /// Whether the move takes away the credit the reminder may hold for a
+    /// payment: from a status that counts for attribution to one that does
+    /// not (a late "undelivered").
+    pub(crate) fn withdraws_credit(&self) -> bool {
+        self.from.parse().is_ok_and(counts_for_attribution) && !counts_for_attribution(self.to)
+    }
+
+    /// The reason kept with the payments' credit moved off `reminder_id`.
+    pub(crate) fn credit_reason(&self, reminder_id: i64) -> String {
+        format!(
+            "reminder {reminder_id} became {} after a payment was credited to it (delivery receipt)",
+            self.to
+        )
+    }
+}
+
+/// Whether a reminder in `status` may be credited with a payment: it reached
+/// its gateway and was not reported undelivered (see
+/// `shared::CREDITABLE_STATUSES`, the same list in SQL).
+pub fn counts_for_attribution(status: ReminderStatus) -> bool {
+    matches!(
+        status,
+        ReminderStatus::Sent | ReminderStatus::Delivered | ReminderStatus::Unknown
+    )
+}
+
 /// What one receipt does to the reminder it was matched with (`found`,
 /// locked by the caller). `waitable`: the receipt names no reminder id but a
 /// gateway message id, so with no match it waits for the send's record.
@@ -459,6 +486,23 @@ mod tests {
         assert_eq!(
             decide(S::Pending, 2, ReceiptState::Undelivered),
             Decision::Ignore(IgnoredBecause::NotSent(S::Pending))
+        );
+    }
+
+    #[test]
+    fn only_a_move_out_of_a_creditable_status_withdraws_credit() {
+        let t = |from: &str, to| Transition {
+            from: from.into(),
+            to,
+            reason: None,
+        };
+        assert!(t("sent", S::Undelivered).withdraws_credit());
+        assert!(t("delivered", S::Failed).withdraws_credit());
+        assert!(!t("sending", S::Undelivered).withdraws_credit(), "never credited");
+        assert!(!t("sent", S::Delivered).withdraws_credit());
+        assert_eq!(
+            t("sent", S::Undelivered).credit_reason(12),
+            "reminder 12 became undelivered after a payment was credited to it (delivery receipt)"
         );
     }
 

@@ -128,18 +128,43 @@ pub const RECORD_INBOX_FILE_SQL: &str = "\
 INSERT INTO inbox_files (sha256, file_name, outcome, row_count, detail, processed_at)
 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING";
 
-/// The reminder each of the payments (by external reference) is credited
-/// to: the latest sent to the payer in the window before the payment.
-/// `{refs}` is the backend's "reference in the bound list" condition on `$1`;
-/// `$2` is the window in seconds.
-pub const ATTRIBUTE_SQL: &str = "\
-UPDATE payments SET reminder_id = (
-    SELECT r.id FROM reminders r
+/// The latest reminder sent to a payment's payer within the payment's
+/// attribution window before it that still counts (sent, delivered, or no
+/// final receipt): the one the payment is credited to.
+macro_rules! latest_creditable_reminder {
+    () => {
+        "(SELECT r.id FROM reminders r
     WHERE r.participant_id = payments.participant_id
-      AND r.sent_at IS NOT NULL AND r.sent_at <= payments.paid_at AND r.sent_at >= payments.paid_at - $2
+      AND r.sent_at IS NOT NULL AND r.sent_at <= payments.paid_at
+      AND r.sent_at >= payments.paid_at - payments.attribution_secs
       AND r.status IN ('sent', 'delivered', 'unknown')
-    ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)
-WHERE {refs}";
+    ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)"
+    };
+}
+
+/// The reminder each of the payments (by external reference) is credited
+/// to. `{refs}` is the backend's "reference in the bound list" condition on
+/// `$1`.
+pub const ATTRIBUTE_SQL: &str = concat!(
+    "UPDATE payments SET reminder_id = ",
+    latest_creditable_reminder!(),
+    " WHERE {refs}"
+);
+
+/// The payments credited to reminder `$1`, which no longer counts (a
+/// delivery receipt said undelivered after they were credited): each is
+/// credited again to the latest reminder that still counts in its window,
+/// or to none. Returns each payment's id and its new reminder.
+pub const RECREDIT_SQL: &str = concat!(
+    "UPDATE payments SET days_to_pay = NULL, reminder_id = ",
+    latest_creditable_reminder!(),
+    " WHERE reminder_id = $1 RETURNING id, reminder_id"
+);
+
+/// Keeps one move of a payment's credit: payment, from, to (NULL: none),
+/// reason, when.
+pub const RECORD_CREDIT_CHANGE_SQL: &str = "INSERT INTO payment_credit_changes \
+     (payment_id, from_reminder_id, to_reminder_id, reason, at) VALUES ($1, $2, $3, $4, $5)";
 
 /// Whole days from the credited reminder's send to each payment.
 pub const DAYS_TO_PAY_SQL: &str = "\
@@ -235,3 +260,42 @@ macro_rules! outcome_queries {
 }
 
 pub(crate) use outcome_queries;
+
+/// Expands, over the transaction type of database `$db`, the function that
+/// moves the credit off a reminder that stopped counting for attribution,
+/// inside the caller's transaction (the receipt's).
+macro_rules! credit_withdrawal {
+    ($db:ty) => {
+        /// Credits the payments of `reminder_id` again (see
+        /// [`crate::store::outcomes::RECREDIT_SQL`]), keeping each move with `reason`.
+        async fn withdraw_credit(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            reminder_id: i64,
+            reason: &str,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<(), crate::store::StoreError> {
+            use crate::store::outcomes::{DAYS_TO_PAY_SQL, RECORD_CREDIT_CHANGE_SQL, RECREDIT_SQL};
+            let moved: Vec<(i64, Option<i64>)> = sqlx::query_as(RECREDIT_SQL)
+                .bind(reminder_id)
+                .fetch_all(&mut **tx)
+                .await?;
+            for (payment, to) in moved {
+                sqlx::query(sqlx::AssertSqlSafe(DAYS_TO_PAY_SQL.replace("{refs}", "id = $1")))
+                    .bind(payment)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query(RECORD_CREDIT_CHANGE_SQL)
+                    .bind(payment)
+                    .bind(reminder_id)
+                    .bind(to)
+                    .bind(reason)
+                    .bind(now.timestamp())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use credit_withdrawal;

@@ -46,7 +46,7 @@ pub(super) async fn record(
         let mut chunk_outcomes = std::mem::take(&mut plan.outcomes);
         write_plan(&mut tx, &plan, batch).await?;
         let refs: Vec<String> = plan.inserts.iter().map(|p| p.external_ref.clone()).collect();
-        let attributions = attribute(&mut tx, &refs, batch.attribution_secs).await?;
+        let attributions = attribute(&mut tx, &refs).await?;
         let ids: Vec<i64> = plan.paid_through.keys().copied().collect();
         let cancelled = cancel_paid(&mut tx, &ids, batch).await?;
         complete_outcomes(chunk, &mut chunk_outcomes, attributions, &cancelled);
@@ -82,8 +82,8 @@ async fn write_plan(tx: &mut Tx, plan: &PaymentPlan, batch: &PaymentBatch) -> Re
     let ins = &plan.inserts;
     sqlx::query(
         "INSERT INTO payments (external_ref, participant_id, amount, months, first_month, last_month, \
-         paid_at, channel, source, recorded_at) \
-         SELECT r, pid, a, m, f, l, at, c, $9, $10 \
+         paid_at, channel, source, recorded_at, attribution_secs) \
+         SELECT r, pid, a, m, f, l, at, c, $9, $10, $11 \
          FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::bigint[], $8::text[]) \
          AS t(r, pid, a, m, f, l, at, c)",
     )
@@ -97,6 +97,7 @@ async fn write_plan(tx: &mut Tx, plan: &PaymentPlan, batch: &PaymentBatch) -> Re
     .bind(ins.iter().map(|p| p.channel.clone()).collect::<Vec<_>>())
     .bind(batch.source.as_str())
     .bind(batch.now.timestamp())
+    .bind(batch.attribution_secs)
     .execute(&mut **tx)
     .await?;
     let (ids, months): (Vec<i64>, Vec<i32>) = plan.paid_through.iter().map(|(id, m)| (*id, *m)).unzip();
@@ -112,14 +113,14 @@ async fn write_plan(tx: &mut Tx, plan: &PaymentPlan, batch: &PaymentBatch) -> Re
     Ok(())
 }
 
-/// Credits each new payment to its reminder; returns the credits by reference.
-async fn attribute(tx: &mut Tx, refs: &[String], window_secs: i64) -> Result<HashMap<String, Attribution>, StoreError> {
+/// Credits each new payment to its reminder (within the window it was
+/// recorded with); returns the credits by reference.
+async fn attribute(tx: &mut Tx, refs: &[String]) -> Result<HashMap<String, Attribution>, StoreError> {
     if refs.is_empty() {
         return Ok(HashMap::new());
     }
     sqlx::query(sqlx::AssertSqlSafe(ATTRIBUTE.as_str()))
         .bind(refs)
-        .bind(window_secs)
         .execute(&mut **tx)
         .await?;
     sqlx::query(sqlx::AssertSqlSafe(DAYS_TO_PAY.as_str()))

@@ -80,6 +80,13 @@ pub(super) async fn record(
     Ok(outcome)
 }
 
+crate::store::outcomes::credit_withdrawal!(Postgres);
+
+/// Moves the reminder on; when it stops counting for attribution, the
+/// payments credited to it are credited again, in the same transaction.
+/// The payer is locked first, as recording a payment locks it: a payment
+/// being credited to this reminder right now either commits before (and is
+/// moved here) or waits and sees the reminder undelivered.
 async fn apply(tx: &mut Tx, reminder_id: i64, t: &Transition, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query(APPLY_RECEIPT_SQL)
         .bind(reminder_id)
@@ -89,6 +96,15 @@ async fn apply(tx: &mut Tx, reminder_id: i64, t: &Transition, now: DateTime<Utc>
         .bind(&t.from)
         .execute(&mut **tx)
         .await?;
+    if t.withdraws_credit() {
+        sqlx::query(
+            "SELECT id FROM participants WHERE id = (SELECT participant_id FROM reminders WHERE id = $1) FOR UPDATE",
+        )
+        .bind(reminder_id)
+        .execute(&mut **tx)
+        .await?;
+        withdraw_credit(tx, reminder_id, &t.credit_reason(reminder_id), now).await?;
+    }
     Ok(())
 }
 

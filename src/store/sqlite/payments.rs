@@ -45,7 +45,7 @@ pub(super) async fn record(
         let mut chunk_outcomes = std::mem::take(&mut plan.outcomes);
         write_plan(&mut tx, &plan, batch).await?;
         let refs: Vec<&str> = plan.inserts.iter().map(|p| p.external_ref.as_str()).collect();
-        let attributions = attribute(&mut tx, &refs, batch.attribution_secs).await?;
+        let attributions = attribute(&mut tx, &refs).await?;
         let ids: Vec<i64> = plan.paid_through.keys().copied().collect();
         let cancelled = cancel_paid(&mut tx, &ids, batch).await?;
         complete_outcomes(chunk, &mut chunk_outcomes, attributions, &cancelled);
@@ -81,7 +81,7 @@ async fn write_plan(tx: &mut Tx, plan: &PaymentPlan, batch: &PaymentBatch) -> Re
     for p in &plan.inserts {
         sqlx::query(
             "INSERT INTO payments (external_ref, participant_id, amount, months, first_month, last_month, \
-             paid_at, channel, source, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             paid_at, channel, source, recorded_at, attribution_secs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&p.external_ref)
         .bind(p.participant_id)
@@ -93,6 +93,7 @@ async fn write_plan(tx: &mut Tx, plan: &PaymentPlan, batch: &PaymentBatch) -> Re
         .bind(&p.channel)
         .bind(batch.source.as_str())
         .bind(batch.now.timestamp())
+        .bind(batch.attribution_secs)
         .execute(&mut **tx)
         .await?;
     }
@@ -107,15 +108,15 @@ async fn write_plan(tx: &mut Tx, plan: &PaymentPlan, batch: &PaymentBatch) -> Re
     Ok(())
 }
 
-/// Credits each new payment to its reminder; returns the credits by reference.
-async fn attribute(tx: &mut Tx, refs: &[&str], window_secs: i64) -> Result<HashMap<String, Attribution>, StoreError> {
+/// Credits each new payment to its reminder (within the window it was
+/// recorded with); returns the credits by reference.
+async fn attribute(tx: &mut Tx, refs: &[&str]) -> Result<HashMap<String, Attribution>, StoreError> {
     if refs.is_empty() {
         return Ok(HashMap::new());
     }
     let list = json_list(refs);
     sqlx::query(sqlx::AssertSqlSafe(ATTRIBUTE.as_str()))
         .bind(&list)
-        .bind(window_secs)
         .execute(&mut **tx)
         .await?;
     sqlx::query(sqlx::AssertSqlSafe(DAYS_TO_PAY.as_str()))

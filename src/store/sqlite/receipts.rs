@@ -1,8 +1,8 @@
 //! Delivery receipts and opt-out in SQLite. Every write is one `BEGIN
 //! IMMEDIATE` transaction: SQLite has one writer, so a receipt, the
-//! dispatcher's "record sent" and `apply_waiting_receipts` never interleave,
-//! and a receipt that found no send is always seen by the matching that
-//! follows the send's record.
+//! dispatcher's "record sent", `apply_waiting_receipts` and a payment's
+//! attribution never interleave, and a receipt that found no send is always
+//! seen by the matching that follows the send's record.
 
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -61,6 +61,10 @@ pub(super) async fn record(
     Ok(outcome)
 }
 
+crate::store::outcomes::credit_withdrawal!(Sqlite);
+
+/// Moves the reminder on; when it stops counting for attribution, the
+/// payments credited to it are credited again, in the same transaction.
 async fn apply(tx: &mut Tx, reminder_id: i64, t: &Transition, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query(APPLY_RECEIPT_SQL)
         .bind(reminder_id)
@@ -70,6 +74,9 @@ async fn apply(tx: &mut Tx, reminder_id: i64, t: &Transition, now: DateTime<Utc>
         .bind(&t.from)
         .execute(&mut **tx)
         .await?;
+    if t.withdraws_credit() {
+        withdraw_credit(tx, reminder_id, &t.credit_reason(reminder_id), now).await?;
+    }
     Ok(())
 }
 
