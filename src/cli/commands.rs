@@ -146,7 +146,13 @@ async fn check_schedules(settings: &Settings, store: Option<&dyn Store>, now: Da
             return false;
         }
     }
-    for w in schedules.warnings() {
+    let filters = crate::scan::arrears_filter_warnings(
+        &schedules,
+        &settings.due_date.rules(),
+        &settings.standing.rules(),
+        now.date_naive(),
+    );
+    for w in schedules.warnings().iter().chain(&filters) {
         println!("warning: {w}");
     }
     println!(

@@ -183,6 +183,7 @@ impl Daemon {
         store.migrate().await?;
         let schedules_path = settings.schedules.path.clone();
         let schedules = reload::load_schedules(&schedules_path, store.as_ref()).await?;
+        reload::log_warnings(&schedules, &settings, clock.now());
         let (sms, email) = build_channels(&settings)?;
         let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
             .context("cannot set up the receipt endpoints")?

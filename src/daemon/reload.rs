@@ -9,7 +9,11 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use chrono::{DateTime, Utc};
+
 use super::{Shared, systemd};
+use crate::config::Settings;
+use crate::scan::arrears_filter_warnings;
 use crate::schedule::{Schedules, diff};
 use crate::store::Store;
 
@@ -28,6 +32,18 @@ pub async fn load_schedules(path: &Path, store: &dyn Store) -> anyhow::Result<Sc
         anyhow::bail!("{}", problems.join("\n"));
     }
     Ok(schedules)
+}
+
+/// Logs what the schedules deserve attention for, at start and after each
+/// reload: the load warnings, and the rules that can never fire (or only in
+/// some months) under the current standing and due-date settings.
+pub(super) fn log_warnings(schedules: &Schedules, settings: &Settings, now: DateTime<Utc>) {
+    let due = settings.due_date.rules();
+    let standing = settings.standing.rules();
+    let filters = arrears_filter_warnings(schedules, &due, &standing, now.date_naive());
+    for warning in schedules.warnings().iter().chain(&filters) {
+        tracing::warn!(%warning, "schedules need attention");
+    }
 }
 
 /// Waits for reload requests until cancelled.
@@ -53,6 +69,7 @@ async fn reload(shared: &Shared) {
                 changed = ?changes.changed,
                 "schedules reloaded"
             );
+            log_warnings(&new, &shared.settings, shared.clock.now());
             shared.schedules.send_replace(Arc::new(new));
             shared.metrics.record_reload(true);
             systemd::ready("schedules reloaded");

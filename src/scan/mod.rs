@@ -9,6 +9,7 @@
 //! on a tick firing exactly once.
 
 pub mod plan;
+pub mod reach;
 
 use chrono::{DateTime, Utc};
 
@@ -17,6 +18,7 @@ use crate::schedule::Schedules;
 use crate::store::{Kelurahan, ScanTotals, Store, StoreError};
 
 pub use plan::{PlanMode, ScanPlan, epoch_day, rule_urgency};
+pub use reach::arrears_filter_warnings;
 
 /// Per-rule figures of one scan, for metrics and the CLI.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

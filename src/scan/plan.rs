@@ -260,7 +260,7 @@ fn candidate_months(
 
 /// Whether the rule's months-in-arrears filter admits someone whose first
 /// unpaid month is `month`, judged at the planned instant.
-fn arrears_filter_admits(
+pub(crate) fn arrears_filter_admits(
     rule: &Rule,
     month: ContributionMonth,
     due: &DueDateRules,
@@ -271,15 +271,24 @@ fn arrears_filter_admits(
     if rule.min_months_in_arrears.is_none() && rule.max_months_in_arrears.is_none() {
         return true;
     }
+    rule.admits_arrears(arrears_at(month, due, standing, at, tz), standing)
+}
+
+/// Months in arrears at `at` of someone whose first unpaid month is `month`.
+pub(crate) fn arrears_at(
+    month: ContributionMonth,
+    due: &DueDateRules,
+    standing: &StandingRules,
+    at: DateTime<Utc>,
+    tz: Tz,
+) -> u32 {
     let last = due.last_month_past_due(at, tz);
-    let arrears = standing.standing(month.prev(), last).months_in_arrears;
-    rule.min_months_in_arrears.is_none_or(|min| arrears >= min)
-        && rule.max_months_in_arrears.is_none_or(|max| arrears <= max)
+    standing.standing(month.prev(), last).months_in_arrears
 }
 
 /// A local wall-clock time in `tz` as a UTC instant (Indonesia has no DST;
 /// an ambiguous time takes its earlier reading).
-fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     tz.from_local_datetime(&local)
         .earliest()
         .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))

@@ -11,8 +11,10 @@ use super::build_templates::LoadedTemplate;
 use super::check::Checker;
 use super::encoding::non_gsm7_chars;
 use super::error::ProblemKind;
-use super::raw::RawRule;
-use super::rules::{Anchor, Channel, OFFSET_DAYS_RANGE, Rule, is_valid_rule_name, parse_kelurahan_prefix};
+use super::raw::{RawArrears, RawRule};
+use super::rules::{
+    Anchor, ArrearsBound, Channel, OFFSET_DAYS_RANGE, Rule, is_valid_rule_name, parse_kelurahan_prefix,
+};
 use super::window::parse_time_of_day;
 use crate::domain::Funding;
 
@@ -121,28 +123,16 @@ fn build_one(
         .kelurahan
         .as_ref()
         .map(|list| filter_list(ck, list, &format!("{key}.kelurahan"), parse_kelurahan_prefix));
-    let min_arrears = bounded(
-        ck,
-        raw.min_months_in_arrears.as_ref(),
-        &key,
-        "min_months_in_arrears",
-        ARREARS_RANGE,
-    );
-    let max_arrears = bounded(
-        ck,
-        raw.max_months_in_arrears.as_ref(),
-        &key,
-        "max_months_in_arrears",
-        ARREARS_RANGE,
-    );
+    let min_arrears = arrears_bound(ck, raw.min_months_in_arrears.as_ref(), &key, "min_months_in_arrears");
+    let max_arrears = arrears_bound(ck, raw.max_months_in_arrears.as_ref(), &key, "max_months_in_arrears");
     if let (Some(min), Some(max), Some(span)) = (min_arrears, max_arrears, raw.min_months_in_arrears.as_ref())
-        && min > max
+        && min.always_exceeds(max)
     {
-        ck.at(
-            &span.span(),
-            format!("{key}.min_months_in_arrears"),
-            ProblemKind::ArrearsRange { min, max },
-        );
+        let kind = ProblemKind::ArrearsRange {
+            min: min.to_string(),
+            max: max.to_string(),
+        };
+        ck.at(&span.span(), format!("{key}.min_months_in_arrears"), kind);
     }
     let max_late_days = bounded(
         ck,
@@ -238,6 +228,40 @@ fn filter_list<T: PartialEq>(
         }
     }
     ok.then_some(items)
+}
+
+/// An optional months-in-arrears bound: a whole number within
+/// [`ARREARS_RANGE`], or `"nonactive"` with an optional shift.
+fn arrears_bound(
+    ck: &mut Checker<'_>,
+    raw: Option<&Spanned<RawArrears>>,
+    key: &str,
+    field: &str,
+) -> Option<ArrearsBound> {
+    let raw = raw?;
+    let bound = match raw.get_ref() {
+        RawArrears::Months(value) if ARREARS_RANGE.contains(value) => u32::try_from(*value)
+            .map(ArrearsBound::Months)
+            .map_err(|_| months_out_of_range(*value)),
+        RawArrears::Months(value) => Err(months_out_of_range(*value)),
+        RawArrears::Word(word) => word.parse::<ArrearsBound>().map_err(ProblemKind::UnknownChoice),
+    };
+    match bound {
+        Ok(bound) => Some(bound),
+        Err(kind) => {
+            ck.at(&raw.span(), format!("{key}.{field}"), kind);
+            None
+        }
+    }
+}
+
+/// A number of months in arrears outside [`ARREARS_RANGE`].
+fn months_out_of_range(value: i64) -> ProblemKind {
+    ProblemKind::OutOfRange {
+        value,
+        min: *ARREARS_RANGE.start(),
+        max: *ARREARS_RANGE.end(),
+    }
 }
 
 /// An optional whole number within `range`.

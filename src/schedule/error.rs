@@ -152,10 +152,10 @@ pub enum ProblemKind {
     /// `min_months_in_arrears` greater than `max_months_in_arrears`: the rule matches no one.
     #[error("min_months_in_arrears {min} is greater than max_months_in_arrears {max}: the rule matches no one")]
     ArrearsRange {
-        /// The minimum.
-        min: u32,
-        /// The maximum.
-        max: u32,
+        /// The minimum, as written (`3`, `"nonactive"`).
+        min: String,
+        /// The maximum, as written.
+        max: String,
     },
     /// A value that is not one of the accepted words.
     #[error("{0}")]

@@ -14,6 +14,7 @@
 //! - [`mod@diff`]: what a reload changes.
 //! - [`digest`]: when the weekly coordinator digest goes out, and its ISO week.
 
+pub mod arrears;
 mod build;
 mod build_rules;
 mod build_templates;
@@ -41,7 +42,7 @@ pub use digest::{DigestSchedule, week_key};
 pub use encoding::{SmsEncoding, SmsSize, measure, to_gsm7};
 pub use error::{Problem, ProblemKind, ScheduleError};
 pub use overrides::{Coordinator, KelurahanOverride};
-pub use rules::{Anchor, AnchorShift, Channel, Lateness, Rule, nonactive_date};
+pub use rules::{Anchor, AnchorShift, ArrearsBound, Channel, Lateness, Rule, nonactive_date};
 pub use template::{RenderedEmail, Template, TemplateOrigin, TemplateText};
 pub use vars::{ReminderVars, Variable};
 pub use window::{QuietHours, SendWindow, place, place_instant};

@@ -87,10 +87,10 @@ pub(super) struct RawRule {
     pub kelurahan: Option<Spanned<Vec<Spanned<String>>>>,
     /// Arrears filter, inclusive.
     #[serde(default)]
-    pub min_months_in_arrears: Option<Spanned<i64>>,
+    pub min_months_in_arrears: Option<Spanned<RawArrears>>,
     /// Arrears filter, inclusive.
     #[serde(default)]
-    pub max_months_in_arrears: Option<Spanned<i64>>,
+    pub max_months_in_arrears: Option<Spanned<RawArrears>>,
     /// Catch-up limit in days.
     #[serde(default)]
     pub max_late_days: Option<Spanned<i64>>,
@@ -163,4 +163,36 @@ pub(super) struct RawDigest {
     /// IANA time zone the expressions and ISO weeks are read in.
     #[serde(default)]
     pub time_zone: Option<Spanned<String>>,
+}
+
+/// A months-in-arrears bound as written: a whole number, or a word such as
+/// `"nonactive"` (read by `ArrearsBound`'s `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RawArrears {
+    Months(i64),
+    Word(String),
+}
+
+impl<'de> Deserialize<'de> for RawArrears {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Expect;
+        impl serde::de::Visitor<'_> for Expect {
+            type Value = RawArrears;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a whole number of months, or \"nonactive\" (also \"nonactive-1\", \"nonactive+1\")")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawArrears, E> {
+                Ok(RawArrears::Months(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawArrears, E> {
+                i64::try_from(v)
+                    .map(RawArrears::Months)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawArrears, E> {
+                Ok(RawArrears::Word(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Expect)
+    }
 }

@@ -18,6 +18,7 @@ use std::str::FromStr;
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 
+pub use super::arrears::ArrearsBound;
 use crate::domain::kelurahan::RegionTimeZone;
 use crate::domain::{ContributionMonth, DueDateRules, Funding, KelurahanCode, StandingRules};
 
@@ -116,9 +117,9 @@ pub struct Rule {
     /// Only kelurahan under one of these code prefixes (dotted form); empty for all.
     pub kelurahan: Vec<String>,
     /// Only participants with at least this many months in arrears.
-    pub min_months_in_arrears: Option<u32>,
+    pub min_months_in_arrears: Option<ArrearsBound>,
     /// Only participants with at most this many months in arrears.
-    pub max_months_in_arrears: Option<u32>,
+    pub max_months_in_arrears: Option<ArrearsBound>,
     /// Catch-up: a reminder at most this many days late is still sent.
     pub max_late_days: u32,
     /// The dispatcher expires a reminder not sent within this many hours of
@@ -137,14 +138,29 @@ impl Rule {
         self.kelurahan.is_empty() || self.kelurahan.iter().any(|prefix| code.has_prefix(prefix))
     }
 
+    /// Whether the rule's months-in-arrears filter admits someone this many
+    /// months in arrears, under `standing`.
+    pub fn admits_arrears(&self, months_in_arrears: u32, standing: &StandingRules) -> bool {
+        self.min_months_in_arrears
+            .is_none_or(|min| months_in_arrears >= min.months(standing))
+            && self
+                .max_months_in_arrears
+                .is_none_or(|max| months_in_arrears <= max.months(standing))
+    }
+
     /// Whether the rule applies to a participant: enabled, and every filter
     /// (funding, kelurahan, months in arrears) admits them.
-    pub fn applies_to(&self, funding: Funding, kelurahan_code: &KelurahanCode, months_in_arrears: u32) -> bool {
+    pub fn applies_to(
+        &self,
+        funding: Funding,
+        kelurahan_code: &KelurahanCode,
+        months_in_arrears: u32,
+        standing: &StandingRules,
+    ) -> bool {
         self.enabled
             && self.funding.as_ref().is_none_or(|f| f.contains(&funding))
             && self.matches_kelurahan(kelurahan_code)
-            && self.min_months_in_arrears.is_none_or(|min| months_in_arrears >= min)
-            && self.max_months_in_arrears.is_none_or(|max| months_in_arrears <= max)
+            && self.admits_arrears(months_in_arrears, standing)
     }
 
     /// The anchor as a shift from the first unpaid month's due date.
@@ -189,7 +205,7 @@ impl Rule {
 }
 
 /// Months in arrears that make a participant non-active (at least 1).
-fn nonactive_months(standing: &StandingRules) -> i32 {
+pub(super) fn nonactive_months(standing: &StandingRules) -> i32 {
     i32::try_from(standing.nonactive_after_months.max(1)).unwrap_or(i32::MAX)
 }
 
@@ -284,14 +300,18 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    fn standing() -> StandingRules {
+        StandingRules::default()
+    }
+
     #[test]
     fn applies_without_filters() {
-        assert!(rule().applies_to(Funding::SelfPaid, &code("18.72.01.1005"), 0));
+        assert!(rule().applies_to(Funding::SelfPaid, &code("18.72.01.1005"), 0, &standing()));
         let disabled = Rule {
             enabled: false,
             ..rule()
         };
-        assert!(!disabled.applies_to(Funding::SelfPaid, &code("18.72.01.1005"), 0));
+        assert!(!disabled.applies_to(Funding::SelfPaid, &code("18.72.01.1005"), 0, &standing()));
     }
 
     #[test]
@@ -301,9 +321,9 @@ mod tests {
             ..rule()
         };
         let yosomulyo = code("18.72.01.1005");
-        assert!(r.applies_to(Funding::SelfPaid, &yosomulyo, 1));
-        assert!(r.applies_to(Funding::Collective, &yosomulyo, 1));
-        assert!(!r.applies_to(Funding::Budget, &yosomulyo, 1));
+        assert!(r.applies_to(Funding::SelfPaid, &yosomulyo, 1, &standing()));
+        assert!(r.applies_to(Funding::Collective, &yosomulyo, 1, &standing()));
+        assert!(!r.applies_to(Funding::Budget, &yosomulyo, 1, &standing()));
     }
 
     #[test]
@@ -312,24 +332,48 @@ mod tests {
             kelurahan: vec!["18.72.01".into(), "18.72.02.1001".into()],
             ..rule()
         };
-        assert!(r.applies_to(Funding::SelfPaid, &code("18.72.01.1005"), 1));
-        assert!(r.applies_to(Funding::SelfPaid, &code("18.72.02.1001"), 1));
-        assert!(!r.applies_to(Funding::SelfPaid, &code("18.72.02.1002"), 1));
-        assert!(!r.applies_to(Funding::SelfPaid, &code("18.71.01.1001"), 1));
+        for (c, applies) in [
+            ("18.72.01.1005", true),
+            ("18.72.02.1001", true),
+            ("18.72.02.1002", false),
+            ("18.71.01.1001", false),
+        ] {
+            assert_eq!(
+                r.applies_to(Funding::SelfPaid, &code(c), 1, &standing()),
+                applies,
+                "{c}"
+            );
+        }
     }
 
     #[test]
     fn arrears_filters_are_inclusive() {
         let r = Rule {
-            min_months_in_arrears: Some(1),
-            max_months_in_arrears: Some(2),
+            min_months_in_arrears: Some(ArrearsBound::Months(1)),
+            max_months_in_arrears: Some(ArrearsBound::Months(2)),
             ..rule()
         };
         let c = code("18.72.01.1005");
-        assert!(!r.applies_to(Funding::SelfPaid, &c, 0));
-        assert!(r.applies_to(Funding::SelfPaid, &c, 1));
-        assert!(r.applies_to(Funding::SelfPaid, &c, 2));
-        assert!(!r.applies_to(Funding::SelfPaid, &c, 3));
+        let admitted: Vec<u32> = (0..5)
+            .filter(|m| r.applies_to(Funding::SelfPaid, &c, *m, &standing()))
+            .collect();
+        assert_eq!(admitted, [1, 2]);
+    }
+
+    #[test]
+    fn bounds_relative_to_the_threshold_follow_it() {
+        let r = Rule {
+            min_months_in_arrears: Some(ArrearsBound::Nonactive(-1)),
+            max_months_in_arrears: Some(ArrearsBound::Nonactive(0)),
+            ..rule()
+        };
+        for threshold in 1..=5 {
+            let standing = StandingRules {
+                nonactive_after_months: threshold,
+            };
+            let admitted: Vec<u32> = (0..8).filter(|m| r.admits_arrears(*m, &standing)).collect();
+            assert_eq!(admitted, [threshold - 1, threshold], "threshold {threshold}");
+        }
     }
 
     #[test]

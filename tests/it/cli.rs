@@ -286,3 +286,90 @@ async fn send_test_and_opt_out_from_the_command_line(db: &TestDb) {
     assert!(!unknown.status.success());
     mock.stop().await;
 }
+
+/// Two notices around the day cover ends, with the months-in-arrears
+/// filters written as numbers that only suit a threshold of 3.
+const LITERAL_THRESHOLD_RULES: &str = r#"
+[[rule]]
+name = "last-chance"
+anchor = "nonactive"
+offset_days = -3
+channels = ["sms"]
+template = "t"
+max_months_in_arrears = 2
+
+[[rule]]
+name = "nonaktif"
+anchor = "nonactive"
+offset_days = 0
+channels = ["sms"]
+template = "t"
+min_months_in_arrears = 3
+
+[template.t]
+text = "Yth. {name}, iuran {month} belum dibayar."
+"#;
+
+/// `check-config` warns of a rule that can never fire under the current
+/// `standing.nonactive_after_months`, naming the rule, the filter and the
+/// setting; the shipped schedules, whose filters follow the setting, draw
+/// no such warning under any threshold.
+#[test]
+fn check_config_warns_of_rules_that_can_never_fire() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pengingat.toml");
+    let shipped = std::fs::canonicalize("config/schedules.toml").unwrap();
+    let literal = dir.path().join("literal.toml");
+    std::fs::write(&literal, LITERAL_THRESHOLD_RULES).unwrap();
+    let check = |schedules: &std::path::Path, threshold: u32| {
+        std::fs::write(
+            &config,
+            format!(
+                "[database]\nurl = \"sqlite://{}\"\n[schedules]\npath = \"{}\"\n\
+                 [standing]\nnonactive_after_months = {threshold}\n",
+                dir.path().join("p.db").display(),
+                schedules.display()
+            ),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--clock", "2026-07-01T03:00:00Z", "check-config"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        text.lines()
+            .filter(|l| l.starts_with("warning:") && l.contains("can never fire"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    for threshold in [1, 2, 3, 4, 6] {
+        assert_eq!(
+            check(&shipped, threshold),
+            Vec::<String>::new(),
+            "threshold {threshold}"
+        );
+    }
+    assert_eq!(check(&literal, 3), Vec::<String>::new());
+    let two = check(&literal, 2);
+    assert_eq!(two.len(), 1, "{two:?}");
+    for needle in [
+        "\"nonaktif\"",
+        "min_months_in_arrears = 3",
+        "standing.nonactive_after_months = 2",
+    ] {
+        assert!(two[0].contains(needle), "{needle}: {}", two[0]);
+    }
+    let four = check(&literal, 4);
+    assert_eq!(four.len(), 1, "{four:?}");
+    for needle in [
+        "\"last-chance\"",
+        "max_months_in_arrears = 2",
+        "standing.nonactive_after_months = 4",
+    ] {
+        assert!(four[0].contains(needle), "{needle}: {}", four[0]);
+    }
+}

@@ -281,7 +281,37 @@ fn bad_numbers_are_refused() {
     assert!(matches!(kind, ProblemKind::OutOfRange { value: 0, .. }));
     let text = format!("{BASE}min_months_in_arrears = 3\nmax_months_in_arrears = 2\n");
     let kind = problem_at(&text, 10, "rule \"r\".min_months_in_arrears");
-    assert_eq!(kind, ProblemKind::ArrearsRange { min: 3, max: 2 });
+    assert_eq!(
+        kind,
+        ProblemKind::ArrearsRange {
+            min: "3".into(),
+            max: "2".into()
+        }
+    );
+    let text = format!("{BASE}min_months_in_arrears = \"nonactive\"\nmax_months_in_arrears = \"nonactive-1\"\n");
+    let kind = problem_at(&text, 10, "rule \"r\".min_months_in_arrears");
+    assert_eq!(
+        kind,
+        ProblemKind::ArrearsRange {
+            min: "\"nonactive\"".into(),
+            max: "\"nonactive-1\"".into()
+        }
+    );
+    let kind = problem_at(
+        &format!("{BASE}min_months_in_arrears = \"nonaktif\"\n"),
+        10,
+        "rule \"r\".min_months_in_arrears",
+    );
+    assert!(
+        matches!(&kind, ProblemKind::UnknownChoice(reason) if reason.contains("\"nonactive-1\"")),
+        "{kind:?}"
+    );
+    let kind = problem_at(
+        &format!("{BASE}max_months_in_arrears = 121\n"),
+        10,
+        "rule \"r\".max_months_in_arrears",
+    );
+    assert!(matches!(kind, ProblemKind::OutOfRange { value: 121, .. }));
 }
 
 #[test]

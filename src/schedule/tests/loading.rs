@@ -35,12 +35,24 @@ fn the_shipped_rules_mean_what_their_comments_say() {
     assert_eq!(rule("h-7").offset_days, -7);
     assert_eq!(rule("h+7").channels, [Channel::Sms, Channel::Email]);
     assert_eq!(rule("last-chance").anchor, Anchor::Nonactive);
-    assert_eq!(rule("nonaktif").min_months_in_arrears, Some(3));
+    assert_eq!(rule("nonaktif").min_months_in_arrears, Some(ArrearsBound::Nonactive(0)));
+    assert_eq!(
+        rule("last-chance").max_months_in_arrears,
+        Some(ArrearsBound::Nonactive(-1))
+    );
     let yosomulyo = code("18.72.01.1005");
-    assert!(rule("h-7").applies_to(Funding::SelfPaid, &yosomulyo, 0));
-    assert!(!rule("h-7").applies_to(Funding::Budget, &yosomulyo, 0));
-    assert!(!rule("nonaktif").applies_to(Funding::SelfPaid, &yosomulyo, 2));
-    assert!(rule("nonaktif").applies_to(Funding::SelfPaid, &yosomulyo, 3));
+    let standing = StandingRules::default();
+    assert!(rule("h-7").applies_to(Funding::SelfPaid, &yosomulyo, 0, &standing));
+    assert!(!rule("h-7").applies_to(Funding::Budget, &yosomulyo, 0, &standing));
+    assert!(!rule("nonaktif").applies_to(Funding::SelfPaid, &yosomulyo, 2, &standing));
+    assert!(rule("nonaktif").applies_to(Funding::SelfPaid, &yosomulyo, 3, &standing));
+    // With non-active after two months, the notice follows the setting.
+    let two = StandingRules {
+        nonactive_after_months: 2,
+    };
+    assert!(rule("nonaktif").applies_to(Funding::SelfPaid, &yosomulyo, 2, &two));
+    assert!(rule("last-chance").applies_to(Funding::SelfPaid, &yosomulyo, 1, &two));
+    assert!(!rule("last-chance").applies_to(Funding::SelfPaid, &yosomulyo, 2, &two));
     assert_eq!(schedules.send_window_for(&yosomulyo).to_string(), "08:00-20:00");
     assert_eq!(schedules.quiet_hours().to_string(), "20:00-08:00");
     let after: DateTime<Utc> = "2025-07-08T01:07:00Z".parse().unwrap();

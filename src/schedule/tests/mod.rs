@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use crate::domain::{DueDateRules, Funding, KelurahanCode};
+use crate::domain::{DueDateRules, Funding, KelurahanCode, StandingRules};
 use crate::schedule::cron::CronExprError;
 use crate::schedule::encoding::{SmsEncoding, measure};
 use crate::schedule::error::{Problem, ProblemKind, ScheduleError};
-use crate::schedule::rules::{Anchor, Channel};
+use crate::schedule::rules::{Anchor, ArrearsBound, Channel};
 use crate::schedule::template::{TemplateErrorKind, TemplateOrigin};
 use crate::schedule::vars::ReminderVars;
 use crate::schedule::window::SendWindow;
