@@ -74,8 +74,8 @@ pub async fn scan_once(settings: &Settings, clock: &dyn Clock) -> anyhow::Result
     );
     let t = report.totals;
     println!(
-        "scan: {} created, {} skipped, {} superseded, {} cancelled",
-        t.created, t.skipped, t.superseded, t.cancelled
+        "scan: {} created, {} skipped, {} superseded, {} cancelled, {} re-planned",
+        t.created, t.skipped, t.superseded, t.cancelled, t.replanned
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -78,6 +78,7 @@ pub(super) async fn scan_now(shared: &Shared, cancel: &CancellationToken) {
                 skipped = t.skipped,
                 superseded = t.superseded,
                 cancelled = t.cancelled,
+                replanned = t.replanned,
                 millis = micros / 1000,
                 "scan finished"
             );

@@ -7,9 +7,16 @@
 //! (participant, contribution month, rule, channel), so a second scan, or a
 //! scan on another instance, creates nothing twice. Correctness never depends
 //! on a tick firing exactly once.
+//!
+//! A schedule edit applies to what is not yet sent: [`replan`] moves or
+//! cancels the pending reminders of an edited rule before the new ones are
+//! created.
 
 pub mod plan;
 pub mod reach;
+pub mod replan;
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
@@ -42,19 +49,17 @@ pub struct ScanContext<'a> {
 }
 
 /// Runs one scan at `now`: cancels pending reminders of removed rules,
-/// releases those of rules whose timing changed, creates what is due, and
-/// leaves each participant at most one message per channel per local day.
+/// re-plans those of rules edited since the last scan, creates what is due,
+/// and leaves each participant at most one message per channel per local
+/// day.
 pub async fn run(store: &dyn Store, ctx: &ScanContext<'_>, now: DateTime<Utc>) -> Result<ScanReport, StoreError> {
     let started = std::time::Instant::now();
     let mut report = ScanReport::default();
     report.totals.started_at = now.timestamp();
     let names: Vec<String> = ctx.schedules.rules().iter().map(|r| r.name.clone()).collect();
     report.totals.cancelled = store.cancel_removed_rules(&names, now).await?;
-    for rule in ctx.schedules.rules() {
-        report.totals.cancelled += store
-            .replace_changed_rule(&rule.name, rule_urgency(rule, ctx.standing), now)
-            .await?;
-    }
+    let fingerprints = replan::fingerprints(ctx.schedules, ctx.due, ctx.standing);
+    let moved_from = replan_edited(store, ctx, &fingerprints, now, &mut report).await?;
     let last_scan = store
         .last_scan_started_at()
         .await?
@@ -76,8 +81,41 @@ pub async fn run(store: &dyn Store, ctx: &ScanContext<'_>, now: DateTime<Utc>) -
             .per_rule
             .push((batch.rule.clone(), inserted.created, inserted.skipped));
     }
-    report.totals.superseded = store.supersede_same_day(plan.from_send_date, now).await?;
+    let from = moved_from.map_or(plan.from_send_date, |d| d.min(plan.from_send_date));
+    report.totals.superseded = store.supersede_same_day(from, now).await?;
     report.totals.finished_at = now.timestamp() + started.elapsed().as_secs() as i64;
-    store.record_scan(&report.totals).await?;
+    let fingerprints = serde_json::to_string(&fingerprints).unwrap_or_default();
+    store.record_scan(&report.totals, &fingerprints).await?;
     Ok(report)
+}
+
+/// Re-plans the unsent reminders of the rules whose fingerprint differs
+/// from the last scan's; the earliest send date a reminder moved to, if any.
+async fn replan_edited(
+    store: &dyn Store,
+    ctx: &ScanContext<'_>,
+    fingerprints: &BTreeMap<String, String>,
+    now: DateTime<Utc>,
+    report: &mut ScanReport,
+) -> Result<Option<i32>, StoreError> {
+    let previous: Option<BTreeMap<String, String>> = store
+        .last_plan_fingerprints()
+        .await?
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let changed = replan::changed_rules(fingerprints, previous.as_ref());
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    // Superseded and skipped reminders matter only as far back as a scan
+    // looks for missed days.
+    let recent = epoch_day(now.date_naive()) - plan::LOOKBACK_DAYS as i32 - 2;
+    let groups = store.unsent_reminder_groups(&changed, recent).await?;
+    let changes = replan::replan(&groups, ctx, &changed, now);
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let counts = store.apply_replan(&changes, now).await?;
+    report.totals.replanned = counts.moved;
+    report.totals.cancelled += counts.cancelled;
+    Ok(changes.earliest_send_date())
 }

@@ -11,6 +11,7 @@ mod error;
 pub mod outcomes;
 mod postgres;
 pub mod reminders;
+pub mod replan;
 pub mod shared;
 mod sqlite;
 
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
 pub use postgres::PgStore;
 pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
+pub use replan::{FundingCancel, GroupChange, PlanTiming, Replan, ReplanCounts, UnsentGroup};
 pub use shared::{Attribution, PaymentBatch, PaymentOutcome, StoredPayment};
 pub use sqlite::SqliteStore;
 
@@ -244,17 +246,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Cancels the pending reminders of rules not in `rules` (removed from the schedules).
     async fn cancel_removed_rules(&self, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Releases the unsent reminders of `rule` created with another urgency
-    /// (its timing changed): they give up their key so the scan plans them
-    /// anew, and pending ones are cancelled with the reason. Sent ones keep
-    /// their key: a rule edit never sends the same reminder twice.
-    async fn replace_changed_rule(&self, rule: &str, offset: i32, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// The not yet sent reminders of `rules`, grouped by rule, kelurahan,
+    /// month, channel, status and plan: every pending one, and the
+    /// superseded and skipped ones with a send date on or after
+    /// `recent_send_date` that still hold their key.
+    async fn unsent_reminder_groups(
+        &self,
+        rules: &[String],
+        recent_send_date: i32,
+    ) -> Result<Vec<UnsentGroup>, StoreError>;
 
-    /// Records a finished scan.
-    async fn record_scan(&self, totals: &ScanTotals) -> Result<(), StoreError>;
+    /// Writes a re-plan in one transaction: moved reminders get their new
+    /// plan and a history entry; cancelled ones their reason; cancelled and
+    /// released ones give up their key, so a later scan may plan them anew.
+    /// Only reminders still pending (or still superseded or skipped, for a
+    /// release) with the group's old plan are touched: one the dispatcher
+    /// claimed meanwhile is left alone, and a sent one is never sent again.
+    async fn apply_replan(&self, replan: &Replan, now: DateTime<Utc>) -> Result<ReplanCounts, StoreError>;
+
+    /// Records a finished scan with the rule fingerprints (JSON) it planned under.
+    async fn record_scan(&self, totals: &ScanTotals, plan_fingerprints: &str) -> Result<(), StoreError>;
 
     /// When the last recorded scan started (Unix seconds), if any.
     async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError>;
+
+    /// The rule fingerprints (JSON) the last recorded scan planned under, if any.
+    async fn last_plan_fingerprints(&self) -> Result<Option<String>, StoreError>;
 
     /// Reminders, newest first, optionally of one participant (by NIK) only.
     async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError>;

@@ -92,6 +92,8 @@ pub struct ScanTotals {
     pub skipped: u64,
     pub superseded: u64,
     pub cancelled: u64,
+    /// Pending reminders given a new plan after a schedule edit.
+    pub replanned: u64,
 }
 
 /// The SQL condition on `p` (participants) that a channel needs: a contact
@@ -132,20 +134,11 @@ pub(super) const CANCEL_REMOVED_SQL_TAIL: &str = "SET status = 'cancelled', \
      reason = 'rule ' || rule || ' was removed from the schedules', updated_at = $2 \
      WHERE status = 'pending' AND rule NOT IN ";
 
-/// Reminders of a rule whose timing changed that were never sent (pending,
-/// superseded, skipped) give up their key so the new timing can apply; a
-/// pending one is cancelled with the reason, the others keep their status.
-pub(super) const REPLACE_CHANGED_SQL: &str = "UPDATE reminders \
-     SET slot = NULL, updated_at = $3, \
-         reason = CASE WHEN status = 'pending' \
-             THEN 'rule ' || rule || ' changed (urgency ' || rule_offset || ' became ' || $2 || '); replaced' \
-             ELSE reason END, \
-         status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END \
-     WHERE slot = 1 AND status IN ('pending', 'superseded', 'skipped') AND rule = $1 \
-       AND (rule_offset < $2 OR rule_offset > $2)";
-
 pub(super) const RECORD_SCAN_SQL: &str = "INSERT INTO scans (started_at, finished_at, created, skipped, superseded, \
-     cancelled) VALUES ($1, $2, $3, $4, $5, $6)";
+     cancelled, replanned, plan_fingerprints) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// The rule fingerprints the last scan planned under (JSON), if it stored any.
+pub(super) const LAST_PLAN_FINGERPRINTS_SQL: &str = "SELECT plan_fingerprints FROM scans ORDER BY id DESC LIMIT 1";
 
 pub(super) const LIST_REMINDERS_SQL: &str = "SELECT r.id, r.participant_id, p.nik, r.kelurahan_code, \
      r.contribution_month, r.rule, r.rule_offset, r.channel, r.status, r.reason, r.occurrence_date, r.send_date, \
@@ -155,3 +148,113 @@ pub(super) const LIST_REMINDERS_SQL: &str = "SELECT r.id, r.participant_id, p.ni
 
 pub(super) const REMINDER_COUNTS_SQL: &str =
     "SELECT rule, status, COUNT(*) FROM reminders GROUP BY rule, status ORDER BY rule, status";
+
+/// A JSON array of strings, the form lists are bound in by the re-plan
+/// statements on both backends.
+pub(super) fn json_strings(items: &[String]) -> String {
+    serde_json::Value::Array(items.iter().cloned().map(serde_json::Value::String).collect()).to_string()
+}
+
+/// Expands, for one backend, the functions that record a scan, read unsent
+/// groups and write a re-plan. `$pool`: the pool type; `$begin`: the
+/// function opening its write transaction; `$groups`: its group row source from the
+/// JSON array `$1`, aliased `g`; `$rules_in`: its "rule in the JSON list
+/// `$1`" condition; `$kept_in`: its "`p.funding` in the JSON list `$2`"
+/// condition.
+macro_rules! reminder_plan_queries {
+    ($pool:ty, $begin:path, groups: $groups:expr, rules_in: $rules_in:expr, kept_in: $kept_in:expr) => {
+        use crate::store::reminders::{LAST_PLAN_FINGERPRINTS_SQL, RECORD_SCAN_SQL, ScanTotals, json_strings};
+        use crate::store::replan::{
+            ChangeKind, Replan, ReplanCounts, UnsentGroup, funding_cancel_sql, replan_cancel_sql, replan_history_sql,
+            replan_move_sql, replan_release_sql, unsent_groups_sql,
+        };
+
+        pub(super) async fn record_scan(
+            pool: &$pool,
+            t: &ScanTotals,
+            fingerprints: &str,
+        ) -> Result<(), crate::store::StoreError> {
+            sqlx::query(RECORD_SCAN_SQL)
+                .bind(t.started_at)
+                .bind(t.finished_at)
+                .bind(t.created as i64)
+                .bind(t.skipped as i64)
+                .bind(t.superseded as i64)
+                .bind(t.cancelled as i64)
+                .bind(t.replanned as i64)
+                .bind(fingerprints)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+
+        pub(super) async fn last_plan_fingerprints(pool: &$pool) -> Result<Option<String>, crate::store::StoreError> {
+            let row: Option<(Option<String>,)> = sqlx::query_as(LAST_PLAN_FINGERPRINTS_SQL)
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.and_then(|(f,)| f))
+        }
+
+        pub(super) async fn unsent_groups(
+            pool: &$pool,
+            rules: &[String],
+            recent_send_date: i32,
+        ) -> Result<Vec<UnsentGroup>, crate::store::StoreError> {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(unsent_groups_sql($rules_in)))
+                .bind(json_strings(rules))
+                .bind(recent_send_date)
+                .fetch_all(pool)
+                .await?)
+        }
+
+        pub(super) async fn apply_replan(
+            pool: &$pool,
+            replan: &Replan,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<ReplanCounts, crate::store::StoreError> {
+            let at = now.timestamp();
+            let mut tx = $begin(pool).await?;
+            let mut counts = ReplanCounts::default();
+            if let Some(rows) = replan.groups_json(ChangeKind::Move) {
+                for sql in [replan_history_sql($groups), replan_move_sql($groups)] {
+                    counts.moved = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(&rows)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+            }
+            if let Some(rows) = replan.groups_json(ChangeKind::Cancel) {
+                counts.cancelled += sqlx::query(sqlx::AssertSqlSafe(replan_cancel_sql($groups)))
+                    .bind(&rows)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            if let Some(rows) = replan.groups_json(ChangeKind::Release) {
+                counts.released = sqlx::query(sqlx::AssertSqlSafe(replan_release_sql($groups)))
+                    .bind(&rows)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            for cancel in &replan.funding {
+                counts.cancelled += sqlx::query(sqlx::AssertSqlSafe(funding_cancel_sql($kept_in)))
+                    .bind(&cancel.rule)
+                    .bind(json_strings(&cancel.kept))
+                    .bind(&cancel.reason)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(counts)
+        }
+    };
+}
+
+pub(crate) use reminder_plan_queries;

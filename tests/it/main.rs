@@ -22,5 +22,6 @@ mod payments;
 mod receipts;
 mod reminder_store;
 mod scan;
+mod schedule_edits;
 mod seed;
 mod store_contract;

@@ -1,7 +1,7 @@
 //! The reminder half of the storage contract, with hand-built occurrences.
 
 use pengingat::domain::{Channel, Funding, ReminderStatus};
-use pengingat::store::{NoProgress, Occurrence, RuleOccurrences};
+use pengingat::store::{GroupChange, NoProgress, Occurrence, PlanTiming, Replan, RuleOccurrences};
 
 use crate::helpers::*;
 
@@ -10,7 +10,8 @@ both_backends!(
     skipped_occurrences_are_recorded_with_their_reason,
     filters_by_channel_contact_funding_and_opt_out,
     one_message_per_channel_per_day_most_urgent_wins,
-    removed_and_changed_rules_release_pending_reminders,
+    removed_rules_cancel_pending_reminders,
+    a_replan_moves_cancels_and_releases_only_unsent_reminders,
     preview_counts_without_writing,
     status_history_is_kept,
 );
@@ -160,7 +161,7 @@ async fn one_message_per_channel_per_day_most_urgent_wins(db: &TestDb) {
     assert_eq!(db.store.supersede_same_day(DAY - 1, now).await.unwrap(), 0);
 }
 
-async fn removed_and_changed_rules_release_pending_reminders(db: &TestDb) {
+async fn removed_rules_cancel_pending_reminders(db: &TestDb) {
     three_participants(db).await;
     let now = at("2025-07-15T01:00:00Z");
     db.store
@@ -183,17 +184,103 @@ async fn removed_and_changed_rules_release_pending_reminders(db: &TestDb) {
     let old: Vec<_> = list.iter().filter(|r| r.rule == "old").collect();
     assert!(old.iter().all(|r| r.status() == Some(ReminderStatus::Cancelled)
         && r.reason.as_deref() == Some("rule old was removed from the schedules")));
+}
 
-    // h0's offset changes to 1: its pending reminders are replaced and can be created again.
-    assert_eq!(db.store.replace_changed_rule("h0", 1, now).await.unwrap(), 2);
-    let again = rule(
-        "h0",
-        1,
-        Channel::Sms,
-        vec![occurrence("2025-07", DAY + 1, PLANNED + 86_400)],
+async fn a_replan_moves_cancels_and_releases_only_unsent_reminders(db: &TestDb) {
+    three_participants(db).await;
+    let now = at("2025-07-15T01:00:00Z");
+    let h0 = rule("h0", 0, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
+    db.store.insert_reminders(&h0, now).await.unwrap();
+    // Participant 1's reminder is claimed by a dispatcher; participant 2's waits.
+    let claimed = db
+        .store
+        .claim_due(at("2025-07-15T02:00:00Z"), 1, 120, "w1")
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let groups = db
+        .store
+        .unsent_reminder_groups(&["h0".to_string()], DAY - 40)
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    let group = groups[0].clone();
+    assert_eq!((group.status.as_str(), group.planned_at), ("pending", PLANNED));
+
+    let later = PlanTiming {
+        occurrence_date: DAY,
+        send_date: DAY,
+        planned_at: PLANNED + 6 * 3600,
+        expires_at: Some(PLANNED + 16 * 3600),
+    };
+    let moved = Replan {
+        groups: vec![(
+            group.clone(),
+            GroupChange::Move {
+                to: later,
+                note: "planned again".into(),
+            },
+        )],
+        funding: Vec::new(),
+    };
+    let counts = db.store.apply_replan(&moved, now).await.unwrap();
+    assert_eq!((counts.moved, counts.cancelled, counts.released), (1, 0, 0));
+    let list = db.store.list_reminders(None, 10).await.unwrap();
+    let waiting: Vec<_> = list
+        .iter()
+        .filter(|r| r.status() == Some(ReminderStatus::Pending))
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        (waiting[0].planned_at, waiting[0].expires_at),
+        (later.planned_at, later.expires_at)
     );
-    assert_eq!(db.store.insert_reminders(&again, now).await.unwrap().created, 2);
-    assert_eq!(db.store.replace_changed_rule("h0", 1, now).await.unwrap(), 0);
+    assert!(
+        list.iter()
+            .any(|r| r.status() == Some(ReminderStatus::Sending) && r.planned_at == PLANNED),
+        "the claimed one is left alone"
+    );
+    // Applying the same change again finds nothing with the old plan.
+    assert_eq!(db.store.apply_replan(&moved, now).await.unwrap().moved, 0);
+
+    // Cancelled: the reminder gives up its key, so it can be planned anew.
+    let mut now_group = group.clone();
+    (now_group.planned_at, now_group.expires_at) = (later.planned_at, later.expires_at);
+    let cancel = Replan {
+        groups: vec![(
+            now_group,
+            GroupChange::Cancel {
+                reason: "rule h0 was disabled".into(),
+            },
+        )],
+        funding: Vec::new(),
+    };
+    assert_eq!(db.store.apply_replan(&cancel, now).await.unwrap().cancelled, 1);
+    let list = db.store.list_reminders(None, 10).await.unwrap();
+    assert!(
+        list.iter()
+            .any(|r| r.status() == Some(ReminderStatus::Cancelled)
+                && r.reason.as_deref() == Some("rule h0 was disabled"))
+    );
+    assert_eq!(db.store.insert_reminders(&h0, now).await.unwrap().created, 1);
+
+    // A skipped reminder whose day moved is released the same way.
+    let mut skipped = occurrence("2025-06", DAY - 30, PLANNED - 30 * 86_400);
+    skipped.skip_reason = Some("missed".into());
+    let old = rule("h+30", 30, Channel::Sms, vec![skipped.clone()]);
+    assert_eq!(db.store.insert_reminders(&old, now).await.unwrap().skipped, 1);
+    let groups = db
+        .store
+        .unsent_reminder_groups(&["h+30".to_string()], DAY - 40)
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 1);
+    let release = Replan {
+        groups: vec![(groups[0].clone(), GroupChange::Release)],
+        funding: Vec::new(),
+    };
+    assert_eq!(db.store.apply_replan(&release, now).await.unwrap().released, 1);
+    assert_eq!(db.store.insert_reminders(&old, now).await.unwrap().skipped, 1);
 }
 
 async fn preview_counts_without_writing(db: &TestDb) {

@@ -404,7 +404,10 @@ async fn removed_rule_cancels_pending_and_changed_rule_is_replanned(db: &TestDb)
             ),
     );
     let report = scan_at(db, &edited, &due, at("2025-07-12T03:00:00Z")).await;
-    assert_eq!(report.totals.cancelled, 2, "early cancelled, strict released");
+    assert_eq!(
+        report.totals.cancelled, 1,
+        "early cancelled; strict's superseded day released"
+    );
     let list = reminders(db).await;
     let early = list.iter().find(|r| r.rule == "early").unwrap();
     assert_eq!(early.status(), Some(ReminderStatus::Cancelled));

@@ -5,10 +5,28 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::store::reminders::{
-    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, RECORD_SCAN_SQL, REMINDER_COUNTS_SQL,
-    REPLACE_CHANGED_SQL, ReminderRecord, RuleOccurrences, SUPERSEDE_SQL, ScanTotals, channel_condition,
+    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, REMINDER_COUNTS_SQL, ReminderRecord,
+    RuleOccurrences, SUPERSEDE_SQL, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
+
+/// A re-plan's groups, from the JSON array bound to `$1`.
+const GROUPS: &str = "jsonb_to_recordset($1::text::jsonb) AS g(r text, k text, m int, c text, st text, od int, \
+     sd int, pa bigint, nod int, nsd int, npa bigint, nea bigint, note text)";
+
+crate::store::reminders::reminder_plan_queries!(
+    PgPool,
+    begin,
+    groups: GROUPS,
+    rules_in: "rule IN (SELECT jsonb_array_elements_text($1::text::jsonb))",
+    kept_in: "p.funding IN (SELECT jsonb_array_elements_text($2::text::jsonb))"
+);
+
+/// A transaction (READ COMMITTED): the re-plan's statements each touch only
+/// rows still in the state they were read in.
+async fn begin(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+    Ok(pool.begin().await?)
+}
 
 /// The occurrence columns, bound as $1..$7.
 struct Columns {
@@ -174,34 +192,6 @@ pub(super) async fn cancel_removed(pool: &PgPool, rules: &[String], now: DateTim
         .execute(pool)
         .await?
         .rows_affected())
-}
-
-pub(super) async fn replace_changed(
-    pool: &PgPool,
-    rule: &str,
-    offset: i32,
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(REPLACE_CHANGED_SQL)
-        .bind(rule)
-        .bind(offset)
-        .bind(now.timestamp())
-        .execute(pool)
-        .await?
-        .rows_affected())
-}
-
-pub(super) async fn record_scan(pool: &PgPool, t: &ScanTotals) -> Result<(), StoreError> {
-    sqlx::query(RECORD_SCAN_SQL)
-        .bind(t.started_at)
-        .bind(t.finished_at)
-        .bind(t.created as i64)
-        .bind(t.skipped as i64)
-        .bind(t.superseded as i64)
-        .bind(t.cancelled as i64)
-        .execute(pool)
-        .await?;
-    Ok(())
 }
 
 pub(super) async fn list(pool: &PgPool, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {

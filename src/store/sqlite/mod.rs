@@ -28,8 +28,8 @@ use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, Outcome
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::{
     AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
-    ParticipantRecord, PreviewCount, Progress, ReminderRecord, RuleOccurrences, ScanTotals, SegmentCounts, Store,
-    StoreError, UpsertCounts, redact_url,
+    ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences, ScanTotals,
+    SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
 use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
 
@@ -345,12 +345,24 @@ impl Store for SqliteStore {
         reminders::cancel_removed(&self.pool, rules, now).await
     }
 
-    async fn replace_changed_rule(&self, rule: &str, offset: i32, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        reminders::replace_changed(&self.pool, rule, offset, now).await
+    async fn unsent_reminder_groups(
+        &self,
+        rules: &[String],
+        recent_send_date: i32,
+    ) -> Result<Vec<UnsentGroup>, StoreError> {
+        reminders::unsent_groups(&self.pool, rules, recent_send_date).await
     }
 
-    async fn record_scan(&self, totals: &ScanTotals) -> Result<(), StoreError> {
-        reminders::record_scan(&self.pool, totals).await
+    async fn apply_replan(&self, replan: &Replan, now: DateTime<Utc>) -> Result<ReplanCounts, StoreError> {
+        reminders::apply_replan(&self.pool, replan, now).await
+    }
+
+    async fn record_scan(&self, totals: &ScanTotals, plan_fingerprints: &str) -> Result<(), StoreError> {
+        reminders::record_scan(&self.pool, totals, plan_fingerprints).await
+    }
+
+    async fn last_plan_fingerprints(&self) -> Result<Option<String>, StoreError> {
+        reminders::last_plan_fingerprints(&self.pool).await
     }
 
     async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError> {

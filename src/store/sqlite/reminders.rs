@@ -9,10 +9,25 @@ use sqlx::SqlitePool;
 
 use super::json_list;
 use crate::store::reminders::{
-    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, RECORD_SCAN_SQL, REMINDER_COUNTS_SQL,
-    REPLACE_CHANGED_SQL, ReminderRecord, RuleOccurrences, SUPERSEDE_SQL, ScanTotals, channel_condition,
+    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, REMINDER_COUNTS_SQL, ReminderRecord,
+    RuleOccurrences, SUPERSEDE_SQL, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
+
+/// A re-plan's groups, from the JSON array bound to `$1`.
+const GROUPS: &str = "(SELECT json_extract(value, '$.r') AS r, json_extract(value, '$.k') AS k, \
+     json_extract(value, '$.m') AS m, json_extract(value, '$.c') AS c, json_extract(value, '$.st') AS st, \
+     json_extract(value, '$.od') AS od, json_extract(value, '$.sd') AS sd, json_extract(value, '$.pa') AS pa, \
+     json_extract(value, '$.nod') AS nod, json_extract(value, '$.nsd') AS nsd, json_extract(value, '$.npa') AS npa, \
+     json_extract(value, '$.nea') AS nea, json_extract(value, '$.note') AS note FROM json_each($1)) AS g";
+
+crate::store::reminders::reminder_plan_queries!(
+    SqlitePool,
+    super::begin_write,
+    groups: GROUPS,
+    rules_in: "rule IN (SELECT value FROM json_each($1))",
+    kept_in: "p.funding IN (SELECT value FROM json_each($2))"
+);
 
 /// The occurrences as a JSON array, optionally only the skipped or only the pending ones.
 fn occurrences_json(batch: &RuleOccurrences, skipped: bool) -> String {
@@ -148,35 +163,6 @@ pub(super) async fn cancel_removed(pool: &SqlitePool, rules: &[String], now: Dat
         .execute(pool)
         .await?
         .rows_affected())
-}
-
-pub(super) async fn replace_changed(
-    pool: &SqlitePool,
-    rule: &str,
-    offset: i32,
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    // One statement is atomic on its own, and waits on the busy timeout.
-    Ok(sqlx::query(REPLACE_CHANGED_SQL)
-        .bind(rule)
-        .bind(offset)
-        .bind(now.timestamp())
-        .execute(pool)
-        .await?
-        .rows_affected())
-}
-
-pub(super) async fn record_scan(pool: &SqlitePool, t: &ScanTotals) -> Result<(), StoreError> {
-    sqlx::query(RECORD_SCAN_SQL)
-        .bind(t.started_at)
-        .bind(t.finished_at)
-        .bind(t.created as i64)
-        .bind(t.skipped as i64)
-        .bind(t.superseded as i64)
-        .bind(t.cancelled as i64)
-        .execute(pool)
-        .await?;
-    Ok(())
 }
 
 pub(super) async fn list(pool: &SqlitePool, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pengingat::domain::{EmailAddress, PreferredChannel, ReminderStatus};
@@ -16,7 +17,8 @@ use crate::helpers::*;
 
 both_backends!(
     reports_ready_serves_and_stops_on_sigterm,
-    sighup_reloads_only_valid_schedules
+    sighup_reloads_only_valid_schedules,
+    sighup_replans_pending_reminders_and_warns_of_unreachable_rules,
 );
 
 /// A `pengingat run` child process.
@@ -25,6 +27,8 @@ struct RunningDaemon {
     base: String,
     notify: UnixDatagram,
     dir: tempfile::TempDir,
+    /// Its JSON log lines on stderr, as they come.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 const SCHEDULES_V1: &str = r#"
@@ -47,6 +51,11 @@ subject = "Iuran BPJS Ketenagakerjaan {month}"
 impl RunningDaemon {
     /// Starts the binary on `db` with `schedules`, the clock pinned at `clock`.
     async fn start(db: &TestDb, schedules: &str, clock: &str) -> Self {
+        Self::start_with(db, schedules, clock, "").await
+    }
+
+    /// As [`RunningDaemon::start`], with more of pengingat.toml (whole tables).
+    async fn start_with(db: &TestDb, schedules: &str, clock: &str, more_config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let schedules_path = dir.path().join("schedules.toml");
         std::fs::write(&schedules_path, schedules).unwrap();
@@ -55,7 +64,7 @@ impl RunningDaemon {
             &config,
             format!(
                 "[database]\nurl = \"{}\"\n[http]\nbind = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n\
-                 [schedules]\npath = \"{}\"\n",
+                 [schedules]\npath = \"{}\"\n{more_config}",
                 db.url,
                 schedules_path.display()
             ),
@@ -74,12 +83,14 @@ impl RunningDaemon {
             .kill_on_drop(true)
             .spawn()
             .expect("start pengingat run");
-        let addr = read_serving_addr(&mut child).await;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let addr = read_serving_addr(&mut child, log.clone()).await;
         Self {
             child,
             base: format!("http://{addr}"),
             notify,
             dir,
+            log,
         }
     }
 
@@ -121,12 +132,15 @@ impl RunningDaemon {
 }
 
 /// Reads the JSON log on stderr until the "serving" line, returning its address,
-/// then keeps draining stderr so the child never blocks on a full pipe.
-async fn read_serving_addr(child: &mut Child) -> String {
+/// then keeps draining stderr so the child never blocks on a full pipe. Every
+/// line goes to `log`.
+async fn read_serving_addr(child: &mut Child, log: Arc<Mutex<Vec<String>>>) -> String {
     let stderr = child.stderr.take().expect("piped stderr");
     let mut lines = BufReader::new(stderr).lines();
+    let keep = log.clone();
     let addr = tokio::time::timeout(Duration::from_secs(20), async {
         while let Ok(Some(line)) = lines.next_line().await {
+            keep.lock().unwrap().push(line.clone());
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
                 && v["message"] == "pengingat is serving"
             {
@@ -138,7 +152,11 @@ async fn read_serving_addr(child: &mut Child) -> String {
     .await
     .expect("the daemon starts serving within 20 s")
     .expect("a serving line with its address");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            log.lock().unwrap().push(line);
+        }
+    });
     addr
 }
 
@@ -249,6 +267,63 @@ async fn sighup_reloads_only_valid_schedules(db: &TestDb) {
             ("h0-email".to_string(), ReminderStatus::Pending)
         ]
     );
+
+    daemon.signal("TERM");
+    let status = tokio::time::timeout(Duration::from_secs(5), daemon.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
+
+async fn sighup_replans_pending_reminders_and_warns_of_unreachable_rules(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    db.store
+        .upsert_participants(&[participant(1, "2025-06")], at("2025-07-01T00:00:00Z"), &NoProgress)
+        .await
+        .unwrap();
+    // 08:05 WIB on Tuesday 15 July 2025, July's due date: h0 (08:00) is
+    // created at start and waits for a dispatcher (none is configured).
+    let mut daemon = RunningDaemon::start_with(
+        db,
+        SCHEDULES_V1,
+        "2025-07-15T01:05:00Z",
+        "[standing]\nnonactive_after_months = 2\n",
+    )
+    .await;
+    daemon.notifications_until("READY=1").await;
+    let http = reqwest::Client::new();
+    wait_for_metric(&http, &daemon.base, "pengingat_scans_total 1").await;
+    let before = db.store.list_reminders(None, 10).await.unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].planned_at, at("2025-07-15T01:00:00Z").timestamp());
+
+    // h0 now at 10:00, and a notice that waits for three months in arrears
+    // while two already make a participant non-active.
+    let v2 = SCHEDULES_V1
+        .replace("send_time = \"08:00\"", "send_time = \"10:00\"")
+        .replace(
+            "[template.t]",
+            "[[rule]]\nname = \"nonaktif\"\nanchor = \"nonactive\"\noffset_days = 0\nchannels = [\"sms\"]\n\
+         template = \"t\"\nmin_months_in_arrears = 3\n\n[template.t]",
+        );
+    write(&daemon.schedules_path(), &v2);
+    daemon.signal("HUP");
+    wait_for_metric(&http, &daemon.base, "pengingat_schedule_reloads_total{result=\"ok\"} 1").await;
+    wait_for_metric(&http, &daemon.base, "pengingat_scans_total 2").await;
+    let after = db.store.list_reminders(None, 10).await.unwrap();
+    assert_eq!(after.len(), 1, "the same reminder, re-planned: {after:?}");
+    assert_eq!(after[0].id, before[0].id);
+    assert_eq!(after[0].status(), Some(ReminderStatus::Pending));
+    assert_eq!(after[0].planned_at, at("2025-07-15T03:00:00Z").timestamp());
+    assert_eq!(after[0].expires_at, Some(at("2025-07-15T13:00:00Z").timestamp()));
+
+    let warned = daemon.log.lock().unwrap().iter().any(|line| {
+        line.contains("\"level\":\"WARN\"")
+            && line.contains("nonaktif")
+            && line.contains("standing.nonactive_after_months = 2")
+    });
+    assert!(warned, "the reload warns of the rule that can never fire");
 
     daemon.signal("TERM");
     let status = tokio::time::timeout(Duration::from_secs(5), daemon.child.wait())
