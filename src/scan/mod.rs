@@ -10,11 +10,13 @@
 //!
 //! A schedule edit applies to what is not yet sent: [`replan`] moves or
 //! cancels the pending reminders of an edited rule before the new ones are
-//! created.
+//! created, and [`urgency`] says which reminder keeps a day.
 
 pub mod plan;
+mod preview;
 pub mod reach;
 pub mod replan;
+pub mod urgency;
 
 use std::collections::BTreeMap;
 
@@ -24,7 +26,7 @@ use crate::domain::{DueDateRules, StandingRules};
 use crate::schedule::Schedules;
 use crate::store::{Kelurahan, ScanTotals, Store, StoreError};
 
-pub use plan::{PlanMode, ScanPlan, epoch_day, rule_urgency};
+pub use plan::{PlanMode, ScanPlan, epoch_day};
 pub use reach::arrears_filter_warnings;
 
 /// Per-rule figures of one scan, for metrics and the CLI.
@@ -82,7 +84,7 @@ pub async fn run(store: &dyn Store, ctx: &ScanContext<'_>, now: DateTime<Utc>) -
             .push((batch.rule.clone(), inserted.created, inserted.skipped));
     }
     let from = moved_from.map_or(plan.from_send_date, |d| d.min(plan.from_send_date));
-    report.totals.superseded = store.supersede_same_day(from, now).await?;
+    report.totals.superseded = store.supersede_same_day(from, &names, now).await?;
     report.totals.finished_at = now.timestamp() + started.elapsed().as_secs() as i64;
     let fingerprints = serde_json::to_string(&fingerprints).unwrap_or_default();
     store.record_scan(&report.totals, &fingerprints).await?;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
-use crate::schedule::{Lateness, Rule, Schedules, SendWindow, place};
+use crate::schedule::{Channel, Lateness, Rule, Schedules, SendWindow, place};
 use crate::store::{Kelurahan, Occurrence, RuleOccurrences};
 
 /// How far back a scan looks for rule days: a missed day older than this is
@@ -45,15 +45,6 @@ pub struct ScanPlan {
 /// Days since 1970-01-01 of a local date, as stored.
 pub fn epoch_day(date: NaiveDate) -> i32 {
     (date - NaiveDate::default()).num_days() as i32
-}
-
-/// The urgency of a rule, stored with each reminder: roughly the days from
-/// the first unpaid month's due date to the rule's day. A higher value wins
-/// a participant's channel for a day; a changed value means the rule's
-/// timing changed.
-pub fn rule_urgency(rule: &Rule, standing: &StandingRules) -> i32 {
-    let shift = rule.anchor_shift(standing);
-    shift.months * 30 + shift.days as i32 + rule.offset_days
 }
 
 /// Plans the reminders due at `now`. Missed days are recorded as skipped
@@ -106,33 +97,58 @@ pub fn plan(
         batches: Vec::new(),
         from_send_date: i32::MAX,
     };
-    for (rule, occ) in rules.iter().zip(occurrences) {
-        if occ.is_empty() {
-            continue;
-        }
-        plan.from_send_date = occ
-            .iter()
-            .map(|o| o.send_date)
-            .min()
-            .unwrap_or(i32::MAX)
-            .min(plan.from_send_date);
-        for channel in &rule.channels {
-            plan.batches.push(RuleOccurrences {
-                rule: rule.name.clone(),
-                rule_offset: rule_urgency(rule, standing),
-                channel: *channel,
-                funding: rule
-                    .funding
-                    .as_ref()
-                    .map(|f| f.iter().map(|x| x.as_str().to_string()).collect()),
-                occurrences: occ.clone(),
-            });
-        }
-    }
+    plan.from_send_date = occurrences
+        .iter()
+        .flatten()
+        .map(|o| o.send_date)
+        .min()
+        .unwrap_or(i32::MAX);
+    plan.batches = match mode {
+        PlanMode::Scan => batches(&rules, occurrences),
+        PlanMode::Preview => super::preview::without_outranked(&rules, &occurrences),
+    };
     if plan.from_send_date == i32::MAX {
         plan.from_send_date = epoch_day(now.date_naive()) - 1;
     }
     plan
+}
+
+/// One batch per rule and channel with occurrences, each for the rule's
+/// fundings.
+fn batches(rules: &[&Rule], occurrences: Vec<Vec<Occurrence>>) -> Vec<RuleOccurrences> {
+    let mut batches = Vec::new();
+    for (rule, occ) in rules.iter().zip(occurrences) {
+        if occ.is_empty() {
+            continue;
+        }
+        for channel in &rule.channels {
+            batches.push(batch(rule, *channel, rule_fundings(rule), occ.clone()));
+        }
+    }
+    batches
+}
+
+/// The batch of `rule` on `channel` for participants of `funding` (`None`: any).
+pub(super) fn batch(
+    rule: &Rule,
+    channel: Channel,
+    funding: Option<Vec<String>>,
+    occurrences: Vec<Occurrence>,
+) -> RuleOccurrences {
+    RuleOccurrences {
+        rule: rule.name.clone(),
+        rule_offset: rule.offset_days,
+        channel,
+        funding,
+        occurrences,
+    }
+}
+
+/// The rule's funding filter as stored words; `None` for any funding.
+pub(super) fn rule_fundings(rule: &Rule) -> Option<Vec<String>> {
+    rule.funding
+        .as_ref()
+        .map(|f| f.iter().map(|x| x.as_str().to_string()).collect())
 }
 
 /// When a plan is made, and how far back it records missed days.

@@ -240,8 +240,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Marks pending reminders superseded when another reminder holds the
     /// same participant, channel and send date (on or after `from_send_date`)
-    /// and is either already under way or more urgent. Returns how many.
-    async fn supersede_same_day(&self, from_send_date: i32, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// and is either already under way or more urgent: a later occurrence
+    /// date, or the same date and a rule later in `rule_order` (the
+    /// schedules' rules in file order). Returns how many.
+    async fn supersede_same_day(
+        &self,
+        from_send_date: i32,
+        rule_order: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 
     /// Cancels the pending reminders of rules not in `rules` (removed from the schedules).
     async fn cancel_removed_rules(&self, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError>;

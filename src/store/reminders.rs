@@ -31,7 +31,8 @@ pub struct Occurrence {
 pub struct RuleOccurrences {
     /// The rule's stable name.
     pub rule: String,
-    /// The rule's offset in days from the due date; also its urgency (higher wins a day).
+    /// The rule's `offset_days` from its anchor, stored for reading (which
+    /// reminder keeps a day is decided on the occurrence dates).
     pub rule_offset: i32,
     pub channel: Channel,
     /// Funding sources the rule applies to (`self`, `collective`, `budget`); `None` for all.
@@ -107,27 +108,39 @@ pub(super) fn channel_condition(channel: Channel) -> &'static str {
 
 /// Pending reminders that must give way: another reminder holds the same
 /// participant, channel and send date and is under way already, or is more
-/// urgent (higher offset; on a tie, the older row). Only groups with more
-/// than one holder are examined, found through the (send_date, participant,
-/// channel) index, so the cost follows the recent reminders, not the history.
-pub(super) const SUPERSEDE_SQL: &str = "UPDATE reminders \
-     SET status = 'superseded', \
-         reason = 'one message per channel per day: a more urgent reminder holds this day', \
-         updated_at = $2 \
-     WHERE id IN ( \
-       SELECT r.id FROM reminders r \
-       WHERE r.status = 'pending' AND r.send_date >= $1 \
-         AND (r.send_date, r.participant_id, r.channel) IN ( \
-           SELECT send_date, participant_id, channel FROM reminders \
-           WHERE send_date >= $1 AND status IN ('pending', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'unknown') \
-           GROUP BY send_date, participant_id, channel HAVING COUNT(*) > 1) \
-         AND EXISTS ( \
-           SELECT 1 FROM reminders o \
-           WHERE o.send_date = r.send_date AND o.participant_id = r.participant_id AND o.channel = r.channel \
-             AND o.id <> r.id \
-             AND o.status IN ('pending', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'unknown') \
-             AND (o.status <> 'pending' OR o.rule_offset > r.rule_offset \
-                  OR (o.rule_offset = r.rule_offset AND o.id < r.id))))";
+/// urgent (see `scan::urgency`): its rule falls on a later date, or on the
+/// same date and is written later in the schedules (`ranks`: each rule's
+/// position, from the bound list `$3`); rules no longer in the schedules
+/// rank lowest, and an exact tie goes to the older row. Only groups with
+/// more than one holder are examined, found through the (send_date,
+/// participant, channel) index, so the cost follows the recent reminders,
+/// not the history. `{ranks}` is the backend's `(rule, pos)` row source.
+pub(super) fn supersede_sql(ranks: &str) -> String {
+    let holding = "('pending', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'unknown')";
+    let rank = |alias: &str| format!("COALESCE((SELECT pos FROM ranks WHERE ranks.rule = {alias}.rule), -1)");
+    format!(
+        "WITH ranks (rule, pos) AS ({ranks}) \
+         UPDATE reminders \
+         SET status = 'superseded', \
+             reason = 'one message per channel per day: a more urgent reminder holds this day', \
+             updated_at = $2 \
+         WHERE id IN ( \
+           SELECT r.id FROM reminders r \
+           WHERE r.status = 'pending' AND r.send_date >= $1 \
+             AND (r.send_date, r.participant_id, r.channel) IN ( \
+               SELECT send_date, participant_id, channel FROM reminders \
+               WHERE send_date >= $1 AND status IN {holding} \
+               GROUP BY send_date, participant_id, channel HAVING COUNT(*) > 1) \
+             AND EXISTS ( \
+               SELECT 1 FROM reminders o \
+               WHERE o.send_date = r.send_date AND o.participant_id = r.participant_id AND o.channel = r.channel \
+                 AND o.id <> r.id AND o.status IN {holding} \
+                 AND (o.status <> 'pending' \
+                      OR (o.occurrence_date, {o_rank}, -o.id) > (r.occurrence_date, {r_rank}, -r.id))))",
+        o_rank = rank("o"),
+        r_rank = rank("r"),
+    )
+}
 
 /// Pending reminders of a rule that no longer exists.
 pub(super) const CANCEL_REMOVED_SQL_TAIL: &str = "SET status = 'cancelled', \
@@ -149,21 +162,24 @@ pub(super) const LIST_REMINDERS_SQL: &str = "SELECT r.id, r.participant_id, p.ni
 pub(super) const REMINDER_COUNTS_SQL: &str =
     "SELECT rule, status, COUNT(*) FROM reminders GROUP BY rule, status ORDER BY rule, status";
 
-/// A JSON array of strings, the form lists are bound in by the re-plan
-/// statements on both backends.
+/// A JSON array of strings, the form lists are bound in by the re-plan and
+/// supersede statements on both backends.
 pub(super) fn json_strings(items: &[String]) -> String {
     serde_json::Value::Array(items.iter().cloned().map(serde_json::Value::String).collect()).to_string()
 }
 
-/// Expands, for one backend, the functions that record a scan, read unsent
-/// groups and write a re-plan. `$pool`: the pool type; `$begin`: the
-/// function opening its write transaction; `$groups`: its group row source from the
+/// Expands, for one backend, the functions that record a scan, supersede,
+/// read unsent groups and write a re-plan. `$pool`: the pool type; `$begin`: the
+/// function opening its write transaction; `$ranks`: its `(rule, pos)` row
+/// source from the JSON list `$3`; `$groups`: its group row source from the
 /// JSON array `$1`, aliased `g`; `$rules_in`: its "rule in the JSON list
 /// `$1`" condition; `$kept_in`: its "`p.funding` in the JSON list `$2`"
 /// condition.
 macro_rules! reminder_plan_queries {
-    ($pool:ty, $begin:path, groups: $groups:expr, rules_in: $rules_in:expr, kept_in: $kept_in:expr) => {
-        use crate::store::reminders::{LAST_PLAN_FINGERPRINTS_SQL, RECORD_SCAN_SQL, ScanTotals, json_strings};
+    ($pool:ty, $begin:path, ranks: $ranks:expr, groups: $groups:expr, rules_in: $rules_in:expr, kept_in: $kept_in:expr) => {
+        use crate::store::reminders::{
+            LAST_PLAN_FINGERPRINTS_SQL, RECORD_SCAN_SQL, ScanTotals, json_strings, supersede_sql,
+        };
         use crate::store::replan::{
             ChangeKind, Replan, ReplanCounts, UnsentGroup, funding_cancel_sql, replan_cancel_sql, replan_history_sql,
             replan_move_sql, replan_release_sql, unsent_groups_sql,
@@ -193,6 +209,22 @@ macro_rules! reminder_plan_queries {
                 .fetch_optional(pool)
                 .await?;
             Ok(row.and_then(|(f,)| f))
+        }
+
+        pub(super) async fn supersede(
+            pool: &$pool,
+            from: i32,
+            rule_order: &[String],
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<u64, crate::store::StoreError> {
+            // One statement is atomic on its own.
+            Ok(sqlx::query(sqlx::AssertSqlSafe(supersede_sql($ranks)))
+                .bind(from)
+                .bind(now.timestamp())
+                .bind(json_strings(rule_order))
+                .execute(pool)
+                .await?
+                .rows_affected())
         }
 
         pub(super) async fn unsent_groups(

@@ -10,6 +10,7 @@ both_backends!(
     skipped_occurrences_are_recorded_with_their_reason,
     filters_by_channel_contact_funding_and_opt_out,
     one_message_per_channel_per_day_most_urgent_wins,
+    on_the_same_date_the_rule_written_later_wins,
     removed_rules_cancel_pending_reminders,
     a_replan_moves_cancels_and_releases_only_unsent_reminders,
     preview_counts_without_writing,
@@ -132,15 +133,28 @@ async fn filters_by_channel_contact_funding_and_opt_out(db: &TestDb) {
     );
 }
 
+/// The schedules' rules in file order, as the scan hands them to the store.
+fn order(rules: &[&str]) -> Vec<String> {
+    rules.iter().map(|r| r.to_string()).collect()
+}
+
 async fn one_message_per_channel_per_day_most_urgent_wins(db: &TestDb) {
     three_participants(db).await;
     let now = at("2025-07-15T01:00:00Z");
-    // Catch-up: h-1 and h0 of July both land on today for participants 1 and 2.
-    let h_minus_1 = rule("h-1", -1, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
+    // Catch-up: h-1 (its day was yesterday) and h0 of July both go out today
+    // for participants 1 and 2; h0's date is the later one. The rule order
+    // only breaks ties of equal dates, so h-1 written last changes nothing.
+    let mut late = occurrence("2025-07", DAY, PLANNED);
+    late.occurrence_date = DAY - 1;
+    let h_minus_1 = rule("h-1", -1, Channel::Sms, vec![late]);
     let h0 = rule("h0", 0, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
-    db.store.insert_reminders(&h_minus_1, now).await.unwrap();
     db.store.insert_reminders(&h0, now).await.unwrap();
-    let superseded = db.store.supersede_same_day(DAY - 1, now).await.unwrap();
+    db.store.insert_reminders(&h_minus_1, now).await.unwrap();
+    let superseded = db
+        .store
+        .supersede_same_day(DAY - 1, &order(&["h0", "h-1"]), now)
+        .await
+        .unwrap();
     assert_eq!(superseded, 2);
     let list = db.store.list_reminders(None, 10).await.unwrap();
     for r in &list {
@@ -158,7 +172,29 @@ async fn one_message_per_channel_per_day_most_urgent_wins(db: &TestDb) {
         );
     }
     // Running it again changes nothing.
-    assert_eq!(db.store.supersede_same_day(DAY - 1, now).await.unwrap(), 0);
+    let rules = order(&["h0", "h-1"]);
+    assert_eq!(db.store.supersede_same_day(DAY - 1, &rules, now).await.unwrap(), 0);
+}
+
+async fn on_the_same_date_the_rule_written_later_wins(db: &TestDb) {
+    three_participants(db).await;
+    let now = at("2025-07-15T01:00:00Z");
+    for (name, offset) in [("a", 30), ("b", -3)] {
+        let batch = rule(name, offset, Channel::Sms, vec![occurrence("2025-07", DAY, PLANNED)]);
+        db.store.insert_reminders(&batch, now).await.unwrap();
+    }
+    // b is written after a: b keeps the day, whatever the offsets say.
+    let rules = order(&["a", "b"]);
+    assert_eq!(db.store.supersede_same_day(DAY - 1, &rules, now).await.unwrap(), 2);
+    let list = db.store.list_reminders(None, 10).await.unwrap();
+    for r in &list {
+        let expected = if r.rule == "b" {
+            ReminderStatus::Pending
+        } else {
+            ReminderStatus::Superseded
+        };
+        assert_eq!(r.status(), Some(expected), "{}", r.rule);
+    }
 }
 
 async fn removed_rules_cancel_pending_reminders(db: &TestDb) {

@@ -388,36 +388,38 @@ async fn removed_rule_cancels_pending_and_changed_rule_is_replanned(db: &TestDb)
     let due = DueDateRules::default();
     let schedules = parse_schedules(CATCH_UP);
     scan_at(db, &schedules, &due, at("2025-07-12T02:05:00Z")).await;
-    // early and strict share 12 July; early is older, strict gives way.
-    assert_eq!(pending(db).await, set(&[("early", "sms", "2025-07-12T02:00:00Z")]));
+    // early and strict share 12 July; strict is written later and keeps it.
+    assert_eq!(pending(db).await, set(&[("strict", "sms", "2025-07-12T02:00:00Z")]));
+    let early = reminders(db).await.into_iter().find(|r| r.rule == "early").unwrap();
+    assert_eq!(early.status(), Some(ReminderStatus::Superseded));
 
-    // "early" removed, "strict" moved to H-2 (13 July).
+    // "strict" removed, "early" moved to H-2 (13 July).
     let edited = parse_schedules(
         &CATCH_UP
             .replace(
-                "name = \"early\"\noffset_days = -3",
-                "name = \"early-2\"\noffset_days = -3\nenabled = false",
+                "name = \"strict\"\noffset_days = -3",
+                "name = \"strict-2\"\noffset_days = -3\nenabled = false",
             )
             .replace(
-                "name = \"strict\"\noffset_days = -3",
-                "name = \"strict\"\noffset_days = -2",
+                "name = \"early\"\noffset_days = -3",
+                "name = \"early\"\noffset_days = -2",
             ),
     );
     let report = scan_at(db, &edited, &due, at("2025-07-12T03:00:00Z")).await;
     assert_eq!(
         report.totals.cancelled, 1,
-        "early cancelled; strict's superseded day released"
+        "strict cancelled; early's superseded day released"
     );
     let list = reminders(db).await;
-    let early = list.iter().find(|r| r.rule == "early").unwrap();
-    assert_eq!(early.status(), Some(ReminderStatus::Cancelled));
+    let strict = list.iter().find(|r| r.rule == "strict").unwrap();
+    assert_eq!(strict.status(), Some(ReminderStatus::Cancelled));
     assert_eq!(
-        early.reason.as_deref(),
-        Some("rule early was removed from the schedules")
+        strict.reason.as_deref(),
+        Some("rule strict was removed from the schedules")
     );
-    assert!(pending(db).await.is_empty(), "strict's new day (13 July) has not come");
+    assert!(pending(db).await.is_empty(), "early's new day (13 July) has not come");
     scan_at(db, &edited, &due, at("2025-07-13T02:05:00Z")).await;
-    assert_eq!(pending(db).await, set(&[("strict", "sms", "2025-07-13T02:00:00Z")]));
+    assert_eq!(pending(db).await, set(&[("early", "sms", "2025-07-13T02:00:00Z")]));
     // A second scan the same day changes nothing.
     assert_eq!(
         scan_at(db, &edited, &due, at("2025-07-13T02:20:00Z"))

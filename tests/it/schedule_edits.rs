@@ -1,12 +1,15 @@
-//! Schedule edits against pending reminders, on both backends with fixed
-//! instants: every field that decides when or whether a pending reminder
-//! goes out re-plans it on the next scan.
+//! Schedule edits against pending reminders, and the urgency order of one
+//! participant's day, on both backends with fixed instants: every field
+//! that decides when or whether a pending reminder goes out re-plans it on
+//! the next scan; the most urgent reminder of a day is the one whose rule
+//! falls latest for the participant's first unpaid month; rules anchored on
+//! the non-active day follow `standing.nonactive_after_months`.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use pengingat::domain::{DueDateRules, KelurahanCode, ReminderStatus, StandingRules};
-use pengingat::scan::{self, ScanContext, ScanReport};
+use pengingat::scan::{self, PlanMode, ScanContext, ScanReport};
 use pengingat::schedule::Schedules;
 use pengingat::store::{NoProgress, ReminderRecord};
 
@@ -16,6 +19,9 @@ both_backends!(
     a_send_time_edit_replans_pending_reminders,
     send_window_edits_replan_pending_reminders,
     offset_and_filter_edits_move_or_cancel_pending_reminders,
+    the_latest_rule_date_wins_the_day,
+    on_the_same_date_the_rule_written_later_wins,
+    nonactive_rules_follow_the_nonactive_threshold,
 );
 
 fn shipped_text() -> String {
@@ -281,4 +287,186 @@ async fn offset_and_filter_edits_move_or_cancel_pending_reminders(db: &TestDb) {
     );
     let last = list.last().unwrap().reason.clone().unwrap_or_default();
     assert!(last.contains("max_late_days"), "{last}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Urgency: the latest real date wins a participant's channel for a day.
+
+const URGENCY: &str = r#"
+[scan]
+cron = ["0 */15 * * * *"]
+time_zone = "Asia/Jakarta"
+
+[[rule]]
+name = "h+30"
+offset_days = 30
+channels = ["sms"]
+template = "t"
+max_late_days = 5
+
+[[rule]]
+name = "h+60"
+offset_days = 60
+channels = ["sms"]
+template = "t"
+max_late_days = 5
+
+[[rule]]
+name = "h+90"
+offset_days = 90
+channels = ["sms"]
+template = "t"
+max_late_days = 5
+
+[[rule]]
+name = "last-chance"
+anchor = "nonactive"
+offset_days = -3
+channels = ["sms"]
+template = "t"
+max_late_days = 2
+
+[[rule]]
+name = "nonaktif"
+anchor = "nonactive"
+offset_days = 0
+channels = ["sms"]
+template = "t"
+max_late_days = 7
+
+[template.t]
+text = "Yth. {name}, iuran {month} belum dibayar."
+"#;
+
+/// (rule, status) of one participant's reminders.
+async fn statuses_of(db: &TestDb, serial: u32) -> Vec<(String, ReminderStatus)> {
+    let nik = nik(serial);
+    let mut v: Vec<_> = reminders(db)
+        .await
+        .into_iter()
+        .filter(|r| r.nik == nik)
+        .filter_map(|r| r.status().map(|s| (r.rule, s)))
+        .filter(|(_, s)| *s != ReminderStatus::Skipped)
+        .collect();
+    v.sort();
+    v
+}
+
+async fn the_latest_rule_date_wins_the_day(db: &TestDb) {
+    // The daemon was down and comes back on Saturday 15 August 2026 at 09:05
+    // WIB. August's due date rolls to Monday 17 August, so cover ends on
+    // Tuesday 18 August for someone whose last unpaid month of the
+    // threshold is August, and "last-chance" falls on Saturday 15 August.
+    // A due-date rule of the same participant fell a day or two earlier and
+    // is caught up on the same day: the later date, last-chance, wins.
+    //   threshold 2, first unpaid July (due Wed 15 July): h+30 is Fri 14 Aug;
+    //   threshold 3, first unpaid June (due Mon 15 June): h+60 is Fri 14 Aug;
+    //   threshold 4, first unpaid May (due Fri 15 May): h+90 is Thu 13 Aug.
+    load_test_kelurahan(db).await;
+    let s = schedules(URGENCY);
+    let mut wrong = Vec::new();
+    for (serial, threshold, paid_through, caught_up) in [
+        (2, 2, "2026-06", "h+30"),
+        (3, 3, "2026-05", "h+60"),
+        (4, 4, "2026-04", "h+90"),
+    ] {
+        participants_in(db, "18.72.01.1001", &[serial], paid_through).await;
+        scan_with(db, &s, threshold, "2026-08-15T02:05:00Z").await;
+        let expected = vec![
+            (caught_up.to_string(), ReminderStatus::Superseded),
+            ("last-chance".to_string(), ReminderStatus::Pending),
+        ];
+        let got = statuses_of(db, serial).await;
+        if got != expected {
+            wrong.push(format!("threshold {threshold}: {got:?}"));
+        }
+        delete_reminders(db).await;
+    }
+    assert!(
+        wrong.is_empty(),
+        "last-chance is the latest date of the day: {wrong:#?}"
+    );
+}
+
+async fn on_the_same_date_the_rule_written_later_wins(db: &TestDb) {
+    // Threshold 2, first unpaid April 2027 (due Thursday 15 April): h+30 is
+    // Saturday 15 May; May's due date rolls to Monday 17 May, so cover ends
+    // on 18 May and last-chance is Saturday 15 May too. Same date: the rule
+    // written later in the file (last-chance) wins.
+    load_test_kelurahan(db).await;
+    participants_in(db, "18.72.01.1001", &[5], "2027-03").await;
+    let s = schedules(URGENCY);
+
+    // The preview of that day counts only last-chance for them.
+    let kelurahan = db.store.list_kelurahan().await.unwrap();
+    let due = DueDateRules::default();
+    let standing = StandingRules {
+        nonactive_after_months: 2,
+    };
+    let day_end = at("2027-05-15T14:59:59Z");
+    let plan = scan::plan::plan(&s, &kelurahan, &due, &standing, day_end, None, PlanMode::Preview);
+    let mut previewed = Vec::new();
+    for batch in &plan.batches {
+        for count in db.store.preview_reminders(batch).await.unwrap() {
+            previewed.push((batch.rule.clone(), count.participants));
+        }
+    }
+    assert_eq!(previewed, vec![("last-chance".to_string(), 1)]);
+
+    let report = scan_with(db, &s, 2, "2027-05-15T02:05:00Z").await;
+    assert_eq!(report.totals.superseded, 1);
+    assert_eq!(
+        statuses_of(db, 5).await,
+        vec![
+            ("h+30".to_string(), ReminderStatus::Superseded),
+            ("last-chance".to_string(), ReminderStatus::Pending),
+        ]
+    );
+}
+
+async fn delete_reminders(db: &TestDb) {
+    for sql in ["DELETE FROM reminder_events", "DELETE FROM reminders"] {
+        if db.url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The shipped non-active rules under every threshold.
+
+async fn nonactive_rules_follow_the_nonactive_threshold(db: &TestDb) {
+    // First unpaid July 2026 (due Wednesday 15 July). With threshold N the
+    // N-th unpaid month is due on (2) Mon 17 Aug, (3) Tue 15 Sep, (4) Thu
+    // 15 Oct; last-chance falls three days before cover ends, nonaktif on
+    // the day it ends, each at 09:00 WIB.
+    load_test_kelurahan(db).await;
+    participants_in(db, "18.72.01.1001", &[1], "2026-06").await;
+    let shipped = schedules(&shipped_text());
+    let mut silent = Vec::new();
+    for (threshold, last_chance, nonaktif) in [
+        (2, "2026-08-15T02:05:00Z", "2026-08-18T02:05:00Z"),
+        (3, "2026-09-13T02:05:00Z", "2026-09-16T02:05:00Z"),
+        (4, "2026-10-13T02:05:00Z", "2026-10-16T02:05:00Z"),
+    ] {
+        for (rule, now) in [("last-chance", last_chance), ("nonaktif", nonaktif)] {
+            delete_reminders(db).await;
+            scan_with(db, &shipped, threshold, now).await;
+            let planned = at(now) - chrono::Duration::minutes(5);
+            let fired = of(db, 1, rule)
+                .await
+                .iter()
+                .any(|r| r.status() == Some(ReminderStatus::Pending) && utc(r.planned_at) == planned);
+            if !fired {
+                silent.push(format!("threshold {threshold}: {rule} on {planned}"));
+            }
+        }
+    }
+    assert!(silent.is_empty(), "each fires on its day: {silent:#?}");
 }

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use crate::store::reminders::{
     CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, REMINDER_COUNTS_SQL, ReminderRecord,
-    RuleOccurrences, SUPERSEDE_SQL, channel_condition,
+    RuleOccurrences, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
 
@@ -17,6 +17,7 @@ const GROUPS: &str = "jsonb_to_recordset($1::text::jsonb) AS g(r text, k text, m
 crate::store::reminders::reminder_plan_queries!(
     PgPool,
     begin,
+    ranks: "SELECT rule, pos FROM jsonb_array_elements_text($3::text::jsonb) WITH ORDINALITY AS t(rule, pos)",
     groups: GROUPS,
     rules_in: "rule IN (SELECT jsonb_array_elements_text($1::text::jsonb))",
     kept_in: "p.funding IN (SELECT jsonb_array_elements_text($2::text::jsonb))"
@@ -173,15 +174,6 @@ pub(super) async fn preview_participants(
         .await?;
     use sqlx::FromRow;
     Ok(rows.iter().map(ParticipantRecord::from_row).collect::<Result<_, _>>()?)
-}
-
-pub(super) async fn supersede(pool: &PgPool, from: i32, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(sqlx::query(SUPERSEDE_SQL)
-        .bind(from)
-        .bind(now.timestamp())
-        .execute(pool)
-        .await?
-        .rows_affected())
 }
 
 pub(super) async fn cancel_removed(pool: &PgPool, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -337,8 +337,13 @@ impl Store for SqliteStore {
         reminders::preview_participants(&self.pool, batch, limit).await
     }
 
-    async fn supersede_same_day(&self, from_send_date: i32, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        reminders::supersede(&self.pool, from_send_date, now).await
+    async fn supersede_same_day(
+        &self,
+        from_send_date: i32,
+        rule_order: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        reminders::supersede(&self.pool, from_send_date, rule_order, now).await
     }
 
     async fn cancel_removed_rules(&self, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -10,7 +10,7 @@ use sqlx::SqlitePool;
 use super::json_list;
 use crate::store::reminders::{
     CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, REMINDER_COUNTS_SQL, ReminderRecord,
-    RuleOccurrences, SUPERSEDE_SQL, channel_condition,
+    RuleOccurrences, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
 
@@ -24,6 +24,7 @@ const GROUPS: &str = "(SELECT json_extract(value, '$.r') AS r, json_extract(valu
 crate::store::reminders::reminder_plan_queries!(
     SqlitePool,
     super::begin_write,
+    ranks: "SELECT value, key FROM json_each($3)",
     groups: GROUPS,
     rules_in: "rule IN (SELECT value FROM json_each($1))",
     kept_in: "p.funding IN (SELECT value FROM json_each($2))"
@@ -142,16 +143,6 @@ pub(super) async fn preview_participants(
         .bind(limit)
         .fetch_all(pool)
         .await?)
-}
-
-pub(super) async fn supersede(pool: &SqlitePool, from: i32, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    // One statement is atomic on its own, and waits on the busy timeout.
-    Ok(sqlx::query(SUPERSEDE_SQL)
-        .bind(from)
-        .bind(now.timestamp())
-        .execute(pool)
-        .await?
-        .rows_affected())
 }
 
 pub(super) async fn cancel_removed(pool: &SqlitePool, rules: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
