@@ -170,19 +170,28 @@ pub(super) fn json_strings(items: &[String]) -> String {
 
 /// Expands, for one backend, the functions that record a scan, supersede,
 /// read unsent groups and write a re-plan. `$pool`: the pool type; `$begin`: the
-/// function opening its write transaction; `$ranks`: its `(rule, pos)` row
+/// function opening its write transaction; `$lock_rows`: whether the rows a
+/// move changes must be locked first (reads take no locks); `$ranks`: its `(rule, pos)` row
 /// source from the JSON list `$3`; `$groups`: its group row source from the
 /// JSON array `$1`, aliased `g`; `$rules_in`: its "rule in the JSON list
 /// `$1`" condition; `$kept_in`: its "`p.funding` in the JSON list `$2`"
 /// condition.
 macro_rules! reminder_plan_queries {
-    ($pool:ty, $begin:path, ranks: $ranks:expr, groups: $groups:expr, rules_in: $rules_in:expr, kept_in: $kept_in:expr) => {
+    (
+        $pool:ty,
+        $begin:path,
+        lock_rows: $lock_rows:expr,
+        ranks: $ranks:expr,
+        groups: $groups:expr,
+        rules_in: $rules_in:expr,
+        kept_in: $kept_in:expr
+    ) => {
         use crate::store::reminders::{
             LAST_PLAN_FINGERPRINTS_SQL, RECORD_SCAN_SQL, ScanTotals, json_strings, supersede_sql,
         };
         use crate::store::replan::{
             ChangeKind, Replan, ReplanCounts, UnsentGroup, funding_cancel_sql, replan_cancel_sql, replan_history_sql,
-            replan_move_sql, replan_release_sql, unsent_groups_sql,
+            replan_lock_sql, replan_move_sql, replan_release_sql, unsent_groups_sql,
         };
 
         pub(super) async fn record_scan(
@@ -248,6 +257,12 @@ macro_rules! reminder_plan_queries {
             let mut tx = $begin(pool).await?;
             let mut counts = ReplanCounts::default();
             if let Some(rows) = replan.groups_json(ChangeKind::Move) {
+                if $lock_rows {
+                    sqlx::query(sqlx::AssertSqlSafe(replan_lock_sql($groups)))
+                        .bind(&rows)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 for sql in [replan_history_sql($groups), replan_move_sql($groups)] {
                     counts.moved = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(&rows)

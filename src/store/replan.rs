@@ -167,6 +167,17 @@ pub(super) fn unsent_groups_sql(rules: &str) -> String {
     )
 }
 
+/// Locks the pending reminders a move is about to change, where the
+/// backend reads without locking (PostgreSQL): no dispatcher claims one
+/// between its history entry and its move, and a second instance
+/// re-planning at the same moment waits, then finds the new plan.
+pub(super) fn replan_lock_sql(groups: &str) -> String {
+    format!(
+        "SELECT reminders.id FROM {groups} JOIN reminders ON {GROUP_MATCH} \
+         WHERE reminders.status = 'pending' FOR UPDATE OF reminders"
+    )
+}
+
 /// The history entry of each moved reminder (written before the move,
 /// while the old plan still finds it). `$2`: now.
 pub(super) fn replan_history_sql(groups: &str) -> String {

@@ -17,14 +17,16 @@ const GROUPS: &str = "jsonb_to_recordset($1::text::jsonb) AS g(r text, k text, m
 crate::store::reminders::reminder_plan_queries!(
     PgPool,
     begin,
+    lock_rows: true,
     ranks: "SELECT rule, pos FROM jsonb_array_elements_text($3::text::jsonb) WITH ORDINALITY AS t(rule, pos)",
     groups: GROUPS,
     rules_in: "rule IN (SELECT jsonb_array_elements_text($1::text::jsonb))",
     kept_in: "p.funding IN (SELECT jsonb_array_elements_text($2::text::jsonb))"
 );
 
-/// A transaction (READ COMMITTED): the re-plan's statements each touch only
-/// rows still in the state they were read in.
+/// A transaction (READ COMMITTED) for a re-plan: its statements each touch
+/// only rows still in the state they were read in, and the rows a move
+/// changes are locked first.
 async fn begin(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
     Ok(pool.begin().await?)
 }

@@ -24,6 +24,7 @@ const GROUPS: &str = "(SELECT json_extract(value, '$.r') AS r, json_extract(valu
 crate::store::reminders::reminder_plan_queries!(
     SqlitePool,
     super::begin_write,
+    lock_rows: false,
     ranks: "SELECT value, key FROM json_each($3)",
     groups: GROUPS,
     rules_in: "rule IN (SELECT value FROM json_each($1))",
