@@ -193,25 +193,7 @@ fn check_config_names_file_line_and_key() {
     let check = |schedules: &str| {
         let path = dir.path().join("schedules.toml");
         std::fs::write(&path, schedules).unwrap();
-        std::fs::write(
-            &config,
-            format!(
-                "[database]\nurl = \"sqlite://{}\"\n[schedules]\npath = \"{}\"\n",
-                dir.path().join("p.db").display(),
-                path.display()
-            ),
-        )
-        .unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
-            .arg("--config")
-            .arg(&config)
-            .args(["--clock", "2026-07-01T03:00:00Z", "check-config"])
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-        text
+        check_config(dir.path(), &path, "")
     };
     // Fridays 16:30 WITA: Friday 3 July 2026 is in ISO week 27.
     let text = check(&shipped.replace(block, "cron = [\"0 30 16 * * FRI\"]\ntime_zone = \"Asia/Makassar\"\n"));
@@ -317,31 +299,13 @@ text = "Yth. {name}, iuran {month} belum dibayar."
 #[test]
 fn check_config_warns_of_rules_that_can_never_fire() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("pengingat.toml");
     let shipped = std::fs::canonicalize("config/schedules.toml").unwrap();
     let literal = dir.path().join("literal.toml");
     std::fs::write(&literal, LITERAL_THRESHOLD_RULES).unwrap();
     let check = |schedules: &std::path::Path, threshold: u32| {
-        std::fs::write(
-            &config,
-            format!(
-                "[database]\nurl = \"sqlite://{}\"\n[schedules]\npath = \"{}\"\n\
-                 [standing]\nnonactive_after_months = {threshold}\n",
-                dir.path().join("p.db").display(),
-                schedules.display()
-            ),
-        )
-        .unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
-            .arg("--config")
-            .arg(&config)
-            .args(["--clock", "2026-07-01T03:00:00Z", "check-config"])
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-        text.lines()
+        let standing = format!("[standing]\nnonactive_after_months = {threshold}\n");
+        check_config(dir.path(), schedules, &standing)
+            .lines()
             .filter(|l| l.starts_with("warning:") && l.contains("can never fire"))
             .map(str::to_string)
             .collect::<Vec<_>>()
@@ -372,4 +336,30 @@ fn check_config_warns_of_rules_that_can_never_fire() {
     ] {
         assert!(four[0].contains(needle), "{needle}: {}", four[0]);
     }
+}
+
+/// `check-config` at 1 July 2026 with pengingat.toml in `dir` (a SQLite
+/// database there, `schedules`, and `more` tables); its standard output,
+/// once it succeeded.
+fn check_config(dir: &std::path::Path, schedules: &std::path::Path, more: &str) -> String {
+    let config = dir.join("pengingat.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"sqlite://{}\"\n[schedules]\npath = \"{}\"\n{more}",
+            dir.join("p.db").display(),
+            schedules.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--clock", "2026-07-01T03:00:00Z", "check-config"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    text
 }

@@ -102,6 +102,20 @@ impl TestDb {
     }
 }
 
+/// Runs one statement on the test database directly (to clear tables
+/// between the cases of one test).
+pub async fn execute_sql(db: &TestDb, sql: &'static str) {
+    if db.url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
 /// Runs each named `async fn(&TestDb)` on both backends.
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {

@@ -134,19 +134,7 @@ async fn each_default_rule_fires_on_its_day(db: &TestDb) {
 /// Removes every reminder (and its history), keeping participants.
 async fn sqlx_reset(db: &TestDb) {
     for sql in ["DELETE FROM reminder_events", "DELETE FROM reminders"] {
-        execute(db, sql).await;
-    }
-}
-
-async fn execute(db: &TestDb, sql: &'static str) {
-    if db.url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        sqlx::query(sql).execute(&pool).await.unwrap();
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        sqlx::query(sql).execute(&pool).await.unwrap();
-        pool.close().await;
+        execute_sql(db, sql).await;
     }
 }
 

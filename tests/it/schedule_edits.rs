@@ -424,17 +424,10 @@ async fn on_the_same_date_the_rule_written_later_wins(db: &TestDb) {
     );
 }
 
+/// Removes every reminder (and its history), keeping participants.
 async fn delete_reminders(db: &TestDb) {
     for sql in ["DELETE FROM reminder_events", "DELETE FROM reminders"] {
-        if db.url.starts_with("sqlite") {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-            sqlx::query(sql).execute(&pool).await.unwrap();
-            pool.close().await;
-        } else {
-            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-            sqlx::query(sql).execute(&pool).await.unwrap();
-            pool.close().await;
-        }
+        execute_sql(db, sql).await;
     }
 }
 
