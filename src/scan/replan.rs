@@ -165,12 +165,20 @@ fn pending_change(
     if to == group.timing() {
         return None;
     }
-    let before = stored.with_timezone(&tz).naive_local();
-    let note = format!(
-        "re-planned after a schedule edit of rule {name}: {} instead of {} local time",
-        short(planned),
-        short(before)
-    );
+    let local = |t: i64| DateTime::from_timestamp(t, 0).map(|t| short(t.with_timezone(&tz).naive_local()));
+    let note = if to.planned_at == group.planned_at {
+        format!(
+            "re-planned after a schedule edit: expires {} instead of {} local time",
+            local(to.expires_at.unwrap_or_default()).unwrap_or_default(),
+            group.expires_at.and_then(local).unwrap_or_else(|| "never".into())
+        )
+    } else {
+        format!(
+            "re-planned after a schedule edit: planned {} instead of {} local time",
+            short(planned),
+            short(stored.with_timezone(&tz).naive_local())
+        )
+    };
     Some(GroupChange::Move { to, note })
 }
 

@@ -163,8 +163,12 @@ async fn a_send_time_edit_replans_pending_reminders(db: &TestDb) {
     assert_eq!(back.expires_at.map(utc), Some(at("2026-07-08T12:00:00Z")));
     assert_eq!(of(db, 1, "h-7").await.len(), 1, "never a second h-7 reminder");
     assert_eq!(
-        replan_notes(db, h7.id).await.len(),
-        3,
+        replan_notes(db, h7.id).await,
+        [
+            "re-planned after a schedule edit: planned 2026-07-08 15:00 instead of 2026-07-08 09:00 local time",
+            "re-planned after a schedule edit: expires 2026-07-08 19:00 instead of 2026-07-09 01:00 local time",
+            "re-planned after a schedule edit: planned 2026-07-08 09:00 instead of 2026-07-08 15:00 local time",
+        ],
         "each re-plan is kept in the reminder's history"
     );
 }
