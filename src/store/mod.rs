@@ -313,6 +313,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// applies the forward-only transition of [`delivery_state`]. With no
     /// send recorded for its message id yet, the receipt waits
     /// ([`ReceiptOutcome::Waiting`]) for [`Store::apply_waiting_receipts`].
+    /// A transition that takes a reminder out of the statuses that count for
+    /// attribution (a late "undelivered") credits its payments again, to the
+    /// latest reminder still counting in each payment's window or to none,
+    /// in the same transaction, keeping each move in `payment_credit_changes`.
     async fn record_receipt(
         &self,
         gateway: &str,

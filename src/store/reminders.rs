@@ -263,14 +263,17 @@ macro_rules! reminder_plan_queries {
                         .execute(&mut *tx)
                         .await?;
                 }
-                for sql in [replan_history_sql($groups), replan_move_sql($groups)] {
-                    counts.moved = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(&rows)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                }
+                sqlx::query(sqlx::AssertSqlSafe(replan_history_sql($groups)))
+                    .bind(&rows)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                counts.moved = sqlx::query(sqlx::AssertSqlSafe(replan_move_sql($groups)))
+                    .bind(&rows)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             }
             if let Some(rows) = replan.groups_json(ChangeKind::Cancel) {
                 counts.cancelled += sqlx::query(sqlx::AssertSqlSafe(replan_cancel_sql($groups)))
