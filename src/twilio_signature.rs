@@ -2,8 +2,7 @@
 //!
 //! Twilio signs every webhook it sends (status callbacks included) with
 //! base64(HMAC-SHA1(AuthToken, full URL + each POST parameter's name and
-//! value, sorted by name)) (shared gateway notes §3.4, Twilio "Webhooks
-//! security"). The mock gateway signs its status callbacks with it, and the
+//! value, sorted by name)) (Twilio "Webhooks security"). The mock gateway signs its status callbacks with it, and the
 //! receipt endpoint verifies incoming Twilio callbacks with it.
 
 use base64::Engine as _;

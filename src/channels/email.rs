@@ -1,4 +1,4 @@
-//! E-mail over SMTP with lettre (shared Rust-stack notes §3): one pooled
+//! E-mail over SMTP with lettre: one pooled
 //! `AsyncSmtpTransport` built at start, STARTTLS, implicit TLS or plain (for
 //! a relay on localhost), AUTH when a user name is set. Messages are UTF-8
 //! (lettre encodes a non-ASCII subject as RFC 2047 words), plain text with an

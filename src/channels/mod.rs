@@ -7,8 +7,8 @@
 //! [`SendError`] that says whether to retry ([`SendError::is_transient`],
 //! [`RetryPolicy::delay`]).
 //!
-//! The lessons applied here come from the shared peer notes (design lesson 8
-//! and "where users got hurt" §7): a token bucket per gateway, `429` and
+//! The lessons applied here come from other notification systems' bug trackers:
+//! a token bucket per gateway, `429` and
 //! `Retry-After` honoured as transient (courier treated 429 as permanent and
 //! its users lost messages), typed retryable/permanent errors, exponential
 //! backoff with jitter, and failover by priority (GOV.UK Notify runs two SMS

@@ -1,7 +1,7 @@
 //! A token bucket per gateway, so we never send faster than a gateway (or
 //! the SMSC behind it) accepts. Peers learned this the hard way: Jasmin's
 //! connectors default to 1 message/s and courier added per-provider caps
-//! after throttling errors (shared peer notes, §7 and §1.5).
+//! after throttling errors.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

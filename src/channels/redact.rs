@@ -5,7 +5,7 @@
 //! error, where personal data must never appear unmasked (project rule).
 
 /// Digit runs at least this long are taken for phone numbers. Indonesian
-/// mobiles have 9 to 12 digits after 62 (shared gateway notes), so a
+/// mobiles have 9 to 12 digits after 62, so a
 /// national number is at least 10 digits; 9 leaves margin for a number
 /// written without its prefix while sparing Twilio's 5-digit error codes and
 /// the 8-digit groups of UUIDs.

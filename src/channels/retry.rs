@@ -1,7 +1,7 @@
 //! When to try a transiently failed message again: exponential backoff with
 //! jitter, never sooner than the gateway asked (`Retry-After`), and not
-//! forever (shared peer notes, design lesson 8: River/Oban-style backoff;
-//! courier ignoring `Retry-After` is what not to do).
+//! forever (the backoff of River and Oban; courier ignoring `Retry-After`
+//! is what not to do).
 
 use std::time::Duration;
 

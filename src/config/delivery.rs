@@ -23,7 +23,7 @@ pub struct SmsSettings {
     pub retry: RetrySettings,
 }
 
-/// The wire format a gateway speaks (shared gateway notes, §3).
+/// The wire format a gateway speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {

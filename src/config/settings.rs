@@ -77,7 +77,7 @@ impl DatabaseSettings {
     }
 }
 
-/// `[due_date]`: BRIEF §2 defaults (day 15 of the contribution month itself,
+/// `[due_date]`: the BPU defaults (day 15 of the contribution month itself,
 /// rolled to the next working day).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

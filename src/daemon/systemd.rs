@@ -4,7 +4,7 @@
 //!
 //! Debian 12 ships systemd 252, so the unit reloads with `ExecReload=kill
 //! -HUP` rather than `Type=notify-reload`; RELOADING must still carry
-//! MONOTONIC_USEC or newer systemd fails the reload (rust-stack notes §6).
+//! MONOTONIC_USEC or newer systemd fails the reload (sd_notify(3)).
 
 use sd_notify::NotifyState;
 

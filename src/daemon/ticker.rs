@@ -4,7 +4,7 @@
 //! local times right (its own time-zone jobs freeze the UTC offset: upstream
 //! issues #87, #107), makes catch-up explicit, and keeps correctness in the
 //! database: a tick that fires twice, or not at all, changes nothing but
-//! timing (rust-stack notes §1).
+//! timing.
 
 use tokio::sync::mpsc;
 use tokio_cron_scheduler::{Job, JobScheduler};

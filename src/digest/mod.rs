@@ -1,4 +1,4 @@
-//! The weekly coordinator digest (BRIEF §1, §3.8): for each kelurahan with
+//! The weekly coordinator digest: for each kelurahan with
 //! coordinators, one e-mail a week listing the BPU participants 1, 2 and 3+
 //! months behind (name, masked phone, months, amount due) with the
 //! kelurahan's active ratio and its change since the previous digest.

@@ -1,8 +1,8 @@
 //! The re-check at send time: between the scan and the send the participant
 //! may have paid, opted out or lost a valid address, the reminder may have
 //! waited past its expiry, or the clock may have entered quiet hours. Each
-//! case ends the attempt with its reason instead of a message (peers' notes,
-//! "Design lessons" 4; "Where users got hurt" 3).
+//! case ends the attempt with its reason instead of a message (a reminder
+//! sent after payment is the complaint other reminder systems hear most).
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

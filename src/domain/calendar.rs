@@ -1,7 +1,7 @@
 //! The due date of a contribution month and the instant it falls into
 //! arrears.
 //!
-//! BRIEF §2: BPU contributions are due on day 15 of the contribution month
+//! BPU contributions are due on day 15 of the contribution month
 //! itself; when that day is a non-working day, the next working day. The day,
 //! the month offset, the non-working weekdays and the holidays all come from
 //! configuration; nothing here is hard-coded beyond those defaults.

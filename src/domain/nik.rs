@@ -2,7 +2,7 @@
 //!
 //! Layout: `PPKKCC` region code of the issuing kecamatan (province, kabupaten
 //! or kota, kecamatan), `DDMMYY` birth date (day + 40 for women), then a
-//! 4-digit serial. BRIEF §2: "the first 6 are the region code".
+//! 4-digit serial; the first 6 digits are the region code.
 
 use std::fmt;
 

@@ -107,7 +107,7 @@ pub struct NewPayment {
     pub channel: PaymentChannel,
 }
 
-/// BPU may pay 1, 3, 6 or 12 months ahead (BRIEF §2); more than 12 in one
+/// BPU may pay 1, 3, 6 or 12 months ahead; more than 12 in one
 /// payment is refused as a likely data error.
 pub const MAX_MONTHS_PER_PAYMENT: u32 = 12;
 

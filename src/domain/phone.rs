@@ -1,7 +1,6 @@
 //! Indonesian mobile numbers, normalised to E.164.
 //!
-//! Rules from the shared gateway notes ("Indonesian phone numbers", after
-//! libphonenumber's `region_ID`): the national significant number of a mobile
+//! Rules after libphonenumber's metadata for region `ID`: the national significant number of a mobile
 //! is `8[1-35-9]` followed by 7 to 10 digits; `84…` is not mobile. Written
 //! forms accepted: `08…`, `62…`, `+62…`, `0062…`, with spaces, dots, dashes
 //! and parentheses.

@@ -1,7 +1,7 @@
 //! Reminders: the channels they go by and the states they move through.
 //!
 //! States follow the lessons of GOV.UK Notify and the Community Health
-//! Toolkit (shared peers notes): a reminder is created `pending` (or
+//! Toolkit: a reminder is created `pending` (or
 //! `skipped`/`superseded` when the scan decides it must not go out), moves
 //! through `sending` and `sent` to a final delivery state, and every end
 //! state says why. States only move forward.

@@ -1,7 +1,7 @@
 //! A participant's standing: the first unpaid month, months in arrears, and
 //! active or non-active.
 //!
-//! BRIEF §2: a month is in arrears once its due date has passed unpaid; a
+//! A month is in arrears once its due date has passed unpaid; a
 //! participant is non-active after a configurable number of consecutive
 //! months in arrears (default 3; sources disagree whether that is "after the
 //! 3rd" or "on entering the 3rd", hence the setting).

@@ -1,7 +1,7 @@
 //! Importing data files: participants and payments from CSV (as spreadsheets
 //! export it) or JSON, and the Kemendagri kelurahan list.
 //!
-//! Every import follows one policy (BRIEF §3.2, "nothing half-applied"):
+//! Every import follows one policy ("nothing half-applied"):
 //!
 //! 1. the file is read once and every row is checked, collecting *every*
 //!    problem with its line, column and reason;
@@ -83,7 +83,7 @@ pub struct ImportOptions {
     /// current month" and "a payment in the future" are testable).
     pub now: DateTime<Utc>,
     /// How many months after the current month a participant's
-    /// `paid_through` may lie; BPU pay at most 12 months ahead (BRIEF §2).
+    /// `paid_through` may lie; BPU pay at most 12 months ahead.
     /// Default 12.
     pub max_paid_ahead_months: u32,
     /// The file's format; `None` takes it from the extension.

@@ -1,7 +1,7 @@
 //! A stand-in SMS gateway for tests, benchmarks and operators' dry runs.
 //!
-//! It speaks the real wire formats of the gateways pengingat supports (shared
-//! gateway notes §3.1–§3.5), records every accepted message, injects faults on
+//! It speaks the real wire formats of the gateways pengingat supports (each
+//! vendor's published API documentation), records every accepted message, injects faults on
 //! request and sends delivery receipts back in each gateway's own format.
 //!
 //! | Endpoint | Gateway |

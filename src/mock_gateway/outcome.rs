@@ -7,8 +7,7 @@
 
 /// A recipient reduced to the digits that identify it: separators and a
 /// leading `+` or `00` dropped, and a national `0` prefix replaced by
-/// Indonesia's 62 (the traffic this gateway stands in for; shared gateway
-/// notes, "Indonesian phone numbers"). `+62 812-3456-7890`, `6281234567890`
+/// Indonesia's 62 (the traffic this gateway stands in for). `+62 812-3456-7890`, `6281234567890`
 /// and `081234567890` share one key.
 pub fn number_key(to: &str) -> String {
     let digits: String = to.chars().filter(char::is_ascii_digit).collect();

@@ -1,4 +1,4 @@
-//! How many SMS segments a text takes (shared gateway notes, "SMS encoding"):
+//! How many SMS segments a text takes (3GPP TS 23.038 and 23.040):
 //! GSM-7 fits 160 characters in one SMS and 153 per concatenated segment,
 //! extension characters costing two; any other character switches the whole
 //! text to UCS-2, 70 / 67 UTF-16 units.

@@ -1,7 +1,7 @@
 //! Who may post receipts and inbound SMS: the gateway's receipt token (query
 //! `token` or `Authorization: Bearer`), compared in constant time, or for
-//! Twilio the `X-Twilio-Signature` over the public URL and the form (shared
-//! gateway notes §3.4).
+//! Twilio the `X-Twilio-Signature` over the public URL and the form (Twilio's
+//! "Webhooks security").
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;

@@ -87,7 +87,7 @@ async fn receipt(
     acknowledge(gateway.preset)
 }
 
-/// What each gateway expects back (shared gateway notes §3.2–§3.5).
+/// What each gateway expects back (each vendor's callback documentation).
 fn acknowledge(preset: Preset) -> Response {
     match preset {
         // Anything else and Jasmin retries the receipt.

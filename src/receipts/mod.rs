@@ -155,8 +155,7 @@ impl ReceiptGateways {
 
 /// A gateway's message id as stored and matched: trimmed, and Jasmin's
 /// UUIDs lower-cased (Jasmin users were hurt by ids whose case or format
-/// differed between the send answer and the receipt; shared peers notes,
-/// "Delivery-report mismatches"). The dispatcher must store
+/// differed between the send answer and the receipt). The dispatcher must store
 /// `provider_message_id` through this so receipts find it. `None` for an
 /// empty id.
 pub fn normalise_provider_id(preset: Preset, id: &str) -> Option<String> {

@@ -1,5 +1,5 @@
 //! Reading each preset's delivery receipts into [`ParsedReceipt`]s, with
-//! states normalised per the shared gateway notes §3.8. A malformed
+//! states normalised to our [`ReceiptState`]s. A malformed
 //! callback is refused whole ([`ParseError`], answered 400): nothing of it
 //! is recorded.
 

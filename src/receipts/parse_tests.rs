@@ -18,7 +18,7 @@ fn state(preset: Preset, query: Option<&str>, body: &str) -> ReceiptState {
 }
 
 #[test]
-fn kannel_dlr_values_map_per_the_notes() {
+fn kannel_dlr_values_map_to_receipt_states() {
     let q = |d: &str| format!("id=42&status={d}&smsc=mock&fid=4242&ts=1752136260&token=s3cret");
     for (d, expected) in [
         ("1", ReceiptState::Delivered),

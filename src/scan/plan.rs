@@ -1,7 +1,7 @@
 //! The pure half of a scan: from the schedules, the kelurahan and the clock,
 //! which reminders are due now, kelurahan by kelurahan.
 //!
-//! The scan is state-based (peers' notes, "Design lessons" 2 and 5): nothing
+//! The scan is state-based: nothing
 //! remembers which ticks ran. For each kelurahan and rule it asks "for which
 //! first unpaid month does this rule fall on a day that has come?", so a scan
 //! after downtime finds the missed days by itself. Days at most

@@ -1,7 +1,7 @@
 //! `schedules.toml`: the operator-edited reminder schedules, loaded and
 //! validated as a whole.
 //!
-//! BRIEF §3.3: reload without restart validates first and keeps the old
+//! Reload without restart validates first and keeps the old
 //! schedules on error, saying why; so loading either yields a complete,
 //! consistent [`Schedules`] or a [`ScheduleError`] listing every problem
 //! with its file, line and key. Nothing here touches the database.
@@ -296,7 +296,7 @@ impl Schedules {
 
 /// Enabled rules with the same anchor and offset sharing a channel: a
 /// participant matching both would be due two messages on one day, and
-/// gets at most one (BRIEF §3.3).
+/// gets at most one.
 fn same_day_collisions(rules: &[Rule]) -> Vec<String> {
     let enabled: Vec<&Rule> = rules.iter().filter(|r| r.enabled).collect();
     let mut warnings = Vec::new();

@@ -1,5 +1,5 @@
-//! What a reload changes, for the log line that says so (peers' notes,
-//! design lesson 10: show operators what a schedule change does).
+//! What a reload changes, for the log line that says so (operators
+//! must see what a schedule change does).
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -1,6 +1,6 @@
 //! How many SMS a text costs: GSM-7 or UCS-2, units and segments.
 //!
-//! BRIEF §2 and the SMS encoding notes: the GSM 03.38 (3GPP 23.038) default
+//! The GSM 03.38 (3GPP 23.038) default
 //! alphabet gives 160 septets in one SMS and 153 per part of a concatenated
 //! message (the 6-byte user data header takes the rest). Its extension table
 //! (`€ [ ] { } \ ^ ~ |` and form feed) is reached through an escape, so each

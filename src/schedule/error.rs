@@ -1,6 +1,6 @@
 //! Why a schedules file was refused, and where.
 //!
-//! BRIEF §4 (robust): bad TOML, cron expressions and templates get a clear
+//! Bad TOML, cron expressions and templates get a clear
 //! error naming what and where, and change nothing else; the daemon keeps
 //! its previous schedules on a failed reload. Every problem names the file,
 //! the line when known, and the key.

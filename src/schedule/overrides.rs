@@ -1,6 +1,5 @@
 //! Per-kelurahan overrides: `[kelurahan."18.72.01.1005"]` with its own send
 //! window, extra holidays, collective-payment coordinators, or `disabled`.
-//! BRIEF §3.3.
 
 use std::collections::{BTreeMap, BTreeSet};
 

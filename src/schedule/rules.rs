@@ -1,6 +1,6 @@
 //! Reminder rules: when, how and to whom a reminder goes.
 //!
-//! BRIEF §3.3: rules are relative to the due date of the participant's first
+//! Rules are relative to the due date of the participant's first
 //! unpaid month (H-7, H-1, H0, H+7, H+30) plus a "you are now non-active"
 //! notice. Non-active is reached after N consecutive months in arrears
 //! (default 3), that is the day after the due date of the N-th unpaid month,
@@ -10,7 +10,7 @@
 //! non-active date itself (`anchor = "nonactive"`): "3 days before
 //! non-active" and "on the day it happens" are then exact in every month.
 //!
-//! Past steps (peers' notes, "Where users got hurt" 5): a rule whose day
+//! Past steps: a rule whose day
 //! passed while the daemon was down is sent if at most `max_late_days` late,
 //! otherwise recorded as skipped, never a flood.
 

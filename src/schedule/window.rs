@@ -1,8 +1,7 @@
 //! Quiet hours and send windows, in the kelurahan's local time.
 //!
-//! BRIEF §4: no message inside quiet hours, ever. The peers' notes
-//! ("Where users got hurt" 4) show reminders sent at midnight or at the
-//! wrong hour once time zones were ignored, so every time here is local
+//! No message inside quiet hours, ever. Other reminder systems have sent
+//! messages at midnight or at the wrong hour once time zones were ignored, so every time here is local
 //! wall-clock time of the kelurahan (WIB, WITA or WIT) and is only turned
 //! into an instant at the very end, in [`place_instant`].
 //!

@@ -17,7 +17,7 @@ use super::random::{Permutation, SeedRng};
 
 /// Gives out NIKs: the kecamatan's region code, the birth date as `DDMMYY`
 /// (day + 40 for women) and a serial `0001`-`9999` counted per kecamatan and
-/// birth date (BRIEF §2; the layout is described in `domain::nik`).
+/// birth date (the layout is described in `domain::nik`).
 ///
 /// Kelurahan must be visited grouped by kecamatan (sorted by code), since
 /// only the current kecamatan's serials are remembered.
@@ -116,7 +116,7 @@ impl NikAllocator {
 /// Mobile prefixes (the three digits after the leading 0) per operator, with
 /// rough market shares (per mille) so that Telkomsel numbers dominate as they
 /// do outside Java. All fit the mobile pattern `8[1-35-9]` followed by 7-10
-/// digits (gateway notes, "Indonesian phone numbers").
+/// digits (the national numbering plan's mobile ranges).
 const OPERATORS: [(&[&str], u64); 5] = [
     // Telkomsel (including by.U and the former Kartu As)
     (&["811", "812", "813", "821", "822", "823", "851", "852", "853"], 450),

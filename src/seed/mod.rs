@@ -1,7 +1,7 @@
-//! Demo and scale populations: synthetic participants that look real
-//! (BRIEF §5), generated deterministically from a seed and written in chunks.
+//! Demo and scale populations: synthetic participants that look real,
+//! generated deterministically from a seed and written in chunks.
 //!
-//! [`Population::Metro`] is the Kota Metro pilot of BRIEF §1 (7,446
+//! [`Population::Metro`] is the Kota Metro pilot (7,446
 //! participants: 3,364 PU and 4,082 BPU over 22 kelurahan);
 //! [`Population::Region`] spreads any number over the kelurahan/desa of a
 //! region, for benchmarks. The same seed and the same contribution month give
@@ -27,7 +27,7 @@ use crate::domain::nik::PROVINCE_CODES;
 use crate::store::{Kelurahan, Progress, Store, StoreError, UpsertCounts};
 use crate::wilayah::{self, METRO_CSV};
 
-/// The Kota Metro pilot's numbers (BRIEF §1).
+/// The Kota Metro pilot's numbers.
 pub const METRO_PU: u64 = 3_364;
 pub const METRO_BPU: u64 = 4_082;
 /// Kota Metro's region code.

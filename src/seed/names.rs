@@ -1,6 +1,6 @@
 //! Indonesian names for generated participants.
 //!
-//! BRIEF §5: synthetic populations must look real. Names come from the
+//! Synthetic populations must look real. Names come from the
 //! naming traditions that live side by side in Lampung and elsewhere:
 //! Javanese (Kota Metro began as a Javanese settlement and most of Lampung's
 //! people are of Javanese descent), Sundanese, Lampung, Malay (with the

@@ -1,9 +1,9 @@
 //! The make-up of a generated population: how participants spread over
 //! kelurahan, and the mix of standing, funding, amounts and channels.
 //!
-//! The proportions are defaults for demos and benchmarks (BRIEF §5: "a
+//! The proportions are defaults for demos and benchmarks (a
 //! realistic mix of paid-ahead, current, 1-2 months behind and non-active
-//! participants"); they are constants here because a seed is a demo
+//! participants); they are constants here because a seed is a demo
 //! fixture, not an operator setting.
 
 use crate::domain::{ContributionMonth, Funding, PreferredChannel, Rupiah, Segment};
@@ -116,7 +116,7 @@ pub fn months(rng: &mut SeedRng, segment: Segment, last_past_due: ContributionMo
     };
     let kind = rng.weighted(table);
     let behind = match kind {
-        // BPU may pay 1, 3, 6 or 12 months ahead (BRIEF §2).
+        // BPU may pay 1, 3, 6 or 12 months ahead.
         StandingKind::Ahead => -(rng.weighted(&[(1, 400), (3, 300), (6, 200), (12, 100)])),
         StandingKind::Current => 0,
         StandingKind::OneBehind => 1,
@@ -145,7 +145,7 @@ pub fn months(rng: &mut SeedRng, segment: Segment, last_past_due: ContributionMo
 }
 
 /// Who pays: BPU mostly themselves, a quarter through community groups
-/// (BRIEF §1: collective payment keeps participation alive), some from the
+/// (collective payment keeps participation alive), some from the
 /// city budget; PU mostly from the budget, as in the Kota Metro pilot.
 pub fn funding(rng: &mut SeedRng, segment: Segment) -> Funding {
     match segment {
@@ -158,11 +158,11 @@ pub fn funding(rng: &mut SeedRng, segment: Segment) -> Funding {
     }
 }
 
-/// JKM, a flat Rp6,800 for BPU (BRIEF §2).
+/// JKM, a flat Rp6,800 for BPU.
 const JKM_BPU: i64 = 6_800;
 
 /// The monthly contribution. BPU: JKK is 1% of a declared income bracket
-/// plus JKM Rp6,800 (BRIEF §2), so the common Rp1,000,000 bracket gives
+/// plus JKM Rp6,800, so the common Rp1,000,000 bracket gives
 /// Rp16,800 and higher brackets Rp21,800, Rp26,800, Rp36,800 or Rp56,800.
 /// PU: a percentage of the wage; the demo assumes the lowest-risk JKK rate
 /// (0.24%) plus JKM (0.30%) of a wage between Rp2,900,000 and Rp5,000,000.

@@ -1,8 +1,7 @@
 //! Delivery receipts and opt-out: what the store is handed and hands back,
 //! and the pure transition rule both backends apply under a row lock.
 //!
-//! The rule follows GOV.UK Notify and the shared notes (peers, design
-//! lesson 7; gateway notes §3.8): statuses only move forward; once a
+//! The rule follows GOV.UK Notify: statuses only move forward; once a
 //! reminder is final, later receipts (repeated, late or contradicting) are
 //! kept and logged but change nothing; a receipt that arrives while the
 //! reminder is still `sending` (the send's record not yet written,
@@ -14,8 +13,7 @@ use std::str::FromStr;
 
 use crate::domain::ReminderStatus;
 
-/// A delivery receipt's state, normalised across gateways (gateway notes
-/// §3.8). Stored in `receipts.status`.
+/// A delivery receipt's state, normalised across gateways. Stored in `receipts.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReceiptState {
     /// The gateway took the message (Jasmin level-1 `ESME_ROK`, Twilio `queued`).

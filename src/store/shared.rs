@@ -73,9 +73,8 @@ impl PaymentOutcome {
 }
 
 /// The reminder a payment is credited to: the latest one sent to its
-/// participant within the attribution window before the payment (BRIEF
-/// §3.7; the Community Health Toolkit credits the last reminder the same way,
-/// notes/peers.md).
+/// participant within the attribution window before the payment (the Community
+/// Health Toolkit credits the last reminder the same way).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Attribution {
     /// The converted reminder.

@@ -105,7 +105,7 @@ impl Answer {
 
 /// The failure an HTTP status means:
 /// - 429 and 408 (throttled, request timeout) and every 5xx are transient,
-///   with the gateway's `Retry-After` (shared peer notes §7: treating 429 as
+///   with the gateway's `Retry-After` (treating 429 as
 ///   permanent lost courier's users their messages);
 /// - 401 and 403 are transient too: the gateway refuses *us* (credentials,
 ///   credit), not the recipient, so another gateway may take the message

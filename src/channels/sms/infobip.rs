@@ -1,5 +1,5 @@
 //! Infobip SMS API v3: `POST /sms/3/messages`, JSON, `Authorization: App
-//! <key>` (shared gateway notes §3.5; field names from Infobip's client
+//! <key>` (Infobip's SMS API reference; field names from Infobip's client
 //! models). We choose the message id ourselves (`pengingat-{reminder id}`)
 //! and put the reminder id in `callbackData`, so a delivery report names
 //! the reminder however it arrives. The answer's `messages[0].messageId`

@@ -1,4 +1,4 @@
-//! Jasmin HTTP API: `POST /send`, form-encoded (shared gateway notes §3.3).
+//! Jasmin HTTP API: `POST /send`, form-encoded (Jasmin's HTTP API documentation).
 //!
 //! UCS-2 text goes as `hex-content` (UTF-16BE bytes in hex) with
 //! `coding=8`; GSM-7 text as `content` with `coding=0`. Receipts are asked
@@ -68,7 +68,7 @@ impl Wire for Jasmin {
     ) -> Result<reqwest::RequestBuilder, SendError> {
         let id = msg.reminder_id.to_string();
         // Our id rides along so a receipt that beats the send's answer (a
-        // known Jasmin race, shared peer notes §6) still finds the reminder.
+        // known Jasmin race) still finds the reminder.
         // Not as `id`: Jasmin's receipt carries its own message id under that name.
         let dlr_url = self.ctx.receipt_url(&[("reminder", &id)]);
         let mut form: Vec<(&str, String)> = vec![

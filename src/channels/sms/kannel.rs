@@ -1,10 +1,10 @@
-//! Kannel smsbox: `GET /cgi-bin/sendsms` (shared gateway notes §3.2).
+//! Kannel smsbox: `GET /cgi-bin/sendsms` (Kannel user guide, "Sending SMS").
 //!
 //! Kannel gives no message id: the reminder id travels in our `dlr-url`,
 //! whose `%d` (report value), `%i` (smsc id), `%F` (SMSC message id) and
 //! `%T` (UNIX time) Kannel expands when it calls back. `dlr-mask=19` asks
 //! for the final states only (delivered 1, not delivered 2, SMSC rejected
-//! 16), as the notes recommend.
+//! 16).
 
 use super::OutboundSms;
 use super::gateway::{Context, Wire};

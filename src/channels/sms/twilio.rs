@@ -1,6 +1,5 @@
 //! Twilio Messages API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`,
-//! form-encoded, HTTP Basic `AccountSid:AuthToken` (shared gateway notes
-//! §3.4). Parameters as in Twilio's OpenAPI document, operation
+//! form-encoded, HTTP Basic `AccountSid:AuthToken`. Parameters as in Twilio's OpenAPI document, operation
 //! `CreateMessage`: `To` (required, E.164), one of `From` /
 //! `MessagingServiceSid` and one of `Body` / `MediaUrl` / `ContentSid`
 //! (`x-twilio.conditional`), `StatusCallback` (a URI). The path's

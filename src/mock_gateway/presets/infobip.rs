@@ -1,5 +1,5 @@
 //! Infobip SMS API v3: `POST /sms/3/messages`, JSON, `Authorization: App
-//! <key>` (shared gateway notes §3.5; field names from Infobip's official
+//! <key>` (Infobip's SMS API reference; field names from Infobip's official
 //! client models).
 //!
 //! Success is `200 {"bulkId", "messages": [{"messageId", "status": PENDING,

@@ -1,5 +1,5 @@
 //! Jasmin HTTP API: `GET` or `POST /send`, arguments in the query or a form
-//! body (shared gateway notes §3.3, Jasmin's HTTP API documentation).
+//! body (Jasmin's HTTP API documentation).
 //!
 //! Answers: `200 Success "<uuid>"`; `400 Error "Mandatory arguments not
 //! found, please refer to the HTTPAPI specifications."`, `400 Error

@@ -1,5 +1,5 @@
-//! Jasmin delivery receipts (shared gateway notes §3.3; Jasmin's
-//! `DLRThrower`).
+//! Jasmin delivery receipts (Jasmin's HTTP API documentation and
+//! its `DLRThrower`).
 //!
 //! Level 1 (SMS-C): `id`, `message_status` = `ESME_ROK`, `level` = 1,
 //! `connector`. Level 2 or 3 (terminal): also `id_smsc`, `sub`, `dlvrd`,

@@ -1,4 +1,4 @@
-//! Kannel smsbox: `GET /cgi-bin/sendsms` (shared gateway notes §3.2).
+//! Kannel smsbox: `GET /cgi-bin/sendsms` (Kannel user guide, "Sending SMS").
 //!
 //! Answers and their texts are smsbox's: `202 0: Accepted for delivery`,
 //! `403 Authorization failed for sendsms`, `400 Missing receiver number,

@@ -1,6 +1,6 @@
 //! Kannel delivery reports: `GET` of the sender's `dlr-url` with its `%x`
-//! escapes expanded (userguide table "Parameters (Escape Codes)", shared
-//! gateway notes §3.2).
+//! escapes expanded (Kannel user guide, table "Parameters (Escape
+//! Codes)").
 //!
 //! With `dlr-mask` bit 8 the SMSC acknowledgement (`%d` = 8, `%A` = `ACK/`)
 //! comes first; then the final report, 1 (delivered) or 2 (not delivered),

@@ -1,6 +1,6 @@
 //! Twilio Messages API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`,
-//! form-encoded, HTTP Basic `AccountSid:AuthToken` (shared gateway notes
-//! §3.4; Twilio's OpenAPI document, operation `CreateMessage`).
+//! form-encoded, HTTP Basic `AccountSid:AuthToken` (Twilio's
+//! OpenAPI document, operation `CreateMessage`).
 //!
 //! Validation follows the OpenAPI request schema: `To` is required and must
 //! be E.164 (or a `channel:` address); one of `From` / `MessagingServiceSid`

@@ -1,4 +1,4 @@
-//! Twilio status callbacks (shared gateway notes §3.4): a form POST to
+//! Twilio status callbacks (Twilio's "Track the Message Status" guide): a form POST to
 //! `StatusCallback` with `MessageSid`, `MessageStatus`, `SmsSid`,
 //! `SmsStatus`, `AccountSid`, `From`, `To`, `ApiVersion`, first `sent`, then
 //! `delivered` or `undelivered` (with `ErrorCode` and `RawDlrDoneDate`), each

@@ -4,7 +4,7 @@
 //! (durable across process crashes, the WAL's recommended pairing), a busy
 //! timeout, and `BEGIN IMMEDIATE` for every write transaction: a deferred
 //! transaction that reads then writes fails at once with SQLITE_BUSY instead
-//! of waiting (rust-stack notes, "SQLite concurrency").
+//! of waiting (SQLite's documentation of `BEGIN IMMEDIATE`).
 
 use std::str::FromStr;
 
@@ -96,7 +96,7 @@ impl SqliteStore {
 
 /// A transaction that reads then writes: `BEGIN IMMEDIATE` takes the write
 /// lock up front, so a concurrent writer makes it wait on the busy timeout
-/// instead of failing at once with SQLITE_BUSY (rust-stack notes §2).
+/// instead of failing at once with SQLITE_BUSY.
 pub(super) async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
