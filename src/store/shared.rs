@@ -12,7 +12,7 @@ use crate::domain::{ContributionMonth, NewPayment, Payer, Rupiah};
 use super::{ParticipantRecord, PaymentSource};
 
 /// A payment as stored, looked up by its external reference.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct StoredPayment {
     pub external_ref: String,
     pub participant_id: i64,
@@ -76,7 +76,7 @@ impl PaymentOutcome {
 /// participant within the attribution window before the payment (BRIEF
 /// §3.7; the Community Health Toolkit credits the last reminder the same way,
 /// notes/peers.md).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct Attribution {
     /// The converted reminder.
     pub reminder_id: i64,
