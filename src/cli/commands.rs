@@ -58,7 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_timezone(&crate::domain::RegionTimeZone::Wib.tz())
                     .date_naive()
             });
-            super::daemon::preview(&settings, date, args.kelurahan.as_deref(), args.samples).await
+            super::preview::preview(&settings, date, args.kelurahan.as_deref(), args.samples, args.format).await
         }
     }
 }

@@ -4,6 +4,7 @@ mod commands;
 mod daemon;
 mod demo;
 mod operator;
+mod preview;
 mod progress;
 mod report;
 
@@ -137,6 +138,18 @@ pub struct PreviewArgs {
     /// Rendered sample messages per rule and channel.
     #[arg(long, default_value_t = 2)]
     pub samples: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PreviewFormat::Table)]
+    pub format: PreviewFormat,
+}
+
+/// How the preview is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PreviewFormat {
+    /// Aligned columns and the sample messages, for a terminal.
+    Table,
+    /// JSON for other programs: the counts per kelurahan, rule and channel, and the samples.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,45 +1,48 @@
-//! The tick source. tokio-cron-scheduler fires a UTC tick every
-//! [`TICK_SECONDS`]; the scan loop then evaluates the operators' cron
-//! expressions itself, in their time zone, on the injected clock. This keeps
-//! local times right (its own time-zone jobs freeze the UTC offset: upstream
-//! issues #87, #107), makes catch-up explicit, and keeps correctness in the
-//! database: a tick that fires twice, or not at all, changes nothing but
-//! timing.
+//! The tick source: a tokio interval that ticks every [`TICK_SECONDS`]; the
+//! scan loop then evaluates the operators' cron expressions itself, in their
+//! time zone, on the injected clock. Keeping the cron evaluation out of the
+//! tick source keeps local times right across offsets, makes catch-up
+//! explicit, and keeps correctness in the database: a tick that fires twice,
+//! or not at all, changes nothing but timing.
+
+use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
 
 /// Seconds between ticks.
 pub const TICK_SECONDS: u64 = 15;
 
 /// A running tick source.
 pub struct Ticker {
-    /// The scheduler; shut down on stop.
-    scheduler: JobScheduler,
+    /// The task that ticks; aborted on stop.
+    task: JoinHandle<()>,
 }
 
 impl Ticker {
-    /// Starts ticking into `ticks` (a full channel drops the tick: the scan
-    /// loop is busy and will look at the clock when it is done).
+    /// Starts ticking into `ticks`, the first tick one period from now (the
+    /// scan loop scans at start by itself). A full channel drops the tick:
+    /// the scan loop is busy and will look at the clock when it is done.
     pub async fn start(ticks: mpsc::Sender<()>) -> anyhow::Result<Self> {
-        let scheduler = JobScheduler::new().await?;
-        let expression = format!("*/{TICK_SECONDS} * * * * *");
-        let job = Job::new_async(expression.as_str(), move |_id, _lock| {
-            let ticks = ticks.clone();
-            Box::pin(async move {
-                let _ = ticks.try_send(());
-            })
-        })?;
-        scheduler.add(job).await?;
-        scheduler.start().await?;
-        Ok(Self { scheduler })
+        let period = Duration::from_secs(TICK_SECONDS);
+        let task = tokio::spawn(async move {
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            // After a stall (a suspended host), one tick, not a burst.
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if let Err(mpsc::error::TrySendError::Closed(())) = ticks.try_send(()) {
+                    break;
+                }
+            }
+        });
+        Ok(Self { task })
     }
 
-    /// Stops ticking; a job already running is not waited for (it only
-    /// sends on a channel).
-    pub async fn stop(mut self) {
-        if let Err(e) = self.scheduler.shutdown().await {
-            tracing::warn!(error = %e, "tick scheduler did not shut down cleanly");
-        }
+    /// Stops ticking.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
     }
 }

@@ -13,7 +13,7 @@ pub const STATUS_FAILED: &str = "failed";
 
 /// A BPU participant of one kelurahan paid through an earlier month than
 /// asked: someone a digest may list.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct BehindParticipant {
     /// The stored participant id (for a stable order).
     pub id: i64,
@@ -72,7 +72,7 @@ pub enum DigestOutcome {
 }
 
 /// One digest row as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx_macros::FromRow)]
 pub struct DigestRecord {
     /// The kelurahan code, dotted.
     pub kelurahan_code: String,

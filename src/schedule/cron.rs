@@ -1,15 +1,15 @@
-//! Scan cron expressions, read exactly the way tokio-cron-scheduler reads
-//! them, and evaluated with croner in a real time zone.
+//! Scan cron expressions: six fields, seconds first, evaluated with croner
+//! in a real time zone.
 //!
-//! Notes on the Rust stack §1: tokio-cron-scheduler 0.15 parses every
-//! pattern with croner's `Seconds::Required` and `dom_and_dow(true)`: six
-//! fields, seconds first (`sec min hour day-of-month month day-of-week`),
-//! and a day-of-month AND a day-of-week must both match (`0 0 9 1 * MON`
-//! fires only on a 1st that is a Monday, unlike Vixie cron's OR). Its docs
-//! still show 5- and 7-field examples, so both get a clear error here. Its
-//! own time-zone jobs freeze the UTC offset (issues #87, #107), so the
-//! daemon uses it only as a minute tick and evaluates these expressions
-//! itself with a `chrono_tz::Tz`.
+//! The format is croner's with `Seconds::Required` and `dom_and_dow(true)`
+//! (the reading of tokio-cron-scheduler 0.15, which schedules used to run
+//! on): six fields, seconds first (`sec min hour day-of-month month
+//! day-of-week`), and a day-of-month AND a day-of-week must both match
+//! (`0 0 9 1 * MON` fires only on a 1st that is a Monday, unlike Vixie
+//! cron's OR). Classic 5-field lines and 7-field lines with a year get a
+//! clear error. The daemon ticks on a plain interval and evaluates these
+//! expressions itself with a `chrono_tz::Tz`, so local times stay right
+//! when a zone's UTC offset changes.
 
 use std::fmt;
 
@@ -23,13 +23,13 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CronExprError {
     /// Five fields: a classic crontab line, without the seconds field that
-    /// tokio-cron-scheduler requires first.
+    /// comes first here.
     #[error(
         "{0:?} has 5 fields; 6 are needed, seconds first (sec min hour day-of-month month day-of-week): \
          add a leading `0 ` for seconds, e.g. \"0 */15 * * * *\""
     )]
     MissingSeconds(String),
-    /// Seven fields: a year field, which tokio-cron-scheduler no longer supports.
+    /// Seven fields: a year field, which is not supported.
     #[error(
         "{0:?} has 7 fields; a year field is not supported: remove the last field \
          (6 fields: sec min hour day-of-month month day-of-week)"
@@ -82,7 +82,7 @@ impl PartialEq for CronSchedule {
 impl Eq for CronSchedule {}
 
 impl CronSchedule {
-    /// Parses and validates `expr` as tokio-cron-scheduler would, and checks
+    /// Parses and validates `expr` (six fields, seconds first), and checks
     /// that it fires at least once.
     pub fn parse(expr: &str) -> Result<Self, CronExprError> {
         let expr = expr.trim().to_string();
@@ -309,7 +309,7 @@ mod tests {
     #[test]
     fn keeps_local_time_across_daylight_saving() {
         // Europe/Berlin moved to CEST on 2025-03-30: 09:00 local is 08:00 UTC
-        // before and 07:00 UTC after (tokio-cron-scheduler's own tz jobs
+        // before and 07:00 UTC after (a schedule that froze the UTC offset
         // would stay at 08:00 UTC).
         let times = next_times("0 0 9 * * *", chrono_tz::Europe::Berlin, utc("2025-03-29T00:00:00Z"), 2).unwrap();
         assert_eq!(times, vec![utc("2025-03-29T08:00:00Z"), utc("2025-03-30T07:00:00Z")]);

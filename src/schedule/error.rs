@@ -87,7 +87,7 @@ impl fmt::Display for Problem {
 /// What is wrong with one value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ProblemKind {
-    /// A scan cron expression tokio-cron-scheduler would refuse or that never fires.
+    /// A scan cron expression that is malformed or never fires.
     #[error("{0}")]
     InvalidCron(CronExprError),
     /// `scan.cron` is an empty list: no scan would ever run.

@@ -9,7 +9,7 @@
 //! - [`rules`]: [`Rule`], its filters, its day and the catch-up verdict.
 //! - [`template`] and [`vars`]: `{variable}` templates and their values.
 //! - [`window`]: quiet hours, send windows and [`place`].
-//! - [`cron`]: 6-field cron expressions as tokio-cron-scheduler reads them.
+//! - [`cron`]: 6-field cron expressions, seconds first.
 //! - [`encoding`]: GSM-7 / UCS-2 and segment counts.
 //! - [`mod@diff`]: what a reload changes.
 //! - [`digest`]: when the weekly coordinator digest goes out, and its ISO week.

@@ -187,7 +187,7 @@ pub fn timeout_reason(hours: i64) -> String {
 }
 
 /// The reminder columns a receipt decision needs.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub(crate) struct ReminderForReceipt {
     pub id: i64,
     pub status: String,
@@ -389,7 +389,7 @@ pub(crate) const SET_OPT_OUT_SQL: &str = "UPDATE participants SET opted_out = $2
 pub(crate) const CANCEL_OPTED_OUT_SQL: &str = "UPDATE reminders SET status = 'cancelled', reason = $2, updated_at = $3 WHERE participant_id = $1 AND status = 'pending'";
 
 /// A participant whose opt-out is changing.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub(crate) struct OptOutTarget {
     pub id: i64,
     pub nik: String,

@@ -3,7 +3,7 @@
 
 /// A reminder claimed for sending, with the participant as they are now
 /// (for the re-check at send time and the message).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct ClaimedReminder {
     pub id: i64,
     pub participant_id: i64,

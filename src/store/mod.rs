@@ -54,7 +54,7 @@ pub struct Kelurahan {
 }
 
 /// A participant as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct ParticipantRecord {
     pub id: i64,
     pub nik: String,
@@ -80,7 +80,7 @@ impl ParticipantRecord {
 
 /// How many BPU participants of one kelurahan are paid through one month:
 /// the histogram that standing reports are computed from.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct PaidThroughCount {
     pub kelurahan_code: String,
     pub paid_through: i32,

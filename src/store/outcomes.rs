@@ -25,7 +25,7 @@ impl OutcomeFilter {
 }
 
 /// Reminders of one kelurahan, rule and channel.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct OutcomeCounts {
     /// The kelurahan code.
     pub kelurahan_code: String,
@@ -42,7 +42,7 @@ pub struct OutcomeCounts {
 }
 
 /// One payment credited to a reminder.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct AttributedPayment {
     /// The reminder credited.
     pub reminder_id: i64,
@@ -59,7 +59,7 @@ pub struct AttributedPayment {
 }
 
 /// One payment with its payer's current state, for rebuilding past standing.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct PaymentSince {
     /// The payer.
     pub participant_id: i64,
@@ -74,7 +74,7 @@ pub struct PaymentSince {
 }
 
 /// A file taken from the payments inbox.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct InboxFileRecord {
     /// SHA-256 of its bytes, hex.
     pub sha256: String,

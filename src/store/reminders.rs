@@ -50,7 +50,7 @@ pub struct InsertedReminders {
 }
 
 /// A reminder as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct ReminderRecord {
     pub id: i64,
     pub participant_id: i64,
@@ -77,7 +77,7 @@ impl ReminderRecord {
 }
 
 /// How many participants one occurrence would remind, for the preview.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct PreviewCount {
     pub kelurahan_code: String,
     pub contribution_month: i32,

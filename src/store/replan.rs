@@ -7,7 +7,7 @@
 /// Reminders not yet sent of one rule, kelurahan, contribution month and
 /// channel that share a status and a plan: what a re-plan reads and
 /// changes together. `expires_at` is the latest of the group.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct UnsentGroup {
     pub rule: String,
     pub kelurahan_code: String,

@@ -12,7 +12,7 @@ use crate::domain::{ContributionMonth, NewPayment, Payer, Rupiah};
 use super::{ParticipantRecord, PaymentSource};
 
 /// A payment as stored, looked up by its external reference.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct StoredPayment {
     pub external_ref: String,
     pub participant_id: i64,
@@ -75,7 +75,7 @@ impl PaymentOutcome {
 /// The reminder a payment is credited to: the latest one sent to its
 /// participant within the attribution window before the payment (the Community
 /// Health Toolkit credits the last reminder the same way).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct Attribution {
     /// The converted reminder.
     pub reminder_id: i64,

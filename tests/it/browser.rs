@@ -21,16 +21,13 @@ use base64::Engine;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-/// Where Debian installs Chromium.
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-
 /// The longest a page load may take, browser start included.
 pub const PATIENCE: Duration = Duration::from_secs(45);
 
 /// Why a page could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum BrowserError {
-    #[error("Chromium not found at {0}; install it with `apt-get install -y chromium`")]
+    #[error("Chromium not found at {0}; install it with `apt-get install -y chromium` or name another with CHROMIUM=")]
     Missing(PathBuf),
     #[error("could not start Chromium at {0}: {1}")]
     Spawn(PathBuf, std::io::Error),
@@ -78,12 +75,13 @@ impl PageRequest {
     /// `url` with no screenshot, nothing to evaluate, the default Chromium
     /// and [`PATIENCE`].
     pub fn new(url: &str) -> Self {
+        crate::prerequisites::require();
         Self {
             url: url.to_string(),
             screenshot: None,
             evaluate: Vec::new(),
             timeout: PATIENCE,
-            chromium: PathBuf::from(CHROMIUM),
+            chromium: crate::prerequisites::chromium(),
         }
     }
 
@@ -145,16 +143,7 @@ pub fn load_page(url: &str, screenshot: Option<&Path>) -> BrowserPage {
 /// `target/screenshots/<name>.png`, the directory created; next to the test
 /// binary's own target directory.
 pub fn screenshot_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().ok();
-    let target = exe
-        .as_deref()
-        .and_then(|e| e.ancestors().nth(3))
-        .filter(|t| t.file_name().is_some_and(|n| n == "target"))
-        .map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-            Path::to_path_buf,
-        );
-    let dir = target.join("screenshots");
+    let dir = crate::prerequisites::target_dir().join("screenshots");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     dir.join(format!("{name}.png"))
 }

@@ -7,6 +7,7 @@ use std::process::Command;
 
 #[test]
 fn the_demo_runs_the_whole_loop_and_reports_it() {
+    crate::prerequisites::require();
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -31,6 +31,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh SQLite database in its own temporary directory.
 pub async fn sqlite_db() -> TestDb {
+    crate::prerequisites::require();
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}", dir.path().join("pengingat.db").display());
     let store = store::connect(&url, &ConnectOptions::default())
@@ -47,6 +48,7 @@ pub async fn sqlite_db() -> TestDb {
 
 /// A fresh PostgreSQL database with a unique name.
 pub async fn postgres_db() -> TestDb {
+    crate::prerequisites::require();
     let admin = postgres_admin_url();
     let name = format!(
         "pengingat_test_{}_{}_{}",

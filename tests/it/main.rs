@@ -19,6 +19,7 @@ mod import;
 mod mock_gateway;
 mod outcomes;
 mod payments;
+mod prerequisites;
 mod receipts;
 mod reminder_store;
 mod scan;

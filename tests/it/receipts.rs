@@ -177,7 +177,7 @@ pub enum Sql {
 }
 
 /// A reminder's delivery columns.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct Delivery {
     pub status: String,
     pub reason: Option<String>,
@@ -188,7 +188,7 @@ pub struct Delivery {
 }
 
 /// A stored receipt.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct StoredReceipt {
     pub gateway: String,
     pub provider_message_id: Option<String>,

@@ -28,7 +28,7 @@ use super::{
 };
 use crate::domain::{ExternalRef, NewParticipant, NewPayment, Nik, PhoneNumber};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx_macros::migrate!("migrations/postgres");
 
 /// Rows per UNNEST statement.
 pub(super) const BATCH: usize = 5_000;

@@ -33,7 +33,7 @@ use super::{
 };
 use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx_macros::migrate!("migrations/sqlite");
 
 /// Rows per multi-row INSERT: 15 columns × 1,000 stays well under SQLite's
 /// 32,766 bound parameters.
@@ -507,7 +507,7 @@ pub(super) fn shared_counts(batch: usize, existing: u64, changed: u64) -> Upsert
 }
 
 /// A kelurahan row as stored.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx_macros::FromRow)]
 pub(super) struct KelurahanRow {
     code: String,
     name: String,

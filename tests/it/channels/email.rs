@@ -37,9 +37,10 @@ pub struct Sink {
 impl Sink {
     /// Starts the sink with extra arguments and waits until its port answers.
     pub async fn start(args: &[&str]) -> Self {
+        crate::prerequisites::require();
         let dir = tempfile::tempdir().unwrap();
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let mut child = Command::new("python3")
+        let mut child = Command::new(crate::prerequisites::smtp_python())
             .arg(script)
             .arg("--dir")
             .arg(dir.path())
@@ -49,7 +50,7 @@ impl Sink {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .expect("python3 runs");
+            .expect("the SMTP sink's Python runs");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         let read = tokio::time::timeout(PATIENCE, BufReader::new(stdout).read_line(&mut line)).await;
@@ -59,9 +60,7 @@ impl Sink {
             .next()
             .and_then(|p| p.parse::<u16>().ok())
             .filter(|_| matches!(read, Ok(Ok(n)) if n > 0));
-        let port = port.unwrap_or_else(|| {
-            panic!("tests/support/smtp_sink.py did not start (is aiosmtpd installed? pip install aiosmtpd): {line:?}")
-        });
+        let port = port.unwrap_or_else(|| panic!("tests/support/smtp_sink.py did not start: {line:?}"));
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
             assert!(

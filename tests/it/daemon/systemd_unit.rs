@@ -5,6 +5,7 @@ use std::process::Command;
 /// `systemd-analyze security --offline=yes`: overall exposure at most 2.0.
 #[test]
 fn unit_exposure_is_at_most_two() {
+    crate::prerequisites::require();
     let out = Command::new("systemd-analyze")
         .args(["security", "--offline=yes", "systemd/pengingat.service"])
         .output()
@@ -27,6 +28,7 @@ fn unit_exposure_is_at_most_two() {
 /// rewritten to the one just built, since nothing is installed here.
 #[test]
 fn unit_verifies_cleanly() {
+    crate::prerequisites::require();
     let dir = tempfile::tempdir().unwrap();
     let unit = std::fs::read_to_string("systemd/pengingat.service").unwrap();
     let unit = unit.replace("/usr/local/bin/pengingat", env!("CARGO_BIN_EXE_pengingat"));
