@@ -152,7 +152,7 @@ pub struct ReceiptConfig {
     /// Timeout of one callback request.
     pub callback_timeout: Duration,
     /// Retries after a Jasmin receipt was not acknowledged (Jasmin's
-    /// `max_retries`, default 3; §3.3).
+    /// `max_retries`, default 3).
     pub jasmin_max_retries: u32,
     /// Wait between Jasmin retries (Jasmin's own default is 30 s).
     pub jasmin_retry_delay: Duration,

@@ -5,7 +5,7 @@
 //! scheduler task takes jobs in due order, waits until they are due, and
 //! hands them to callback tasks, at most `concurrency` in flight; Infobip
 //! reports due together for one URL go out in batches of up to 100, as
-//! Infobip does (§3.5). A failing or slow callback target only costs
+//! Infobip does (Infobip's documentation). A failing or slow callback target only costs
 //! callbacks: failures are counted and logged at debug level, without their
 //! URL, which may carry a recipient's number (Kannel's `%P`).
 
@@ -29,7 +29,7 @@ const BATCH_WINDOW: Duration = Duration::from_millis(10);
 /// The most jobs taken in one round, so a backlog cannot starve the timer.
 const MAX_ROUND: usize = 1_000;
 
-/// Infobip's default `maxBucketSize`: reports per request (§3.5).
+/// Infobip's default `maxBucketSize`: reports per request (Infobip's documentation).
 pub const INFOBIP_BATCH: usize = 100;
 
 /// A receipt to send, in its preset's terms.

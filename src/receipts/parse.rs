@@ -120,7 +120,7 @@ fn query_and_form(query: Option<&str>, body: &[u8]) -> (Vec<(String, String)>, S
 }
 
 /// Kannel: `GET {dlr-url}` with `id` (our reminder id) and `status` (`%d`;
-/// §3.2), `fid` (`%F`) kept as the message id for audit.
+/// Kannel user guide), `fid` (`%F`) kept as the message id for audit.
 fn kannel(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError> {
     let (pairs, raw) = query_and_form(query, body);
     let id = reminder_id("id", required(&pairs, "id")?)?;
@@ -141,7 +141,7 @@ fn kannel(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
 }
 
 /// Jasmin: `id` (its UUID) and `message_status`, in the form body (POST) or
-/// the query (GET) (§3.3).
+/// the query (GET) (Jasmin's documentation).
 fn jasmin(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError> {
     let (mut pairs, raw) = query_and_form(query, body);
     // Our reminder id travels in the dlr-url's query as `reminder`; Jasmin's
@@ -172,7 +172,7 @@ fn jasmin(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
 }
 
 /// Twilio: form POST with `MessageSid` and `MessageStatus` (or their `Sms*`
-/// twins) (§3.4). Our reminder id rides in the `StatusCallback` URL's query
+/// twins) (Twilio's documentation). Our reminder id rides in the `StatusCallback` URL's query
 /// (`id`), which the signature covers, so a receipt that beats the send's
 /// record still finds its reminder.
 fn twilio(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError> {
@@ -203,7 +203,7 @@ fn twilio(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
     })
 }
 
-/// Infobip's report body (§3.5).
+/// Infobip's report body (Infobip's documentation).
 #[derive(Deserialize)]
 struct InfobipReports {
     results: Vec<Value>,
@@ -268,7 +268,7 @@ fn infobip_report(i: usize, value: &Value) -> Result<ParsedReceipt, ParseError> 
 }
 
 /// `DELIVERED_TO_HANDSET` (id 5) is final; `DELIVERED_TO_OPERATOR` (id 2)
-/// only says the operator has it (§3.5, §3.8).
+/// only says the operator has it.
 fn infobip_state(status: &InfobipStatus) -> ReceiptState {
     let group = match (status.group_name.as_deref(), status.group_id) {
         (Some(name), _) => name.trim().to_ascii_uppercase(),

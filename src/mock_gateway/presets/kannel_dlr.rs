@@ -41,7 +41,7 @@ pub struct KannelDlr {
     pub submitted_at: DateTime<Utc>,
 }
 
-/// `%d` values (Kannel's DLR_* constants, §3.2).
+/// `%d` values (Kannel's DLR_* constants).
 pub const DLR_SUCCESS: u8 = 1;
 /// The message was not delivered to the phone.
 pub const DLR_FAIL: u8 = 2;
