@@ -2,6 +2,8 @@
 //! loopback, on both backends, with fixed instants.
 
 mod end_to_end;
+mod leases;
+mod outage;
 
 use std::collections::HashMap;
 use std::path::Path;
