@@ -45,12 +45,13 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 BIN=$(cd "$BIN" && pwd)
 WORK=$(mktemp -d)
-PIDS=()      # every process this script started, by pid
 DAEMON_PIDS=() # the daemons of the current run, by index
 DATABASES=() # every database it created
 
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    # Only this shell's own background jobs still running (a pid of one
+    # that ended may belong to another process by now).
+    for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
     for db in "${DATABASES[@]}"; do
         psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
     done
@@ -61,7 +62,6 @@ trap cleanup EXIT
 # --- the mock gateway ------------------------------------------------------
 "$BIN/mock-sms-gateway" --listen 127.0.0.1:0 --no-receipts --seed 1 \
     --latency-ms "$LATENCY_MS" --max-recorded 10000000 >"$WORK/mock.out" 2>"$WORK/mock.err" &
-PIDS+=($!)
 for _ in $(seq 100); do grep -q '^listening on ' "$WORK/mock.out" 2>/dev/null && break; sleep 0.1; done
 MOCK="http://$(sed -n 's/^listening on //p' "$WORK/mock.out")"
 PASSWORD_FILE="$WORK/kannel.password"
@@ -152,8 +152,7 @@ EOF
 start_daemon() { # name index
     "$BIN/pengingat" --config "$WORK/$1.toml" run >>"$WORK/$1-daemon-$2.log" 2>&1 &
     DAEMON_PIDS[$2]=$!
-    PIDS+=($!)
-}
+    }
 
 open_reminders() { # name
     psql -qtA "$(db_url "$1")" -c "SELECT count(*) FROM reminders WHERE status IN ('pending', 'sending')"
