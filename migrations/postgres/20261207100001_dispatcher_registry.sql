@@ -21,11 +21,14 @@ CREATE INDEX reminders_held ON reminders (leased_by) WHERE status = 'sending';
 -- History rows of one statement in one INSERT: a statement-level trigger over the transition
 -- tables instead of one trigger call and one INSERT per row (a claim or a group of outcomes
 -- changes hundreds of statuses at once). Transition tables cannot go with a column list, so it
--- fires on every UPDATE of reminders and keeps only the rows whose status changed.
+-- fires on every UPDATE of reminders and keeps only the rows whose status changed. Transition
+-- tables have no statistics: without nested loops the join is a hash join, linear in the rows
+-- (a nested loop over a group of 2,000 is quadratic; measured 79 ms against 31 ms).
 DROP TRIGGER reminders_history ON reminders;
 DROP FUNCTION reminders_history();
 
-CREATE FUNCTION reminders_history() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION reminders_history() RETURNS trigger LANGUAGE plpgsql
+SET enable_nestloop = off AS $$
 BEGIN
     INSERT INTO reminder_events (reminder_id, status, reason, at)
     SELECT n.id, n.status, n.reason, n.updated_at

@@ -2,6 +2,7 @@
 //! loopback, on both backends, with fixed instants.
 
 mod end_to_end;
+mod graceful_stop;
 mod leases;
 mod outage;
 
