@@ -70,6 +70,15 @@ impl Metrics {
         add_pair(&self.attempts, channel, outcome, 1);
     }
 
+    /// Delivery attempts on `channel` that came to `outcome` so far.
+    pub fn attempts(&self, channel: &str, outcome: &str) -> u64 {
+        let attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        attempts
+            .get(&(channel.to_string(), outcome.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// One delivery receipt from `gateway` and what it did.
     pub fn record_receipt(&self, gateway: &str, outcome: &str) {
         add_pair(&self.receipts, gateway, outcome, 1);

@@ -55,6 +55,11 @@ impl TokenBucket {
         }
     }
 
+    /// Tokens per second.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
     /// Takes a token, returning how long the caller must wait before using
     /// it (zero when one was available).
     pub fn reserve(&self) -> Duration {

@@ -256,17 +256,24 @@ pub struct DeliverySettings {
     pub enabled: bool,
     /// The URL gateways reach this daemon at, for receipts (`…/receipts/{gateway}`).
     pub public_url: String,
-    /// Reminders claimed per batch.
+    /// The most reminders one claim takes (SMS claims are also bounded by
+    /// what the gateways' rate limits send within `lease_secs`).
     pub batch_size: u32,
-    /// Messages in flight at once, per batch.
+    /// Messages in flight at once per daemon: at most this many can be
+    /// re-sent after a crash.
     pub concurrency: u32,
-    /// Batches worked on at once: while one batch is sent, another is
-    /// claimed or recorded, so the database and the gateways are busy at
-    /// the same time. Default 2.
+    /// Batches worked on at once by a stepped dispatcher (`pengingat demo`);
+    /// the daemon's dispatcher claims ahead of its senders instead.
     pub batches_in_flight: u32,
-    /// Seconds a claimed reminder stays leased; a crashed daemon's leases
-    /// run out and the reminders are claimed again.
+    /// Seconds without a heartbeat after which another daemon takes a
+    /// daemon for gone and releases its claims to be sent again.
     pub lease_secs: u64,
+    /// Seconds between heartbeats; each renews all of a daemon's claims.
+    /// Must be well below `lease_secs`.
+    pub heartbeat_secs: u64,
+    /// Seconds a graceful stop waits for messages already at a gateway
+    /// before recording and exiting; below the unit's `TimeoutStopSec`.
+    pub stop_deadline_secs: u64,
     /// Milliseconds between polls when nothing is due.
     pub poll_ms: u64,
     /// Hours after sending with no final receipt before a reminder becomes `unknown`.
@@ -281,10 +288,44 @@ impl Default for DeliverySettings {
             batch_size: 500,
             concurrency: 64,
             batches_in_flight: 2,
-            lease_secs: 120,
+            lease_secs: 15,
+            heartbeat_secs: 3,
+            stop_deadline_secs: 20,
             poll_ms: 1_000,
             receipt_timeout_hours: 72,
         }
+    }
+}
+
+/// The unit's `TimeoutStopSec`: systemd kills the daemon after this long.
+pub const UNIT_STOP_TIMEOUT_SECS: u64 = 30;
+
+impl DeliverySettings {
+    /// What is wrong with the dispatcher's timing: (setting, problem).
+    pub fn timing_problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.heartbeat_secs == 0 || self.heartbeat_secs * 2 > self.lease_secs {
+            problems.push((
+                "delivery.heartbeat_secs",
+                format!(
+                    "{} must be at least 1 and at most half of delivery.lease_secs ({}), so that a live \
+                     daemon's claims are renewed before others take it for gone",
+                    self.heartbeat_secs, self.lease_secs
+                ),
+            ));
+        }
+        if self.stop_deadline_secs + 5 > UNIT_STOP_TIMEOUT_SECS {
+            problems.push((
+                "delivery.stop_deadline_secs",
+                format!(
+                    "{} must leave at least 5 s of the unit's TimeoutStopSec ({UNIT_STOP_TIMEOUT_SECS} s) to \
+                     record outcomes and exit; at most {}",
+                    self.stop_deadline_secs,
+                    UNIT_STOP_TIMEOUT_SECS - 5
+                ),
+            ));
+        }
+        problems
     }
 }
 

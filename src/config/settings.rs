@@ -319,6 +319,9 @@ impl Settings {
                 "batch_size and concurrency must be at least 1".into(),
             );
         }
+        for (key, problem) in self.delivery.timing_problems() {
+            bad(key, problem);
+        }
         if !(1..=90).contains(&self.payments.attribution_days) {
             bad(
                 "payments.attribution_days",

@@ -53,8 +53,13 @@ pub fn recheck(reminder: &ClaimedReminder, channel: Channel, ctx: &SendContext<'
     if let Some(expires) = reminder.expires_at
         && now.timestamp() > expires
     {
-        let hours = (expires - reminder.planned_at) / 3600;
-        return Verdict::Expire(format!("not sent within {hours} hours of its planned time"));
+        let allowed = expires - reminder.planned_at;
+        let within = if allowed % 3600 == 0 {
+            format!("{} hours", allowed / 3600)
+        } else {
+            format!("{} minutes", allowed / 60)
+        };
+        return Verdict::Expire(format!("not sent within {within} of its planned time"));
     }
     let local = now.with_timezone(&ctx.tz).naive_local();
     let allowed = place(local, ctx.window);

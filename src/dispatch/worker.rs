@@ -1,9 +1,11 @@
-//! One dispatcher: claim a batch, attempt each reminder with bounded
-//! concurrency, record the whole batch's outcomes in one transaction.
+//! One dispatcher: what it needs, how one reminder is attempted, and the
+//! stepped form (claim a batch per channel, attempt each with bounded
+//! concurrency, record the batch's outcomes in one statement) used by
+//! `pengingat demo` and tests. The daemon runs the pipelined form (the
+//! runner module).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -11,7 +13,9 @@ use tokio::sync::{RwLock, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::recheck::{SendContext, Verdict, recheck};
-use crate::channels::{EmailSender, GatewayPool, OutboundEmail, OutboundSms, RetryPolicy, SendError, SmsEncoding};
+use crate::channels::{
+    Availability, EmailSender, GatewayPool, OutboundEmail, OutboundSms, RetryPolicy, SendError, SmsEncoding,
+};
 use crate::clock::Clock;
 use crate::config::delivery::{DeliverySettings, Preset};
 use crate::domain::{Channel, DueDateRules, KelurahanCode, StandingRules};
@@ -34,12 +38,12 @@ pub struct Dispatcher {
     /// National due-date rules.
     pub due: DueDateRules,
     pub standing: StandingRules,
-    /// Batch size, concurrency, lease.
+    /// Batch size, concurrency, lease, heartbeat, stop deadline.
     pub settings: DeliverySettings,
     /// When to try again after a transient failure.
     pub retry: RetryPolicy,
     pub clock: Arc<dyn Clock>,
-    /// This dispatcher's name on its leases.
+    /// This dispatcher's name in the registry and on its claims.
     pub worker: String,
     /// Each gateway's wire format, by name, to store its message ids the way
     /// its receipts will look them up.
@@ -60,6 +64,7 @@ pub struct BatchReport {
     pub cancelled: u64,
     pub expired: u64,
     pub deferred: u64,
+    pub postponed: u64,
 }
 
 impl BatchReport {
@@ -72,9 +77,10 @@ impl BatchReport {
         self.cancelled += other.cancelled;
         self.expired += other.expired;
         self.deferred += other.deferred;
+        self.postponed += other.postponed;
     }
 
-    fn count(&mut self, outcome: &AttemptOutcome) {
+    pub(super) fn count(&mut self, outcome: &AttemptOutcome) {
         match outcome {
             AttemptOutcome::Sent { .. } => self.sent += 1,
             AttemptOutcome::Retry { .. } => self.retried += 1,
@@ -82,42 +88,77 @@ impl BatchReport {
             AttemptOutcome::Cancelled { .. } => self.cancelled += 1,
             AttemptOutcome::Expired { .. } => self.expired += 1,
             AttemptOutcome::Deferred { .. } => self.deferred += 1,
+            AttemptOutcome::Postponed { .. } => self.postponed += 1,
         }
     }
 }
 
+/// The channels a dispatcher claims for, in the order it claims them.
+pub(super) const CHANNELS: [Channel; 2] = [Channel::Sms, Channel::Email];
+
 impl Dispatcher {
-    /// Claims one batch of due reminders and works it off.
+    /// Claims one batch per channel that can send now and works it off.
+    /// Each step registers the dispatcher anew, which is its heartbeat: a
+    /// daemon on the same database leaves its claims alone.
     pub async fn dispatch_once(&self) -> Result<BatchReport, StoreError> {
-        let now = self.clock.now();
-        let s = &self.settings;
-        let claimed = self
-            .store
-            .claim_due(now, s.batch_size, s.lease_secs, &self.worker)
-            .await?;
-        let mut report = BatchReport {
-            claimed: claimed.len() as u64,
-            ..Default::default()
-        };
-        if claimed.is_empty() {
-            return Ok(report);
+        let never = CancellationToken::new();
+        let mut report = BatchReport::default();
+        self.store.register_dispatcher(&self.worker, self.clock.now()).await?;
+        for channel in CHANNELS {
+            let limit = self.claim_limit(channel);
+            if limit == 0 {
+                continue;
+            }
+            let claimed = self
+                .store
+                .claim_due(self.clock.now(), channel, limit, &self.worker)
+                .await?;
+            report.claimed += claimed.len() as u64;
+            if claimed.is_empty() {
+                continue;
+            }
+            self.load_kelurahan_if_needed(&claimed).await?;
+            let schedules = self.schedules.borrow().clone();
+            let kelurahan = self.kelurahan.read().await;
+            let outcomes: Vec<(i64, AttemptOutcome)> = futures::stream::iter(claimed)
+                .map(|r| self.attempt(r, &schedules, &kelurahan, &never))
+                .buffer_unordered(self.settings.concurrency.max(1) as usize)
+                .collect()
+                .await;
+            drop(kelurahan);
+            for (_, outcome) in &outcomes {
+                report.count(outcome);
+            }
+            self.store
+                .finish_attempts(&self.worker, &outcomes, self.clock.now())
+                .await?;
         }
-        self.load_kelurahan_if_needed(&claimed).await?;
-        let schedules = self.schedules.borrow().clone();
-        let kelurahan = self.kelurahan.read().await;
-        let outcomes: Vec<(i64, AttemptOutcome)> = futures::stream::iter(claimed)
-            .map(|r| self.attempt(r, &schedules, &kelurahan))
-            .buffer_unordered(s.concurrency.max(1) as usize)
-            .collect()
-            .await;
-        drop(kelurahan);
-        for (_, outcome) in &outcomes {
-            report.count(outcome);
-        }
-        self.store
-            .finish_attempts(&self.worker, &outcomes, self.clock.now())
-            .await?;
         Ok(report)
+    }
+
+    /// How many reminders of `channel` one claim may take now: none while
+    /// the channel cannot send (no gateway, every breaker open), one while
+    /// only a probe can go out, else what the gateways' rate limits send
+    /// within the lease, at most `batch_size`.
+    pub(super) fn claim_limit(&self, channel: Channel) -> u32 {
+        let batch = self.settings.batch_size.max(1);
+        match channel {
+            Channel::Sms => match self.sms.as_ref().map(|pool| pool.availability()) {
+                Some(Availability::Open { per_second }) => {
+                    let within_lease = per_second * self.settings.lease_secs.max(1) as f64;
+                    (within_lease.floor() as u32).clamp(1, batch)
+                }
+                Some(Availability::ProbeOnly) => 1,
+                Some(Availability::Unavailable) | None => 0,
+            },
+            Channel::Email => {
+                if self.email.is_some() {
+                    batch
+                } else {
+                    0
+                }
+            }
+        }
     }
 
     /// Dispatches until nothing is due, with `batches_in_flight` batches
@@ -128,8 +169,8 @@ impl Dispatcher {
             loop {
                 let r = self.dispatch_once().await?;
                 total.add(&r);
-                // Deferred or retried reminders stay pending for later: a
-                // batch of nothing else would claim them again at once.
+                // Deferred, retried or postponed reminders stay pending for
+                // later: a batch of nothing else would claim them again at once.
                 if r.claimed == 0 || r.sent + r.failed + r.cancelled + r.expired == 0 {
                     return Ok::<_, StoreError>(total);
                 }
@@ -140,46 +181,6 @@ impl Dispatcher {
             total.add(&lane);
         }
         Ok(total)
-    }
-
-    /// Dispatches until cancelled with `batches_in_flight` lanes, each
-    /// resting `poll_ms` when nothing is due.
-    pub async fn run(self, cancel: CancellationToken) {
-        let lanes = (0..self.settings.batches_in_flight.max(1)).map(|lane| self.lane(lane == 0, &cancel));
-        futures::future::join_all(lanes).await;
-    }
-
-    /// One lane of [`Dispatcher::run`]; the first also times out unconfirmed reminders.
-    async fn lane(&self, times_out: bool, cancel: &CancellationToken) {
-        let rest = Duration::from_millis(self.settings.poll_ms.max(10));
-        let mut last_time_out = std::time::Instant::now() - Duration::from_secs(3600);
-        loop {
-            if cancel.is_cancelled() {
-                break;
-            }
-            if times_out && last_time_out.elapsed() >= Duration::from_secs(60) {
-                last_time_out = std::time::Instant::now();
-                self.time_out_unconfirmed().await;
-            }
-            let idle = match self.dispatch_once().await {
-                Ok(report) => {
-                    if report.claimed > 0 {
-                        tracing::info!(?report, "dispatched a batch");
-                    }
-                    report.claimed == 0
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "dispatch failed; retrying after a pause");
-                    true
-                }
-            };
-            if idle {
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep(rest) => {}
-                }
-            }
-        }
     }
 
     /// Reminders sent longer ago than `receipt_timeout_hours` without a
@@ -195,7 +196,7 @@ impl Dispatcher {
         }
     }
 
-    async fn load_kelurahan_if_needed(&self, claimed: &[ClaimedReminder]) -> Result<(), StoreError> {
+    pub(super) async fn load_kelurahan_if_needed(&self, claimed: &[ClaimedReminder]) -> Result<(), StoreError> {
         let missing = {
             let known = self.kelurahan.read().await;
             claimed.iter().any(|r| !known.contains_key(&r.kelurahan_code))
@@ -208,14 +209,20 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// One reminder: re-check, render, send.
-    async fn attempt(
+    /// One reminder: re-check, render, send. Once `stop` is cancelled a
+    /// reminder not yet handed to a gateway is postponed, not sent.
+    pub(super) async fn attempt(
         &self,
         r: ClaimedReminder,
         schedules: &Schedules,
         kelurahan: &HashMap<String, Kelurahan>,
+        stop: &CancellationToken,
     ) -> (i64, AttemptOutcome) {
-        let outcome = self.attempt_outcome(&r, schedules, kelurahan).await;
+        let outcome = if stop.is_cancelled() {
+            AttemptOutcome::Postponed { error: None }
+        } else {
+            self.attempt_outcome(&r, schedules, kelurahan, stop).await
+        };
         self.metrics.record_attempt(&r.channel, outcome.name());
         (r.id, outcome)
     }
@@ -225,6 +232,7 @@ impl Dispatcher {
         r: &ClaimedReminder,
         schedules: &Schedules,
         kelurahan: &HashMap<String, Kelurahan>,
+        stop: &CancellationToken,
     ) -> AttemptOutcome {
         let now = self.clock.now();
         let Ok(channel) = r.channel.parse::<Channel>() else {
@@ -277,19 +285,22 @@ impl Dispatcher {
         let vars = reminder_vars(r.into(), &msg_ctx, now);
         let result = match channel {
             Channel::Sms => match &self.sms {
-                Some(pool) => pool
-                    .send(&OutboundSms {
+                Some(pool) => {
+                    let sms = OutboundSms {
                         reminder_id: r.id,
                         to,
                         text: template.render(&vars),
-                    })
-                    .await
-                    .map(|a| AttemptOutcome::Sent {
+                    };
+                    let Some(result) = pool.send_until(&sms, stop).await else {
+                        return AttemptOutcome::Postponed { error: None };
+                    };
+                    result.map(|a| AttemptOutcome::Sent {
                         provider_message_id: a.message_id.as_deref().and_then(|id| self.normalise(&a.gateway, id)),
                         gateway: a.gateway,
                         encoding: Some(encoding_name(a.encoding).to_string()),
                         segments: Some(a.segments as i32),
-                    }),
+                    })
+                }
                 None => Err(SendError::Unavailable {
                     reason: "no SMS gateway is configured".to_string(),
                 }),
@@ -328,10 +339,24 @@ impl Dispatcher {
     }
 
     /// A failed attempt: retried later when transient and attempts remain.
+    /// When no SMS gateway is in rotation any more (every breaker open) the
+    /// failure is the gateways' outage, not the message's: the reminder is
+    /// postponed without counting an attempt, and nothing more is claimed
+    /// for SMS until a probe gets through.
     fn after_failure(&self, r: &ClaimedReminder, e: SendError, now: DateTime<Utc>) -> AttemptOutcome {
         let attempts = r.attempts.max(1) as u32;
         if !e.is_transient() {
             return AttemptOutcome::Failed { reason: e.to_string() };
+        }
+        let sms_outage = r.channel == Channel::Sms.as_str()
+            && self
+                .sms
+                .as_ref()
+                .is_some_and(|pool| !matches!(pool.availability(), Availability::Open { .. }));
+        if sms_outage || matches!(e, SendError::Unavailable { .. }) {
+            return AttemptOutcome::Postponed {
+                error: Some(e.to_string()),
+            };
         }
         match self.retry.delay(attempts, e.retry_after(), rand::random::<f64>()) {
             Some(wait) => AttemptOutcome::Retry {
@@ -352,7 +377,7 @@ fn encoding_name(encoding: SmsEncoding) -> &'static str {
     }
 }
 
-/// A worker name for leases: host and process, unique per daemon.
+/// A dispatcher name for the registry: host and process, unique per daemon.
 pub fn worker_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     format!("{}-{}-{:04x}", host.trim(), std::process::id(), rand::random::<u16>())

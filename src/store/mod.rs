@@ -31,7 +31,8 @@ pub use shared::{Attribution, PaymentBatch, PaymentOutcome, StoredPayment};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
-    ContributionMonth, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber, RegionTimeZone,
+    Channel, ContributionMonth, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber,
+    RegionTimeZone,
 };
 
 /// Which database a store talks to.
@@ -286,20 +287,39 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Reminders per rule and status.
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
 
-    /// Claims up to `limit` due reminders for `worker`: each becomes
-    /// `sending` under a lease of `lease_secs` and counts an attempt. A
-    /// reminder whose lease ran out (a crashed daemon) is claimable again.
+    /// Claims up to `limit` ready reminders of `channel` for `worker`: each
+    /// becomes `sending`, held by `worker` (a registered dispatcher whose
+    /// heartbeat renews the claim). No attempt is counted here.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
+        channel: Channel,
         limit: u32,
-        lease_secs: u64,
         worker: &str,
     ) -> Result<Vec<ClaimedReminder>, StoreError>;
 
-    /// Records the outcomes of `worker`'s attempts in one transaction. A
-    /// reminder no longer `sending` under this worker's lease (a receipt came
-    /// first, or the lease ran out and another took it) is left alone.
+    /// Registers dispatcher `name` as alive at `now`.
+    async fn register_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Dispatcher `name`'s heartbeat: renews all its claims at once.
+    /// `false` when it had been taken for gone (its claims were released);
+    /// it is registered again.
+    async fn heartbeat_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Gives the claims of dispatchers other than `me` whose last heartbeat
+    /// is before `stale_before` (and of names not registered) back to
+    /// pending, no attempt counted, and removes those registrations.
+    /// Returns how many reminders were released.
+    async fn release_stale_claims(&self, me: &str, stale_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Removes dispatcher `name`'s registration (a clean stop).
+    async fn deregister_dispatcher(&self, name: &str) -> Result<(), StoreError>;
+
+    /// Records the outcomes of `worker`'s attempts in one statement, and
+    /// counts an attempt for each real try. A reminder no longer `sending`
+    /// under this worker's claim (a receipt came first, or the claim was
+    /// released and another took it) is left alone, except that a send is
+    /// still recorded on a released reminder nobody has claimed since.
     /// Returns how many were recorded.
     async fn finish_attempts(
         &self,

@@ -2,6 +2,7 @@
 //! binary with systemd's notify protocol, signals and reloads.
 
 mod binary;
+mod breaks;
 mod systemd_unit;
 
 use std::sync::Arc;

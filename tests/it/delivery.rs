@@ -2,6 +2,9 @@
 //! loopback, on both backends, with fixed instants.
 
 mod end_to_end;
+mod graceful_stop;
+mod leases;
+mod outage;
 
 use std::collections::HashMap;
 use std::path::Path;

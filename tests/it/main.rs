@@ -26,3 +26,4 @@ mod scan;
 mod schedule_edits;
 mod seed;
 mod store_contract;
+mod tcp_proxy;

@@ -65,7 +65,7 @@ fn sent() -> AttemptOutcome {
 
 /// Sends every reminder due at `instant` with the outcome `decide` gives its participant's serial.
 async fn send_due(db: &TestDb, instant: &str, decide: impl Fn(i64) -> AttemptOutcome) -> Vec<(i64, i64)> {
-    let claimed = db.store.claim_due(at(instant), 100, 60, "w").await.unwrap();
+    let claimed = db.store.claim_due(at(instant), Channel::Sms, 100, "w").await.unwrap();
     let ids: Vec<(i64, i64)> = claimed.iter().map(|c| (c.id, c.participant_id)).collect();
     let outcomes: Vec<_> = ids.iter().map(|(id, p)| (*id, decide(*p))).collect();
     db.store.finish_attempts("w", &outcomes, at(instant)).await.unwrap();

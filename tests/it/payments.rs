@@ -41,7 +41,7 @@ pub async fn reminded_participant(db: &TestDb) {
         .unwrap();
     let claimed = db
         .store
-        .claim_due(at("2025-07-14T02:00:00Z"), 10, 60, "w")
+        .claim_due(at("2025-07-14T02:00:00Z"), Channel::Sms, 10, "w")
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1, "only the h-1 reminder is due on the 14th");

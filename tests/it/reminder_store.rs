@@ -230,7 +230,7 @@ async fn a_replan_moves_cancels_and_releases_only_unsent_reminders(db: &TestDb) 
     // Participant 1's reminder is claimed by a dispatcher; participant 2's waits.
     let claimed = db
         .store
-        .claim_due(at("2025-07-15T02:00:00Z"), 1, 120, "w1")
+        .claim_due(at("2025-07-15T02:00:00Z"), Channel::Sms, 1, "w1")
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);

@@ -13,6 +13,7 @@ mod webhook;
 use std::sync::Arc;
 
 use gateway::{Context, Gateway, Wire};
+use tokio_util::sync::CancellationToken;
 
 use super::breaker::BreakerState;
 use super::error::{ChannelConfigError, SendError};
@@ -61,6 +62,17 @@ pub struct GatewayStatus {
     pub preset: Preset,
     /// Its circuit breaker.
     pub breaker: BreakerState,
+}
+
+/// Whether the pool can take messages now, for the dispatcher's claims.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Availability {
+    /// Gateways with a closed breaker take this many messages per second together.
+    Open { per_second: f64 },
+    /// Every breaker is open but one may let a probe through: one message.
+    ProbeOnly,
+    /// No gateway can be tried now (no gateway, or every breaker open).
+    Unavailable,
 }
 
 /// The configured SMS gateways, in priority order.
@@ -125,6 +137,27 @@ impl GatewayPool {
             .collect()
     }
 
+    /// How many messages the pool can take now: the dispatcher claims no
+    /// more than that, and nothing while no gateway can be tried.
+    pub fn availability(&self) -> Availability {
+        let mut per_second = 0.0;
+        let mut probe = false;
+        for gateway in &self.gateways {
+            match gateway.breaker.state() {
+                BreakerState::Closed { .. } => per_second += gateway.bucket.rate(),
+                BreakerState::HalfOpen { probing: false } => probe = true,
+                _ => {}
+            }
+        }
+        if per_second > 0.0 {
+            Availability::Open { per_second }
+        } else if probe {
+            Availability::ProbeOnly
+        } else {
+            Availability::Unavailable
+        }
+    }
+
     /// Sends `msg` with one attempt per gateway, in priority order.
     ///
     /// A transient failure, or a gateway whose breaker is open, moves on to
@@ -133,7 +166,21 @@ impl GatewayPool {
     /// a token of that gateway's bucket. When every gateway failed the last
     /// error is returned; when none could be tried, [`SendError::Unavailable`].
     pub async fn send(&self, msg: &OutboundSms) -> Result<SmsAccepted, SendError> {
-        check(msg)?;
+        let never = CancellationToken::new();
+        self.send_until(msg, &never).await.unwrap_or_else(unreachable_stop)
+    }
+
+    /// [`GatewayPool::send`] that gives up while waiting for a gateway's
+    /// token once `stop` is cancelled: `None` when no gateway was tried (the
+    /// message never left), else the outcome so far.
+    pub async fn send_until(
+        &self,
+        msg: &OutboundSms,
+        stop: &CancellationToken,
+    ) -> Option<Result<SmsAccepted, SendError>> {
+        if let Err(e) = check(msg) {
+            return Some(Err(e));
+        }
         let size = measure(&msg.text);
         let masked = mask(&msg.to);
         let mut last: Option<SendError> = None;
@@ -143,18 +190,25 @@ impl GatewayPool {
                 skipped.push(gateway.name.as_str());
                 continue;
             };
-            gateway.bucket.acquire().await;
+            if stop.is_cancelled() {
+                return last.map(Err);
+            }
+            tokio::select! {
+                biased;
+                () = gateway.bucket.acquire() => {}
+                () = stop.cancelled() => return last.map(Err),
+            }
             match gateway.attempt(&self.http, msg, &size).await {
                 Ok(message_id) => {
                     permit.succeeded();
                     tracing::debug!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,
                         encoding = %size.encoding, segments = size.segments, "SMS accepted");
-                    return Ok(SmsAccepted {
+                    return Some(Ok(SmsAccepted {
                         gateway: gateway.name.clone(),
                         message_id,
                         encoding: size.encoding,
                         segments: u32::try_from(size.segments).unwrap_or(u32::MAX),
-                    });
+                    }));
                 }
                 Err(error) if error.is_transient() => {
                     permit.failed();
@@ -170,18 +224,25 @@ impl GatewayPool {
                     permit.succeeded();
                     tracing::info!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,
                         %error, "SMS refused");
-                    return Err(error);
+                    return Some(Err(error));
                 }
             }
         }
-        Err(last.unwrap_or_else(|| SendError::Unavailable {
+        Some(Err(last.unwrap_or_else(|| SendError::Unavailable {
             reason: if self.gateways.is_empty() {
                 "no SMS gateway is configured".to_string()
             } else {
                 format!("circuit breaker open for every gateway ({})", skipped.join(", "))
             },
-        }))
+        })))
     }
+}
+
+/// [`GatewayPool::send`]'s token is never cancelled, so it always has an answer.
+fn unreachable_stop() -> Result<SmsAccepted, SendError> {
+    Err(SendError::Unavailable {
+        reason: "the send was stopped".to_string(),
+    })
 }
 
 /// The wire format of one gateway.

@@ -1,32 +1,36 @@
 //! Claiming and recording attempts on SQLite: one writer at a time, so
 //! `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING` claims without
-//! SKIP LOCKED (rust-stack notes §2).
+//! SKIP LOCKED; claims are held by a registered dispatcher whose heartbeat
+//! renews them all at once.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::SqlitePool;
 
+use crate::domain::Channel;
 use crate::store::StoreError;
 use crate::store::dispatch::{
-    AttemptOutcome, CLAIMABLE, CLAIMED_COLUMNS, ClaimedReminder, OUTCOME_SET, OUTCOME_WHERE, OutcomeRow,
+    AttemptOutcome, CLAIMED_COLUMNS, ClaimedReminder, OUTCOME_SET, OUTCOME_WHERE, OutcomeRow, READY, READY_ORDER,
+    RELEASED,
 };
 
+/// Claims up to `limit` ready reminders of `channel` for `worker`, walking
+/// the ready index with LIMIT.
 pub(super) async fn claim(
     pool: &SqlitePool,
     now: DateTime<Utc>,
+    channel: Channel,
     limit: u32,
-    lease_secs: u64,
     worker: &str,
 ) -> Result<Vec<ClaimedReminder>, StoreError> {
     let mut tx = super::begin_write(pool).await?;
     let claim = format!(
-        "UPDATE reminders SET status = 'sending', lease_until = $2, leased_by = $3, attempts = attempts + 1, \
-         updated_at = $1 WHERE id IN (SELECT id FROM reminders WHERE {CLAIMABLE} ORDER BY planned_at, id LIMIT $4) \
-         RETURNING id"
+        "UPDATE reminders SET status = 'sending', leased_by = $3, lease_until = NULL, updated_at = $1 \
+         WHERE id IN (SELECT id FROM reminders WHERE {READY} ORDER BY {READY_ORDER} LIMIT $4) RETURNING id"
     );
     let ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(claim))
         .bind(now.timestamp())
-        .bind(now.timestamp() + lease_secs as i64)
+        .bind(channel.as_str())
         .bind(worker)
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
@@ -44,6 +48,7 @@ pub(super) async fn claim(
     Ok(claimed)
 }
 
+/// Records a group of outcomes in one statement, joined by primary key.
 pub(super) async fn finish(
     pool: &SqlitePool,
     worker: &str,
@@ -59,7 +64,7 @@ pub(super) async fn finish(
             let r = OutcomeRow::of(*id, o);
             json!({"id": r.id, "status": r.status, "reason": r.reason, "error": r.error, "gateway": r.gateway,
                    "pid": r.provider_message_id, "enc": r.encoding, "seg": r.segments,
-                   "next_at": r.next_attempt_at, "planned": r.planned_at})
+                   "next_at": r.next_attempt_at, "planned": r.planned_at, "tried": r.tried})
         })
         .collect();
     let set = OUTCOME_SET.replace("NOW", "$2");
@@ -70,7 +75,8 @@ pub(super) async fn finish(
            json_extract(value, '$.error') AS error, json_extract(value, '$.gateway') AS gateway, \
            json_extract(value, '$.pid') AS pid, json_extract(value, '$.enc') AS enc, \
            json_extract(value, '$.seg') AS seg, json_extract(value, '$.next_at') AS next_at, \
-           json_extract(value, '$.planned') AS planned FROM json_each($1)) AS t \
+           json_extract(value, '$.planned') AS planned, json_extract(value, '$.tried') AS tried \
+           FROM json_each($1)) AS t \
          WHERE {condition}"
     );
     let mut tx = super::begin_write(pool).await?;
@@ -83,4 +89,74 @@ pub(super) async fn finish(
         .rows_affected();
     tx.commit().await?;
     Ok(n)
+}
+
+/// Registers `name` as alive at `now` (again, if it was taken for gone).
+pub(super) async fn register(pool: &SqlitePool, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO dispatchers (name, started_at, heartbeat_at) VALUES ($1, $2, $2) \
+         ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+    )
+    .bind(name)
+    .bind(now.timestamp())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One heartbeat: renews every claim of `name`. `false` when its
+/// registration was gone (its claims were released); it is registered again.
+pub(super) async fn heartbeat(pool: &SqlitePool, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let renewed = sqlx::query("UPDATE dispatchers SET heartbeat_at = $2 WHERE name = $1")
+        .bind(name)
+        .bind(now.timestamp())
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if renewed == 0 {
+        register(pool, name, now).await?;
+    }
+    Ok(renewed > 0)
+}
+
+/// Releases the claims of every dispatcher but `me` whose last heartbeat is
+/// before `stale_before`, and claims held by a name not registered at all,
+/// and removes those registrations, in one write transaction.
+pub(super) async fn release_stale(
+    pool: &SqlitePool,
+    me: &str,
+    stale_before: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut tx = super::begin_write(pool).await?;
+    let released = sqlx::query(
+        "UPDATE reminders SET status = 'pending', leased_by = NULL, lease_until = NULL, last_error = $4, \
+           updated_at = $3 \
+         WHERE status = 'sending' AND leased_by IS NOT $2 \
+           AND (leased_by IS NULL OR leased_by NOT IN \
+                (SELECT name FROM dispatchers WHERE heartbeat_at >= $1 OR name = $2))",
+    )
+    .bind(stale_before)
+    .bind(me)
+    .bind(now.timestamp())
+    .bind(RELEASED)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM dispatchers WHERE heartbeat_at < $1 AND name <> $2")
+        .bind(stale_before)
+        .bind(me)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(released)
+}
+
+/// Removes `name`'s registration.
+pub(super) async fn deregister(pool: &SqlitePool, name: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM dispatchers WHERE name = $1")
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -31,7 +31,7 @@ use super::{
     ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences, ScanTotals,
     SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
-use crate::domain::{ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
+use crate::domain::{Channel, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx_macros::migrate!("migrations/sqlite");
 
@@ -388,11 +388,27 @@ impl Store for SqliteStore {
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
+        channel: Channel,
         limit: u32,
-        lease_secs: u64,
         worker: &str,
     ) -> Result<Vec<ClaimedReminder>, StoreError> {
-        dispatch::claim(&self.pool, now, limit, lease_secs, worker).await
+        dispatch::claim(&self.pool, now, channel, limit, worker).await
+    }
+
+    async fn register_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        dispatch::register(&self.pool, name, now).await
+    }
+
+    async fn heartbeat_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch::heartbeat(&self.pool, name, now).await
+    }
+
+    async fn release_stale_claims(&self, me: &str, stale_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        dispatch::release_stale(&self.pool, me, stale_before, now).await
+    }
+
+    async fn deregister_dispatcher(&self, name: &str) -> Result<(), StoreError> {
+        dispatch::deregister(&self.pool, name).await
     }
 
     async fn finish_attempts(

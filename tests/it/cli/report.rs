@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use pengingat::clock::FixedClock;
 use pengingat::daemon::Daemon;
+use pengingat::domain::Channel;
 use pengingat::store::AttemptOutcome;
 use serde_json::Value;
 
@@ -137,11 +138,15 @@ async fn metro_report_as_table_csv_and_json(db: &TestDb) {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("a count of created reminders: {scanned}"));
     assert!(created > FAILED, "{scanned}");
-    let claimed = db
-        .store
-        .claim_due(at("2026-07-08T02:05:00Z"), 10_000, 600, "uji")
-        .await
-        .unwrap();
+    let mut claimed = Vec::new();
+    for channel in [Channel::Sms, Channel::Email] {
+        let of_channel = db
+            .store
+            .claim_due(at("2026-07-08T02:05:00Z"), channel, 10_000, "uji")
+            .await
+            .unwrap();
+        claimed.extend(of_channel);
+    }
     assert_eq!(claimed.len() as i64, created);
     assert!(claimed.iter().all(|c| c.rule == "h-7"));
     let outcomes: Vec<(i64, AttemptOutcome)> = claimed

@@ -22,13 +22,13 @@ both_backends!(
 );
 
 /// A `pengingat run` child process.
-struct RunningDaemon {
-    child: Child,
-    base: String,
+pub(super) struct RunningDaemon {
+    pub(super) child: Child,
+    pub(super) base: String,
     notify: UnixDatagram,
     dir: tempfile::TempDir,
     /// Its JSON log lines on stderr, as they come.
-    log: Arc<Mutex<Vec<String>>>,
+    pub(super) log: Arc<Mutex<Vec<String>>>,
 }
 
 const SCHEDULES_V1: &str = r#"
@@ -56,6 +56,11 @@ impl RunningDaemon {
 
     /// As [`RunningDaemon::start`], with more of pengingat.toml (whole tables).
     async fn start_with(db: &TestDb, schedules: &str, clock: &str, more_config: &str) -> Self {
+        Self::start_on(&db.url, schedules, clock, more_config).await
+    }
+
+    /// As [`RunningDaemon::start_with`], on the database at `url`.
+    pub(super) async fn start_on(url: &str, schedules: &str, clock: &str, more_config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let schedules_path = dir.path().join("schedules.toml");
         std::fs::write(&schedules_path, schedules).unwrap();
@@ -65,7 +70,7 @@ impl RunningDaemon {
             format!(
                 "[database]\nurl = \"{}\"\n[http]\nbind = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n\
                  [schedules]\npath = \"{}\"\n{more_config}",
-                db.url,
+                url,
                 schedules_path.display()
             ),
         )
@@ -121,7 +126,7 @@ impl RunningDaemon {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(super) fn signal(&self, name: &str) {
         let pid = self.child.id().expect("running").to_string();
         let status = std::process::Command::new("kill")
             .args([&format!("-{name}"), &pid])
