@@ -24,6 +24,10 @@ use tracing_subscriber::EnvFilter;
 ///        {"to","text","id","callback_url","from"} -> {"message_id"};
 ///        receipt POSTed to callback_url as {"id","message_id","status","at"}
 ///
+/// Infobip (by destinations[].messageId) and the webhook (by an Idempotency-Key
+/// header) are idempotent: a key sent again gets the first answer and is not
+/// delivered twice (logged at info, counted as duplicates_suppressed).
+///
 /// For tests and operators:
 ///   GET /messages[?to=&preset=]   accepted messages (with their decided final_status)
 ///   GET /messages/count           {"count": n}
@@ -33,7 +37,7 @@ use tracing_subscriber::EnvFilter;
 ///                                 {"rate_limit_next":3,"retry_after_secs":2}, {"latency_ms":200},
 ///                                 {"timeout_next":2}, {"reject_numbers":["+6281..."]},
 ///                                 {"down":true}, {"reset":true}
-///   GET /stats                    counters of sends, faults and receipts
+///   GET /stats                    counters of sends, faults, suppressed duplicates and receipts
 ///   any method /sink              a receipt target that answers ACK/Jasmin to anything
 ///
 /// Prints `listening on ADDRESS` on stdout once bound; stops cleanly on

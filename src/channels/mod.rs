@@ -31,7 +31,10 @@ pub use rate::TokenBucket;
 pub use redact::redact;
 pub use retry::RetryPolicy;
 pub use send_test::{TEST_EMAIL_SUBJECT, TEST_EMAIL_TEXT, TEST_SMS_TEXT, send_test_email, send_test_sms};
-pub use sms::{Availability, GatewayPool, GatewayStatus, OutboundSms, SmsAccepted};
+pub use sms::{
+    Availability, DeploymentId, GatewayPool, GatewayStatus, InvalidDeploymentId, OutboundSms, SmsAccepted,
+    idempotency_key, reminder_of as reminder_of_key,
+};
 pub use ticker::{ManualTicker, Ticker, TokioTicker};
 
 pub use crate::schedule::SmsEncoding;

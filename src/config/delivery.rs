@@ -107,8 +107,8 @@ fn default_priority() -> u32 {
 
 /// How a generic HTTP gateway is spoken to. Templates may use `{to}` (E.164),
 /// `{to_digits}` (without `+`), `{text}`, `{id}` (our reminder id),
-/// `{sender}`, `{callback_url}` and `{token}`; values are escaped for where
-/// they land (URL, form, JSON).
+/// `{idempotency_key}`, `{sender}`, `{callback_url}` and `{token}`; values
+/// are escaped for where they land (URL, form, JSON).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
@@ -135,6 +135,13 @@ pub struct WebhookSettings {
     /// Receipt JSON: pointer to our id, the message id and the status.
     #[serde(default)]
     pub receipt: WebhookReceiptSettings,
+    /// The header every send carries the reminder's idempotency key in
+    /// (`pengingat-{deployment}-{reminder id}`, the same for every send of
+    /// one reminder), as the IETF draft "The Idempotency-Key HTTP Header
+    /// Field" describes; a gateway that honours it drops a re-send after a
+    /// crash. An empty string sends no such header.
+    #[serde(default = "default_idempotency_header")]
+    pub idempotency_header: String,
 }
 
 fn default_method() -> String {
@@ -142,6 +149,9 @@ fn default_method() -> String {
 }
 fn default_body() -> String {
     "json".to_string()
+}
+pub fn default_idempotency_header() -> String {
+    "Idempotency-Key".to_string()
 }
 fn default_success() -> Vec<u16> {
     vec![200, 201, 202]

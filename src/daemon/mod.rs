@@ -27,7 +27,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::channels::{EmailSender, GatewayPool, RetryPolicy};
+use crate::channels::{DeploymentId, EmailSender, GatewayPool, RetryPolicy};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, worker_name};
@@ -75,8 +75,9 @@ pub(crate) struct Shared {
 /// The SMS gateways and the SMTP relay, each when configured.
 type Channels = (Option<Arc<GatewayPool>>, Option<Arc<EmailSender>>);
 
-/// The outbound channels the settings describe.
-fn build_channels(settings: &Settings) -> anyhow::Result<Channels> {
+/// The outbound channels the settings describe; SMS idempotency keys carry
+/// `deployment`, the database's id.
+fn build_channels(settings: &Settings, deployment: DeploymentId) -> anyhow::Result<Channels> {
     let sms = if settings.sms.gateways.is_empty() {
         None
     } else {
@@ -84,7 +85,8 @@ fn build_channels(settings: &Settings) -> anyhow::Result<Channels> {
             .build()
             .context("cannot build the HTTP client")?;
         let pool = GatewayPool::from_settings(&settings.sms, &settings.delivery.public_url, http)
-            .context("invalid [[sms.gateway]] configuration")?;
+            .context("invalid [[sms.gateway]] configuration")?
+            .for_deployment(deployment);
         Some(Arc::new(pool))
     };
     let email = if settings.email.enabled {
@@ -184,7 +186,12 @@ impl Daemon {
         let schedules_path = settings.schedules.path.clone();
         let schedules = reload::load_schedules(&schedules_path, store.as_ref()).await?;
         reload::log_warnings(&schedules, &settings, clock.now());
-        let (sms, email) = build_channels(&settings)?;
+        let deployment = store
+            .deployment_id()
+            .await
+            .context("cannot read the database's deployment id")?;
+        let deployment = DeploymentId::parse(&deployment).context("the database's deployment id")?;
+        let (sms, email) = build_channels(&settings, deployment)?;
         let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
             .context("cannot set up the receipt endpoints")?
             .with_clock(clock.clone());

@@ -35,6 +35,7 @@ async fn count(State(gateway): State<Shared>, Query(filter): Query<MessageFilter
 
 async fn clear(State(gateway): State<Shared>) -> StatusCode {
     gateway.store.clear();
+    gateway.idempotency.clear();
     StatusCode::NO_CONTENT
 }
 
@@ -101,6 +102,7 @@ async fn stats(State(gateway): State<Shared>) -> Json<serde_json::Value> {
     Json(json!({
         "accepted": gateway.store.count(&MessageFilter::default()),
         "faults_injected": gateway.faults.injected(),
+        "duplicates_suppressed": gateway.idempotency.suppressed(),
         "receipts_queued": receipts.queued.load(Ordering::Relaxed),
         "receipts_dropped": receipts.dropped.load(Ordering::Relaxed),
         "callbacks_sent": receipts.callbacks_sent.load(Ordering::Relaxed),

@@ -13,7 +13,7 @@
 //! | `POST /webhook/send` | generic JSON webhook (below) |
 //! | `GET /messages[?to=&preset=]`, `GET /messages/count`, `DELETE /messages` | recorded messages |
 //! | `GET`/`POST /control` | faults (see [`FaultUpdate`]) |
-//! | `GET /stats` | counters of sends, faults and receipts |
+//! | `GET /stats` | counters of sends, faults, suppressed duplicates and receipts |
 //! | any method `/sink` | a callback target that answers `ACK/Jasmin` to anything |
 //!
 //! The generic webhook is the mock's own minimal JSON protocol, the one
@@ -29,6 +29,13 @@
 //!   "message_id": "<uuid>", "status": "delivered" | "undelivered", "at":
 //!   "<RFC 3339 time>"}`; any 2xx answer acknowledges it.
 //!
+//! Sends are idempotent where the real gateway offers it (see
+//! [`idempotency`]): Infobip by the client's `messageId`, the generic webhook
+//! by an `Idempotency-Key` header. A duplicate gets the first answer and is
+//! neither recorded nor delivered again; `GET /stats` counts them as
+//! `duplicates_suppressed`. Kannel, Jasmin and Twilio have no such key: a
+//! message sent twice is delivered twice, as it would be for real.
+//!
 //! It must never be the bottleneck of a benchmark: handlers parse in place,
 //! recording is one short mutex-protected push, faults are atomics, and
 //! receipts leave through a bounded queue drained by a scheduler task, so a
@@ -37,6 +44,7 @@
 mod admin;
 mod faults;
 mod form;
+mod idempotency;
 mod ids;
 mod outcome;
 mod presets;

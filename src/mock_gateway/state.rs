@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::faults::{Fault, FaultError, Faults};
+use super::idempotency::Idempotency;
 use super::outcome::decides_delivered;
 use super::receipts::{ReceiptKind, ReceiptQueue};
 use super::store::{FinalStatus, MessageStore, Preset, RecordedMessage};
@@ -29,6 +30,8 @@ pub struct Gateway {
     pub clock: Arc<dyn Clock>,
     /// Accepted messages.
     pub store: MessageStore,
+    /// Idempotency keys accepted, and the duplicates suppressed.
+    pub idempotency: Idempotency,
     /// Injected faults.
     pub faults: Faults,
     /// Where receipts are queued.
@@ -69,6 +72,7 @@ impl Gateway {
         Ok(Self {
             faults: Faults::new(&config.faults)?,
             store: MessageStore::new(config.max_recorded),
+            idempotency: Idempotency::default(),
             credentials: config.credentials,
             receipt_config: config.receipts,
             timeout_hold: config.timeout_hold,

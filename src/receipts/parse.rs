@@ -11,10 +11,6 @@ use super::normalise_provider_id;
 use crate::config::delivery::{Preset, WebhookReceiptSettings};
 use crate::store::ReceiptState;
 
-/// The prefix of message ids we choose ourselves (Infobip
-/// `destinations[].messageId = "pengingat-{reminder id}"`).
-pub const OWN_MESSAGE_ID_PREFIX: &str = "pengingat-";
-
 /// One receipt as read from a callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedReceipt {
@@ -246,9 +242,8 @@ fn infobip_report(i: usize, value: &Value) -> Result<ParsedReceipt, ParseError> 
         .status
         .ok_or_else(|| ParseError::Missing(format!("results[{i}].status")))?;
     let message_id = report.message_id.as_deref().map(str::trim).unwrap_or("");
-    let from_message_id = message_id
-        .strip_prefix(OWN_MESSAGE_ID_PREFIX)
-        .and_then(|id| id.parse::<i64>().ok());
+    // Infobip's messageId is ours: the reminder's idempotency key.
+    let from_message_id = crate::channels::reminder_of_key(message_id);
     let reminder_id = report
         .callback_data
         .as_deref()

@@ -278,6 +278,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// When the last recorded scan started (Unix seconds), if any.
     async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError>;
 
+    /// This database's deployment id, made at its first migration: part of
+    /// every SMS's idempotency key.
+    async fn deployment_id(&self) -> Result<String, StoreError>;
+
     /// The rule fingerprints (JSON) the last recorded scan planned under, if any.
     async fn last_plan_fingerprints(&self) -> Result<Option<String>, StoreError>;
 

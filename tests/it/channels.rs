@@ -6,13 +6,14 @@
 pub mod email;
 mod faults;
 mod garbage;
+mod idempotency;
 mod presets;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pengingat::channels::{GatewayPool, OutboundSms, Ticker};
+use pengingat::channels::{DeploymentId, GatewayPool, OutboundSms, Ticker};
 use pengingat::config::delivery::{GatewaySettings, Preset, SmsSettings, WebhookSettings};
 use pengingat::mock_gateway::{Credentials, MockGatewayConfig, RecordedMessage};
 use tempfile::TempDir;
@@ -25,6 +26,8 @@ pub const TO: &str = "+6281234567890";
 pub const PUBLIC_URL: &str = "https://pengingat.metrokota.go.id";
 /// The receipt token every gateway is given.
 pub const RECEIPT_TOKEN: &str = "rahasia-kuitansi";
+/// The deployment id of the database the pools send for.
+pub const DEPLOYMENT: &str = "7e57d3910c8a4b21";
 /// The bearer token the mock's generic webhook demands.
 pub const WEBHOOK_TOKEN: &str = "rahasia-webhook";
 /// A GSM-7 reminder of one segment.
@@ -109,16 +112,19 @@ pub fn webhook_settings() -> WebhookSettings {
         message_id_pointer: Some("/message_id".into()),
         success_status: vec![200],
         receipt: Default::default(),
+        idempotency_header: "Idempotency-Key".into(),
     }
 }
 
-/// A pool of `gateways`, on tokio's clock.
+/// A pool of `gateways` sending for [`DEPLOYMENT`], on tokio's clock.
 pub fn pool(gateways: Vec<GatewaySettings>) -> GatewayPool {
     let settings = SmsSettings {
         gateways,
         ..SmsSettings::default()
     };
-    GatewayPool::from_settings(&settings, PUBLIC_URL, mock_gateway::http()).unwrap()
+    GatewayPool::from_settings(&settings, PUBLIC_URL, mock_gateway::http())
+        .unwrap()
+        .for_deployment(DeploymentId::parse(DEPLOYMENT).unwrap())
 }
 
 /// A pool of `gateways` whose breakers read `ticker`.
@@ -127,7 +133,9 @@ pub fn pool_with_ticker(gateways: Vec<GatewaySettings>, ticker: Arc<dyn Ticker>)
         gateways,
         ..SmsSettings::default()
     };
-    GatewayPool::with_ticker(&settings, PUBLIC_URL, mock_gateway::http(), ticker).unwrap()
+    GatewayPool::with_ticker(&settings, PUBLIC_URL, mock_gateway::http(), ticker)
+        .unwrap()
+        .for_deployment(DeploymentId::parse(DEPLOYMENT).unwrap())
 }
 
 /// A reminder SMS to [`TO`].

@@ -12,11 +12,30 @@ both_backends!(
     payments_advance_paid_through_once,
     strict_payments_change_nothing_on_any_bad_row,
     histogram_counts_bpu_per_kelurahan_and_month,
+    the_deployment_id_is_made_once_per_database,
 );
 
 async fn migrations_run_twice_are_a_no_op(db: &TestDb) {
     db.store.migrate().await.expect("second migration run");
     db.store.ping().await.expect("ping");
+}
+
+async fn the_deployment_id_is_made_once_per_database(db: &TestDb) {
+    let id = db.store.deployment_id().await.unwrap();
+    assert!(pengingat::channels::DeploymentId::parse(&id).is_ok(), "{id:?}");
+    db.store.migrate().await.unwrap();
+    let reopened = pengingat::store::connect(&db.url, &Default::default()).await.unwrap();
+    assert_eq!(reopened.deployment_id().await.unwrap(), id, "stable across restarts");
+    let other = match db.store.backend() {
+        pengingat::store::Backend::Sqlite => sqlite_db().await,
+        pengingat::store::Backend::Postgres => postgres_db().await,
+    };
+    assert_ne!(
+        other.store.deployment_id().await.unwrap(),
+        id,
+        "another database, another id"
+    );
+    other.cleanup().await;
 }
 
 async fn kelurahan_upsert_is_idempotent(db: &TestDb) {

@@ -17,13 +17,15 @@ use crate::schedule::SmsSize;
 /// A gateway's wire format: how one message becomes a request and how the
 /// answer reads.
 pub trait Wire: Send + Sync + Debug {
-    /// The request for `msg`, whose size as an SMS is `size`; an error when
-    /// this gateway cannot take the message at all.
+    /// The request for `msg`, whose size as an SMS is `size` and whose
+    /// idempotency key is `key` (sent where the gateway takes one); an error
+    /// when this gateway cannot take the message at all.
     fn request(
         &self,
         http: &reqwest::Client,
         msg: &OutboundSms,
         size: &SmsSize,
+        key: &str,
     ) -> Result<reqwest::RequestBuilder, SendError>;
 
     /// The gateway's message id (`None` where the gateway gives none, as
@@ -151,8 +153,9 @@ impl Gateway {
         http: &reqwest::Client,
         msg: &OutboundSms,
         size: &SmsSize,
+        key: &str,
     ) -> Result<Option<String>, SendError> {
-        let request = self.wire.request(http, msg, size)?.timeout(self.timeout);
+        let request = self.wire.request(http, msg, size, key)?.timeout(self.timeout);
         let response = request
             .send()
             .await

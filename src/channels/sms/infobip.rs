@@ -1,9 +1,14 @@
 //! Infobip SMS API v3: `POST /sms/3/messages`, JSON, `Authorization: App
 //! <key>` (Infobip's SMS API reference; field names from Infobip's client
-//! models). We choose the message id ourselves (`pengingat-{reminder id}`)
-//! and put the reminder id in `callbackData`, so a delivery report names
-//! the reminder however it arrives. The answer's `messages[0].messageId`
-//! is the id; errors are `{"requestError": {"serviceException": {…}}}`.
+//! models). We choose the message id ourselves: the reminder's idempotency
+//! key (`pengingat-{deployment}-{reminder id}`), and put the reminder id in
+//! `callbackData`, so a delivery report names the reminder however it
+//! arrives. With Infobip's "idempotent message sending" enabled on the
+//! account, a re-send of the same `messageId` within Infobip's grace period
+//! is rejected during processing instead of reaching the phone a second time
+//! (Infobip, "Idempotent message sending"). The answer's
+//! `messages[0].messageId` is the id; errors are
+//! `{"requestError": {"serviceException": {…}}}`.
 
 use serde_json::{Value, json};
 
@@ -25,11 +30,6 @@ pub struct Infobip {
     sender: Option<String>,
 }
 
-/// Our message id for a reminder.
-pub fn message_id(reminder_id: i64) -> String {
-    format!("pengingat-{reminder_id}")
-}
-
 impl Infobip {
     pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
         let api_key = ctx.require_password("the Infobip API key")?;
@@ -40,9 +40,9 @@ impl Infobip {
         })
     }
 
-    fn body(&self, msg: &OutboundSms) -> Value {
+    fn body(&self, msg: &OutboundSms, key: &str) -> Value {
         let mut message = json!({
-            "destinations": [{"to": digits(&msg.to), "messageId": message_id(msg.reminder_id)}],
+            "destinations": [{"to": digits(&msg.to), "messageId": key}],
             "content": {"text": msg.text},
             "webhooks": {
                 "delivery": {"url": self.ctx.receipt_url(&[])},
@@ -63,11 +63,12 @@ impl Wire for Infobip {
         http: &reqwest::Client,
         msg: &OutboundSms,
         _size: &SmsSize,
+        key: &str,
     ) -> Result<reqwest::RequestBuilder, SendError> {
         Ok(http
             .post(self.ctx.endpoint("/sms/3/messages"))
             .header(reqwest::header::AUTHORIZATION, format!("App {}", self.api_key))
-            .json(&self.body(msg)))
+            .json(&self.body(msg, key)))
     }
 
     fn accepted(&self, answer: &Answer) -> Result<Option<String>, SendError> {

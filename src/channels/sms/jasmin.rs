@@ -5,6 +5,9 @@
 //! for at both levels (`dlr-level=3`) by form POST; the receipts endpoint
 //! must answer `ACK/Jasmin`. The answer is `Success "<uuid>"`; errors are
 //! `Error "…"` with a 4xx or 5xx status.
+//!
+//! Jasmin's `/send` takes no client message id or idempotency key: a message
+//! sent again (after a crash between the send and its record) is sent twice.
 
 use std::fmt::Write as _;
 
@@ -65,6 +68,7 @@ impl Wire for Jasmin {
         http: &reqwest::Client,
         msg: &OutboundSms,
         size: &SmsSize,
+        _key: &str,
     ) -> Result<reqwest::RequestBuilder, SendError> {
         let id = msg.reminder_id.to_string();
         // Our id rides along so a receipt that beats the send's answer (a

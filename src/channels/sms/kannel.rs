@@ -5,6 +5,10 @@
 //! `%T` (UNIX time) Kannel expands when it calls back. `dlr-mask=19` asks
 //! for the final states only (delivered 1, not delivered 2, SMSC rejected
 //! 16).
+//!
+//! `sendsms` takes no client message id or idempotency key (the id in our
+//! `dlr-url` only comes back in receipts): a message sent again (after a
+//! crash between the send and its record) is sent twice.
 
 use super::OutboundSms;
 use super::gateway::{Context, Wire};
@@ -73,6 +77,7 @@ impl Wire for Kannel {
         http: &reqwest::Client,
         msg: &OutboundSms,
         size: &SmsSize,
+        _key: &str,
     ) -> Result<reqwest::RequestBuilder, SendError> {
         // With coding=2 Kannel converts the text from `charset` to UCS-2
         // itself, so the text always travels as UTF-8.

@@ -3,6 +3,7 @@
 
 mod gateway;
 mod http;
+mod idempotency;
 mod infobip;
 mod jasmin;
 mod kannel;
@@ -22,7 +23,7 @@ use crate::config::delivery::{GatewaySettings, Preset, SmsSettings};
 use crate::domain::PhoneNumber;
 use crate::schedule::{SmsEncoding, measure};
 
-pub use infobip::message_id as infobip_message_id;
+pub use idempotency::{DeploymentId, InvalidDeploymentId, key as idempotency_key, reminder_of};
 
 /// The gateway name in errors about a message refused before any gateway
 /// was tried.
@@ -82,6 +83,8 @@ pub struct GatewayPool {
     gateways: Vec<Gateway>,
     /// The one HTTP client (connection pools are per host inside it).
     http: reqwest::Client,
+    /// The database's deployment id, part of every idempotency key.
+    deployment: Option<DeploymentId>,
 }
 
 impl GatewayPool {
@@ -117,7 +120,19 @@ impl GatewayPool {
             gateways.push(Gateway::new(settings, wire, ticker.clone()));
         }
         gateways.sort_by_key(|g| g.priority);
-        Ok(Self { gateways, http })
+        Ok(Self {
+            gateways,
+            http,
+            deployment: None,
+        })
+    }
+
+    /// The same pool sending idempotency keys of `deployment` (the
+    /// database's id): without one, two databases sending through one
+    /// gateway account could have a reminder dropped as the other's duplicate.
+    pub fn for_deployment(mut self, deployment: DeploymentId) -> Self {
+        self.deployment = Some(deployment);
+        self
     }
 
     /// The gateways' names in the order they are tried.
@@ -165,6 +180,9 @@ impl GatewayPool {
     /// a refused number is refused everywhere. Each attempt first waits for
     /// a token of that gateway's bucket. When every gateway failed the last
     /// error is returned; when none could be tried, [`SendError::Unavailable`].
+    ///
+    /// Every attempt of one reminder carries the same idempotency key
+    /// ([`idempotency_key`]), whichever gateway and however often it is tried.
     pub async fn send(&self, msg: &OutboundSms) -> Result<SmsAccepted, SendError> {
         let never = CancellationToken::new();
         self.send_until(msg, &never).await.unwrap_or_else(unreachable_stop)
@@ -181,6 +199,7 @@ impl GatewayPool {
         if let Err(e) = check(msg) {
             return Some(Err(e));
         }
+        let key = idempotency::key(self.deployment.as_ref(), msg.reminder_id);
         let size = measure(&msg.text);
         let masked = mask(&msg.to);
         let mut last: Option<SendError> = None;
@@ -198,7 +217,7 @@ impl GatewayPool {
                 () = gateway.bucket.acquire() => {}
                 () = stop.cancelled() => return last.map(Err),
             }
-            match gateway.attempt(&self.http, msg, &size).await {
+            match gateway.attempt(&self.http, msg, &size, &key).await {
                 Ok(message_id) => {
                     permit.succeeded();
                     tracing::debug!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,

@@ -16,6 +16,8 @@ pub enum Placeholder {
     Text,
     /// `{id}`: our reminder id.
     Id,
+    /// `{idempotency_key}`: the reminder's idempotency key.
+    IdempotencyKey,
     /// `{sender}`: the configured sender.
     Sender,
     /// `{callback_url}`: where receipts go.
@@ -33,6 +35,7 @@ impl Placeholder {
             "to_digits" => Self::ToDigits,
             "text" => Self::Text,
             "id" => Self::Id,
+            "idempotency_key" => Self::IdempotencyKey,
             "sender" => Self::Sender,
             "callback_url" => Self::CallbackUrl,
             "token" => Self::Token,

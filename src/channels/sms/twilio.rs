@@ -6,6 +6,10 @@
 //! `AccountSid` must match `^AC[0-9a-fA-F]{32}$`. Success is `201` with the
 //! Message resource, whose `sid` is the message id; errors are JSON
 //! `{"code", "message", "status"}`.
+//!
+//! `CreateMessage` takes no idempotency key or client reference that Twilio
+//! de-duplicates by: a message sent again (after a crash between the send
+//! and its record) is a second message to the phone.
 
 use super::OutboundSms;
 use super::gateway::{Context, Wire};
@@ -86,6 +90,7 @@ impl Wire for Twilio {
         http: &reqwest::Client,
         msg: &OutboundSms,
         _size: &SmsSize,
+        _key: &str,
     ) -> Result<reqwest::RequestBuilder, SendError> {
         if msg.text.chars().count() > MAX_BODY_CHARS {
             return Err(SendError::permanent(

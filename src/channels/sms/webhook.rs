@@ -4,6 +4,13 @@
 //! they land: percent-encoded in the path, as JSON strings in a JSON body,
 //! form- or query-encoded by the HTTP client; header values are used as
 //! they are (and refused if they cannot be a header).
+//!
+//! Every send carries the reminder's idempotency key in the configured
+//! header (`Idempotency-Key` unless set otherwise), per the IETF draft "The
+//! Idempotency-Key HTTP Header Field" (draft-ietf-httpapi-idempotency-key-header).
+//! That draft answers 409 while a request with the same key is still being
+//! processed: with a key header configured, 409 is transient (the next try
+//! gets the first answer), not a refusal of the message.
 
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -49,6 +56,8 @@ pub struct Webhook {
     message_id_pointer: Option<String>,
     /// Statuses that mean accepted.
     success_status: Vec<u16>,
+    /// The header the idempotency key goes in; `None`: not sent.
+    idempotency_header: Option<HeaderName>,
 }
 
 impl Webhook {
@@ -90,6 +99,13 @@ impl Webhook {
         if webhook.success_status.is_empty() {
             return Err(ctx.config_error("success_status lists no status"));
         }
+        let idempotency_header = match webhook.idempotency_header.trim() {
+            "" => None,
+            name => Some(
+                HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| ctx.config_error(format!("idempotency_header {name:?} is not a header name")))?,
+            ),
+        };
         let gateway = Self {
             sender: settings.sender.clone(),
             method,
@@ -99,6 +115,7 @@ impl Webhook {
             fields,
             message_id_pointer: webhook.message_id_pointer.clone(),
             success_status: webhook.success_status.clone(),
+            idempotency_header,
             ctx,
         };
         gateway.check_values()?;
@@ -127,9 +144,10 @@ impl Webhook {
         Ok(())
     }
 
-    /// A placeholder's value for `msg`.
-    fn value(&self, msg: &OutboundSms, placeholder: Placeholder) -> String {
+    /// A placeholder's value for `msg`, whose idempotency key is `key`.
+    fn value(&self, msg: &OutboundSms, key: &str, placeholder: Placeholder) -> String {
         match placeholder {
+            Placeholder::IdempotencyKey => key.to_string(),
             Placeholder::To => msg.to.clone(),
             Placeholder::ToDigits => digits(&msg.to).to_string(),
             Placeholder::Text => msg.text.clone(),
@@ -148,8 +166,9 @@ impl Wire for Webhook {
         http: &reqwest::Client,
         msg: &OutboundSms,
         _size: &SmsSize,
+        key: &str,
     ) -> Result<reqwest::RequestBuilder, SendError> {
-        let value = |p| self.value(msg, p);
+        let value = |p| self.value(msg, key, p);
         let raw = |v: &str| v.to_string();
         let path = self.path.render(value, percent_encode);
         let mut request = http.request(self.method.clone(), self.ctx.endpoint(&path));
@@ -161,6 +180,12 @@ impl Wire for Webhook {
                     format!("the value of header {name} cannot be sent as a header"),
                 )
             })?;
+            request = request.header(name, header);
+        }
+        if let Some(name) = &self.idempotency_header {
+            // The key is ASCII letters, digits and '-': always a valid value.
+            let header = HeaderValue::from_str(key)
+                .map_err(|_| SendError::permanent(&self.ctx.name, "the idempotency key cannot be sent as a header"))?;
             request = request.header(name, header);
         }
         let fields: Vec<(String, String)> = self
@@ -203,6 +228,13 @@ impl Wire for Webhook {
             .iter()
             .find_map(|key| json.as_ref()?.get(*key)?.as_str().map(str::to_string))
             .unwrap_or_else(|| answer.excerpt());
+        if answer.status == reqwest::StatusCode::CONFLICT && self.idempotency_header.is_some() {
+            return Err(SendError::transient(
+                name,
+                format!("HTTP 409: the first send of this key is still in progress ({detail})"),
+                answer.retry_after,
+            ));
+        }
         Err(answer.failure(name, &detail))
     }
 }
@@ -227,6 +259,7 @@ mod tests {
             message_id_pointer: None,
             success_status: vec![200],
             receipt: Default::default(),
+            idempotency_header: "Idempotency-Key".into(),
         });
         settings
     }
@@ -240,7 +273,7 @@ mod tests {
         };
         let size = measure(&msg.text);
         webhook
-            .request(&reqwest::Client::new(), &msg, &size)
+            .request(&reqwest::Client::new(), &msg, &size, "pengingat-abc-9")
             .unwrap()
             .build()
             .unwrap()
@@ -312,5 +345,43 @@ mod tests {
         let mut delete = settings("json", "/kirim", &[]);
         delete.webhook.as_mut().unwrap().method = "DELETE".into();
         assert!(Webhook::new(context(), &delete).is_err());
+    }
+
+    #[test]
+    fn the_idempotency_key_goes_in_the_configured_header() {
+        let request = build(&settings("json", "/kirim", &[]));
+        assert_eq!(request.headers()["idempotency-key"], "pengingat-abc-9");
+
+        let mut custom = settings("json", "/kirim", &[("ref", "{idempotency_key}")]);
+        custom.webhook.as_mut().unwrap().idempotency_header = "X-Request-Id".into();
+        let request = build(&custom);
+        assert_eq!(request.headers()["x-request-id"], "pengingat-abc-9");
+        assert!(request.headers().get("idempotency-key").is_none());
+        let body: Value = serde_json::from_slice(request.body().unwrap().as_bytes().unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({"ref": "pengingat-abc-9"}));
+
+        let mut off = settings("json", "/kirim", &[]);
+        off.webhook.as_mut().unwrap().idempotency_header = String::new();
+        assert!(build(&off).headers().get("idempotency-key").is_none());
+
+        let mut bad = settings("json", "/kirim", &[]);
+        bad.webhook.as_mut().unwrap().idempotency_header = "bad header".into();
+        let error = Webhook::new(fixtures::context(None), &bad).unwrap_err();
+        assert!(error.to_string().contains("idempotency_header"), "{error}");
+    }
+
+    #[test]
+    fn a_conflict_is_transient_only_with_a_key_header() {
+        let answer = Answer {
+            status: reqwest::StatusCode::CONFLICT,
+            retry_after: None,
+            body: r#"{"error": "a request with this key is in progress"}"#.into(),
+        };
+        let with_key = Webhook::new(fixtures::context(Some("tok")), &settings("json", "/kirim", &[])).unwrap();
+        assert!(with_key.accepted(&answer).unwrap_err().is_transient());
+        let mut off = settings("json", "/kirim", &[]);
+        off.webhook.as_mut().unwrap().idempotency_header = String::new();
+        let without = Webhook::new(fixtures::context(Some("tok")), &off).unwrap();
+        assert!(!without.accepted(&answer).unwrap_err().is_transient());
     }
 }

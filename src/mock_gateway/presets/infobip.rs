@@ -9,6 +9,10 @@
 //! malformed JSON or missing fields. Delivery reports go to
 //! `webhooks.delivery.url` (unless `notify` is false) as `{"results": […]}`,
 //! up to 100 per request.
+//!
+//! A `messageId` given by the client makes its destination idempotent, as
+//! Infobip's "idempotent message sending" does once enabled on an account:
+//! the same id again is answered as the first time and not delivered twice.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +28,7 @@ use serde_json::{Value, json};
 
 use super::super::faults::Fault;
 use super::super::form;
+use super::super::idempotency::Claim;
 use super::super::ids;
 use super::super::receipts::{Courier, ReceiptKind};
 use super::super::segments::count_segments;
@@ -284,6 +289,20 @@ fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<SendRep
         for destination in message.destinations.iter().flatten() {
             let to = destination.to.clone().unwrap_or_default();
             let message_id = destination.message_id.clone().unwrap_or_else(ids::uuid_v4);
+            if let Some(key) = destination.message_id.as_deref()
+                && gateway.idempotency.claim(Preset::Infobip, key, &to, text, &message_id) != Claim::First
+            {
+                // Sent before under this id: the same acceptance, no second delivery.
+                replies.push(SentMessage {
+                    message_id,
+                    status: PENDING_ACCEPTED,
+                    destination: to,
+                    details: Details {
+                        message_count: segments,
+                    },
+                });
+                continue;
+            }
             let report = report_url
                 .as_ref()
                 .filter(|_| gateway.sends_receipts())

@@ -2,6 +2,9 @@
 //! the module docs of `mock_gateway`): `POST /webhook/send` with
 //! `{"to", "text", "id", "callback_url", "from"}` → `200 {"message_id"}`;
 //! receipt `POST callback_url` with `{"id", "message_id", "status", "at"}`.
+//! An `Idempotency-Key` header makes the send idempotent: the same key again
+//! gets the first `message_id` and is not delivered twice; the same key with
+//! a different recipient or text is refused with 422.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,6 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::super::faults::Fault;
+use super::super::idempotency::{Claim, IDEMPOTENCY_KEY_HEADER};
 use super::super::ids;
 use super::super::receipts::{Courier, ReceiptKind};
 use super::super::state::{Accepted, Gateway, Shared};
@@ -69,6 +73,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({"error": message}))).into_response()
 }
 
+/// Accepts a send: its message id, or the refusal (status and error).
 fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<String, (StatusCode, &'static str)> {
     if let Some(token) = &gateway.credentials.webhook_token {
         let given = headers
@@ -93,6 +98,23 @@ fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<String,
         return Err(bad("recipient rejected"));
     }
     let message_id = ids::uuid_v4();
+    if let Some(key) = headers.get(IDEMPOTENCY_KEY_HEADER) {
+        let key = key
+            .to_str()
+            .ok()
+            .filter(|k| !k.is_empty())
+            .ok_or(bad("Idempotency-Key must be a non-empty ASCII string"))?;
+        match gateway.idempotency.claim(Preset::Webhook, key, &to, &text, &message_id) {
+            Claim::First => {}
+            Claim::Duplicate { message_id } => return Ok(message_id),
+            Claim::Mismatch => {
+                return Err((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Idempotency-Key was used for a different message",
+                ));
+            }
+        }
+    }
     let receipt = callback_url
         .as_ref()
         .filter(|_| gateway.sends_receipts())

@@ -377,6 +377,13 @@ impl Store for SqliteStore {
         Ok(t)
     }
 
+    async fn deployment_id(&self) -> Result<String, StoreError> {
+        let (id,): (String,) = sqlx::query_as("SELECT id FROM deployment ORDER BY created_at, id LIMIT 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
     async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
         reminders::list(&self.pool, nik, limit).await
     }

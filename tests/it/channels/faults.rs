@@ -112,7 +112,10 @@ async fn the_second_gateway_takes_over_while_the_first_is_down() {
     first.control(json!({"down": true})).await;
     let accepted = pool.send(&sms(42, GSM_TEXT)).await.unwrap();
     assert_eq!(accepted.gateway, "backup");
-    assert_eq!(accepted.message_id.as_deref(), Some("pengingat-42"));
+    assert_eq!(
+        accepted.message_id.as_deref(),
+        Some(format!("pengingat-{DEPLOYMENT}-42").as_str())
+    );
     assert!(first.messages().await.is_empty());
     assert_eq!(only_message(&second).await.text, GSM_TEXT);
 

@@ -90,8 +90,9 @@ async fn infobip_gets_our_message_id_and_callback_data() {
     let (accepted, recorded) = &sent[0];
     assert_eq!(recorded.preset, Wire::Infobip);
     assert_eq!(recorded.to, "6281234567890");
-    assert_eq!(accepted.message_id.as_deref(), Some("pengingat-42"));
-    assert_eq!(recorded.message_id, "pengingat-42");
+    let key = format!("pengingat-{DEPLOYMENT}-42");
+    assert_eq!(accepted.message_id.as_deref(), Some(key.as_str()));
+    assert_eq!(recorded.message_id, key);
     assert_eq!(
         recorded.callback_url.as_deref(),
         Some("https://pengingat.metrokota.go.id/receipts/gw-1?token=rahasia-kuitansi")

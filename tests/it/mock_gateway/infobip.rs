@@ -169,3 +169,32 @@ async fn errors_are_infobip_api_exceptions() {
     assert!(gateway.messages().await.is_empty());
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn a_message_id_sent_again_is_answered_and_not_delivered_or_reported_twice() {
+    let receiver = Receiver::start().await;
+    let gateway = Gateway::start(config()).await;
+    let body = json!({"messages": [{
+        "destinations": [{"to": "6281234567890", "messageId": "pengingat-ab-7"}, {"to": "6281234567891"}],
+        "content": {"text": "Halo"},
+        "webhooks": {"delivery": {"url": receiver.url("/dlr/infobip")}},
+    }]});
+    let (status, first) = send(&gateway, "mock-infobip-key", body.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, again) = send(&gateway, "mock-infobip-key", body.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["messages"][0], first["messages"][0], "the same acceptance");
+    assert_eq!(again["messages"][0]["messageId"], "pengingat-ab-7");
+    let messages = gateway.messages().await;
+    let ours = messages.iter().filter(|m| m.message_id == "pengingat-ab-7").count();
+    assert_eq!(ours, 1, "delivered once");
+    assert_eq!(
+        messages.len(),
+        3,
+        "a destination without a messageId has no key: sent twice"
+    );
+    let stats = gateway.stats().await;
+    assert_eq!(stats["duplicates_suppressed"], 1);
+    assert_eq!(stats["receipts_queued"], 3, "no report for the suppressed copy");
+    gateway.stop().await;
+}

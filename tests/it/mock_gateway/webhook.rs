@@ -75,3 +75,33 @@ async fn a_configured_token_is_required_and_bad_requests_are_named() {
     );
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn an_idempotency_key_sent_again_gets_the_first_answer_and_no_second_message() {
+    let gateway = Gateway::start(config()).await;
+    let url = gateway.url("/webhook/send");
+    let send = |key: &'static str, text: &'static str| {
+        gateway
+            .http
+            .post(&url)
+            .header("Idempotency-Key", key)
+            .json(&json!({"to": "+6281234567890", "text": text}))
+            .send()
+    };
+    let first: Value = send("pengingat-ab-7", "Halo").await.unwrap().json().await.unwrap();
+    let again = send("pengingat-ab-7", "Halo").await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap(), first, "the same answer");
+    let reused = send("pengingat-ab-7", "Lain").await.unwrap();
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(send("pengingat-ab-8", "Halo").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(gateway.messages().await.len(), 2, "7 once, 8 once");
+    assert_eq!(gateway.stats().await["duplicates_suppressed"], 1);
+
+    // Forgetting the messages forgets the keys and the counter.
+    gateway.http.delete(gateway.url("/messages")).send().await.unwrap();
+    assert_eq!(gateway.stats().await["duplicates_suppressed"], 0);
+    send("pengingat-ab-7", "Halo").await.unwrap();
+    assert_eq!(gateway.messages().await.len(), 1);
+    gateway.stop().await;
+}
