@@ -202,6 +202,18 @@ mod tests {
     }
 
     #[test]
+    fn dispatcher_timing_must_fit_the_lease_and_the_unit() {
+        let keys =
+            |text: &str| -> Vec<String> { parse(text).unwrap().problems().into_iter().map(|(k, _)| k).collect() };
+        assert!(keys("[delivery]\nlease_secs = 15\nheartbeat_secs = 3\nstop_deadline_secs = 25\n").is_empty());
+        assert_eq!(
+            keys("[delivery]\nlease_secs = 15\nheartbeat_secs = 8\nstop_deadline_secs = 26\n"),
+            ["delivery.heartbeat_secs", "delivery.stop_deadline_secs"]
+        );
+        assert_eq!(keys("[delivery]\nheartbeat_secs = 0\n"), ["delivery.heartbeat_secs"]);
+    }
+
+    #[test]
     fn environment_overrides_the_file() {
         // SAFETY: this test alone uses this variable prefix.
         unsafe { std::env::set_var("PENGINGAT_T1__DATABASE__URL", "postgres://u@h/db") };

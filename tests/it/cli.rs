@@ -339,6 +339,55 @@ fn check_config_warns_of_rules_that_can_never_fire() {
     }
 }
 
+/// The unit's `TimeoutStopSec` is the one check-config measures the stop
+/// deadline against, the shipped deadline fits in it, and a deadline that
+/// does not is refused with its key.
+#[test]
+fn the_stop_deadline_fits_the_unit() {
+    use pengingat::config::delivery::UNIT_STOP_TIMEOUT_SECS;
+    let unit = std::fs::read_to_string("systemd/pengingat.service").unwrap();
+    assert!(
+        unit.contains(&format!("\nTimeoutStopSec={UNIT_STOP_TIMEOUT_SECS}s\n")),
+        "{unit}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string("config/pengingat.toml").unwrap();
+    let config = dir.path().join("pengingat.toml");
+    std::fs::write(&config, &shipped).unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_pengingat"))
+            .arg("--config")
+            .arg(&config)
+            .arg("check-config")
+            .env(
+                "PENGINGAT__DATABASE__URL",
+                format!("sqlite://{}", dir.path().join("p.db").display()),
+            )
+            .env(
+                "PENGINGAT__SCHEDULES__PATH",
+                std::fs::canonicalize("config/schedules.toml").unwrap(),
+            )
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("stop_deadline_secs"), "{err}");
+    std::fs::write(
+        &config,
+        shipped.replace("stop_deadline_secs = 20", "stop_deadline_secs = 28"),
+    )
+    .unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("delivery.stop_deadline_secs") && err.contains("TimeoutStopSec"),
+        "{err}"
+    );
+}
+
 /// `check-config` at 1 July 2026 with pengingat.toml in `dir` (a SQLite
 /// database there, `schedules`, and `more` tables); its standard output,
 /// once it succeeded.
