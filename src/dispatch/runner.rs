@@ -10,17 +10,17 @@
 //! counted), waits up to `stop_deadline_secs` for messages already at a
 //! gateway, records them, deregisters and returns.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::recorder::Recorder;
+use super::recorder::{Recorder, Recording};
 use super::worker::{CHANNELS, Dispatcher};
 use crate::domain::Channel;
 use crate::store::{AttemptOutcome, ClaimedReminder};
@@ -151,16 +151,20 @@ impl Dispatcher {
         };
         let (work_tx, work_rx) = unbounded();
         let (record_tx, record_rx) = unbounded();
+        let concurrency = self.settings.concurrency.max(1) as usize;
+        let permits = Arc::new(Semaphore::new(concurrency));
         let recorder = Recorder {
             store: self.store.clone(),
             clock: self.clock.clone(),
             worker: self.worker.clone(),
+            permits: permits.clone(),
+            concurrency,
         };
         let deadline = Duration::from_secs(self.settings.stop_deadline_secs);
         let give_up = || pipeline.stopping_since.get().map(|t| *t + deadline + RECORD_GRACE);
         let claims = self.claim_loop(cancel, work_tx, record_tx.clone(), &pipeline, live);
         let sends = async {
-            let senders = self.send_stage(work_rx, record_tx, &pipeline, cancel, live);
+            let senders = self.send_stage(work_rx, record_tx, &permits, &pipeline, cancel, live);
             let out_of_time = async {
                 cancel.cancelled().await;
                 tokio::time::sleep(deadline).await;
@@ -179,11 +183,13 @@ impl Dispatcher {
     }
 
     /// Sends what the claim loop supplies, `concurrency` at a time; each
-    /// outcome goes to the recorder at once.
+    /// outcome goes to the recorder at once, with the permit it was sent
+    /// under (freed once the outcome is written).
     async fn send_stage(
         &self,
         work: UnboundedReceiver<Claim>,
-        outcomes: UnboundedSender<(i64, AttemptOutcome)>,
+        outcomes: UnboundedSender<Recording>,
+        permits: &Arc<Semaphore>,
         pipeline: &Pipeline,
         stop: &CancellationToken,
         live: &Liveness,
@@ -196,13 +202,19 @@ impl Dispatcher {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 if live.generation() == generation {
+                    // No permit once stopping: `attempt` then gives the reminder back unsent.
+                    let permit = tokio::select! {
+                        biased;
+                        permit = permits.clone().acquire_owned() => permit.ok(),
+                        () = stop.cancelled() => None,
+                    };
                     let schedules = self.schedules.borrow().clone();
                     let outcome = {
                         let kelurahan = self.kelurahan.read().await;
                         self.attempt(r, &schedules, &kelurahan, stop).await
                     };
                     // The recorder lives as long as any sender: this cannot fail.
-                    let _ = outcomes.unbounded_send(outcome);
+                    let _ = outcomes.unbounded_send(Recording { outcome, permit });
                 }
                 held.fetch_sub(1, Ordering::SeqCst);
                 pipeline.room.notify_one();
@@ -218,7 +230,7 @@ impl Dispatcher {
         &self,
         cancel: &CancellationToken,
         work: UnboundedSender<Claim>,
-        outcomes: UnboundedSender<(i64, AttemptOutcome)>,
+        outcomes: UnboundedSender<Recording>,
         pipeline: &Pipeline,
         live: &Liveness,
     ) {
@@ -265,7 +277,7 @@ impl Dispatcher {
         &self,
         channel: Channel,
         work: &UnboundedSender<Claim>,
-        outcomes: &UnboundedSender<(i64, AttemptOutcome)>,
+        outcomes: &UnboundedSender<Recording>,
         pipeline: &Pipeline,
         live: &Liveness,
     ) -> Claimed {
@@ -300,7 +312,8 @@ impl Dispatcher {
             tracing::warn!(error = %e, "cannot load kelurahan; the claimed reminders are given back");
             for r in claimed {
                 let error = Some(format!("cannot load kelurahan: {e}"));
-                let _ = outcomes.unbounded_send((r.id, AttemptOutcome::Postponed { error }));
+                let outcome = (r.id, AttemptOutcome::Postponed { error });
+                let _ = outcomes.unbounded_send(Recording { outcome, permit: None });
             }
             return Claimed::Nothing;
         }
