@@ -61,7 +61,7 @@ if curl -s -o /dev/null --max-time 1 "$GATEWAY/health"; then
   say "something already answers on $GATEWAY; set PORT"
   exit 1
 fi
-target/release/mock-sms-gateway --listen "127.0.0.1:$PORT" --no-receipts --max-recorded 1000 >>"$LOG" 2>&1 &
+"${CARGO_TARGET_DIR:-target}/release/mock-sms-gateway" --listen "127.0.0.1:$PORT" --no-receipts --max-recorded 1000 >>"$LOG" 2>&1 &
 MOCK_PID=$!
 SAMPLER_PID=
 cleanup() {
