@@ -184,8 +184,8 @@ impl Dispatcher {
     }
 
     /// Reminders sent longer ago than `receipt_timeout_hours` without a
-    /// final receipt become `unknown`, a terminal state (GOV.UK Notify's
-    /// three-day time-out, shared peers notes §1.8).
+    /// final receipt become `unknown`, a terminal state (as GOV.UK Notify's
+    /// three-day time-out does).
     pub async fn time_out_unconfirmed(&self) {
         let now = self.clock.now();
         let before = now.timestamp() - self.settings.receipt_timeout_hours as i64 * 3600;
