@@ -295,7 +295,7 @@ impl Default for DeliverySettings {
         Self {
             enabled: true,
             public_url: "http://127.0.0.1:8080".into(),
-            batch_size: 500,
+            batch_size: 2_000,
             concurrency: 64,
             batches_in_flight: 2,
             lease_secs: 15,
