@@ -214,3 +214,38 @@ fn tail(daemon: &RunningDaemon) -> String {
     let log = daemon.log.lock().unwrap();
     log.iter().rev().take(15).rev().cloned().collect::<Vec<_>>().join("\n")
 }
+
+/// Starts a daemon again on `db` at `clock` after one was killed with
+/// `at_kill` messages at the mock, waits until every reminder is settled and
+/// checks the far end: none of the `reminders` lost, at most `bound` extra
+/// copies, all recorded as sent.
+async fn restart_after_kill(
+    db: &TestDb,
+    mock: &MockGatewayProcess,
+    config: &str,
+    clock: &str,
+    reminders: u32,
+    bound: usize,
+    at_kill: &Copies,
+) {
+    let second = RunningDaemon::start_on(&db.url, crate::delivery::SCHEDULES, clock, config).await;
+    let list = settled(db).await;
+    let copies = mock.copies().await;
+    let log = tail(&second);
+    assert!(stop(second).await.success(), "{log}");
+
+    assert_eq!(copies.missing(reminders), Vec::<String>::new(), "no reminder is lost");
+    assert!(
+        copies.extra() <= bound,
+        "{} extra copies (up to {} of one reminder) after a kill with {} accepted; at most the {bound} \
+         in flight may be sent again\n{log}",
+        copies.extra(),
+        copies.most(),
+        at_kill.total()
+    );
+    assert_eq!(
+        statuses(&list),
+        HashMap::from([(Some(ReminderStatus::Sent), reminders as usize)]),
+        "every reminder is recorded as sent"
+    );
+}

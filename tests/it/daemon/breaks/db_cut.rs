@@ -124,23 +124,8 @@ async fn a_kill_during_a_cut_resends_at_most_concurrency() {
         at_kill.total()
     );
 
-    let second = RunningDaemon::start_on(&db.url, SCHEDULES, &clock_after(CUT_LEASE_SECS + 1), &config).await;
-    let list = settled(&db).await;
-    let copies = mock.copies().await;
-    let log = tail(&second);
-    assert!(stop(second).await.success(), "{log}");
-    assert_eq!(copies.missing(REMINDERS), Vec::<String>::new(), "no reminder is lost");
-    assert!(
-        copies.extra() <= CONCURRENCY,
-        "{} extra copies after a kill during the cut with {} accepted; at most {CONCURRENCY}\n{log}",
-        copies.extra(),
-        at_kill.total()
-    );
-    assert_eq!(
-        statuses(&list),
-        HashMap::from([(Some(ReminderStatus::Sent), REMINDERS as usize)]),
-        "every reminder is recorded as sent"
-    );
+    let clock = clock_after(CUT_LEASE_SECS + 1);
+    restart_after_kill(&db, &mock, &config, &clock, REMINDERS, CONCURRENCY, &at_kill).await;
     drop(proxy);
     db.cleanup().await;
 }

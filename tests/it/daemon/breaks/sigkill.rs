@@ -2,8 +2,6 @@
 //! and the only extra copies are of sends that were at the gateway at the
 //! kill, never more than `delivery.concurrency`.
 
-use pengingat::domain::ReminderStatus;
-
 use super::*;
 use crate::delivery::{SCHEDULES, due_reminders};
 
@@ -36,24 +34,14 @@ async fn a_killed_daemon_loses_nothing_and_resends_at_most_what_was_in_flight(db
     );
 
     // Started again once the killed daemon's leases have run out.
-    let second = RunningDaemon::start_on(&db.url, SCHEDULES, &clock_after(LEASE_SECS + 1), &config).await;
-    let list = settled(db).await;
-    let copies = mock.copies().await;
-    let log = tail(&second);
-    assert!(stop(second).await.success(), "{log}");
-
-    assert_eq!(copies.missing(REMINDERS), Vec::<String>::new(), "no reminder is lost");
-    assert!(
-        copies.extra() <= CONCURRENCY,
-        "{} extra copies (up to {} of one reminder) after a kill with {} accepted; at most the {CONCURRENCY} \
-         in flight may be sent again\n{log}",
-        copies.extra(),
-        copies.most(),
-        at_kill.total()
-    );
-    assert_eq!(
-        statuses(&list),
-        HashMap::from([(Some(ReminderStatus::Sent), REMINDERS as usize)]),
-        "every reminder is recorded as sent"
-    );
+    restart_after_kill(
+        db,
+        &mock,
+        &config,
+        &clock_after(LEASE_SECS + 1),
+        REMINDERS,
+        CONCURRENCY,
+        &at_kill,
+    )
+    .await;
 }
