@@ -16,6 +16,7 @@ mod demo;
 mod digest;
 mod dispatch_store;
 mod import;
+mod init;
 mod mock_gateway;
 mod outcomes;
 mod payments;
