@@ -15,7 +15,7 @@ use crate::import::{self, ImportCounts, ImportError, ImportOptions, ImportReport
 use crate::report::status::{self, StatusAt};
 use crate::schedule::Schedules;
 use crate::seed::{self, Population, SeedOptions};
-use crate::store::{self, Store, redact_url};
+use crate::store::{self, BulkTable, Store, redact_url};
 
 /// Runs the command line and returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -253,6 +253,7 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
     };
     match report {
         Ok(report) => {
+            store.analyze(&changed_tables(&report.counts)).await?;
             print!("{}", import_summary(&report, noun));
             Ok(ExitCode::SUCCESS)
         }
@@ -261,6 +262,17 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
             Ok(ExitCode::FAILURE)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The tables an import changed, whose statistics the next scan plans with.
+fn changed_tables(counts: &ImportCounts) -> Vec<BulkTable> {
+    match counts {
+        ImportCounts::Kelurahan(c) if c.inserted + c.updated > 0 => vec![BulkTable::Kelurahan],
+        ImportCounts::Participants(c) if c.inserted + c.updated > 0 => vec![BulkTable::Participants],
+        // Each new payment may advance its participant's paid-through month.
+        ImportCounts::Payments(c) if c.recorded > 0 => vec![BulkTable::Payments, BulkTable::Participants],
+        _ => Vec::new(),
     }
 }
 

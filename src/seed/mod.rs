@@ -24,7 +24,7 @@ pub use generator::{Generator, Person};
 
 use crate::domain::KelurahanCode;
 use crate::domain::nik::PROVINCE_CODES;
-use crate::store::{Kelurahan, Progress, Store, StoreError, UpsertCounts};
+use crate::store::{BulkTable, Kelurahan, Progress, Store, StoreError, UpsertCounts};
 use crate::wilayah::{self, METRO_CSV};
 
 /// The Kota Metro pilot's numbers.
@@ -224,6 +224,8 @@ pub async fn seed(store: &dyn Store, options: &SeedOptions, progress: &dyn Progr
         // The store advances `progress` per batch it writes.
         report.written += store.upsert_participants(&chunk, options.now, progress).await?;
     }
+    // The first scan after a seed plans with these statistics.
+    store.analyze(&[BulkTable::Kelurahan, BulkTable::Participants]).await?;
     tracing::info!(
         participants = report.participants,
         bpu = report.bpu,

@@ -26,5 +26,6 @@ mod reminder_store;
 mod scan;
 mod schedule_edits;
 mod seed;
+mod statistics;
 mod store_contract;
 mod tcp_proxy;
