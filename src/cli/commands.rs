@@ -253,7 +253,10 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
     };
     match report {
         Ok(report) => {
-            store.analyze(&changed_tables(&report.counts)).await?;
+            // The rows are in: statistics that cannot be refreshed only slow the next scan.
+            if let Err(e) = store.analyze(&changed_tables(&report.counts)).await {
+                tracing::warn!(error = %e, "cannot refresh the planner statistics (ANALYZE)");
+            }
             print!("{}", import_summary(&report, noun));
             Ok(ExitCode::SUCCESS)
         }

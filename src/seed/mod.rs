@@ -224,8 +224,11 @@ pub async fn seed(store: &dyn Store, options: &SeedOptions, progress: &dyn Progr
         // The store advances `progress` per batch it writes.
         report.written += store.upsert_participants(&chunk, options.now, progress).await?;
     }
-    // The first scan after a seed plans with these statistics.
-    store.analyze(&[BulkTable::Kelurahan, BulkTable::Participants]).await?;
+    // The first scan after a seed plans with these statistics; the rows are in even when they
+    // cannot be refreshed.
+    if let Err(e) = store.analyze(&[BulkTable::Kelurahan, BulkTable::Participants]).await {
+        tracing::warn!(error = %e, "cannot refresh the planner statistics (ANALYZE)");
+    }
     tracing::info!(
         participants = report.participants,
         bpu = report.bpu,
