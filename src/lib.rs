@@ -27,6 +27,7 @@ pub mod report;
 pub mod scan;
 pub mod schedule;
 pub mod seed;
+pub mod shipped;
 pub mod store;
 pub mod telemetry;
 pub mod twilio_signature;

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     match runtime.block_on(pengingat::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", pengingat::cli::error_report(&e));
             ExitCode::FAILURE
         }
     }

@@ -15,7 +15,7 @@ use crate::import::{self, ImportCounts, ImportError, ImportOptions, ImportReport
 use crate::report::status::{self, StatusAt};
 use crate::schedule::Schedules;
 use crate::seed::{self, Population, SeedOptions};
-use crate::store::{self, Store, redact_url};
+use crate::store::{self, BulkTable, Store, redact_url};
 
 /// Runs the command line and returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -23,8 +23,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(instant) => Arc::new(FixedClock::at(instant)),
         None => Arc::new(SystemClock),
     };
-    if let Command::Demo(args) = &cli.command {
-        return super::demo::run(args, clock.as_ref()).await;
+    match &cli.command {
+        Command::Demo(args) => return super::demo::run(args, clock.as_ref()).await,
+        Command::Init { dir } => return init(dir),
+        _ => {}
     }
     let (settings, source) = match config::load(cli.config.as_deref()) {
         Ok(loaded) => loaded,
@@ -46,7 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(args) => seed_population(&settings, &args, clock.now()).await,
         Command::Status(args) => print_status(&settings, &args, clock.now()).await,
         Command::Report(args) => super::report::print_report(&settings, &args, clock.now()).await,
-        Command::Demo(_) => unreachable_demo(),
+        Command::Demo(_) | Command::Init { .. } => unreachable_demo(),
         Command::Run => super::daemon::run(settings, clock).await,
         Command::SendTest(args) => super::operator::send_test(&settings, &args).await,
         Command::Participant(command) => super::operator::participant(&settings, &command, clock.as_ref()).await,
@@ -63,9 +65,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `demo` is dispatched before the configuration is read.
+/// `demo` and `init` are dispatched before the configuration is read.
 fn unreachable_demo() -> anyhow::Result<ExitCode> {
-    bail!("the demo command runs without a configuration file")
+    bail!("the demo and init commands run without a configuration file")
+}
+
+/// `init DIR`: writes the shipped files out for editing, never over a file.
+fn init(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let written = crate::shipped::write_to(dir)?;
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "\nEdit them, then check them with: pengingat --config {} check-config",
+        dir.join("pengingat.toml").display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens and migrates the configured database.
@@ -126,14 +141,21 @@ async fn check_config(
 /// template rendered with a sample participant, its encoding and segments.
 async fn check_schedules(settings: &Settings, store: Option<&dyn Store>, now: DateTime<Utc>) -> bool {
     let path = &settings.schedules.path;
-    println!("\nschedules:     {}", path.display());
-    let schedules = match Schedules::load(path) {
+    let schedules = match Schedules::load_or_shipped(path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return false;
         }
     };
+    if schedules.is_shipped() {
+        println!(
+            "\nschedules:     built in (no file at {}; `pengingat init DIR` writes them out)",
+            path.display()
+        );
+    } else {
+        println!("\nschedules:     {}", path.display());
+    }
     if let Some(store) = store
         && let Ok(kelurahan) = store.list_kelurahan().await
     {
@@ -231,6 +253,10 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
     };
     match report {
         Ok(report) => {
+            // The rows are in: statistics that cannot be refreshed only slow the next scan.
+            if let Err(e) = store.analyze(&changed_tables(&report.counts)).await {
+                tracing::warn!(error = %e, "cannot refresh the planner statistics (ANALYZE)");
+            }
             print!("{}", import_summary(&report, noun));
             Ok(ExitCode::SUCCESS)
         }
@@ -239,6 +265,17 @@ async fn import(settings: &Settings, what: ImportCommand, clock: &dyn Clock) -> 
             Ok(ExitCode::FAILURE)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The tables an import changed, whose statistics the next scan plans with.
+fn changed_tables(counts: &ImportCounts) -> Vec<BulkTable> {
+    match counts {
+        ImportCounts::Kelurahan(c) if c.inserted + c.updated > 0 => vec![BulkTable::Kelurahan],
+        ImportCounts::Participants(c) if c.inserted + c.updated > 0 => vec![BulkTable::Participants],
+        // Each new payment may advance its participant's paid-through month.
+        ImportCounts::Payments(c) if c.recorded > 0 => vec![BulkTable::Payments, BulkTable::Participants],
+        _ => Vec::new(),
     }
 }
 

@@ -37,6 +37,12 @@ pub async fn run(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode>
         first_day.format("%d-%m-%Y"),
         args.dir.join("pengingat.db").display()
     );
+    let schedules = &crate::config::Settings::default().schedules.path;
+    if schedules.exists() {
+        println!("jadwal {}", schedules.display());
+    } else {
+        println!("jadwal bawaan program ({} tidak ada)", schedules.display());
+    }
     let demo = simulate(&options, &mut print_week).await?;
     let store = demo.daemon.store();
     let order = super::report::rule_order(&demo.settings);

@@ -3,6 +3,7 @@
 mod commands;
 mod daemon;
 mod demo;
+mod errors;
 mod operator;
 mod preview;
 mod progress;
@@ -15,6 +16,7 @@ use clap::{Parser, Subcommand};
 use crate::report::OutputFormat;
 
 pub use commands::run;
+pub use errors::error_report;
 
 /// Contribution reminders for BPJS Ketenagakerjaan BPU participants, per kelurahan.
 ///
@@ -67,6 +69,16 @@ pub enum Command {
 
     /// Run the whole loop on the embedded default (SQLite) with demo data, in ./demo.
     Demo(DemoArgs),
+
+    /// Write the shipped configuration, schedules and templates, with their comments, into DIR
+    /// for editing. Refuses (and writes nothing) when any of the files already exists.
+    ///
+    /// Without a schedules file the daemon uses the same schedules and templates, built in.
+    Init {
+        /// The folder to write into; pengingat.toml there names the schedules.toml beside it.
+        #[arg(default_value = "config")]
+        dir: PathBuf,
+    },
 
     /// Run the daemon: scans on the schedules' cron times, HTTP health and metrics.
     ///

@@ -41,7 +41,7 @@ pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<
 /// The schedules' rule names, to list rules in their order; a report is
 /// still made (rules by name) when the schedules file cannot be read.
 pub fn rule_order(settings: &Settings) -> Vec<String> {
-    match Schedules::load(&settings.schedules.path) {
+    match Schedules::load_or_shipped(&settings.schedules.path) {
         Ok(s) => s.rules().iter().map(|r| r.name.to_string()).collect(),
         Err(e) => {
             tracing::warn!(error = %e, "schedules not readable; rules listed by name");

@@ -17,10 +17,17 @@ use crate::scan::arrears_filter_warnings;
 use crate::schedule::{Schedules, diff};
 use crate::store::Store;
 
-/// Loads the schedules and checks that every kelurahan override names a
-/// kelurahan the database knows.
+/// Loads the schedules (the shipped ones when there is no file at `path`,
+/// saying so) and checks that every kelurahan override names a kelurahan the
+/// database knows.
 pub async fn load_schedules(path: &Path, store: &dyn Store) -> anyhow::Result<Schedules> {
-    let schedules = Schedules::load(path)?;
+    let schedules = Schedules::load_or_shipped(path)?;
+    if schedules.is_shipped() {
+        tracing::info!(
+            missing = %path.display(),
+            "no schedules file: using the built-in schedules and templates (`pengingat init DIR` writes them out for editing)"
+        );
+    }
     let known: HashSet<String> = store
         .list_kelurahan()
         .await?
@@ -76,10 +83,14 @@ async fn reload(shared: &Shared) {
             shared.rescan.notify_one();
         }
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "reload failed; keeping the previous schedules");
+            tracing::error!(error = %crate::cli::error_report(&e), "reload failed; keeping the previous schedules");
             shared.metrics.record_reload(false);
             systemd::ready("serving");
-            let first_line = format!("{e:#}").lines().next().unwrap_or_default().to_string();
+            let first_line = crate::cli::error_report(&e)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
             systemd::status(&format!("reload failed, previous schedules kept: {first_line}"));
         }
     }

@@ -67,8 +67,8 @@ fn build_one(
             (text.into_inner(), None, TemplateOrigin::Inline, at)
         }
         (None, Some(file)) => {
-            let path = ck.base_dir.join(file.get_ref());
-            let content = read(ck, &path, &file.span(), &format!("{key}.file"))?;
+            let (path, content) = read(ck, file.get_ref(), &file.span(), &format!("{key}.file"));
+            let content = content?;
             let split = split_subject(&content);
             let file_name = path.display().to_string();
             let subject = split.subject.map(|s| {
@@ -112,8 +112,8 @@ fn build_one(
             Some((html.into_inner(), at))
         }
         (None, Some(file)) => {
-            let path = ck.base_dir.join(file.get_ref());
-            let content = read(ck, &path, &file.span(), &format!("{key}.html_file"))?;
+            let (path, content) = read(ck, file.get_ref(), &file.span(), &format!("{key}.html_file"));
+            let content = content?;
             let at = TextLocation {
                 file: path.display().to_string(),
                 first_line: 1,
@@ -173,23 +173,25 @@ fn inline_location(ck: &Checker<'_>, span: &Range<usize>) -> TextLocation {
     }
 }
 
-/// Reads a template file, recording a problem at the key naming it.
-fn read(ck: &mut Checker<'_>, path: &PathBuf, span: &Range<usize>, key: &str) -> Option<String> {
-    match std::fs::read_to_string(path) {
+/// Reads the template file `relative` names, recording a problem at the key
+/// naming it.
+fn read(ck: &mut Checker<'_>, relative: &str, span: &Range<usize>, key: &str) -> (PathBuf, Option<String>) {
+    let (path, read) = ck.files.read(relative);
+    match read {
         Ok(content) => {
             let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
-            Some(content.replace("\r\n", "\n"))
+            (path, Some(content.replace("\r\n", "\n")))
         }
-        Err(e) => {
+        Err(reason) => {
             ck.at(
                 span,
                 key,
                 ProblemKind::TemplateFile {
                     path: path.display().to_string(),
-                    reason: e.to_string(),
+                    reason,
                 },
             );
-            None
+            (path, None)
         }
     }
 }

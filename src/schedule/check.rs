@@ -3,7 +3,7 @@
 //! every problem is reported, not only the first.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::{Problem, ProblemKind};
 
@@ -34,6 +34,34 @@ impl LineIndex {
     }
 }
 
+/// Where the template files a schedules file names are read from.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum TemplateFiles<'a> {
+    /// The folder of the schedules file.
+    Dir(&'a Path),
+    /// The shipped templates carried in the binary.
+    Shipped,
+}
+
+impl TemplateFiles<'_> {
+    /// The path `relative` names, and its text or why it cannot be read.
+    pub fn read(&self, relative: &str) -> (PathBuf, Result<String, String>) {
+        match self {
+            Self::Dir(dir) => {
+                let path = dir.join(relative);
+                let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+                (path, text)
+            }
+            Self::Shipped => {
+                let text = crate::shipped::template(relative)
+                    .map(str::to_string)
+                    .ok_or_else(|| "not a shipped template file".to_string());
+                (PathBuf::from(relative), text)
+            }
+        }
+    }
+}
+
 /// One validation pass over a schedules file.
 pub(super) struct Checker<'a> {
     /// The schedules file, as named in messages.
@@ -42,19 +70,19 @@ pub(super) struct Checker<'a> {
     pub text: &'a str,
     /// Line numbers of `text`.
     pub lines: LineIndex,
-    /// The directory template files are resolved against.
-    pub base_dir: &'a Path,
+    /// Where template files are read from.
+    pub files: TemplateFiles<'a>,
     /// Problems found so far.
     pub problems: Vec<Problem>,
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(file: &str, text: &'a str, base_dir: &'a Path) -> Self {
+    pub fn new(file: &str, text: &'a str, files: TemplateFiles<'a>) -> Self {
         Self {
             file: file.to_string(),
             text,
             lines: LineIndex::new(text),
-            base_dir,
+            files,
             problems: Vec::new(),
         }
     }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use super::build::{build_quiet_hours, build_scan, build_window};
 use super::build_rules::build_rules;
 use super::build_templates::build_templates;
-use super::check::{Checker, LineIndex};
+use super::check::{Checker, LineIndex, TemplateFiles};
 use super::cron::ScanSchedule;
 use super::digest::{DigestSchedule, build_digest};
 use super::encoding::SmsEncoding;
@@ -25,6 +25,9 @@ use super::rules::{Channel, Rule};
 use super::template::Template;
 use super::window::{QuietHours, SendWindow};
 use crate::domain::{DueDateRules, KelurahanCode};
+
+/// How the shipped schedules are named in messages.
+pub const SHIPPED_NAME: &str = "built-in schedules.toml";
 
 /// The validated reminder schedules.
 #[derive(Debug, Clone)]
@@ -64,12 +67,41 @@ impl Schedules {
         Self::parse(&text, base_dir, &file)
     }
 
+    /// Reads and validates the schedules file at `path`, or, when there is
+    /// no file there, takes the shipped schedules carried in the binary
+    /// ([`Schedules::is_shipped`] tells which). Any other read error is an
+    /// error: an unreadable file is never silently replaced.
+    pub fn load_or_shipped(path: &Path) -> Result<Self, ScheduleError> {
+        match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::shipped()),
+            _ => Self::load(path),
+        }
+    }
+
+    /// The shipped `schedules.toml` and its templates, carried in the binary.
+    pub fn shipped() -> Self {
+        match Self::parse_with(crate::shipped::SCHEDULES, TemplateFiles::Shipped, SHIPPED_NAME) {
+            Ok(schedules) => schedules,
+            // The shipped file is validated by the tests of every build.
+            Err(e) => unreachable!("the shipped schedules do not load: {e}"),
+        }
+    }
+
+    /// Whether these are the shipped schedules carried in the binary.
+    pub fn is_shipped(&self) -> bool {
+        self.source == SHIPPED_NAME
+    }
+
     /// Validates schedules from `text`; `base_dir` resolves template files
     /// and `source_name` names the file in messages.
     pub fn parse(text: &str, base_dir: &Path, source_name: &str) -> Result<Self, ScheduleError> {
+        Self::parse_with(text, TemplateFiles::Dir(base_dir), source_name)
+    }
+
+    fn parse_with(text: &str, files: TemplateFiles<'_>, source_name: &str) -> Result<Self, ScheduleError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let raw: RawSchedules = toml::from_str(text).map_err(|e| toml_error(source_name, text, &e))?;
-        let mut ck = Checker::new(source_name, text, base_dir);
+        let mut ck = Checker::new(source_name, text, files);
         let scan = build_scan(&mut ck, raw.scan);
         let quiet_hours = build_quiet_hours(&mut ck, raw.quiet_hours);
         let send_window = raw

@@ -24,7 +24,7 @@ pub use generator::{Generator, Person};
 
 use crate::domain::KelurahanCode;
 use crate::domain::nik::PROVINCE_CODES;
-use crate::store::{Kelurahan, Progress, Store, StoreError, UpsertCounts};
+use crate::store::{BulkTable, Kelurahan, Progress, Store, StoreError, UpsertCounts};
 use crate::wilayah::{self, METRO_CSV};
 
 /// The Kota Metro pilot's numbers.
@@ -223,6 +223,11 @@ pub async fn seed(store: &dyn Store, options: &SeedOptions, progress: &dyn Progr
         }
         // The store advances `progress` per batch it writes.
         report.written += store.upsert_participants(&chunk, options.now, progress).await?;
+    }
+    // The first scan after a seed plans with these statistics; the rows are in even when they
+    // cannot be refreshed.
+    if let Err(e) = store.analyze(&[BulkTable::Kelurahan, BulkTable::Participants]).await {
+        tracing::warn!(error = %e, "cannot refresh the planner statistics (ANALYZE)");
     }
     tracing::info!(
         participants = report.participants,

@@ -141,6 +141,25 @@ impl PaymentSource {
     }
 }
 
+/// A table bulk loads write, whose planner statistics they refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkTable {
+    Kelurahan,
+    Participants,
+    Payments,
+}
+
+impl BulkTable {
+    /// The table's name in SQL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Kelurahan => "kelurahan",
+            Self::Participants => "participants",
+            Self::Payments => "payments",
+        }
+    }
+}
+
 /// The operations every backend provides. Writes that span several rows are
 /// one transaction: they happen entirely or not at all.
 #[async_trait]
@@ -152,6 +171,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Refreshes the planner statistics of `tables` (`ANALYZE`) after a bulk
+    /// load: without them the scan's statements are planned for empty tables
+    /// until autovacuum (PostgreSQL) or nobody (SQLite) catches up.
+    async fn analyze(&self, tables: &[BulkTable]) -> Result<(), StoreError>;
 
     /// Inserts or updates kelurahan by code, in one transaction.
     async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError>;

@@ -8,16 +8,22 @@ use std::process::Command;
 #[test]
 fn the_demo_runs_the_whole_loop_and_reports_it() {
     crate::prerequisites::require();
-    let dir = tempfile::tempdir().unwrap();
+    // As from an installed package: a folder without config/, the demo in ./demo.
+    let cwd = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_pengingat"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["demo", "--days", "21", "--no-serve", "--bind", "127.0.0.1:0", "--dir"])
-        .arg(dir.path())
+        .current_dir(cwd.path())
+        .env_remove("PENGINGAT_CONFIG")
+        .args(["demo", "--days", "21", "--no-serve", "--bind", "127.0.0.1:0"])
         .output()
         .expect("the binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("jadwal bawaan program (config/schedules.toml tidak ada)"),
+        "says the built-in schedules are used:\n{stdout}"
+    );
+    let dir = cwd.path().join("demo");
     assert!(stdout.contains("Minggu  3"), "three weeks of progress:\n{stdout}");
     for line in stdout.lines() {
         assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
@@ -42,7 +48,7 @@ fn the_demo_runs_the_whole_loop_and_reports_it() {
     assert!(stdout.contains("Dasbor: http://127.0.0.1:"), "{stdout}");
 
     // The payments came in through the HTTP API and were credited.
-    let db = dir.path().join("pengingat.db");
+    let db = dir.join("pengingat.db");
     let sql = "SELECT COUNT(*), COUNT(reminder_id) FROM payments WHERE source = 'http'";
     let counts = Command::new("sqlite3")
         .arg(&db)

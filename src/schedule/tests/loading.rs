@@ -88,6 +88,37 @@ fn a_missing_file_names_the_file() {
 }
 
 #[test]
+fn the_built_in_schedules_are_the_shipped_file_and_its_templates() {
+    let file = Schedules::load(&shipped_path()).unwrap();
+    let built_in = Schedules::shipped();
+    assert!(built_in.is_shipped() && !file.is_shipped());
+    assert!(built_in.warnings().is_empty(), "{:?}", built_in.warnings());
+    let names = |s: &Schedules| s.rules().iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
+    assert_eq!(names(&built_in), names(&file));
+    let sample = ReminderVars::sample();
+    for (name, template) in file.templates() {
+        let carried = built_in.template(name).unwrap();
+        assert_eq!(carried.render(&sample), template.render(&sample), "{name}");
+        assert_eq!(carried.render_email(&sample), template.render_email(&sample), "{name}");
+    }
+    assert!(crate::schedule::diff(&file, &built_in).is_empty());
+}
+
+#[test]
+fn only_a_missing_file_falls_back_to_the_built_in_schedules() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = Schedules::load_or_shipped(&dir.path().join("schedules.toml")).unwrap();
+    assert!(missing.is_shipped());
+    let err = Schedules::load_or_shipped(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, ScheduleError::Read { .. }),
+        "a folder is not read as absent: {err}"
+    );
+    let file = Schedules::load_or_shipped(&shipped_path()).unwrap();
+    assert!(!file.is_shipped());
+}
+
+#[test]
 fn template_files_load_and_their_errors_name_the_template_file_and_its_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("templates")).unwrap();

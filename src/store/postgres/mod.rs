@@ -22,9 +22,9 @@ use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, Outcome
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::sqlite::{KelurahanRow, shared_counts};
 use super::{
-    AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
-    ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences, ScanTotals,
-    SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
+    AttemptOutcome, Backend, BulkTable, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan,
+    PaidThroughCount, ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences,
+    ScanTotals, SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
 use crate::domain::{Channel, ExternalRef, NewParticipant, NewPayment, Nik, PhoneNumber};
 
@@ -63,6 +63,17 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// The plan PostgreSQL chooses for the scan's insert of `batch`'s
+    /// pending reminders: the `EXPLAIN` text of the statement, which is not
+    /// run. For checking plans after bulk loads.
+    pub async fn explain_insert_reminders(
+        &self,
+        batch: &RuleOccurrences,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        reminders::explain_insert(&self.pool, batch, now).await
+    }
 }
 
 #[async_trait]
@@ -79,6 +90,16 @@ impl Store for PgStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn analyze(&self, tables: &[BulkTable]) -> Result<(), StoreError> {
+        if tables.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
+        let sql = format!("ANALYZE {}", names.join(", "));
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -87,18 +87,44 @@ fn matching_participants(batch: &RuleOccurrences) -> String {
     )
 }
 
-pub(super) async fn insert(
-    pool: &PgPool,
-    batch: &RuleOccurrences,
-    now: DateTime<Utc>,
-) -> Result<InsertedReminders, StoreError> {
-    let sql = format!(
+/// The scan's statement: one rule's reminders for every matching participant.
+fn insert_sql(batch: &RuleOccurrences) -> String {
+    format!(
         "INSERT INTO reminders (participant_id, kelurahan_code, contribution_month, rule, rule_offset, channel, \
          slot, status, reason, occurrence_date, send_date, planned_at, expires_at, created_at, updated_at) \
          SELECT p.id, p.kelurahan_code, occ.m, $9, $10, $11, 1, $12, occ.s, occ.o, occ.d, occ.p, occ.e, $13, $13 {} \
          ON CONFLICT (participant_id, contribution_month, rule, channel, slot) DO NOTHING",
         matching_participants(batch)
-    );
+    )
+}
+
+/// The plan PostgreSQL chooses for the scan's insert of `batch`'s pending
+/// reminders (`EXPLAIN`, one line per row); the statement is not run.
+pub(super) async fn explain_insert(
+    pool: &PgPool,
+    batch: &RuleOccurrences,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let sql = format!("EXPLAIN {}", insert_sql(batch));
+    let rows: Vec<(String,)> = Columns::of(batch, false)
+        .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), batch.funding.clone())
+        .bind(&batch.rule)
+        .bind(batch.rule_offset)
+        .bind(batch.channel.as_str())
+        .bind("pending")
+        .bind(now.timestamp())
+        .try_map(|row: sqlx::postgres::PgRow| sqlx::FromRow::from_row(&row))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|(line,)| line).collect::<Vec<_>>().join("\n"))
+}
+
+pub(super) async fn insert(
+    pool: &PgPool,
+    batch: &RuleOccurrences,
+    now: DateTime<Utc>,
+) -> Result<InsertedReminders, StoreError> {
+    let sql = insert_sql(batch);
     let mut tx = pool.begin().await?;
     let mut counts = InsertedReminders::default();
     for (skipped, status) in [(false, "pending"), (true, "skipped")] {

@@ -27,9 +27,9 @@ use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
 use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::{
-    AttemptOutcome, Backend, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan, PaidThroughCount,
-    ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences, ScanTotals,
-    SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
+    AttemptOutcome, Backend, BulkTable, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan,
+    PaidThroughCount, ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences,
+    ScanTotals, SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
 use crate::domain::{Channel, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
 
@@ -135,6 +135,18 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn analyze(&self, tables: &[BulkTable]) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        // A sample of about 1,000 rows per index, as the SQLite documentation
+        // of `PRAGMA optimize` recommends: a full ANALYZE reads every index.
+        sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
+        for table in tables {
+            let sql = format!("ANALYZE {}", table.name());
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
+        }
         Ok(())
     }
 

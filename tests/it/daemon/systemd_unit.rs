@@ -31,7 +31,7 @@ fn unit_verifies_cleanly() {
     crate::prerequisites::require();
     let dir = tempfile::tempdir().unwrap();
     let unit = std::fs::read_to_string("systemd/pengingat.service").unwrap();
-    let unit = unit.replace("/usr/local/bin/pengingat", env!("CARGO_BIN_EXE_pengingat"));
+    let unit = unit.replace("/usr/bin/pengingat", env!("CARGO_BIN_EXE_pengingat"));
     let path = dir.path().join("pengingat.service");
     std::fs::write(&path, unit).unwrap();
     let out = Command::new("systemd-analyze")
