@@ -68,6 +68,7 @@ use crate::clock::{Clock, SystemClock};
 
 pub use faults::{FaultSettings, FaultUpdate};
 pub use outcome::{decides_delivered, number_key};
+pub use presets::kannel_dlr::{Failure as KannelFailure, failure_of as kannel_failure_of};
 pub use segments::count_segments;
 pub use store::{FinalStatus, Preset, RecordedMessage};
 

@@ -13,6 +13,7 @@
 mod auth;
 pub mod http;
 mod inbound;
+pub mod kannel;
 pub mod parse;
 
 use std::collections::HashMap;

@@ -5,6 +5,7 @@
 //! dispatcher would.
 
 mod end_to_end;
+mod kannel_reports;
 mod late_receipt;
 mod opt_out;
 mod presets;

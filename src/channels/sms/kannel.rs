@@ -1,10 +1,12 @@
 //! Kannel smsbox: `GET /cgi-bin/sendsms` (Kannel user guide, "Sending SMS").
 //!
 //! Kannel gives no message id: the reminder id travels in our `dlr-url`,
-//! whose `%d` (report value), `%i` (smsc id), `%F` (SMSC message id) and
+//! whose `%d` (report value, a bitmask), `%A` (the SMSC's answer, kept as
+//! the reason of a failure), `%i` (smsc id), `%F` (SMSC message id) and
 //! `%T` (UNIX time) Kannel expands when it calls back. `dlr-mask=19` asks
 //! for the final states only (delivered 1, not delivered 2, SMSC rejected
-//! 16).
+//! 16); Kannel may still add other bits to a report (34: not delivered,
+//! with the SMSC's detail).
 //!
 //! `sendsms` takes no client message id or idempotency key (the id in our
 //! `dlr-url` only comes back in receipts): a message sent again (after a
@@ -62,7 +64,7 @@ impl Kannel {
         let id = reminder_id.to_string();
         let mut url = self.ctx.receipt_url(&[("id", &id)]);
         // Inserted raw after `id`: percent-encoding would hide them from Kannel.
-        let escapes = "&status=%d&smsc=%i&fid=%F&ts=%T";
+        let escapes = "&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T";
         match url.find("&token=") {
             Some(at) => url.insert_str(at, escapes),
             None => url.push_str(escapes),
@@ -142,11 +144,11 @@ mod tests {
     fn the_dlr_url_carries_our_id_the_escapes_and_the_token() {
         assert_eq!(
             kannel(Some("t0k3n")).dlr_url(42),
-            "https://pengingat.example/receipts/gw-1?id=42&status=%d&smsc=%i&fid=%F&ts=%T&token=t0k3n"
+            "https://pengingat.example/receipts/gw-1?id=42&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T&token=t0k3n"
         );
         assert_eq!(
             kannel(None).dlr_url(7),
-            "https://pengingat.example/receipts/gw-1?id=7&status=%d&smsc=%i&fid=%F&ts=%T"
+            "https://pengingat.example/receipts/gw-1?id=7&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T"
         );
     }
 }
