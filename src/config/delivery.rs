@@ -90,9 +90,28 @@ pub struct GatewaySettings {
     /// File holding the receipt secret.
     #[serde(default)]
     pub receipt_token_file: Option<PathBuf>,
+    /// How Kannel's receipts prove they come from our `dlr-url`: `token`
+    /// (the receipt token rides in it, and smsbox logs it when a report
+    /// fails) or `signature` (an HMAC of the reminder id keyed with the
+    /// receipt token; the token never leaves the daemon).
+    #[serde(default)]
+    pub receipt_auth: ReceiptAuth,
     /// Only for `preset = "webhook"`.
     #[serde(default)]
     pub webhook: Option<WebhookSettings>,
+}
+
+/// How a gateway's receipts authenticate (`receipt_auth`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptAuth {
+    /// The receipt token, in the query (`token`) or `Authorization: Bearer`.
+    #[default]
+    Token,
+    /// Kannel only: `sig`, an HMAC-SHA256 of the gateway and reminder id
+    /// keyed with the receipt token. A report carrying the token is still
+    /// accepted (messages sent before the switch).
+    Signature,
 }
 
 fn default_rate() -> f64 {

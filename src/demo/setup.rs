@@ -99,6 +99,7 @@ pub fn demo_settings(dir: &Path, mocks: &Mocks, public_url: &str) -> anyhow::Res
         priority: 1,
         receipt_token_env: None,
         receipt_token_file: Some(secret(dir, "receipt_token", DEMO_TOKEN)?),
+        receipt_auth: Default::default(),
         webhook: None,
     }];
     settings.email.enabled = true;

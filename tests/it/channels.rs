@@ -90,6 +90,7 @@ pub fn gateway(name: &str, preset: Preset, base_url: &str, secrets: &Secrets) ->
         priority: 1,
         receipt_token_env: None,
         receipt_token_file: Some(secrets.file(&format!("{name}.token"), RECEIPT_TOKEN)),
+        receipt_auth: Default::default(),
         webhook: (preset == Preset::Webhook).then(webhook_settings),
     }
 }

@@ -10,6 +10,7 @@ mod late_receipt;
 mod opt_out;
 mod presets;
 mod refusals;
+mod signed;
 mod transitions;
 
 use std::sync::Arc;
@@ -71,6 +72,11 @@ impl Receiver {
     /// Serves the receipt routes for every preset: gateways named after
     /// their preset, tokens from files.
     pub async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, "").await
+    }
+
+    /// The same, with `kannel_extra` (TOML lines) added to the Kannel gateway.
+    pub async fn start_with(db: &TestDb, kannel_extra: &str) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let secrets = tempfile::tempdir().unwrap();
@@ -86,6 +92,9 @@ impl Receiver {
                  receipt_token_file = \"{}\"\n",
                 file(name, &token(name))
             );
+            if name == "kannel" {
+                toml += kannel_extra;
+            }
             if name == "webhook" {
                 toml += "[gateway.webhook]\npath = \"/webhook/send\"\n";
             }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::breaker::BreakerState;
 use super::error::{ChannelConfigError, SendError};
 use super::ticker::{Ticker, TokioTicker};
-use crate::config::delivery::{GatewaySettings, Preset, SmsSettings};
+use crate::config::delivery::{GatewaySettings, Preset, ReceiptAuth, SmsSettings};
 use crate::domain::PhoneNumber;
 use crate::schedule::{SmsEncoding, measure};
 
@@ -269,6 +269,9 @@ fn wire(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Wire>, Chann
     if settings.preset != Preset::Webhook && settings.webhook.is_some() {
         return Err(ctx.config_error("[sms.gateway.webhook] goes with preset = \"webhook\" only"));
     }
+    if settings.preset != Preset::Kannel && settings.receipt_auth == ReceiptAuth::Signature {
+        return Err(ctx.config_error("receipt_auth = \"signature\" goes with preset = \"kannel\" only"));
+    }
     Ok(match settings.preset {
         Preset::Kannel => Box::new(kannel::Kannel::new(ctx, settings)?),
         Preset::Jasmin => Box::new(jasmin::Jasmin::new(ctx, settings)?),
@@ -322,6 +325,7 @@ pub(crate) mod fixtures {
             priority: 1,
             receipt_token_env: None,
             receipt_token_file: None,
+            receipt_auth: Default::default(),
             webhook: None,
         }
     }
