@@ -209,6 +209,7 @@ fn gateway_settings(target: &Target, password: std::path::PathBuf) -> GatewaySet
         receipt_token_env: None,
         receipt_token_file: None,
         receipt_auth: Default::default(),
+        max_segments: None,
         webhook,
     }
 }

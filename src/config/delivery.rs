@@ -40,6 +40,19 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// The most segments the gateway sends of one message by default:
+    /// Kannel's smsbox `max-messages` (10; a longer text is cut while
+    /// smsbox still answers "0: Accepted"), Jasmin's
+    /// `long_content_max_parts` (5), Twilio's 1,600-character body limit
+    /// (10 GSM-7 segments fit, error 21617 beyond), and 10 for Infobip and
+    /// generic webhooks.
+    pub fn default_max_segments(self) -> u32 {
+        match self {
+            Self::Jasmin => 5,
+            Self::Kannel | Self::Twilio | Self::Infobip | Self::Webhook => 10,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Kannel => "kannel",
@@ -96,9 +109,21 @@ pub struct GatewaySettings {
     /// receipt token; the token never leaves the daemon).
     #[serde(default)]
     pub receipt_auth: ReceiptAuth,
+    /// The most SMS segments one message may take through this gateway; a
+    /// longer text is refused before it is sent (default: the preset's,
+    /// [`Preset::default_max_segments`]).
+    #[serde(default)]
+    pub max_segments: Option<u32>,
     /// Only for `preset = "webhook"`.
     #[serde(default)]
     pub webhook: Option<WebhookSettings>,
+}
+
+impl GatewaySettings {
+    /// `max_segments`, or the preset's default.
+    pub fn max_segments(&self) -> u32 {
+        self.max_segments.unwrap_or_else(|| self.preset.default_max_segments())
+    }
 }
 
 /// How a gateway's receipts authenticate (`receipt_auth`).

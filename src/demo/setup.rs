@@ -100,6 +100,7 @@ pub fn demo_settings(dir: &Path, mocks: &Mocks, public_url: &str) -> anyhow::Res
         receipt_token_env: None,
         receipt_token_file: Some(secret(dir, "receipt_token", DEMO_TOKEN)?),
         receipt_auth: Default::default(),
+        max_segments: None,
         webhook: None,
     }];
     settings.email.enabled = true;

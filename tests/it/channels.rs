@@ -8,6 +8,7 @@ mod faults;
 mod garbage;
 mod idempotency;
 mod presets;
+mod segments;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -91,6 +92,7 @@ pub fn gateway(name: &str, preset: Preset, base_url: &str, secrets: &Secrets) ->
         receipt_token_env: None,
         receipt_token_file: Some(secrets.file(&format!("{name}.token"), RECEIPT_TOKEN)),
         receipt_auth: Default::default(),
+        max_segments: None,
         webhook: (preset == Preset::Webhook).then(webhook_settings),
     }
 }

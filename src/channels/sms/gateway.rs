@@ -131,6 +131,8 @@ pub struct Gateway {
     pub breaker: CircuitBreaker,
     /// `timeout_ms`, for the whole request (connect to the end of the body).
     timeout: Duration,
+    /// The most segments of one message it sends (`max_segments`).
+    pub max_segments: u32,
 }
 
 impl Gateway {
@@ -143,7 +145,13 @@ impl Gateway {
             bucket: TokenBucket::new(settings.rate_limit_per_second, ticker.clone()),
             breaker: CircuitBreaker::new(ticker),
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
+            max_segments: settings.max_segments(),
         }
+    }
+
+    /// Whether a message of `size` fits this gateway's `max_segments`.
+    pub fn takes(&self, size: &SmsSize) -> bool {
+        size.segments <= self.max_segments as usize
     }
 
     /// One request to this gateway (the caller has the token and the

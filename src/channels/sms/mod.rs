@@ -7,6 +7,7 @@ mod idempotency;
 mod infobip;
 mod jasmin;
 mod kannel;
+mod limits;
 mod template;
 mod twilio;
 mod webhook;
@@ -21,9 +22,10 @@ use super::error::{ChannelConfigError, SendError};
 use super::ticker::{Ticker, TokioTicker};
 use crate::config::delivery::{GatewaySettings, Preset, ReceiptAuth, SmsSettings};
 use crate::domain::PhoneNumber;
-use crate::schedule::{SmsEncoding, measure};
+use crate::schedule::{SmsEncoding, SmsSize, measure};
 
 pub use idempotency::{DeploymentId, InvalidDeploymentId, key as idempotency_key, reminder_of};
+pub use limits::segment_warnings;
 
 /// The gateway name in errors about a message refused before any gateway
 /// was tried.
@@ -201,10 +203,13 @@ impl GatewayPool {
         }
         let key = idempotency::key(self.deployment.as_ref(), msg.reminder_id);
         let size = measure(&msg.text);
+        if let Some(e) = self.too_long(&size) {
+            return Some(Err(e));
+        }
         let masked = mask(&msg.to);
         let mut last: Option<SendError> = None;
         let mut skipped = Vec::new();
-        for gateway in &self.gateways {
+        for gateway in self.gateways.iter().filter(|g| g.takes(&size)) {
             let Ok(permit) = gateway.breaker.try_acquire() else {
                 skipped.push(gateway.name.as_str());
                 continue;
@@ -254,6 +259,29 @@ impl GatewayPool {
                 format!("circuit breaker open for every gateway ({})", skipped.join(", "))
             },
         })))
+    }
+}
+
+impl GatewayPool {
+    /// The refusal of a text longer than every gateway's `max_segments`: a
+    /// gateway would cut it (Kannel drops the rest and still answers
+    /// "0: Accepted") or refuse it, so it is not sent at all.
+    fn too_long(&self, size: &SmsSize) -> Option<SendError> {
+        if self.gateways.is_empty() || self.gateways.iter().any(|g| g.takes(size)) {
+            return None;
+        }
+        let limits: Vec<String> = self
+            .gateways
+            .iter()
+            .map(|g| format!("{} {}", g.name, g.max_segments))
+            .collect();
+        Some(SendError::permanent(
+            LOCAL,
+            format!(
+                "the text is {size}, more than any gateway sends (max_segments: {}); shorten the template",
+                limits.join(", ")
+            ),
+        ))
     }
 }
 
@@ -326,6 +354,7 @@ pub(crate) mod fixtures {
             receipt_token_env: None,
             receipt_token_file: None,
             receipt_auth: Default::default(),
+            max_segments: None,
             webhook: None,
         }
     }
