@@ -210,6 +210,7 @@ fn gateway_settings(target: &Target, password: std::path::PathBuf) -> GatewaySet
         receipt_token_file: None,
         receipt_auth: Default::default(),
         max_segments: None,
+        ca_file: None,
         webhook,
     }
 }

@@ -114,6 +114,10 @@ pub struct GatewaySettings {
     /// [`Preset::default_max_segments`]).
     #[serde(default)]
     pub max_segments: Option<u32>,
+    /// PEM file of a CA trusted in addition to the system's roots, for an
+    /// HTTPS gateway with a private CA or a self-signed certificate.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Only for `preset = "webhook"`.
     #[serde(default)]
     pub webhook: Option<WebhookSettings>,
@@ -282,6 +286,9 @@ pub struct EmailSettings {
     pub pool_size: u32,
     /// Seconds before an SMTP exchange counts as failed (transient).
     pub timeout_secs: u64,
+    /// PEM file of a CA (or the relay's self-signed certificate) trusted in
+    /// addition to the system's roots, for a relay with a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for EmailSettings {
@@ -298,6 +305,7 @@ impl Default for EmailSettings {
             reply_to: None,
             pool_size: 4,
             timeout_secs: 30,
+            ca_file: None,
         }
     }
 }

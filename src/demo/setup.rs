@@ -101,6 +101,7 @@ pub fn demo_settings(dir: &Path, mocks: &Mocks, public_url: &str) -> anyhow::Res
         receipt_token_file: Some(secret(dir, "receipt_token", DEMO_TOKEN)?),
         receipt_auth: Default::default(),
         max_segments: None,
+        ca_file: None,
         webhook: None,
     }];
     settings.email.enabled = true;

@@ -9,6 +9,7 @@ mod garbage;
 mod idempotency;
 mod presets;
 mod segments;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -93,6 +94,7 @@ pub fn gateway(name: &str, preset: Preset, base_url: &str, secrets: &Secrets) ->
         receipt_token_file: Some(secrets.file(&format!("{name}.token"), RECEIPT_TOKEN)),
         receipt_auth: Default::default(),
         max_segments: None,
+        ca_file: None,
         webhook: (preset == Preset::Webhook).then(webhook_settings),
     }
 }

@@ -115,6 +115,7 @@ impl Receiver {
             clock: Arc::new(FixedClock::at(now())),
             payments: Default::default(),
             dashboard: Default::default(),
+            channels: Default::default(),
         };
         let app = pengingat::receipts::http::routes().with_state(state);
         let (stop, stopped) = oneshot::channel::<()>();

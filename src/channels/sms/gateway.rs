@@ -133,6 +133,8 @@ pub struct Gateway {
     timeout: Duration,
     /// The most segments of one message it sends (`max_segments`).
     pub max_segments: u32,
+    /// Its own HTTP client, trusting its `ca_file`; `None`: the pool's.
+    pub http: Option<reqwest::Client>,
 }
 
 impl Gateway {
@@ -146,7 +148,14 @@ impl Gateway {
             breaker: CircuitBreaker::new(ticker),
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
             max_segments: settings.max_segments(),
+            http: None,
         }
+    }
+
+    /// The same gateway with its own HTTP client.
+    pub fn with_http(mut self, http: Option<reqwest::Client>) -> Self {
+        self.http = http;
+        self
     }
 
     /// Whether a message of `size` fits this gateway's `max_segments`.

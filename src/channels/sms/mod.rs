@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::breaker::BreakerState;
 use super::error::{ChannelConfigError, SendError};
+use super::health::ChannelHealth;
 use super::ticker::{Ticker, TokioTicker};
 use crate::config::delivery::{GatewaySettings, Preset, ReceiptAuth, SmsSettings};
 use crate::domain::PhoneNumber;
@@ -87,6 +88,8 @@ pub struct GatewayPool {
     http: reqwest::Client,
     /// The database's deployment id, part of every idempotency key.
     deployment: Option<DeploymentId>,
+    /// Gateways out of service for a configuration error (keyed by name).
+    health: ChannelHealth,
 }
 
 impl GatewayPool {
@@ -119,14 +122,26 @@ impl GatewayPool {
                 return Err(ChannelConfigError::gateway(&settings.name, "the name is used twice"));
             }
             let wire = wire(settings, Context::new(settings, public_url)?)?;
-            gateways.push(Gateway::new(settings, wire, ticker.clone()));
+            let own_http = match &settings.ca_file {
+                Some(path) => Some(client_trusting(&settings.name, path)?),
+                None => None,
+            };
+            gateways.push(Gateway::new(settings, wire, ticker.clone()).with_http(own_http));
         }
         gateways.sort_by_key(|g| g.priority);
         Ok(Self {
             gateways,
             http,
             deployment: None,
+            health: ChannelHealth::default(),
         })
+    }
+
+    /// The same pool, reporting configuration errors to `health` (the
+    /// daemon's, which `/readyz` reads).
+    pub fn with_health(mut self, health: ChannelHealth) -> Self {
+        self.health = health;
+        self
     }
 
     /// The same pool sending idempotency keys of `deployment` (the
@@ -208,8 +223,13 @@ impl GatewayPool {
         }
         let masked = mask(&msg.to);
         let mut last: Option<SendError> = None;
+        let mut misconfigured: Option<SendError> = None;
         let mut skipped = Vec::new();
         for gateway in self.gateways.iter().filter(|g| g.takes(&size)) {
+            if let Some(problem) = self.health.problem(&gateway.name) {
+                misconfigured = Some(SendError::configuration(&gateway.name, problem));
+                continue;
+            }
             let Ok(permit) = gateway.breaker.try_acquire() else {
                 skipped.push(gateway.name.as_str());
                 continue;
@@ -222,7 +242,8 @@ impl GatewayPool {
                 () = gateway.bucket.acquire() => {}
                 () = stop.cancelled() => return last.map(Err),
             }
-            match gateway.attempt(&self.http, msg, &size, &key).await {
+            let http = gateway.http.as_ref().unwrap_or(&self.http);
+            match gateway.attempt(http, msg, &size, &key).await {
                 Ok(message_id) => {
                     permit.succeeded();
                     tracing::debug!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,
@@ -233,6 +254,13 @@ impl GatewayPool {
                         encoding: size.encoding,
                         segments: u32::try_from(size.segments).unwrap_or(u32::MAX),
                     }));
+                }
+                Err(error) if error.is_configuration() => {
+                    // Out of service until the configuration is fixed; the
+                    // next gateway may take the message.
+                    permit.succeeded();
+                    self.health.fail(&gateway.name, error.reason());
+                    misconfigured = Some(error);
                 }
                 Err(error) if error.is_transient() => {
                     permit.failed();
@@ -252,7 +280,8 @@ impl GatewayPool {
                 }
             }
         }
-        Some(Err(last.unwrap_or_else(|| SendError::Unavailable {
+        // A gateway that may take it later beats one that never will.
+        Some(Err(last.or(misconfigured).unwrap_or_else(|| SendError::Unavailable {
             reason: if self.gateways.is_empty() {
                 "no SMS gateway is configured".to_string()
             } else {
@@ -290,6 +319,17 @@ fn unreachable_stop() -> Result<SmsAccepted, SendError> {
     Err(SendError::Unavailable {
         reason: "the send was stopped".to_string(),
     })
+}
+
+/// An HTTP client trusting the CA in `ca_file` besides the system's roots.
+fn client_trusting(gateway: &str, ca_file: &std::path::Path) -> Result<reqwest::Client, ChannelConfigError> {
+    let pem = super::tls::read_ca_file("ca_file", ca_file).map_err(|e| ChannelConfigError::gateway(gateway, e))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| ChannelConfigError::gateway(gateway, format!("ca_file {}: {e}", ca_file.display())))?;
+    reqwest::Client::builder()
+        .tls_certs_merge(certs)
+        .build()
+        .map_err(|e| ChannelConfigError::gateway(gateway, format!("ca_file {}: {e}", ca_file.display())))
 }
 
 /// The wire format of one gateway.
@@ -355,6 +395,7 @@ pub(crate) mod fixtures {
             receipt_token_file: None,
             receipt_auth: Default::default(),
             max_segments: None,
+            ca_file: None,
             webhook: None,
         }
     }
