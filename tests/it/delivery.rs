@@ -1,6 +1,7 @@
 //! Delivery through the dispatcher: real HTTP to the mock SMS gateway on
 //! loopback, on both backends, with fixed instants.
 
+mod config_errors;
 mod end_to_end;
 mod graceful_stop;
 mod leases;

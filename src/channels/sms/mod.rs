@@ -337,6 +337,9 @@ fn wire(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Wire>, Chann
     if settings.preset != Preset::Webhook && settings.webhook.is_some() {
         return Err(ctx.config_error("[sms.gateway.webhook] goes with preset = \"webhook\" only"));
     }
+    if settings.max_segments == Some(0) {
+        return Err(ctx.config_error("max_segments must be at least 1"));
+    }
     if settings.preset != Preset::Kannel && settings.receipt_auth == ReceiptAuth::Signature {
         return Err(ctx.config_error("receipt_auth = \"signature\" goes with preset = \"kannel\" only"));
     }

@@ -29,6 +29,20 @@ async fn a_text_over_every_gateways_maximum_is_refused_before_sending() {
 
     let accepted = pool.send(&sms(43, &text_of(10))).await.unwrap();
     assert_eq!(accepted.segments, 10);
+
+    let mut none = gateway("kannel-0", Preset::Kannel, &mock.base, &secrets);
+    none.max_segments = Some(0);
+    let settings = pengingat::config::delivery::SmsSettings {
+        gateways: vec![none],
+        ..Default::default()
+    };
+    let error = pengingat::channels::GatewayPool::from_settings(&settings, PUBLIC_URL, reqwest::Client::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("kannel-0") && error.contains("max_segments must be at least 1"),
+        "{error}"
+    );
     mock.stop().await;
 }
 
