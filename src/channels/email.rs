@@ -15,6 +15,7 @@ use lettre::transport::smtp::{self, PoolConfig};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::error::{ChannelConfigError, SendError, causes, is_certificate_error};
+use super::first_send::FirstSend;
 use super::health::ChannelHealth;
 use super::tls::read_ca_file;
 use crate::config::delivery::{EmailSettings, read_secret};
@@ -79,6 +80,8 @@ pub struct EmailSender {
     /// Where a configuration error (credentials, certificate) takes the
     /// relay out of service.
     health: ChannelHealth,
+    /// Sends take turns until the relay has answered once.
+    first: FirstSend,
 }
 
 impl std::fmt::Debug for EmailSender {
@@ -154,6 +157,7 @@ impl EmailSender {
             reply_to,
             relay: format!("{}:{}", email.host, email.port),
             health: ChannelHealth::default(),
+            first: FirstSend::default(),
         })
     }
 
@@ -172,6 +176,24 @@ impl EmailSender {
             Some(problem) => Err(SendError::configuration(SMTP, problem)),
             None => Ok(()),
         }
+    }
+
+    /// Whether the relay is in service: not taken out by a configuration
+    /// error (the dispatcher claims no e-mail while it is).
+    pub fn in_service(&self) -> bool {
+        self.health.problem(SMTP).is_none()
+    }
+
+    /// Hands `message` to the relay, one at a time until the relay has
+    /// answered once (wrong credentials are then found by one login, not by
+    /// every pooled connection).
+    async fn transmit(&self, message: Message) -> Result<(), SendError> {
+        let _turn = self.first.turn().await;
+        self.check_health()?;
+        let result = self.transport.send(message).await.map_err(|e| self.failed(&e));
+        self.first
+            .record(result.as_ref().is_err_and(SendError::is_configuration));
+        result.map(|_| ())
     }
 
     /// `error` classified; a configuration error takes the relay out of service.
@@ -202,14 +224,16 @@ impl EmailSender {
             html: msg.html.as_deref(),
         };
         let message = self.message(vec![Mailbox::new(None, to)], &body, &message_id)?;
-        match self.transport.send(message).await {
-            Ok(_) => {
+        match self.transmit(message).await {
+            Ok(()) => {
                 tracing::debug!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, "e-mail accepted");
                 Ok(EmailAccepted { message_id })
             }
-            Err(e) => {
-                let error = self.failed(&e);
-                tracing::warn!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, %error, "e-mail not accepted");
+            Err(error) => {
+                // A configuration error was logged once, when first seen.
+                if !error.is_configuration() {
+                    tracing::warn!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, %error, "e-mail not accepted");
+                }
                 Err(error)
             }
         }
@@ -248,14 +272,16 @@ impl EmailSender {
             html: msg.html.as_deref(),
         };
         let message = self.message(to, &body, &message_id)?;
-        match self.transport.send(message).await {
-            Ok(_) => {
+        match self.transmit(message).await {
+            Ok(()) => {
                 tracing::debug!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, "digest accepted");
                 Ok(EmailAccepted { message_id })
             }
-            Err(e) => {
-                let error = self.failed(&e);
-                tracing::warn!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, %error, "digest not accepted");
+            Err(error) => {
+                // A configuration error was logged once, when first seen.
+                if !error.is_configuration() {
+                    tracing::warn!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, %error, "digest not accepted");
+                }
                 Err(error)
             }
         }

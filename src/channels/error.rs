@@ -41,10 +41,11 @@ pub enum SendError {
     },
     /// Our configuration is wrong, and every message would fail the same
     /// way until an operator fixes it: the relay or gateway's certificate is
-    /// not trusted, the SMTP relay refuses our credentials (535). Not
-    /// retried: the reminder fails at once with `reason`, which says what
-    /// to fix, and the channel is reported unhealthy on `/readyz`
-    /// ([`super::ChannelHealth`]).
+    /// not trusted, the SMTP relay refuses our credentials (535). The
+    /// channel is taken out of service and reported on `/readyz`
+    /// ([`super::ChannelHealth`]); the message is not at fault, so the
+    /// dispatcher postpones it with `reason`, which says what to fix, and
+    /// claims nothing more for the channel until a restart.
     Configuration {
         /// The gateway (or `smtp`) concerned.
         gateway: String,

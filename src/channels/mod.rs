@@ -17,6 +17,7 @@
 pub mod breaker;
 pub mod email;
 mod error;
+mod first_send;
 mod health;
 pub mod rate;
 mod redact;

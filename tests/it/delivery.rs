@@ -5,6 +5,7 @@ mod config_errors;
 mod end_to_end;
 mod graceful_stop;
 mod leases;
+mod out_of_service;
 mod outage;
 
 use std::collections::HashMap;

@@ -11,7 +11,8 @@ tests check what a real mail reader would show, not what they sent.
 
 --port 0 picks a free port. Once listening it prints "listening on HOST:PORT".
 --reject answers RCPT for ADDR with 550, --defer with 451. --auth offers AUTH
-(PLAIN, LOGIN) over plain text and accepts only USER:PASS. --tls starttls
+(PLAIN, LOGIN) over plain text and accepts only USER:PASS; each refused login
+adds a line to DIR/refused-logins. --tls starttls
 offers and requires STARTTLS, --tls smtps speaks TLS from the first byte,
 both with the certificate chain --cert and its key --key.
 """
@@ -71,12 +72,15 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
-def authenticator(expected):
+def authenticator(expected, directory):
     user, _, password = expected.partition(":")
 
     def check(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword)
               and auth_data.login.decode() == user and auth_data.password.decode() == password)
+        if not ok:
+            with open(os.path.join(directory, "refused-logins"), "a", encoding="utf-8") as f:
+                f.write(mechanism + "\n")
         return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
 
     return check
@@ -97,7 +101,7 @@ async def main():
     sink = Sink(args.dir, args.reject, args.defer)
     options = {"hostname": "sink.test", "decode_data": False, "enable_SMTPUTF8": True}
     if args.auth:
-        options.update(authenticator=authenticator(args.auth), auth_require_tls=False)
+        options.update(authenticator=authenticator(args.auth, args.dir), auth_require_tls=False)
     wrapped = None
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

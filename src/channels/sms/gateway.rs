@@ -9,6 +9,7 @@ use super::OutboundSms;
 use super::http::{Answer, percent_encode, transport_error};
 use crate::channels::breaker::CircuitBreaker;
 use crate::channels::error::{ChannelConfigError, SendError};
+use crate::channels::first_send::FirstSend;
 use crate::channels::rate::TokenBucket;
 use crate::channels::ticker::Ticker;
 use crate::config::delivery::{GatewaySettings, Preset, read_secret};
@@ -135,6 +136,8 @@ pub struct Gateway {
     pub max_segments: u32,
     /// Its own HTTP client, trusting its `ca_file`; `None`: the pool's.
     pub http: Option<reqwest::Client>,
+    /// Its sends take turns until it has answered once.
+    pub first: FirstSend,
 }
 
 impl Gateway {
@@ -149,6 +152,7 @@ impl Gateway {
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
             max_segments: settings.max_segments(),
             http: None,
+            first: FirstSend::default(),
         }
     }
 

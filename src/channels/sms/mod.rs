@@ -170,11 +170,15 @@ impl GatewayPool {
     }
 
     /// How many messages the pool can take now: the dispatcher claims no
-    /// more than that, and nothing while no gateway can be tried.
+    /// more than that, and nothing while no gateway can be tried. A gateway
+    /// out of service for a configuration error counts for nothing.
     pub fn availability(&self) -> Availability {
         let mut per_second = 0.0;
         let mut probe = false;
         for gateway in &self.gateways {
+            if self.health.problem(&gateway.name).is_some() {
+                continue;
+            }
             match gateway.breaker.state() {
                 BreakerState::Closed { .. } => per_second += gateway.bucket.rate(),
                 BreakerState::HalfOpen { probing: false } => probe = true,
@@ -230,6 +234,17 @@ impl GatewayPool {
                 misconfigured = Some(SendError::configuration(&gateway.name, problem));
                 continue;
             }
+            // Until the gateway has answered once, one send at a time: wrong
+            // credentials are found by one request, not by every one in flight.
+            let _turn = tokio::select! {
+                biased;
+                turn = gateway.first.turn() => turn,
+                () = stop.cancelled() => return last.map(Err),
+            };
+            if let Some(problem) = self.health.problem(&gateway.name) {
+                misconfigured = Some(SendError::configuration(&gateway.name, problem));
+                continue;
+            }
             let Ok(permit) = gateway.breaker.try_acquire() else {
                 skipped.push(gateway.name.as_str());
                 continue;
@@ -243,7 +258,11 @@ impl GatewayPool {
                 () = stop.cancelled() => return last.map(Err),
             }
             let http = gateway.http.as_ref().unwrap_or(&self.http);
-            match gateway.attempt(http, msg, &size, &key).await {
+            let result = gateway.attempt(http, msg, &size, &key).await;
+            gateway
+                .first
+                .record(result.as_ref().is_err_and(SendError::is_configuration));
+            match result {
                 Ok(message_id) => {
                     permit.succeeded();
                     tracing::debug!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,

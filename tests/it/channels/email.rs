@@ -98,6 +98,13 @@ impl Sink {
             .count()
     }
 
+    /// Logins it refused so far (wrong user name or password).
+    pub fn refused_logins(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("refused-logins"))
+            .map(|log| log.lines().count())
+            .unwrap_or(0)
+    }
+
     pub async fn stop(mut self) {
         self.child.kill().await.unwrap();
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use pengingat::channels::{ChannelHealth, EmailSender, OutboundEmail, SendError};
+use pengingat::channels::{Availability, ChannelHealth, EmailSender, OutboundEmail, SendError};
 use pengingat::config::delivery::{EmailSettings, GatewaySettings, Preset, SmsSettings};
 use pengingat::http::AppState;
 use pengingat::metrics::Metrics;
@@ -292,11 +292,17 @@ async fn an_https_gateway_with_a_private_ca_is_trusted_through_its_ca_file() {
         "{}",
         problems[0].1
     );
+    assert_eq!(
+        failover.availability(),
+        Availability::Open { per_second: 1000.0 },
+        "only kannel-plain counts"
+    );
 
-    // Alone, it fails at once and for good.
+    // Alone, it is a configuration error, and the pool has nothing in service.
     let alone = pool(vec![https_gateway("kannel-tls", &https, None, &secrets)]);
     let error = alone.send(&sms(3, GSM_TEXT)).await.unwrap_err();
     assert!(matches!(error, SendError::Configuration { .. }), "{error:?}");
+    assert_eq!(alone.availability(), Availability::Unavailable);
     assert_eq!(mock.messages().await.len(), 2);
     task.abort();
     mock.stop().await;

@@ -1,6 +1,5 @@
-//! What the dispatcher records for a text longer than every gateway sends
-//! and for a configuration error: the reminder fails at once, unsent, with
-//! the reason, and is not retried.
+//! What the dispatcher records for a text longer than every gateway sends:
+//! the reminder fails at once, unsent, with the reason, and is not retried.
 
 use std::sync::Arc;
 
@@ -14,10 +13,7 @@ use crate::channels::{Secrets, gateway, mock_config};
 use crate::helpers::*;
 use crate::mock_gateway::Gateway;
 
-both_backends!(
-    a_reminder_longer_than_every_gateway_sends_fails_unsent_with_the_reason,
-    a_gateway_refusing_our_credentials_fails_reminders_at_once,
-);
+both_backends!(a_reminder_longer_than_every_gateway_sends_fails_unsent_with_the_reason);
 
 async fn a_reminder_longer_than_every_gateway_sends_fails_unsent_with_the_reason(db: &TestDb) {
     due_reminders(db, 2).await;
@@ -46,27 +42,6 @@ async fn a_reminder_longer_than_every_gateway_sends_fails_unsent_with_the_reason
             "{reason}"
         );
         assert_eq!(r.attempts, 1);
-    }
-    mock.stop().await;
-}
-
-async fn a_gateway_refusing_our_credentials_fails_reminders_at_once(db: &TestDb) {
-    due_reminders(db, 2).await;
-    let mock = Gateway::start(mock_config()).await;
-    let secrets = Secrets::new();
-    let clock = FixedClock::at(at(SEND_AT));
-    let mut twilio = gateway("twilio", Preset::Twilio, &mock.base, &secrets);
-    twilio.password_file = Some(secrets.file("twilio.wrong", "bukan-token"));
-    let d = dispatcher(db, vec![twilio], &clock, "w1");
-    let report = d.dispatch_once().await.unwrap();
-    assert_eq!((report.claimed, report.sent, report.failed), (2, 0, 2), "no retry");
-    for r in reminders(db).await {
-        assert_eq!(r.status(), Some(ReminderStatus::Failed));
-        let reason = r.reason.unwrap_or_default();
-        assert!(
-            reason.contains("configuration error") && reason.contains("Account SID"),
-            "{reason}"
-        );
     }
     mock.stop().await;
 }
