@@ -208,6 +208,9 @@ fn gateway_settings(target: &Target, password: std::path::PathBuf) -> GatewaySet
         priority: 1,
         receipt_token_env: None,
         receipt_token_file: None,
+        receipt_auth: Default::default(),
+        max_segments: None,
+        ca_file: None,
         webhook,
     }
 }

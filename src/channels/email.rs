@@ -10,11 +10,14 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{self, PoolConfig};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::error::{ChannelConfigError, SendError};
+use super::error::{ChannelConfigError, SendError, causes, is_certificate_error};
+use super::first_send::FirstSend;
+use super::health::ChannelHealth;
+use super::tls::read_ca_file;
 use crate::config::delivery::{EmailSettings, read_secret};
 use crate::domain::EmailAddress;
 
@@ -74,6 +77,11 @@ pub struct EmailSender {
     id_domain: String,
     /// `host:port`, for logs.
     relay: String,
+    /// Where a configuration error (credentials, certificate) takes the
+    /// relay out of service.
+    health: ChannelHealth,
+    /// Sends take turns until the relay has answered once.
+    first: FirstSend,
 }
 
 impl std::fmt::Debug for EmailSender {
@@ -110,8 +118,16 @@ impl EmailSender {
         let tls = match email.tls.as_str() {
             "none" => Tls::None,
             mode @ ("starttls" | "tls") => {
-                let parameters =
-                    TlsParameters::new(email.host.clone()).map_err(|e| bad(format!("TLS for {}: {e}", email.host)))?;
+                let mut parameters = TlsParameters::builder(email.host.clone());
+                if let Some(path) = &email.ca_file {
+                    let pem = read_ca_file("email.ca_file", path).map_err(bad)?;
+                    let ca = Certificate::from_pem(&pem)
+                        .map_err(|e| bad(format!("email.ca_file {}: {e}", path.display())))?;
+                    parameters = parameters.add_root_certificate(ca);
+                }
+                let parameters = parameters
+                    .build_rustls()
+                    .map_err(|e| bad(format!("TLS for {}: {e}", email.host)))?;
                 if mode == "tls" {
                     Tls::Wrapper(parameters)
                 } else {
@@ -140,7 +156,53 @@ impl EmailSender {
             from,
             reply_to,
             relay: format!("{}:{}", email.host, email.port),
+            health: ChannelHealth::default(),
+            first: FirstSend::default(),
         })
+    }
+
+    /// The same sender, reporting configuration errors to `health` (the
+    /// daemon's, which `/readyz` reads).
+    pub fn with_health(mut self, health: ChannelHealth) -> Self {
+        self.health = health;
+        self
+    }
+
+    /// Refuses at once while the relay is out of service: another attempt
+    /// would only repeat the error (and a relay may lock an account after
+    /// repeated authentication failures).
+    fn check_health(&self) -> Result<(), SendError> {
+        match self.health.problem(SMTP) {
+            Some(problem) => Err(SendError::configuration(SMTP, problem)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the relay is in service: not taken out by a configuration
+    /// error (the dispatcher claims no e-mail while it is).
+    pub fn in_service(&self) -> bool {
+        self.health.problem(SMTP).is_none()
+    }
+
+    /// Hands `message` to the relay, one at a time until the relay has
+    /// answered once (wrong credentials are then found by one login, not by
+    /// every pooled connection).
+    async fn transmit(&self, message: Message) -> Result<(), SendError> {
+        let _turn = self.first.turn().await;
+        self.check_health()?;
+        let result = self.transport.send(message).await.map_err(|e| self.failed(&e));
+        self.first
+            .record(result.as_ref().is_err_and(SendError::is_configuration));
+        result.map(|_| ())
+    }
+
+    /// `error` classified; a configuration error takes the relay out of service.
+    fn failed(&self, error: &smtp::Error) -> SendError {
+        let error = classify(error);
+        if let SendError::Configuration { reason, .. } = &error {
+            self.health.fail(SMTP, reason);
+        }
+        error
     }
 
     /// Hands `msg` to the relay. SMTP 4xx, timeouts and connection trouble
@@ -154,6 +216,7 @@ impl EmailSender {
             .trim()
             .parse()
             .map_err(|e| SendError::permanent(SMTP, format!("recipient {masked} is not an e-mail address: {e}")))?;
+        self.check_health()?;
         let message_id = self.message_id(msg.reminder_id);
         let body = Body {
             subject: &msg.subject,
@@ -161,14 +224,16 @@ impl EmailSender {
             html: msg.html.as_deref(),
         };
         let message = self.message(vec![Mailbox::new(None, to)], &body, &message_id)?;
-        match self.transport.send(message).await {
-            Ok(_) => {
+        match self.transmit(message).await {
+            Ok(()) => {
                 tracing::debug!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, "e-mail accepted");
                 Ok(EmailAccepted { message_id })
             }
-            Err(e) => {
-                let error = classify(&e);
-                tracing::warn!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, %error, "e-mail not accepted");
+            Err(error) => {
+                // A configuration error was logged once, when first seen.
+                if !error.is_configuration() {
+                    tracing::warn!(relay = %self.relay, reminder = msg.reminder_id, to = %masked, %error, "e-mail not accepted");
+                }
                 Err(error)
             }
         }
@@ -199,6 +264,7 @@ impl EmailSender {
             let name = Some(name.trim().to_string()).filter(|n| !n.is_empty());
             to.push(Mailbox::new(name, address));
         }
+        self.check_health()?;
         let message_id = self.digest_message_id(&msg.kelurahan_code, &msg.week);
         let body = Body {
             subject: &msg.subject,
@@ -206,14 +272,16 @@ impl EmailSender {
             html: msg.html.as_deref(),
         };
         let message = self.message(to, &body, &message_id)?;
-        match self.transport.send(message).await {
-            Ok(_) => {
+        match self.transmit(message).await {
+            Ok(()) => {
                 tracing::debug!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, "digest accepted");
                 Ok(EmailAccepted { message_id })
             }
-            Err(e) => {
-                let error = classify(&e);
-                tracing::warn!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, %error, "digest not accepted");
+            Err(error) => {
+                // A configuration error was logged once, when first seen.
+                if !error.is_configuration() {
+                    tracing::warn!(relay = %self.relay, kelurahan = %msg.kelurahan_code, week = %msg.week, to = %masked, %error, "digest not accepted");
+                }
                 Err(error)
             }
         }
@@ -221,7 +289,8 @@ impl EmailSender {
 
     /// Checks the relay answers (NOOP on a pooled connection), for readiness.
     pub async fn test_connection(&self) -> Result<bool, SendError> {
-        self.transport.test_connection().await.map_err(|e| classify(&e))
+        self.check_health()?;
+        self.transport.test_connection().await.map_err(|e| self.failed(&e))
     }
 
     /// `<pengingat.{reminder id}.{random}@{from domain}>`: unique, and the
@@ -286,15 +355,31 @@ struct Body<'a> {
 
 /// SMTP reply codes decide (RFC 5321 §4.2.1): 4xx transient, 5xx
 /// permanent, except the AUTH refusals (RFC 4954: 530, 534, 535, 538),
-/// which are about our credentials, not the recipient: transient, so
-/// reminders wait for the operator's fix instead of failing for good.
-/// Everything without a reply code (timeout, connection, TLS, a garbled
-/// answer) is the relay's trouble, so transient too.
+/// which are about our credentials, not the recipient, and an untrusted
+/// certificate: configuration errors, which every message would meet
+/// until an operator fixes the settings, so nothing is retried.
+/// Everything else without a reply code (timeout, connection, a garbled
+/// answer) is the relay's trouble: transient.
 fn classify(error: &smtp::Error) -> SendError {
     let code = error.status().map(|c| c.to_string());
     let auth_refused = matches!(code.as_deref(), Some("530" | "534" | "535" | "538"));
     if auth_refused {
-        SendError::transient(SMTP, format!("relay refused our credentials: {error}"), None)
+        SendError::configuration(
+            SMTP,
+            format!(
+                "the relay refused our credentials ({error}): check email.username and the password in \
+                 email.password_env or email.password_file"
+            ),
+        )
+    } else if code.is_none() && is_certificate_error(error) {
+        SendError::configuration(
+            SMTP,
+            format!(
+                "the relay's TLS certificate is not trusted ({}): set email.ca_file to the PEM file of the CA \
+                 that signed it, or check email.host",
+                causes(error)
+            ),
+        )
     } else if error.is_permanent() {
         SendError::permanent(SMTP, error.to_string())
     } else if error.is_timeout() {

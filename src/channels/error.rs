@@ -39,6 +39,19 @@ pub enum SendError {
         /// What happened, for operators.
         reason: String,
     },
+    /// Our configuration is wrong, and every message would fail the same
+    /// way until an operator fixes it: the relay or gateway's certificate is
+    /// not trusted, the SMTP relay refuses our credentials (535). The
+    /// channel is taken out of service and reported on `/readyz`
+    /// ([`super::ChannelHealth`]); the message is not at fault, so the
+    /// dispatcher postpones it with `reason`, which says what to fix, and
+    /// claims nothing more for the channel until a restart.
+    Configuration {
+        /// The gateway (or `smtp`) concerned.
+        gateway: String,
+        /// What is wrong and what to fix.
+        reason: String,
+    },
     /// Nothing could be tried: no gateway is configured, or every gateway's
     /// circuit breaker is open. Transient: the breakers close again.
     Unavailable {
@@ -65,9 +78,22 @@ impl SendError {
         }
     }
 
+    /// A configuration error; the reason is redacted.
+    pub fn configuration(gateway: &str, reason: impl AsRef<str>) -> Self {
+        Self::Configuration {
+            gateway: gateway.to_string(),
+            reason: redact(reason.as_ref()),
+        }
+    }
+
     /// Whether the message may be sent again later.
     pub fn is_transient(&self) -> bool {
-        !matches!(self, Self::Permanent { .. })
+        !matches!(self, Self::Permanent { .. } | Self::Configuration { .. })
+    }
+
+    /// Whether it is our configuration that is wrong.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, Self::Configuration { .. })
     }
 
     /// How long the gateway asked us to wait before the next attempt.
@@ -81,7 +107,9 @@ impl SendError {
     /// The gateway concerned, if one was tried.
     pub fn gateway(&self) -> Option<&str> {
         match self {
-            Self::Transient { gateway, .. } | Self::Permanent { gateway, .. } => Some(gateway),
+            Self::Transient { gateway, .. } | Self::Permanent { gateway, .. } | Self::Configuration { gateway, .. } => {
+                Some(gateway)
+            }
             Self::Unavailable { .. } => None,
         }
     }
@@ -89,7 +117,10 @@ impl SendError {
     /// The reason alone (already redacted), e.g. for the reminder's last error.
     pub fn reason(&self) -> &str {
         match self {
-            Self::Transient { reason, .. } | Self::Permanent { reason, .. } | Self::Unavailable { reason } => reason,
+            Self::Transient { reason, .. }
+            | Self::Permanent { reason, .. }
+            | Self::Configuration { reason, .. }
+            | Self::Unavailable { reason } => reason,
         }
     }
 }
@@ -109,6 +140,9 @@ impl fmt::Display for SendError {
                 Ok(())
             }
             Self::Permanent { gateway, reason } => write!(f, "{gateway}: permanent failure: {}", redact(reason)),
+            Self::Configuration { gateway, reason } => {
+                write!(f, "{gateway}: configuration error: {}", redact(reason))
+            }
             Self::Unavailable { reason } => write!(f, "no gateway available: {}", redact(reason)),
         }
     }
@@ -156,6 +190,26 @@ impl ChannelConfigError {
             reason: reason.into(),
         }
     }
+}
+
+/// Whether the TLS handshake failed on the peer's certificate (rustls:
+/// "invalid peer certificate: UnknownIssuer", "… NotValidForName", …).
+pub(crate) fn is_certificate_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    causes(error).contains("certificate")
+}
+
+/// `error` and its sources, joined with `: `.
+pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut causes: Vec<String> = Vec::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !causes.iter().any(|c| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = e.source();
+    }
+    causes.join(": ")
 }
 
 #[cfg(test)]

@@ -17,16 +17,20 @@
 pub mod breaker;
 pub mod email;
 mod error;
+mod first_send;
+mod health;
 pub mod rate;
 mod redact;
 pub mod retry;
 mod send_test;
 pub mod sms;
 pub mod ticker;
+mod tls;
 
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use email::{EmailAccepted, EmailSender, OutboundDigest, OutboundEmail};
 pub use error::{ChannelConfigError, SendError};
+pub use health::ChannelHealth;
 pub use rate::TokenBucket;
 pub use redact::redact;
 pub use retry::RetryPolicy;

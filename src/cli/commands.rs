@@ -209,6 +209,9 @@ async fn check_schedules(settings: &Settings, store: Option<&dyn Store>, now: Da
             size.encoding, size.units, size.segments
         );
     }
+    for w in crate::channels::sms::segment_warnings(&settings.sms, &schedules) {
+        println!("warning: {w}");
+    }
     true
 }
 

@@ -40,6 +40,19 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// The most segments the gateway sends of one message by default:
+    /// Kannel's smsbox `max-messages` (10; a longer text is cut while
+    /// smsbox still answers "0: Accepted"), Jasmin's
+    /// `long_content_max_parts` (5), Twilio's 1,600-character body limit
+    /// (10 GSM-7 segments fit, error 21617 beyond), and 10 for Infobip and
+    /// generic webhooks.
+    pub fn default_max_segments(self) -> u32 {
+        match self {
+            Self::Jasmin => 5,
+            Self::Kannel | Self::Twilio | Self::Infobip | Self::Webhook => 10,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Kannel => "kannel",
@@ -90,9 +103,44 @@ pub struct GatewaySettings {
     /// File holding the receipt secret.
     #[serde(default)]
     pub receipt_token_file: Option<PathBuf>,
+    /// How Kannel's receipts prove they come from our `dlr-url`: `token`
+    /// (the receipt token rides in it, and smsbox logs it when a report
+    /// fails) or `signature` (an HMAC of the reminder id keyed with the
+    /// receipt token; the token never leaves the daemon).
+    #[serde(default)]
+    pub receipt_auth: ReceiptAuth,
+    /// The most SMS segments one message may take through this gateway; a
+    /// longer text is refused before it is sent (default: the preset's,
+    /// [`Preset::default_max_segments`]).
+    #[serde(default)]
+    pub max_segments: Option<u32>,
+    /// PEM file of a CA trusted in addition to the system's roots, for an
+    /// HTTPS gateway with a private CA or a self-signed certificate.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Only for `preset = "webhook"`.
     #[serde(default)]
     pub webhook: Option<WebhookSettings>,
+}
+
+impl GatewaySettings {
+    /// `max_segments`, or the preset's default.
+    pub fn max_segments(&self) -> u32 {
+        self.max_segments.unwrap_or_else(|| self.preset.default_max_segments())
+    }
+}
+
+/// How a gateway's receipts authenticate (`receipt_auth`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptAuth {
+    /// The receipt token, in the query (`token`) or `Authorization: Bearer`.
+    #[default]
+    Token,
+    /// Kannel only: `sig`, an HMAC-SHA256 of the gateway and reminder id
+    /// keyed with the receipt token. A report carrying the token is still
+    /// accepted (messages sent before the switch).
+    Signature,
 }
 
 fn default_rate() -> f64 {
@@ -238,6 +286,9 @@ pub struct EmailSettings {
     pub pool_size: u32,
     /// Seconds before an SMTP exchange counts as failed (transient).
     pub timeout_secs: u64,
+    /// PEM file of a CA (or the relay's self-signed certificate) trusted in
+    /// addition to the system's roots, for a relay with a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for EmailSettings {
@@ -254,6 +305,7 @@ impl Default for EmailSettings {
             reply_to: None,
             pool_size: 4,
             timeout_secs: 30,
+            ca_file: None,
         }
     }
 }

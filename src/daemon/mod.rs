@@ -27,7 +27,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::channels::{DeploymentId, EmailSender, GatewayPool, RetryPolicy};
+use crate::channels::{ChannelHealth, DeploymentId, EmailSender, GatewayPool, RetryPolicy};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, worker_name};
@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     pub sms: Option<Arc<GatewayPool>>,
     /// The SMTP relay, when e-mail is enabled.
     pub email: Option<Arc<EmailSender>>,
+    /// Channels out of service for a configuration error, for `/readyz`.
+    pub channel_health: ChannelHealth,
     /// The gateways receipts and inbound SMS are accepted from, with their secrets.
     pub receipts: Arc<ReceiptGateways>,
     /// The payments API's token and attribution window.
@@ -77,7 +79,7 @@ type Channels = (Option<Arc<GatewayPool>>, Option<Arc<EmailSender>>);
 
 /// The outbound channels the settings describe; SMS idempotency keys carry
 /// `deployment`, the database's id.
-fn build_channels(settings: &Settings, deployment: DeploymentId) -> anyhow::Result<Channels> {
+fn build_channels(settings: &Settings, deployment: DeploymentId, health: &ChannelHealth) -> anyhow::Result<Channels> {
     let sms = if settings.sms.gateways.is_empty() {
         None
     } else {
@@ -86,12 +88,15 @@ fn build_channels(settings: &Settings, deployment: DeploymentId) -> anyhow::Resu
             .context("cannot build the HTTP client")?;
         let pool = GatewayPool::from_settings(&settings.sms, &settings.delivery.public_url, http)
             .context("invalid [[sms.gateway]] configuration")?
-            .for_deployment(deployment);
+            .for_deployment(deployment)
+            .with_health(health.clone());
         Some(Arc::new(pool))
     };
     let email = if settings.email.enabled {
         Some(Arc::new(
-            EmailSender::from_settings(&settings.email).context("invalid [email] configuration")?,
+            EmailSender::from_settings(&settings.email)
+                .context("invalid [email] configuration")?
+                .with_health(health.clone()),
         ))
     } else {
         None
@@ -139,6 +144,7 @@ fn app_state(shared: &Shared, open_dashboard: bool) -> AppState {
             standing: shared.settings.standing.rules(),
             schedules: Some(shared.schedules.subscribe()),
         }),
+        channels: shared.channel_health.clone(),
     }
 }
 
@@ -191,7 +197,8 @@ impl Daemon {
             .await
             .context("cannot read the database's deployment id")?;
         let deployment = DeploymentId::parse(&deployment).context("the database's deployment id")?;
-        let (sms, email) = build_channels(&settings, deployment)?;
+        let channel_health = ChannelHealth::default();
+        let (sms, email) = build_channels(&settings, deployment, &channel_health)?;
         let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
             .context("cannot set up the receipt endpoints")?
             .with_clock(clock.clone());
@@ -216,6 +223,7 @@ impl Daemon {
             rescan: Notify::new(),
             sms,
             email,
+            channel_health,
             receipts: Arc::new(receipts),
             payments_api: Arc::new(payments_api),
             dashboard_token,

@@ -99,6 +99,9 @@ pub fn demo_settings(dir: &Path, mocks: &Mocks, public_url: &str) -> anyhow::Res
         priority: 1,
         receipt_token_env: None,
         receipt_token_file: Some(secret(dir, "receipt_token", DEMO_TOKEN)?),
+        receipt_auth: Default::default(),
+        max_segments: None,
+        ca_file: None,
         webhook: None,
     }];
     settings.email.enabled = true;

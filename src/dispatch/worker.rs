@@ -137,9 +137,10 @@ impl Dispatcher {
     }
 
     /// How many reminders of `channel` one claim may take now: none while
-    /// the channel cannot send (no gateway, every breaker open), one while
-    /// only a probe can go out, else what the gateways' rate limits send
-    /// within the lease, at most `batch_size`.
+    /// the channel cannot send (no gateway, every breaker open, every
+    /// gateway or the relay out of service for a configuration error), one
+    /// while only a probe can go out, else what the gateways' rate limits
+    /// send within the lease, at most `batch_size`.
     pub(super) fn claim_limit(&self, channel: Channel) -> u32 {
         let batch = self.settings.batch_size.max(1);
         match channel {
@@ -152,7 +153,7 @@ impl Dispatcher {
                 Some(Availability::Unavailable) | None => 0,
             },
             Channel::Email => {
-                if self.email.is_some() {
+                if self.email.as_ref().is_some_and(|sender| sender.in_service()) {
                     batch
                 } else {
                     0
@@ -343,9 +344,23 @@ impl Dispatcher {
     /// failure is the gateways' outage, not the message's: the reminder is
     /// postponed without counting an attempt, and nothing more is claimed
     /// for SMS until a probe gets through.
+    ///
+    /// A configuration error (refused credentials, an untrusted
+    /// certificate) is ours, not the message's either: while it leaves the
+    /// channel with nothing in service, the reminder is postponed with the
+    /// error (what to fix) and waits, unclaimed, for a restart with the
+    /// configuration fixed. While another gateway is still in service (one
+    /// whose `max_segments` is too low for this text, say) it is retried
+    /// like a transient failure.
     fn after_failure(&self, r: &ClaimedReminder, e: SendError, now: DateTime<Utc>) -> AttemptOutcome {
         let attempts = r.attempts.max(1) as u32;
-        if !e.is_transient() {
+        let out_of_service = e.is_configuration() && r.channel.parse().is_ok_and(|c| self.claim_limit(c) == 0);
+        if out_of_service {
+            return AttemptOutcome::Postponed {
+                error: Some(e.to_string()),
+            };
+        }
+        if !e.is_transient() && !e.is_configuration() {
             return AttemptOutcome::Failed { reason: e.to_string() };
         }
         let sms_outage = r.channel == Channel::Sms.as_str()

@@ -13,11 +13,23 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The database answers within two seconds: the daemon can do its work.
-/// 503 otherwise, so a load balancer or operator sees it at once.
+/// The database answers within two seconds and no channel is out of
+/// service for a configuration error: the daemon can do its work. 503
+/// otherwise, naming what is wrong, so a load balancer or operator sees it
+/// at once.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready\n".to_string()),
+        Ok(Ok(())) => {
+            let problems = state.channels.problems();
+            if problems.is_empty() {
+                return (StatusCode::OK, "ready\n".to_string());
+            }
+            let lines: String = problems
+                .iter()
+                .map(|(channel, problem)| format!("{channel} out of service: {problem}\n"))
+                .collect();
+            (StatusCode::SERVICE_UNAVAILABLE, lines)
+        }
         Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -28,6 +28,8 @@ pub struct AppState {
     pub payments: Arc<crate::payments::api::PaymentsApi>,
     /// Who may see the dashboard, and the rules it is computed with.
     pub dashboard: Arc<dashboard::DashboardContext>,
+    /// Channels out of service for a configuration error (readiness).
+    pub channels: crate::channels::ChannelHealth,
 }
 
 /// The routes of the daemon.

@@ -108,5 +108,6 @@ async fn stats(State(gateway): State<Shared>) -> Json<serde_json::Value> {
         "callbacks_sent": receipts.callbacks_sent.load(Ordering::Relaxed),
         "callbacks_failed": receipts.callbacks_failed.load(Ordering::Relaxed),
         "sink_received": gateway.sink_hits.load(Ordering::Relaxed),
+        "unauthenticated": gateway.unauthenticated.load(Ordering::Relaxed),
     }))
 }

@@ -13,7 +13,7 @@
 //! | `POST /webhook/send` | generic JSON webhook (below) |
 //! | `GET /messages[?to=&preset=]`, `GET /messages/count`, `DELETE /messages` | recorded messages |
 //! | `GET`/`POST /control` | faults (see [`FaultUpdate`]) |
-//! | `GET /stats` | counters of sends, faults, suppressed duplicates and receipts |
+//! | `GET /stats` | counters of sends, faults, suppressed duplicates, refused Twilio credentials (`unauthenticated`) and receipts |
 //! | any method `/sink` | a callback target that answers `ACK/Jasmin` to anything |
 //!
 //! The generic webhook is the mock's own minimal JSON protocol, the one
@@ -68,6 +68,7 @@ use crate::clock::{Clock, SystemClock};
 
 pub use faults::{FaultSettings, FaultUpdate};
 pub use outcome::{decides_delivered, number_key};
+pub use presets::kannel_dlr::{Failure as KannelFailure, failure_of as kannel_failure_of};
 pub use segments::count_segments;
 pub use store::{FinalStatus, Preset, RecordedMessage};
 

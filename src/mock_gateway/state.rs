@@ -40,6 +40,8 @@ pub struct Gateway {
     pub shutdown: CancellationToken,
     /// Requests `/sink` received.
     pub sink_hits: AtomicU64,
+    /// Send requests refused for wrong credentials.
+    pub unauthenticated: AtomicU64,
 }
 
 /// A message a preset accepted, in the preset-neutral form that is recorded.
@@ -80,6 +82,7 @@ impl Gateway {
             receipts,
             shutdown,
             sink_hits: AtomicU64::new(0),
+            unauthenticated: AtomicU64::new(0),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Who may post receipts and inbound SMS: the gateway's receipt token (query
-//! `token` or `Authorization: Bearer`), compared in constant time, or for
+//! `token` or `Authorization: Bearer`), compared in constant time, a Kannel
+//! report's `sig` over its reminder id (`receipt_auth = "signature"`), or for
 //! Twilio the `X-Twilio-Signature` over the public URL and the form (Twilio's
 //! "Webhooks security").
 
@@ -7,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use subtle::ConstantTimeEq;
 
+use super::kannel::signature_matches;
 use super::parse::form_pairs;
 use super::{ReceiptGateway, ReceiptGateways};
 use crate::config::delivery::Preset;
@@ -60,10 +62,19 @@ fn token(gateway: &ReceiptGateway, callback: &Callback<'_>) -> Result<(), AuthEr
         .as_deref()
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::NotConfigured)?;
-    let from_query = callback
-        .query
-        .map(|q| form_pairs(q.as_bytes()))
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "token").map(|(_, v)| v));
+    let query = callback.query.map(|q| form_pairs(q.as_bytes())).unwrap_or_default();
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    if gateway.signed
+        && let Some(sig) = param("sig")
+    {
+        // A Kannel report of a signed dlr-url: the signature of its reminder id.
+        let id = param("id").and_then(|id| id.trim().parse::<i64>().ok());
+        return match id {
+            Some(id) if signature_matches(expected, &gateway.name, id, sig) => Ok(()),
+            _ => Err(AuthError::Wrong),
+        };
+    }
+    let from_query = param("token").map(str::to_string);
     let from_header = || {
         callback
             .headers

@@ -74,6 +74,7 @@ async fn receipt(
             reminder_id: r.reminder_id,
             provider_message_id: r.provider_message_id.as_deref(),
             state: r.state,
+            detail: r.detail.as_deref(),
             raw: &r.raw,
         };
         match state.store.record_receipt(&name, &new, now).await {

@@ -13,6 +13,7 @@
 mod auth;
 pub mod http;
 mod inbound;
+pub mod kannel;
 pub mod parse;
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::delivery::{Preset, SecretError, SmsSettings, WebhookReceiptSettings, read_secret};
+use crate::config::delivery::{Preset, ReceiptAuth, SecretError, SmsSettings, WebhookReceiptSettings, read_secret};
 
 pub use crate::store::ReceiptState;
 pub use inbound::{Keyword, keyword};
@@ -54,6 +55,8 @@ pub(crate) struct ReceiptGateway {
     pub auth_token: Option<String>,
     /// How a generic webhook's receipts read.
     pub webhook: WebhookReceiptSettings,
+    /// Whether a Kannel report may prove itself by `sig` ([`kannel::signature`]).
+    pub signed: bool,
 }
 
 impl std::fmt::Debug for ReceiptGateway {
@@ -119,6 +122,7 @@ impl ReceiptGateways {
                 token,
                 auth_token,
                 webhook,
+                signed: g.preset == Preset::Kannel && g.receipt_auth == ReceiptAuth::Signature,
             };
             gateways.insert(g.name.clone(), gateway);
         }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
-use super::normalise_provider_id;
+use super::{kannel, normalise_provider_id};
 use crate::config::delivery::{Preset, WebhookReceiptSettings};
 use crate::store::ReceiptState;
 
@@ -20,6 +20,9 @@ pub struct ParsedReceipt {
     pub provider_message_id: Option<String>,
     /// What it says, normalised.
     pub state: ReceiptState,
+    /// The gateway's own words on a failure (Kannel's `%A`), kept with the
+    /// reason a reminder was not delivered.
+    pub detail: Option<String>,
     /// The callback as received, without its `token`, for audit.
     pub raw: String,
 }
@@ -115,23 +118,24 @@ fn query_and_form(query: Option<&str>, body: &[u8]) -> (Vec<(String, String)>, S
     (pairs, raw)
 }
 
-/// Kannel: `GET {dlr-url}` with `id` (our reminder id) and `status` (`%d`;
-/// Kannel user guide), `fid` (`%F`) kept as the message id for audit.
+/// Kannel: `GET {dlr-url}` with `id` (our reminder id), `status` (`%d`, a
+/// bitmask read by [`kannel::state`]) and `answer` (`%A`, the SMSC's
+/// answer; Kannel user guide), `fid` (`%F`) kept as the message id for audit.
 fn kannel(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError> {
     let (pairs, raw) = query_and_form(query, body);
     let id = reminder_id("id", required(&pairs, "id")?)?;
     let code = required(&pairs, "status")?;
-    let state = match code.parse::<u8>().map_err(|_| invalid("status", code))? {
-        1 => ReceiptState::Delivered,
-        2 | 16 => ReceiptState::Undelivered,
-        4 => ReceiptState::Buffered,
-        8 => ReceiptState::Sent,
-        _ => ReceiptState::Unknown,
-    };
+    let answer = field(&pairs, "answer");
+    let state = code
+        .parse::<u8>()
+        .ok()
+        .and_then(|value| kannel::state(value, answer))
+        .ok_or_else(|| invalid("status", code))?;
     Ok(ParsedReceipt {
         reminder_id: Some(id),
         provider_message_id: field(&pairs, "fid").and_then(|f| normalise_provider_id(Preset::Kannel, f)),
         state,
+        detail: answer.and_then(kannel::detail),
         raw,
     })
 }
@@ -163,6 +167,7 @@ fn jasmin(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
         reminder_id: ours,
         provider_message_id: normalise_provider_id(Preset::Jasmin, id),
         state,
+        detail: None,
         raw,
     })
 }
@@ -195,6 +200,7 @@ fn twilio(query: Option<&str>, body: &[u8]) -> Result<ParsedReceipt, ParseError>
         reminder_id: ours,
         provider_message_id: normalise_provider_id(Preset::Twilio, sid),
         state,
+        detail: None,
         raw: String::from_utf8_lossy(body).into_owned(),
     })
 }
@@ -258,6 +264,7 @@ fn infobip_report(i: usize, value: &Value) -> Result<ParsedReceipt, ParseError> 
         reminder_id,
         provider_message_id,
         state: infobip_state(&status),
+        detail: None,
         raw: value.to_string(),
     })
 }
@@ -338,6 +345,7 @@ fn webhook_receipt(settings: &WebhookReceiptSettings, value: &Value) -> Result<P
         reminder_id,
         provider_message_id: message_id,
         state: webhook_state(settings, status),
+        detail: None,
         raw: value.to_string(),
     })
 }

@@ -26,9 +26,23 @@ fn kannel_dlr_values_map_to_receipt_states() {
         ("16", ReceiptState::Undelivered),
         ("4", ReceiptState::Buffered),
         ("8", ReceiptState::Sent),
-        ("32", ReceiptState::Unknown),
+        ("9", ReceiptState::Delivered),
+        ("18", ReceiptState::Undelivered),
+        ("34", ReceiptState::Undelivered),
+        ("36", ReceiptState::Buffered),
+        ("40", ReceiptState::Sent),
     ] {
         assert_eq!(state(Preset::Kannel, Some(&q(d)), ""), expected, "%d = {d}");
+    }
+    for d in ["0", "64", "256"] {
+        let error = parse(Preset::Kannel, &settings(), Some(&q(d)), b"").unwrap_err();
+        assert_eq!(
+            error,
+            ParseError::Invalid {
+                field: "status".into(),
+                value: d.into()
+            }
+        );
     }
     let r = one(Preset::Kannel, Some(&q("1")), "");
     assert_eq!(r.reminder_id, Some(42));
@@ -37,6 +51,25 @@ fn kannel_dlr_values_map_to_receipt_states() {
         r.raw, "id=42&status=1&smsc=mock&fid=4242&ts=1752136260",
         "the token is not kept"
     );
+}
+
+#[test]
+fn kannel_keeps_the_smsc_answer_as_the_detail() {
+    let q = |d: &str, a: &str| format!("id=42&status={d}&answer={a}&fid=4242&token=s3cret");
+    let expired = one(
+        Preset::Kannel,
+        Some(&q(
+            "34",
+            "id%3A4242+sub%3A001+dlvrd%3A000+stat%3AEXPIRED+err%3A022+text%3AIuran+Anda",
+        )),
+        "",
+    );
+    assert_eq!(expired.state, ReceiptState::Expired);
+    assert_eq!(expired.detail.as_deref(), Some("stat:EXPIRED err:022"));
+    let nack = one(Preset::Kannel, Some(&q("16", "NACK%2F0x00000045%2FSubmit+failed")), "");
+    assert_eq!(nack.state, ReceiptState::Undelivered);
+    assert_eq!(nack.detail.as_deref(), Some("NACK/0x00000045/Submit failed"));
+    assert_eq!(one(Preset::Kannel, Some(&q("1", "")), "").detail, None);
 }
 
 #[test]

@@ -87,6 +87,10 @@ pub struct NewReceipt<'a> {
     pub provider_message_id: Option<&'a str>,
     /// What the receipt says.
     pub state: ReceiptState,
+    /// The gateway's own words on a failure (Kannel's `%A`: `stat:EXPIRED
+    /// err:022`, `NACK/0x00000045/…`), added to the reason of a reminder it
+    /// settles as undelivered.
+    pub detail: Option<&'a str>,
     /// The receipt as received (secrets removed), kept for audit.
     pub raw: &'a str,
 }
@@ -253,10 +257,18 @@ pub(crate) struct Transition {
     /// The status it moves to.
     pub to: ReminderStatus,
     /// The reason recorded with it.
-    pub reason: Option<&'static str>,
+    pub reason: Option<String>,
 }
 
 impl Transition {
+    /// The same move with the gateway's `detail` added to its reason.
+    pub(crate) fn with_detail(mut self, detail: Option<&str>) -> Self {
+        if let (Some(reason), Some(detail)) = (&self.reason, detail) {
+            self.reason = Some(format!("{reason}; SMSC: {detail}"));
+        }
+        self
+    }
+
     /// Whether the move takes away the credit the reminder may hold for a
     /// payment: from a status that counts for attribution to one that does
     /// not (a late "undelivered").
@@ -320,7 +332,7 @@ pub(crate) fn plan_receipt(
             Some(Transition {
                 from: reminder.status.clone(),
                 to,
-                reason,
+                reason: reason.map(str::to_string),
             }),
         ),
         Decision::Note => (

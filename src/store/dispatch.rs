@@ -51,8 +51,9 @@ pub enum AttemptOutcome {
     Deferred { planned_at: i64, reason: String },
     /// Not tried as far as the message is concerned: back to pending, ready
     /// at once, no attempt counted. The dispatcher stopped before the send,
-    /// or every gateway of the channel is unavailable (an outage is the
-    /// gateway's failure, not the message's); `error` says which.
+    /// or every gateway of the channel is unavailable (an outage, or a
+    /// configuration error to fix, is the gateway's failure, not the
+    /// message's); `error` says which.
     Postponed { error: Option<String> },
 }
 

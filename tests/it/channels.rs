@@ -8,6 +8,8 @@ mod faults;
 mod garbage;
 mod idempotency;
 mod presets;
+mod segments;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -90,6 +92,9 @@ pub fn gateway(name: &str, preset: Preset, base_url: &str, secrets: &Secrets) ->
         priority: 1,
         receipt_token_env: None,
         receipt_token_file: Some(secrets.file(&format!("{name}.token"), RECEIPT_TOKEN)),
+        receipt_auth: Default::default(),
+        max_segments: None,
+        ca_file: None,
         webhook: (preset == Preset::Webhook).then(webhook_settings),
     }
 }

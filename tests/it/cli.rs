@@ -3,6 +3,7 @@
 
 mod preview;
 mod report;
+mod segments;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,9 +1,11 @@
 //! Delivery through the dispatcher: real HTTP to the mock SMS gateway on
 //! loopback, on both backends, with fixed instants.
 
+mod config_errors;
 mod end_to_end;
 mod graceful_stop;
 mod leases;
+mod out_of_service;
 mod outage;
 
 use std::collections::HashMap;

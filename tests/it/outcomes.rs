@@ -77,6 +77,7 @@ async fn receipt(db: &TestDb, reminder_id: i64, state: ReceiptState, when: &str)
         reminder_id: Some(reminder_id),
         provider_message_id: None,
         state,
+        detail: None,
         raw: "uji",
     };
     db.store.record_receipt("kannel", &r, at(when)).await.unwrap();

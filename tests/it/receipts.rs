@@ -5,10 +5,12 @@
 //! dispatcher would.
 
 mod end_to_end;
+mod kannel_reports;
 mod late_receipt;
 mod opt_out;
 mod presets;
 mod refusals;
+mod signed;
 mod transitions;
 
 use std::sync::Arc;
@@ -70,6 +72,11 @@ impl Receiver {
     /// Serves the receipt routes for every preset: gateways named after
     /// their preset, tokens from files.
     pub async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, "").await
+    }
+
+    /// The same, with `kannel_extra` (TOML lines) added to the Kannel gateway.
+    pub async fn start_with(db: &TestDb, kannel_extra: &str) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let secrets = tempfile::tempdir().unwrap();
@@ -85,6 +92,9 @@ impl Receiver {
                  receipt_token_file = \"{}\"\n",
                 file(name, &token(name))
             );
+            if name == "kannel" {
+                toml += kannel_extra;
+            }
             if name == "webhook" {
                 toml += "[gateway.webhook]\npath = \"/webhook/send\"\n";
             }
@@ -105,6 +115,7 @@ impl Receiver {
             clock: Arc::new(FixedClock::at(now())),
             payments: Default::default(),
             dashboard: Default::default(),
+            channels: Default::default(),
         };
         let app = pengingat::receipts::http::routes().with_state(state);
         let (stop, stopped) = oneshot::channel::<()>();

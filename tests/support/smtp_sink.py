@@ -7,10 +7,14 @@ decoded headers, the text/plain body and the text/html alternative), so the
 tests check what a real mail reader would show, not what they sent.
 
     python3 smtp_sink.py --dir DIR --port PORT [--reject ADDR]... [--defer ADDR]... [--auth USER:PASS]
+                         [--tls starttls|smtps --cert PEM --key PEM]
 
 --port 0 picks a free port. Once listening it prints "listening on HOST:PORT".
 --reject answers RCPT for ADDR with 550, --defer with 451. --auth offers AUTH
-(PLAIN, LOGIN) over plain text and accepts only USER:PASS.
+(PLAIN, LOGIN) over plain text and accepts only USER:PASS; each refused login
+adds a line to DIR/refused-logins. --tls starttls
+offers and requires STARTTLS, --tls smtps speaks TLS from the first byte,
+both with the certificate chain --cert and its key --key.
 """
 
 import argparse
@@ -19,6 +23,7 @@ import email
 import email.policy
 import json
 import os
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -67,12 +72,15 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
-def authenticator(expected):
+def authenticator(expected, directory):
     user, _, password = expected.partition(":")
 
     def check(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword)
               and auth_data.login.decode() == user and auth_data.password.decode() == password)
+        if not ok:
+            with open(os.path.join(directory, "refused-logins"), "a", encoding="utf-8") as f:
+                f.write(mechanism + "\n")
         return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
 
     return check
@@ -86,13 +94,24 @@ async def main():
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--defer", action="append", default=[])
     parser.add_argument("--auth")
+    parser.add_argument("--tls", choices=["starttls", "smtps"])
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
     args = parser.parse_args()
     sink = Sink(args.dir, args.reject, args.defer)
     options = {"hostname": "sink.test", "decode_data": False, "enable_SMTPUTF8": True}
     if args.auth:
-        options.update(authenticator=authenticator(args.auth), auth_require_tls=False)
+        options.update(authenticator=authenticator(args.auth, args.dir), auth_require_tls=False)
+    wrapped = None
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+        if args.tls == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        else:
+            wrapped = context
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(sink, **options), args.host, args.port)
+    server = await loop.create_server(lambda: SMTP(sink, **options), args.host, args.port, ssl=wrapped)
     host, port = server.sockets[0].getsockname()[:2]
     print(f"listening on {host}:{port}", flush=True)
     async with server:

@@ -9,6 +9,7 @@ use super::OutboundSms;
 use super::http::{Answer, percent_encode, transport_error};
 use crate::channels::breaker::CircuitBreaker;
 use crate::channels::error::{ChannelConfigError, SendError};
+use crate::channels::first_send::FirstSend;
 use crate::channels::rate::TokenBucket;
 use crate::channels::ticker::Ticker;
 use crate::config::delivery::{GatewaySettings, Preset, read_secret};
@@ -131,6 +132,12 @@ pub struct Gateway {
     pub breaker: CircuitBreaker,
     /// `timeout_ms`, for the whole request (connect to the end of the body).
     timeout: Duration,
+    /// The most segments of one message it sends (`max_segments`).
+    pub max_segments: u32,
+    /// Its own HTTP client, trusting its `ca_file`; `None`: the pool's.
+    pub http: Option<reqwest::Client>,
+    /// Its sends take turns until it has answered once.
+    pub first: FirstSend,
 }
 
 impl Gateway {
@@ -143,7 +150,21 @@ impl Gateway {
             bucket: TokenBucket::new(settings.rate_limit_per_second, ticker.clone()),
             breaker: CircuitBreaker::new(ticker),
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
+            max_segments: settings.max_segments(),
+            http: None,
+            first: FirstSend::default(),
         }
+    }
+
+    /// The same gateway with its own HTTP client.
+    pub fn with_http(mut self, http: Option<reqwest::Client>) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Whether a message of `size` fits this gateway's `max_segments`.
+    pub fn takes(&self, size: &SmsSize) -> bool {
+        size.segments <= self.max_segments as usize
     }
 
     /// One request to this gateway (the caller has the token and the

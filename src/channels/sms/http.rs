@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-use crate::channels::error::SendError;
+use crate::channels::error::{SendError, causes, is_certificate_error};
 
 /// The most of an answer's body that is read; gateway answers are a line or
 /// a small JSON document, anything longer is an error page.
@@ -132,6 +132,16 @@ pub fn classify(gateway: &str, status: StatusCode, retry_after: Option<Duration>
 /// password and the recipient in its query.
 pub fn transport_error(gateway: &str, timeout: Duration, error: reqwest::Error) -> SendError {
     let error = error.without_url();
+    if is_certificate_error(&error) {
+        return SendError::configuration(
+            gateway,
+            format!(
+                "the gateway's TLS certificate is not trusted ({}): set ca_file of [[sms.gateway]] {gateway:?} to \
+                 the PEM file of the CA that signed it, or check its base_url",
+                causes(&error)
+            ),
+        );
+    }
     let what = if error.is_timeout() {
         format!("no answer within {} ms", timeout.as_millis())
     } else if error.is_connect() {

@@ -1,10 +1,12 @@
 //! Kannel smsbox: `GET /cgi-bin/sendsms` (Kannel user guide, "Sending SMS").
 //!
 //! Kannel gives no message id: the reminder id travels in our `dlr-url`,
-//! whose `%d` (report value), `%i` (smsc id), `%F` (SMSC message id) and
+//! whose `%d` (report value, a bitmask), `%A` (the SMSC's answer, kept as
+//! the reason of a failure), `%i` (smsc id), `%F` (SMSC message id) and
 //! `%T` (UNIX time) Kannel expands when it calls back. `dlr-mask=19` asks
 //! for the final states only (delivered 1, not delivered 2, SMSC rejected
-//! 16).
+//! 16); Kannel may still add other bits to a report (34: not delivered,
+//! with the SMSC's detail).
 //!
 //! `sendsms` takes no client message id or idempotency key (the id in our
 //! `dlr-url` only comes back in receipts): a message sent again (after a
@@ -14,7 +16,8 @@ use super::OutboundSms;
 use super::gateway::{Context, Wire};
 use super::http::{Answer, is_unreserved};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::config::delivery::GatewaySettings;
+use crate::config::delivery::{GatewaySettings, ReceiptAuth};
+use crate::receipts::kannel::signature as receipt_signature;
 use crate::schedule::{SmsEncoding, SmsSize};
 
 /// Final states only: 1 + 2 + 16.
@@ -31,6 +34,8 @@ pub struct Kannel {
     password: String,
     /// `from`, when configured (else the SMSC's default sender).
     sender: Option<String>,
+    /// `receipt_auth = "signature"`: the `dlr-url` carries `sig`, not the token.
+    signed: bool,
 }
 
 impl Kannel {
@@ -49,21 +54,35 @@ impl Kannel {
                 "a Kannel receipt token may only use letters, digits, '-', '.', '_' and '~' (Kannel expands % in dlr-url)",
             ));
         }
+        let signed = settings.receipt_auth == ReceiptAuth::Signature;
+        if signed && ctx.receipt_token.as_deref().is_none_or(str::is_empty) {
+            return Err(ctx.config_error(
+                "receipt_auth = \"signature\" needs a receipt token to sign with (receipt_token_env or receipt_token_file)",
+            ));
+        }
         Ok(Self {
             sender: settings.sender.clone(),
+            signed,
             ctx,
             username,
             password,
         })
     }
 
-    /// Our `dlr-url`, escapes unexpanded.
+    /// Our `dlr-url`, escapes unexpanded: the token at its end, or with
+    /// `receipt_auth = "signature"` the reminder's `sig` instead.
     fn dlr_url(&self, reminder_id: i64) -> String {
         let id = reminder_id.to_string();
-        let mut url = self.ctx.receipt_url(&[("id", &id)]);
+        let mut url = match (&self.ctx.receipt_token, self.signed) {
+            (Some(token), true) => {
+                let sig = receipt_signature(token, &self.ctx.name, reminder_id);
+                format!("{}?id={id}&sig={sig}", self.ctx.receipt_base())
+            }
+            _ => self.ctx.receipt_url(&[("id", &id)]),
+        };
         // Inserted raw after `id`: percent-encoding would hide them from Kannel.
-        let escapes = "&status=%d&smsc=%i&fid=%F&ts=%T";
-        match url.find("&token=") {
+        let escapes = "&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T";
+        match url.find("&token=").or_else(|| url.find("&sig=")) {
             Some(at) => url.insert_str(at, escapes),
             None => url.push_str(escapes),
         }
@@ -142,11 +161,26 @@ mod tests {
     fn the_dlr_url_carries_our_id_the_escapes_and_the_token() {
         assert_eq!(
             kannel(Some("t0k3n")).dlr_url(42),
-            "https://pengingat.example/receipts/gw-1?id=42&status=%d&smsc=%i&fid=%F&ts=%T&token=t0k3n"
+            "https://pengingat.example/receipts/gw-1?id=42&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T&token=t0k3n"
         );
         assert_eq!(
             kannel(None).dlr_url(7),
-            "https://pengingat.example/receipts/gw-1?id=7&status=%d&smsc=%i&fid=%F&ts=%T"
+            "https://pengingat.example/receipts/gw-1?id=7&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T"
         );
+    }
+
+    #[test]
+    fn a_signed_dlr_url_carries_the_signature_never_the_token() {
+        let mut settings = fixtures::settings(Preset::Kannel);
+        settings.receipt_auth = ReceiptAuth::Signature;
+        let signed = Kannel::new(fixtures::context(Some("t0k3n")), &settings).unwrap();
+        let sig = receipt_signature("t0k3n", "gw-1", 42);
+        assert_eq!(
+            signed.dlr_url(42),
+            format!("https://pengingat.example/receipts/gw-1?id=42&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T&sig={sig}")
+        );
+        assert!(!signed.dlr_url(42).contains("t0k3n"));
+        let error = Kannel::new(fixtures::context(None), &settings).unwrap_err();
+        assert!(error.to_string().contains("needs a receipt token"), "{error}");
     }
 }

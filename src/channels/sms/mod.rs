@@ -7,6 +7,7 @@ mod idempotency;
 mod infobip;
 mod jasmin;
 mod kannel;
+mod limits;
 mod template;
 mod twilio;
 mod webhook;
@@ -18,12 +19,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::breaker::BreakerState;
 use super::error::{ChannelConfigError, SendError};
+use super::health::ChannelHealth;
 use super::ticker::{Ticker, TokioTicker};
-use crate::config::delivery::{GatewaySettings, Preset, SmsSettings};
+use crate::config::delivery::{GatewaySettings, Preset, ReceiptAuth, SmsSettings};
 use crate::domain::PhoneNumber;
-use crate::schedule::{SmsEncoding, measure};
+use crate::schedule::{SmsEncoding, SmsSize, measure};
 
 pub use idempotency::{DeploymentId, InvalidDeploymentId, key as idempotency_key, reminder_of};
+pub use limits::segment_warnings;
 
 /// The gateway name in errors about a message refused before any gateway
 /// was tried.
@@ -85,6 +88,8 @@ pub struct GatewayPool {
     http: reqwest::Client,
     /// The database's deployment id, part of every idempotency key.
     deployment: Option<DeploymentId>,
+    /// Gateways out of service for a configuration error (keyed by name).
+    health: ChannelHealth,
 }
 
 impl GatewayPool {
@@ -117,14 +122,26 @@ impl GatewayPool {
                 return Err(ChannelConfigError::gateway(&settings.name, "the name is used twice"));
             }
             let wire = wire(settings, Context::new(settings, public_url)?)?;
-            gateways.push(Gateway::new(settings, wire, ticker.clone()));
+            let own_http = match &settings.ca_file {
+                Some(path) => Some(client_trusting(&settings.name, path)?),
+                None => None,
+            };
+            gateways.push(Gateway::new(settings, wire, ticker.clone()).with_http(own_http));
         }
         gateways.sort_by_key(|g| g.priority);
         Ok(Self {
             gateways,
             http,
             deployment: None,
+            health: ChannelHealth::default(),
         })
+    }
+
+    /// The same pool, reporting configuration errors to `health` (the
+    /// daemon's, which `/readyz` reads).
+    pub fn with_health(mut self, health: ChannelHealth) -> Self {
+        self.health = health;
+        self
     }
 
     /// The same pool sending idempotency keys of `deployment` (the
@@ -153,11 +170,15 @@ impl GatewayPool {
     }
 
     /// How many messages the pool can take now: the dispatcher claims no
-    /// more than that, and nothing while no gateway can be tried.
+    /// more than that, and nothing while no gateway can be tried. A gateway
+    /// out of service for a configuration error counts for nothing.
     pub fn availability(&self) -> Availability {
         let mut per_second = 0.0;
         let mut probe = false;
         for gateway in &self.gateways {
+            if self.health.problem(&gateway.name).is_some() {
+                continue;
+            }
             match gateway.breaker.state() {
                 BreakerState::Closed { .. } => per_second += gateway.bucket.rate(),
                 BreakerState::HalfOpen { probing: false } => probe = true,
@@ -201,10 +222,29 @@ impl GatewayPool {
         }
         let key = idempotency::key(self.deployment.as_ref(), msg.reminder_id);
         let size = measure(&msg.text);
+        if let Some(e) = self.too_long(&size) {
+            return Some(Err(e));
+        }
         let masked = mask(&msg.to);
         let mut last: Option<SendError> = None;
+        let mut misconfigured: Option<SendError> = None;
         let mut skipped = Vec::new();
-        for gateway in &self.gateways {
+        for gateway in self.gateways.iter().filter(|g| g.takes(&size)) {
+            if let Some(problem) = self.health.problem(&gateway.name) {
+                misconfigured = Some(SendError::configuration(&gateway.name, problem));
+                continue;
+            }
+            // Until the gateway has answered once, one send at a time: wrong
+            // credentials are found by one request, not by every one in flight.
+            let _turn = tokio::select! {
+                biased;
+                turn = gateway.first.turn() => turn,
+                () = stop.cancelled() => return last.map(Err),
+            };
+            if let Some(problem) = self.health.problem(&gateway.name) {
+                misconfigured = Some(SendError::configuration(&gateway.name, problem));
+                continue;
+            }
             let Ok(permit) = gateway.breaker.try_acquire() else {
                 skipped.push(gateway.name.as_str());
                 continue;
@@ -217,7 +257,12 @@ impl GatewayPool {
                 () = gateway.bucket.acquire() => {}
                 () = stop.cancelled() => return last.map(Err),
             }
-            match gateway.attempt(&self.http, msg, &size, &key).await {
+            let http = gateway.http.as_ref().unwrap_or(&self.http);
+            let result = gateway.attempt(http, msg, &size, &key).await;
+            gateway
+                .first
+                .record(result.as_ref().is_err_and(SendError::is_configuration));
+            match result {
                 Ok(message_id) => {
                     permit.succeeded();
                     tracing::debug!(gateway = %gateway.name, reminder = msg.reminder_id, to = %masked,
@@ -228,6 +273,13 @@ impl GatewayPool {
                         encoding: size.encoding,
                         segments: u32::try_from(size.segments).unwrap_or(u32::MAX),
                     }));
+                }
+                Err(error) if error.is_configuration() => {
+                    // Out of service until the configuration is fixed; the
+                    // next gateway may take the message.
+                    permit.succeeded();
+                    self.health.fail(&gateway.name, error.reason());
+                    misconfigured = Some(error);
                 }
                 Err(error) if error.is_transient() => {
                     permit.failed();
@@ -247,13 +299,37 @@ impl GatewayPool {
                 }
             }
         }
-        Some(Err(last.unwrap_or_else(|| SendError::Unavailable {
+        // A gateway that may take it later beats one that never will.
+        Some(Err(last.or(misconfigured).unwrap_or_else(|| SendError::Unavailable {
             reason: if self.gateways.is_empty() {
                 "no SMS gateway is configured".to_string()
             } else {
                 format!("circuit breaker open for every gateway ({})", skipped.join(", "))
             },
         })))
+    }
+}
+
+impl GatewayPool {
+    /// The refusal of a text longer than every gateway's `max_segments`: a
+    /// gateway would cut it (Kannel drops the rest and still answers
+    /// "0: Accepted") or refuse it, so it is not sent at all.
+    fn too_long(&self, size: &SmsSize) -> Option<SendError> {
+        if self.gateways.is_empty() || self.gateways.iter().any(|g| g.takes(size)) {
+            return None;
+        }
+        let limits: Vec<String> = self
+            .gateways
+            .iter()
+            .map(|g| format!("{} {}", g.name, g.max_segments))
+            .collect();
+        Some(SendError::permanent(
+            LOCAL,
+            format!(
+                "the text is {size}, more than any gateway sends (max_segments: {}); shorten the template",
+                limits.join(", ")
+            ),
+        ))
     }
 }
 
@@ -264,10 +340,27 @@ fn unreachable_stop() -> Result<SmsAccepted, SendError> {
     })
 }
 
+/// An HTTP client trusting the CA in `ca_file` besides the system's roots.
+fn client_trusting(gateway: &str, ca_file: &std::path::Path) -> Result<reqwest::Client, ChannelConfigError> {
+    let pem = super::tls::read_ca_file("ca_file", ca_file).map_err(|e| ChannelConfigError::gateway(gateway, e))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| ChannelConfigError::gateway(gateway, format!("ca_file {}: {e}", ca_file.display())))?;
+    reqwest::Client::builder()
+        .tls_certs_merge(certs)
+        .build()
+        .map_err(|e| ChannelConfigError::gateway(gateway, format!("ca_file {}: {e}", ca_file.display())))
+}
+
 /// The wire format of one gateway.
 fn wire(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Wire>, ChannelConfigError> {
     if settings.preset != Preset::Webhook && settings.webhook.is_some() {
         return Err(ctx.config_error("[sms.gateway.webhook] goes with preset = \"webhook\" only"));
+    }
+    if settings.max_segments == Some(0) {
+        return Err(ctx.config_error("max_segments must be at least 1"));
+    }
+    if settings.preset != Preset::Kannel && settings.receipt_auth == ReceiptAuth::Signature {
+        return Err(ctx.config_error("receipt_auth = \"signature\" goes with preset = \"kannel\" only"));
     }
     Ok(match settings.preset {
         Preset::Kannel => Box::new(kannel::Kannel::new(ctx, settings)?),
@@ -322,6 +415,9 @@ pub(crate) mod fixtures {
             priority: 1,
             receipt_token_env: None,
             receipt_token_file: None,
+            receipt_auth: Default::default(),
+            max_segments: None,
+            ca_file: None,
             webhook: None,
         }
     }

@@ -135,6 +135,23 @@ impl Wire for Twilio {
             Some((code, message)) => format!("Twilio error {code}: {message}"),
             None => answer.excerpt(),
         };
+        // 401: Twilio did not accept our Account SID and auth token. Every
+        // message would meet it until an operator fixes username or the
+        // password, so it is a configuration error: the gateway leaves
+        // service (the next one takes over) and /readyz names it. 403 is
+        // left transient (failover, and the circuit breaker decides when to
+        // try again): the account may not use the resource now (suspended,
+        // a permission missing), which is fixed in Twilio's console with no
+        // change here and no restart, so the gateway must come back by itself.
+        if answer.status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(SendError::configuration(
+                name,
+                format!(
+                    "Twilio refused our credentials ({detail}): check username (the Account SID) and the \
+                     password (auth token) of [[sms.gateway]] {name:?}"
+                ),
+            ));
+        }
         Err(answer.failure(name, &detail))
     }
 }

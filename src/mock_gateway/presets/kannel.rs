@@ -32,8 +32,8 @@ pub fn routes() -> Router<Shared> {
 pub const ACCEPTED: &str = "0: Accepted for delivery";
 
 /// The DLR mask bits the mock reports: delivered (1), not delivered (2),
-/// delivered to SMSC (8).
-const REPORTED_MASK_BITS: i32 = 1 | 2 | 8;
+/// delivered to SMSC (8), refused by the SMSC (16).
+const REPORTED_MASK_BITS: i32 = 1 | 2 | 8 | 16;
 
 /// A refusal: status and smsbox's text.
 type Refusal = (StatusCode, &'static str);

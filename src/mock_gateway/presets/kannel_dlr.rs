@@ -3,14 +3,18 @@
 //! Codes)").
 //!
 //! With `dlr-mask` bit 8 the SMSC acknowledgement (`%d` = 8, `%A` = `ACK/`)
-//! comes first; then the final report, 1 (delivered) or 2 (not delivered),
-//! if the mask asks for it.
+//! comes first; then the final report, if the mask asks for it: 1
+//! (delivered), or one of the failures a real Kannel reports
+//! ([`failure_of`]): 2 (not delivered, `stat:UNDELIV`), 34 (not delivered
+//! with the SMSC's detail, `stat:EXPIRED`) or 16 (the SMSC refused the
+//! submit, `%A` = `NACK/0x00000045/…`, and nothing follows).
 
 use chrono::{DateTime, Utc};
 
 use super::super::form::encode_into;
 use super::super::receipts::Courier;
 use super::first_chars;
+use crate::mock_gateway::number_key;
 
 /// What a Kannel report needs, captured at acceptance.
 #[derive(Debug, Clone)]
@@ -47,15 +51,62 @@ pub const DLR_SUCCESS: u8 = 1;
 pub const DLR_FAIL: u8 = 2;
 /// The message was accepted by the SMSC.
 pub const DLR_SMSC_SUCCESS: u8 = 8;
+/// The SMSC refused the message.
+pub const DLR_SMSC_FAIL: u8 = 16;
+/// An intermediate report, or the SMSC's detail of a final one.
+pub const DLR_INTERMEDIATE: u8 = 32;
+
+/// How an undelivered message fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Failure {
+    /// The handset was not reached: 2, `stat:UNDELIV err:001`.
+    Undelivered,
+    /// Its validity ran out at the SMSC: 34 (2 | 32), `stat:EXPIRED err:022`.
+    Expired,
+    /// The SMSC refused the submit: 16, `NACK/0x00000045/Submit failed`.
+    Rejected,
+}
+
+impl Failure {
+    /// The report value.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Undelivered => DLR_FAIL,
+            Self::Expired => DLR_FAIL | DLR_INTERMEDIATE,
+            Self::Rejected => DLR_SMSC_FAIL,
+        }
+    }
+}
+
+/// Which failure the message to `to` with `text` meets when it is not
+/// delivered: a fixed function of both, so a test knows it in advance.
+pub fn failure_of(to: &str, text: &str) -> Failure {
+    let hash = number_key(to)
+        .bytes()
+        .chain(text.bytes())
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    match hash % 3 {
+        0 => Failure::Undelivered,
+        1 => Failure::Expired,
+        _ => Failure::Rejected,
+    }
+}
 
 /// The report values in the order they are sent.
-pub fn report_codes(mask: u8, delivered: bool) -> Vec<u8> {
+pub fn report_codes(mask: u8, delivered: bool, failure: Failure) -> Vec<u8> {
     let mut codes = Vec::with_capacity(2);
+    if !delivered && failure == Failure::Rejected {
+        // No acknowledgement and no handset report: the submit failed.
+        if mask & DLR_SMSC_FAIL != 0 {
+            codes.push(DLR_SMSC_FAIL);
+        }
+        return codes;
+    }
     if mask & DLR_SMSC_SUCCESS != 0 {
         codes.push(DLR_SMSC_SUCCESS);
     }
-    let last = if delivered { DLR_SUCCESS } else { DLR_FAIL };
-    if mask & last != 0 {
+    let last = if delivered { DLR_SUCCESS } else { failure.code() };
+    if mask & last & (DLR_SUCCESS | DLR_FAIL) != 0 {
         codes.push(last);
     }
     codes
@@ -63,7 +114,8 @@ pub fn report_codes(mask: u8, delivered: bool) -> Vec<u8> {
 
 /// Sends the reports of one message in order.
 pub async fn send(courier: &Courier, dlr: &KannelDlr, delivered: bool) {
-    for code in report_codes(dlr.mask, delivered) {
+    let failure = failure_of(&dlr.to, &dlr.text);
+    for code in report_codes(dlr.mask, delivered, failure) {
         let url = expand(dlr, code, courier.clock.now(), &courier.config.smsc_id);
         let ok = match courier.client.get(&url).send().await {
             Ok(response) => response.status().is_success(),
@@ -120,30 +172,39 @@ pub fn expand(dlr: &KannelDlr, code: u8, now: DateTime<Utc>, smsc_id: &str) -> S
     out
 }
 
-/// `%A`: `ACK/` for the SMSC acknowledgement, else the SMPP receipt text
-/// `id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…`.
+/// `%A`: `ACK/` for the SMSC acknowledgement, `NACK/…` for its refusal,
+/// else the SMPP receipt text `id:… sub:… dlvrd:… submit date:… done
+/// date:… stat:… err:… text:…`.
 fn reply_text(dlr: &KannelDlr, code: u8, now: DateTime<Utc>) -> String {
-    if code == DLR_SMSC_SUCCESS {
-        return "ACK/".to_string();
+    match code {
+        DLR_SMSC_SUCCESS => return "ACK/".to_string(),
+        DLR_SMSC_FAIL => return "NACK/0x00000045/Submit failed".to_string(),
+        _ => {}
     }
     let delivered = code == DLR_SUCCESS;
+    let stat = match code {
+        DLR_SUCCESS => "DELIVRD",
+        c if c & DLR_INTERMEDIATE != 0 => "EXPIRED",
+        _ => "UNDELIV",
+    };
     format!(
-        "id:{} sub:001 dlvrd:{} submit date:{} done date:{} stat:{} err:{} text:{}",
+        "id:{} sub:001 dlvrd:{} submit date:{} done date:{} stat:{stat} err:{} text:{}",
         dlr.foreign_id,
         if delivered { "001" } else { "000" },
         dlr.submitted_at.format("%y%m%d%H%M"),
         now.format("%y%m%d%H%M"),
-        if delivered { "DELIVRD" } else { "UNDELIV" },
         error_code(code),
         first_chars(&dlr.text, 20),
     )
 }
 
-/// `%B`, the `err` of the SMPP receipt; a network-specific code, `001` here.
+/// `%B`, the `err` of the SMPP receipt: network-specific codes.
 fn error_code(code: u8) -> &'static str {
     match code {
         DLR_SUCCESS => "000",
         DLR_FAIL => "001",
+        c if c == DLR_FAIL | DLR_INTERMEDIATE => "022",
+        DLR_SMSC_FAIL => "045",
         _ => "",
     }
 }
@@ -206,10 +267,28 @@ mod tests {
 
     #[test]
     fn the_mask_decides_which_reports_go() {
-        assert_eq!(report_codes(19, true), vec![1]);
-        assert_eq!(report_codes(19, false), vec![2]);
-        assert_eq!(report_codes(11, true), vec![8, 1]);
-        assert_eq!(report_codes(8, false), vec![8]);
-        assert_eq!(report_codes(1, false), Vec::<u8>::new());
+        use Failure::{Expired, Rejected, Undelivered};
+        assert_eq!(report_codes(19, true, Undelivered), vec![1]);
+        assert_eq!(report_codes(19, false, Undelivered), vec![2]);
+        assert_eq!(report_codes(19, false, Expired), vec![34]);
+        assert_eq!(report_codes(19, false, Rejected), vec![16]);
+        assert_eq!(report_codes(11, true, Expired), vec![8, 1]);
+        assert_eq!(report_codes(11, false, Expired), vec![8, 34]);
+        assert_eq!(report_codes(11, false, Rejected), Vec::<u8>::new());
+        assert_eq!(report_codes(8, false, Undelivered), vec![8]);
+        assert_eq!(report_codes(1, false, Undelivered), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn failures_read_like_the_smscs() {
+        let now = Utc.with_ymd_and_hms(2025, 7, 11, 8, 30, 0).unwrap();
+        let d = dlr("%A");
+        assert!(reply_text(&d, 34, now).contains(" stat:EXPIRED err:022 "));
+        assert_eq!(reply_text(&d, 16, now), "NACK/0x00000045/Submit failed");
+        let kinds: std::collections::HashSet<_> = (0..30)
+            .map(|i| failure_of("+6281234567890", &format!("pesan {i}")))
+            .collect();
+        assert_eq!(kinds.len(), 3, "every failure occurs");
+        assert_eq!(failure_of("+6281234567890", "x"), failure_of("081234567890", "x"));
     }
 }

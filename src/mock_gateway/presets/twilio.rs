@@ -11,6 +11,8 @@
 //! with the Message resource; errors are Twilio's JSON
 //! `{"code", "message", "more_info", "status"}`.
 
+use std::sync::atomic::Ordering;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -139,6 +141,7 @@ fn create(gateway: &Gateway, account_sid: &str, headers: &HeaderMap, body: &[u8]
         user == credentials.twilio_account_sid && password == credentials.twilio_auth_token
     });
     if !authenticated {
+        gateway.unauthenticated.fetch_add(1, Ordering::Relaxed);
         return Err((StatusCode::UNAUTHORIZED, 20003, "Authenticate".into()));
     }
     if account_sid != credentials.twilio_account_sid {

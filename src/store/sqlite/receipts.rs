@@ -43,6 +43,7 @@ pub(super) async fn record(
     };
     let waitable = receipt.reminder_id.is_none() && receipt.provider_message_id.is_some();
     let (outcome, transition) = plan_receipt(found.as_ref(), waitable, gateway, receipt.state);
+    let transition = transition.map(|t| t.with_detail(receipt.detail));
     if let (Some(t), Some(id)) = (transition, outcome.reminder_id()) {
         apply(&mut tx, id, &t, now).await?;
     }
@@ -69,7 +70,7 @@ async fn apply(tx: &mut Tx, reminder_id: i64, t: &Transition, now: DateTime<Utc>
     sqlx::query(APPLY_RECEIPT_SQL)
         .bind(reminder_id)
         .bind(t.to.as_str())
-        .bind(t.reason)
+        .bind(t.reason.as_deref())
         .bind(now.timestamp())
         .bind(&t.from)
         .execute(&mut **tx)

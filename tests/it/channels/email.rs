@@ -98,6 +98,13 @@ impl Sink {
             .count()
     }
 
+    /// Logins it refused so far (wrong user name or password).
+    pub fn refused_logins(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("refused-logins"))
+            .map(|log| log.lines().count())
+            .unwrap_or(0)
+    }
+
     pub async fn stop(mut self) {
         self.child.kill().await.unwrap();
     }
@@ -230,16 +237,18 @@ async fn the_relay_is_authenticated_when_a_user_name_is_set() {
         password_file: Some(secrets.file("wrong", "salah")),
         ..settings
     };
-    let error = EmailSender::from_settings(&wrong)
-        .unwrap()
-        .send(&email(TO, None))
-        .await
-        .unwrap_err();
+    let sender = EmailSender::from_settings(&wrong).unwrap();
+    let error = sender.send(&email(TO, None)).await.unwrap_err();
+    // The relay is out of service now: the next send does not even try.
+    let again = sender.send(&email(TO, None)).await.unwrap_err();
+    assert!(again.is_configuration(), "{again:?}");
+    // A 535 is our configuration: not retried, and it says what to fix.
+    assert!(error.is_configuration() && !error.is_transient(), "{error:?}");
+    let shown = error.to_string();
     assert!(
-        error.is_transient(),
-        "bad credentials are the relay's problem, not the recipient's: {error}"
+        shown.contains("535") && shown.contains("email.password_file"),
+        "{shown}"
     );
-    assert!(error.to_string().contains("credentials"), "{error}");
     assert_eq!(sink.count(), 1);
     sink.stop().await;
 }

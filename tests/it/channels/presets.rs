@@ -46,7 +46,7 @@ async fn kannel_gets_a_dlr_url_with_our_id_and_the_coding() {
     assert_eq!(
         recorded.callback_url.as_deref(),
         Some(
-            "https://pengingat.metrokota.go.id/receipts/gw-1?id=42&status=%d&smsc=%i&fid=%F&ts=%T&token=rahasia-kuitansi"
+            "https://pengingat.metrokota.go.id/receipts/gw-1?id=42&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T&token=rahasia-kuitansi"
         )
     );
     assert_eq!(sent[1].1.coding, Some(2), "UCS-2 text is sent with coding=2");

@@ -1,7 +1,7 @@
 //! Kannel: `GET /cgi-bin/sendsms` and `GET dlr-url` reports.
 
 use axum::http::{Method, StatusCode};
-use pengingat::mock_gateway::{FinalStatus, Preset};
+use pengingat::mock_gateway::{FinalStatus, KannelFailure, Preset, kannel_failure_of};
 
 use super::{Gateway, Receiver, config, now};
 
@@ -78,20 +78,43 @@ async fn accepts_and_reports_smsc_then_handset_delivery() {
 }
 
 #[tokio::test]
-async fn an_undelivered_message_reports_2_when_the_mask_asks() {
+async fn undelivered_messages_report_what_a_real_kannel_reports() {
     let receiver = Receiver::start().await;
     let mut config = config();
     config.receipts.delivered_ratio = 0.0;
     let gateway = Gateway::start(config).await;
-    let query = format!(
-        "user=kannel&pass=kannel&to=081234567890&text=Halo&dlr-mask=19&dlr-url={}",
-        enc(&receiver.url("/dlr?st=%d&a=%A"))
-    );
-    assert_eq!(sendsms(&gateway, &query).await.0, StatusCode::ACCEPTED);
-    let reports = receiver.wait_for(1).await;
-    assert_eq!(reports[0].param("st").as_deref(), Some("2"));
-    assert!(reports[0].param("a").unwrap().contains("stat:UNDELIV err:001"));
-    assert_eq!(gateway.messages().await[0].final_status, FinalStatus::Undelivered);
+    // One text of each failure: 2 (UNDELIV), 34 (2 | 32, EXPIRED), 16 (the SMSC's NACK).
+    let mut texts = Vec::new();
+    for failure in [
+        KannelFailure::Undelivered,
+        KannelFailure::Expired,
+        KannelFailure::Rejected,
+    ] {
+        let text = (0..)
+            .map(|i| format!("Halo {i}"))
+            .find(|t| kannel_failure_of("081234567890", t) == failure)
+            .unwrap();
+        texts.push((failure, text));
+    }
+    for (i, (_, text)) in texts.iter().enumerate() {
+        let query = format!(
+            "user=kannel&pass=kannel&to=081234567890&text={}&dlr-mask=19&dlr-url={}",
+            enc(text),
+            enc(&receiver.url(&format!("/dlr?n={i}&st=%d&a=%A&B=%B")))
+        );
+        assert_eq!(sendsms(&gateway, &query).await.0, StatusCode::ACCEPTED);
+    }
+    let reports = receiver.wait_for(3).await;
+    let report = |n: usize| reports.iter().find(|r| r.param("n") == Some(n.to_string())).unwrap();
+    assert_eq!(report(0).param("st").as_deref(), Some("2"));
+    assert!(report(0).param("a").unwrap().contains(" stat:UNDELIV err:001 "));
+    assert_eq!(report(1).param("st").as_deref(), Some("34"));
+    assert!(report(1).param("a").unwrap().contains(" stat:EXPIRED err:022 "));
+    assert_eq!(report(1).param("B").as_deref(), Some("022"));
+    assert_eq!(report(2).param("st").as_deref(), Some("16"));
+    assert_eq!(report(2).param("a").as_deref(), Some("NACK/0x00000045/Submit failed"));
+    let messages = gateway.messages().await;
+    assert!(messages.iter().all(|m| m.final_status == FinalStatus::Undelivered));
     gateway.stop().await;
 }
 

@@ -37,6 +37,7 @@ impl Server {
                 attribution_secs: 14 * 86_400,
             }),
             dashboard: Default::default(),
+            channels: Default::default(),
         };
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();

@@ -48,6 +48,7 @@ async fn a_repeated_receipt_is_kept_and_ignored(db: &TestDb) {
         reminder_id: Some(ids[0]),
         provider_message_id: None,
         state: ReceiptState::Delivered,
+        detail: None,
         raw: &raw,
     };
     assert_eq!(
@@ -261,6 +262,7 @@ async fn a_receipt_racing_the_send_record_is_never_lost(db: &TestDb) {
                 reminder_id: None,
                 provider_message_id: Some("race-1"),
                 state: ReceiptState::Delivered,
+                detail: None,
                 raw: "{\"message_id\": \"race-1\", \"status\": \"delivered\"}",
             };
             store.record_receipt("webhook", &new, now()).await.unwrap()
