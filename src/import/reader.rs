@@ -89,11 +89,15 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
                 Some(rest) => rest.to_string(),
                 None => text,
             };
-            Ok(if text.contains("\r\n") {
+            let text = if text.contains("\r\n") {
                 text.replace("\r\n", "\n")
             } else {
                 text
-            })
+            };
+            match text.find('\0') {
+                Some(at) => Err(nul_refused(path, &text, at)),
+                None => Ok(text),
+            }
         }
         Err(e) => {
             let byte = e.utf8_error().valid_up_to();
@@ -105,6 +109,26 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
             })
         }
     }
+}
+
+/// A NUL byte at byte `at` of `text`, refused with its line and column
+/// (counted in characters from 1, as editors do). No text field may hold
+/// one: PostgreSQL cannot store it and nothing that reads the data expects it.
+pub(crate) fn nul_refused(path: &Path, text: &str, at: usize) -> ImportError {
+    let (line, column) = line_and_column(text, at);
+    ImportError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        reason: format!("column {column} holds a NUL byte (\\0); no field may contain one"),
+    }
+}
+
+/// The line and character column (both from 1) of byte `at` of `text`.
+pub(crate) fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
 }
 
 /// A header name as matched: trimmed, lower case, runs of spaces, dashes and
@@ -277,6 +301,18 @@ mod tests {
         let err = decode(Path::new("d/p.csv"), b"nik,name\n1,Jos\xe9\n".to_vec()).unwrap_err();
         match err {
             ImportError::NotUtf8 { line, byte, .. } => assert_eq!((line, byte), (2, 14)),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_with_line_and_column() {
+        let err = decode(Path::new("p.csv"), b"nik,name\n1,Jos\0e\n".to_vec()).unwrap_err();
+        match &err {
+            ImportError::Malformed { line, reason, .. } => {
+                assert_eq!(*line, 2);
+                assert!(reason.contains("column 6") && reason.contains("NUL"), "{reason}");
+            }
             other => panic!("{other}"),
         }
     }
