@@ -75,6 +75,22 @@ pub(super) async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> 
     Ok(store)
 }
 
+/// `--kelurahan` as a dotted code prefix, once it is known to name at least
+/// one stored kelurahan: a malformed or unknown code is an error naming it,
+/// not an empty table.
+pub(super) async fn kelurahan_filter(store: &dyn Store, arg: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(arg) = arg else { return Ok(None) };
+    let prefix = crate::domain::kelurahan::parse_code_prefix(arg).map_err(|e| anyhow::anyhow!("--kelurahan: {e}"))?;
+    let known = store.list_kelurahan().await?;
+    if !known.iter().any(|k| k.code.has_prefix(&prefix)) {
+        bail!(
+            "--kelurahan {arg:?}: no kelurahan with code {prefix} or under it is in the database \
+             (`pengingat import kelurahan FILE` loads the list)"
+        );
+    }
+    Ok(Some(prefix))
+}
+
 async fn check_config(
     settings: &Settings,
     source: &config::ConfigSource,
@@ -329,7 +345,7 @@ async fn print_status(settings: &Settings, args: &StatusArgs, now: DateTime<Utc>
         Some(text) => parse_at(text)?,
     };
     let store = open(settings).await?;
-    let filter = args.kelurahan.as_deref().map(crate::domain::kelurahan::dotted_prefix);
+    let filter = kelurahan_filter(store.as_ref(), args.kelurahan.as_deref()).await?;
     let filter = filter.as_deref();
     let report = status::compute(
         store.as_ref(),
