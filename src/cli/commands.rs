@@ -289,6 +289,7 @@ fn options(settings: &Settings, args: &ImportFileArgs, clock: &dyn Clock) -> Imp
         skip_invalid: args.skip_invalid,
         now: clock.now(),
         max_paid_ahead_months: settings.standing.max_paid_ahead_months,
+        earliest_paid_through: settings.standing.earliest_paid_through,
         format: args.format.map(|f| match f {
             FileFormatArg::Csv => InputFormat::Csv,
             FileFormatArg::Json => InputFormat::Json,

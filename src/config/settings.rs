@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::delivery::{DeliverySettings, EmailSettings, SmsSettings};
 use super::outcomes::{DashboardSettings, PaymentsSettings};
-use crate::domain::{DueDateRules, StandingRules};
+use crate::domain::{ContributionMonth, DueDateRules, StandingRules};
 use crate::store::ConnectOptions;
 
 /// Everything in `pengingat.toml`.
@@ -89,7 +89,22 @@ pub struct DueDateSettings {
     /// Weekdays on which nothing falls due (English names).
     pub non_working_weekdays: Vec<String>,
     /// National holidays (YYYY-MM-DD) on which nothing falls due.
+    #[serde(deserialize_with = "holiday_dates")]
     pub holidays: Vec<NaiveDate>,
+}
+
+/// `due_date.holidays` as dates; a text that is not one is refused naming
+/// the key and the value (chrono alone says only "input is out of range").
+fn holiday_dates<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<NaiveDate>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|e| {
+                serde::de::Error::custom(format!("due_date.holidays: {text:?} is not a date (YYYY-MM-DD): {e}"))
+            })
+        })
+        .collect()
 }
 
 impl Default for DueDateSettings {
@@ -127,6 +142,8 @@ pub struct StandingSettings {
     pub nonactive_after_months: u32,
     /// How far ahead an imported paid-through month may be.
     pub max_paid_ahead_months: u32,
+    /// The earliest paid-through month an import accepts.
+    pub earliest_paid_through: ContributionMonth,
 }
 
 impl Default for StandingSettings {
@@ -134,6 +151,7 @@ impl Default for StandingSettings {
         Self {
             nonactive_after_months: 3,
             max_paid_ahead_months: 12,
+            earliest_paid_through: crate::import::BPU_PROGRAMME_START,
         }
     }
 }
