@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use super::{ImportError, InputFormat};
+use crate::report::table::spreadsheet_unescaped;
 
 /// A file read into rows of cells, one cell per column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +152,8 @@ pub(crate) fn normalise_column(name: &str) -> String {
 }
 
 /// Splits CSV text (already decoded) into a table. Quoted fields may hold
-/// commas, quotes and line breaks; rows whose cells are all blank (as
+/// commas, quotes and line breaks; a `'` written before a formula character
+/// (by the rejected-rows file or a report) is removed; rows whose cells are all blank (as
 /// spreadsheets leave at the end) are skipped.
 pub(crate) fn parse_csv(path: &Path, text: &str) -> Result<RawTable, ImportError> {
     let malformed = |line: usize, reason: String| ImportError::Malformed {
@@ -189,7 +191,10 @@ pub(crate) fn parse_csv(path: &Path, text: &str) -> Result<RawTable, ImportError
             }
         }
         let line = lines.line_at(record.position().map_or(0, csv::Position::byte));
-        let mut cells: Vec<Cell> = record.iter().map(|f| Cell::Text(f.to_string())).collect();
+        let mut cells: Vec<Cell> = record
+            .iter()
+            .map(|f| Cell::Text(spreadsheet_unescaped(f).to_string()))
+            .collect();
         if cells.iter().all(Cell::is_blank) {
             continue;
         }
