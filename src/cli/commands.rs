@@ -129,12 +129,37 @@ async fn check_config(
             None
         }
     };
-    let ok = check_schedules(settings, store.as_deref(), now).await;
+    let wired = check_wiring(settings, store.as_deref()).await;
+    let ok = check_schedules(settings, store.as_deref(), now).await && wired;
     if ok {
         println!("\nconfiguration is valid");
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(2))
+    }
+}
+
+/// Builds the channels, receipt endpoints and secrets as `run` does
+/// ([`crate::daemon::Wiring`]), reading every secret, and prints the first
+/// problem. The database's deployment id is used when it can be read.
+async fn check_wiring(settings: &Settings, store: Option<&dyn Store>) -> bool {
+    let stored = match store {
+        Some(store) => store.deployment_id().await.ok(),
+        None => None,
+    };
+    let deployment = stored
+        .and_then(|id| crate::channels::DeploymentId::parse(&id).ok())
+        .or_else(|| crate::channels::DeploymentId::parse("checkconfig").ok());
+    let Some(deployment) = deployment else { return false };
+    match crate::daemon::Wiring::from_settings(settings, deployment) {
+        Ok(_) => {
+            println!("channels:      SMS gateways, e-mail, receipt endpoints and secrets readable");
+            true
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            false
+        }
     }
 }
 

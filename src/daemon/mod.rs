@@ -99,6 +99,42 @@ fn build_channels(settings: &Settings, deployment: DeploymentId) -> anyhow::Resu
     Ok((sms, email))
 }
 
+/// What the settings build before the daemon starts: the channels, the
+/// receipt endpoints and the secrets the HTTP routes check. `check-config`
+/// builds the same, so it refuses exactly what `run` would.
+pub struct Wiring {
+    sms: Option<Arc<GatewayPool>>,
+    email: Option<Arc<EmailSender>>,
+    receipts: ReceiptGateways,
+    payments_api: PaymentsApi,
+    dashboard_token: Option<String>,
+}
+
+impl Wiring {
+    /// Builds everything from `settings`, reading every secret file and
+    /// variable they name; the first problem is the error.
+    pub fn from_settings(settings: &Settings, deployment: DeploymentId) -> anyhow::Result<Self> {
+        let (sms, email) = build_channels(settings, deployment)?;
+        let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
+            .context("cannot set up the receipt endpoints")?;
+        let payments_api = PaymentsApi {
+            token: settings
+                .payments
+                .token()
+                .context("cannot read the payments API token")?,
+            attribution_secs: settings.payments.attribution_secs(),
+        };
+        let dashboard_token = settings.dashboard.token().context("cannot read the dashboard token")?;
+        Ok(Self {
+            sms,
+            email,
+            receipts,
+            payments_api,
+            dashboard_token,
+        })
+    }
+}
+
 /// A dispatcher working for this daemon.
 fn dispatcher(shared: &Shared) -> Dispatcher {
     Dispatcher {
@@ -191,18 +227,14 @@ impl Daemon {
             .await
             .context("cannot read the database's deployment id")?;
         let deployment = DeploymentId::parse(&deployment).context("the database's deployment id")?;
-        let (sms, email) = build_channels(&settings, deployment)?;
-        let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
-            .context("cannot set up the receipt endpoints")?
-            .with_clock(clock.clone());
-        let payments_api = PaymentsApi {
-            token: settings
-                .payments
-                .token()
-                .context("cannot read the payments API token")?,
-            attribution_secs: settings.payments.attribution_secs(),
-        };
-        let dashboard_token = settings.dashboard.token().context("cannot read the dashboard token")?;
+        let Wiring {
+            sms,
+            email,
+            receipts,
+            payments_api,
+            dashboard_token,
+        } = Wiring::from_settings(&settings, deployment)?;
+        let receipts = receipts.with_clock(clock.clone());
         let (schedules, _) = watch::channel(Arc::new(schedules));
         let shared = Arc::new(Shared {
             store,
