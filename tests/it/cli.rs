@@ -1,6 +1,7 @@
 //! The command line as an operator uses it: the real binary, a config file
 //! pointing at the test database.
 
+mod credentials;
 mod formula_cells;
 mod preview;
 mod report;
