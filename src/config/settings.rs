@@ -170,12 +170,21 @@ impl StandingSettings {
 pub struct HttpSettings {
     /// Address the daemon's HTTP server listens on.
     pub bind: String,
+    /// Seconds a client may take to send a request's headers.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request may take, body and answer included.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more are answered 503.
+    pub max_connections: u32,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".to_string(),
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 256,
         }
     }
 }
@@ -280,6 +289,17 @@ impl Settings {
                 "standing.max_paid_ahead_months",
                 format!("must be 1 to 24, got {}", self.standing.max_paid_ahead_months),
             );
+        }
+        for (key, secs) in [
+            ("http.header_read_timeout_secs", self.http.header_read_timeout_secs),
+            ("http.request_timeout_secs", self.http.request_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&secs) {
+                bad(key, format!("must be 1 to 3600, got {secs}"));
+            }
+        }
+        if self.http.max_connections == 0 {
+            bad("http.max_connections", "must be at least 1, got 0".into());
         }
         if self.http.bind.parse::<SocketAddr>().is_err() {
             bad(

@@ -186,11 +186,8 @@ type Server = (SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>);
 fn serve_http(listener: TcpListener, shared: &Shared, cancel: CancellationToken) -> anyhow::Result<Server> {
     let addr = listener.local_addr()?;
     let app = http::router(app_state(shared, addr.ip().is_loopback()));
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(cancel.cancelled_owned())
-            .await
-    });
+    let limits = http::serve::ServerLimits::from_settings(&shared.settings.http);
+    let server = tokio::spawn(http::serve::serve(listener, app, limits, cancel));
     Ok((addr, server))
 }
 
