@@ -5,6 +5,7 @@ mod credentials;
 mod formula_cells;
 mod preview;
 mod report;
+mod secrets_in_logs;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
