@@ -366,6 +366,12 @@ impl Settings {
                 format!("must be 1 to 90, got {}", self.payments.attribution_days),
             );
         }
+        if !(1..=256).contains(&self.payments.inbox_max_file_mb) {
+            bad(
+                "payments.inbox_max_file_mb",
+                format!("must be 1 to 256, got {}", self.payments.inbox_max_file_mb),
+            );
+        }
         if self.payments.inbox_poll_secs == 0 {
             bad("payments.inbox_poll_secs", "must be at least 1".into());
         }

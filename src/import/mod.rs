@@ -98,6 +98,10 @@ pub struct ImportOptions {
     /// month is a typo or a wrong column, not a participant. Default
     /// [`BPU_PROGRAMME_START`].
     pub earliest_paid_through: ContributionMonth,
+    /// Files larger than this many bytes are refused before they are read
+    /// (the payments inbox sets it, so a huge file cannot exhaust the
+    /// daemon's memory). Default none.
+    pub max_file_bytes: Option<u64>,
     /// The file's format; `None` takes it from the extension.
     pub format: Option<InputFormat>,
     /// Payments only: where the file came from (recorded with each payment).
@@ -115,6 +119,7 @@ impl ImportOptions {
             now,
             max_paid_ahead_months: 12,
             earliest_paid_through: BPU_PROGRAMME_START,
+            max_file_bytes: None,
             format: None,
             payment_source: PaymentSource::Import,
             attribution_secs: 14 * 86_400,
@@ -229,6 +234,12 @@ pub enum ImportError {
         path.display()
     )]
     NotUtf8 { path: PathBuf, line: usize, byte: usize },
+    /// The file is larger than [`ImportOptions::max_file_bytes`]; it was not read.
+    #[error(
+        "{} is {bytes} bytes, more than the {limit} accepted; split it into smaller files",
+        path.display()
+    )]
+    TooLarge { path: PathBuf, bytes: u64, limit: u64 },
     /// The file's structure is broken: a JSON syntax error, not an array, an
     /// empty file, a column named twice.
     #[error("{}, line {line}: {reason}", path.display())]

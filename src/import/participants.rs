@@ -83,7 +83,7 @@ pub async fn import_participants(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let table = load_table(path, options.format).await?;
+    let table = load_table(path, options.format, options.max_file_bytes).await?;
     let (columns, warnings) = Columns::resolve(path, &table, COLUMNS, REQUIRED)?;
     let zones: HashMap<String, RegionTimeZone> = store
         .list_kelurahan()

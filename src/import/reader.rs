@@ -60,13 +60,17 @@ impl Cell {
 }
 
 /// Reads `path` once and splits it into rows by `format` (or by its extension).
-pub(crate) async fn load_table(path: &Path, format: Option<InputFormat>) -> Result<RawTable, ImportError> {
+pub(crate) async fn load_table(
+    path: &Path,
+    format: Option<InputFormat>,
+    max_bytes: Option<u64>,
+) -> Result<RawTable, ImportError> {
     let format = format
         .or_else(|| InputFormat::from_path(path))
         .ok_or_else(|| ImportError::UnknownFormat {
             path: path.to_path_buf(),
         })?;
-    let text = read_text(path).await?;
+    let text = read_text(path, max_bytes).await?;
     match format {
         InputFormat::Csv => parse_csv(path, &text),
         InputFormat::Json => super::json::parse_json(path, &text),
@@ -74,12 +78,24 @@ pub(crate) async fn load_table(path: &Path, format: Option<InputFormat>) -> Resu
 }
 
 /// The file's text: UTF-8 checked, BOM removed, CRLF turned into LF (the
-/// csv crate numbers lines one too low after a CRLF header).
-pub(crate) async fn read_text(path: &Path) -> Result<String, ImportError> {
-    let bytes = tokio::fs::read(path).await.map_err(|source| ImportError::Read {
+/// csv crate numbers lines one too low after a CRLF header). A file over
+/// `max_bytes` is refused unread.
+pub(crate) async fn read_text(path: &Path, max_bytes: Option<u64>) -> Result<String, ImportError> {
+    let read_error = |source| ImportError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    if let Some(limit) = max_bytes {
+        let bytes = tokio::fs::metadata(path).await.map_err(read_error)?.len();
+        if bytes > limit {
+            return Err(ImportError::TooLarge {
+                path: path.to_path_buf(),
+                bytes,
+                limit,
+            });
+        }
+    }
+    let bytes = tokio::fs::read(path).await.map_err(read_error)?;
     decode(path, bytes)
 }
 
