@@ -2,9 +2,9 @@
 
 use std::process::Command;
 
-/// `systemd-analyze security --offline=yes`: overall exposure at most 2.0.
+/// `systemd-analyze security --offline=yes`: overall exposure at most 1.0.
 #[test]
-fn unit_exposure_is_at_most_two() {
+fn unit_exposure_is_at_most_one() {
     crate::prerequisites::require();
     let out = Command::new("systemd-analyze")
         .args(["security", "--offline=yes", "systemd/pengingat.service"])
@@ -21,7 +21,7 @@ fn unit_exposure_is_at_most_two() {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .expect("a number");
-    assert!(level <= 2.0, "exposure {level} > 2.0:\n{text}");
+    assert!(level <= 1.0, "exposure {level} > 1.0:\n{text}");
 }
 
 /// `systemd-analyze verify` reports nothing. Only the binary's path is
