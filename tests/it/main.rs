@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod bad_input;
 mod browser;
 mod channels;
 mod cli;
