@@ -35,21 +35,14 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// Whether `e` means "another writer holds the lock; nothing was written".
-/// Error codes are read by backend: SQLite's are numbers whose low byte is
-/// the primary code, PostgreSQL's are five-character SQLSTATEs, some of
-/// which (22021, a NUL byte in text) would look like SQLite's 5 if read as
-/// numbers.
+/// Whether `e` is SQLite's "another writer holds the lock; nothing was
+/// written". Only SQLite's errors are read this way: PostgreSQL's codes are
+/// five-character SQLSTATEs, some of which (22021, a NUL byte in text)
+/// would look like SQLite's 5 if read as numbers. A PostgreSQL lock timeout
+/// stays a database error that says so.
 fn is_busy(e: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = e else { return false };
-    let Some(code) = db.code() else { return false };
-    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-        return sqlite_busy(&code);
-    }
-    if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
-        return postgres_busy(&code);
-    }
-    false
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() && db.code().is_some_and(|code| sqlite_busy(&code))
 }
 
 /// SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes
@@ -58,25 +51,20 @@ fn sqlite_busy(code: &str) -> bool {
     code.parse::<i64>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
-/// PostgreSQL's SQLSTATEs for a transaction that lost a race and was rolled
-/// back whole (Appendix A of its manual): serialization_failure (40001),
-/// deadlock_detected (40P01) and lock_not_available (55P03).
-fn postgres_busy(code: &str) -> bool {
-    matches!(code, "40001" | "40P01" | "55P03")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_read_by_backend() {
+    fn sqlite_codes_are_read_by_their_low_byte() {
         assert!(sqlite_busy("5"));
         assert!(sqlite_busy("517"), "SQLITE_BUSY_SNAPSHOT");
         assert!(sqlite_busy("262"), "SQLITE_LOCKED_SHAREDCACHE");
         assert!(!sqlite_busy("19"), "SQLITE_CONSTRAINT");
-        assert!(postgres_busy("40P01"));
-        assert!(!postgres_busy("22021"), "a NUL byte in text is not a busy database");
-        assert!(!postgres_busy("23505"));
+        // Why PostgreSQL's codes must never be read this way.
+        assert!(
+            sqlite_busy("22021"),
+            "PostgreSQL's 22021 (a NUL byte in text) read as a number"
+        );
     }
 }

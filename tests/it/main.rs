@@ -27,4 +27,5 @@ mod scan;
 mod schedule_edits;
 mod seed;
 mod store_contract;
+mod store_errors;
 mod tcp_proxy;
