@@ -90,6 +90,22 @@ pub(super) async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> 
     Ok(store)
 }
 
+/// `--kelurahan` as a dotted code prefix, once it is known to name at least
+/// one stored kelurahan: a malformed or unknown code is an error naming it,
+/// not an empty table.
+pub(super) async fn kelurahan_filter(store: &dyn Store, arg: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(arg) = arg else { return Ok(None) };
+    let prefix = crate::domain::kelurahan::parse_code_prefix(arg).map_err(|e| anyhow::anyhow!("--kelurahan: {e}"))?;
+    let known = store.list_kelurahan().await?;
+    if !known.iter().any(|k| k.code.has_prefix(&prefix)) {
+        bail!(
+            "--kelurahan {arg:?}: no kelurahan with code {prefix} or under it is in the database \
+             (`pengingat import kelurahan FILE` loads the list)"
+        );
+    }
+    Ok(Some(prefix))
+}
+
 async fn check_config(
     settings: &Settings,
     source: &config::ConfigSource,
@@ -128,12 +144,37 @@ async fn check_config(
             None
         }
     };
-    let ok = check_schedules(settings, store.as_deref(), now).await;
+    let wired = check_wiring(settings, store.as_deref()).await;
+    let ok = check_schedules(settings, store.as_deref(), now).await && wired;
     if ok {
         println!("\nconfiguration is valid");
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(2))
+    }
+}
+
+/// Builds the channels, receipt endpoints and secrets as `run` does
+/// ([`crate::daemon::Wiring`]), reading every secret, and prints the first
+/// problem. The database's deployment id is used when it can be read.
+async fn check_wiring(settings: &Settings, store: Option<&dyn Store>) -> bool {
+    let stored = match store {
+        Some(store) => store.deployment_id().await.ok(),
+        None => None,
+    };
+    let deployment = stored
+        .and_then(|id| crate::channels::DeploymentId::parse(&id).ok())
+        .or_else(|| crate::channels::DeploymentId::parse("checkconfig").ok());
+    let Some(deployment) = deployment else { return false };
+    match crate::daemon::Wiring::from_settings(settings, deployment, &crate::channels::ChannelHealth::default()) {
+        Ok(_) => {
+            println!("channels:      SMS gateways, e-mail, receipt endpoints and secrets readable");
+            true
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            false
+        }
     }
 }
 
@@ -313,6 +354,7 @@ fn options(settings: &Settings, args: &ImportFileArgs, clock: &dyn Clock) -> Imp
         skip_invalid: args.skip_invalid,
         now: clock.now(),
         max_paid_ahead_months: settings.standing.max_paid_ahead_months,
+        earliest_paid_through: settings.standing.earliest_paid_through,
         format: args.format.map(|f| match f {
             FileFormatArg::Csv => InputFormat::Csv,
             FileFormatArg::Json => InputFormat::Json,
@@ -369,7 +411,7 @@ async fn print_status(settings: &Settings, args: &StatusArgs, now: DateTime<Utc>
         Some(text) => parse_at(text)?,
     };
     let store = open(settings).await?;
-    let filter = args.kelurahan.as_deref().map(crate::domain::kelurahan::dotted_prefix);
+    let filter = kelurahan_filter(store.as_ref(), args.kelurahan.as_deref()).await?;
     let filter = filter.as_deref();
     let report = status::compute(
         store.as_ref(),

@@ -67,7 +67,8 @@ pub async fn preview(
     format: PreviewFormat,
 ) -> anyhow::Result<ExitCode> {
     let store = open(settings).await?;
-    let preview = compute(store.as_ref(), settings, date, filter, samples).await?;
+    let filter = super::commands::kelurahan_filter(store.as_ref(), filter).await?;
+    let preview = compute(store.as_ref(), settings, date, filter.as_deref(), samples).await?;
     match format {
         PreviewFormat::Table => print!("{}", render_table(&preview)),
         PreviewFormat::Json => println!("{}", serde_json::to_string_pretty(&preview)?),

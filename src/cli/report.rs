@@ -5,9 +5,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 
 use super::ReportArgs;
-use super::commands::open;
+use super::commands::{kelurahan_filter, open};
 use crate::config::Settings;
-use crate::domain::kelurahan::dotted_prefix;
 use crate::report::outcomes::{self, ReportQuery};
 use crate::report::render_outcomes::render_outcome_report;
 use crate::schedule::Schedules;
@@ -22,7 +21,7 @@ pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<
     let query = ReportQuery {
         from: args.from,
         to: args.to,
-        kelurahan: args.kelurahan.as_deref().map(dotted_prefix),
+        kelurahan: kelurahan_filter(store.as_ref(), args.kelurahan.as_deref()).await?,
     };
     let order = rule_order(settings);
     let report = outcomes::compute(

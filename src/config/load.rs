@@ -146,11 +146,21 @@ fn apply_password_file(settings: &mut Settings) -> Result<(), ConfigError> {
     let Some(file) = settings.database.password_file.clone() else {
         return Ok(());
     };
-    let password = std::fs::read_to_string(&file).map_err(|e| ConfigError::PasswordFile {
-        path: file.display().to_string(),
-        source: e,
-    })?;
-    let password = password.trim_end_matches(['\n', '\r']);
+    // Looked up as every other secret file is: a relative name in systemd's
+    // `$CREDENTIALS_DIRECTORY` (`LoadCredential=db_password:…`).
+    let password = match super::delivery::read_secret(None, Some(&file)) {
+        Ok(password) => password.unwrap_or_default(),
+        Err(super::delivery::SecretError::File { path, source }) => {
+            return Err(ConfigError::PasswordFile { path, source });
+        }
+        Err(e) => {
+            return Err(ConfigError::PasswordFile {
+                path: file.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            });
+        }
+    };
+    let password = password.as_str();
     if let Ok(mut url) = url::Url::parse(&settings.database.url)
         && url.set_password(Some(password)).is_ok()
     {

@@ -25,6 +25,9 @@ pub struct PaymentsSettings {
     pub inbox_dir: Option<PathBuf>,
     /// Seconds between two looks into the inbox. Default 10.
     pub inbox_poll_secs: u64,
+    /// An inbox file over this many MiB is moved to `rejected/` unread.
+    /// Default 16.
+    pub inbox_max_file_mb: u64,
 }
 
 impl Default for PaymentsSettings {
@@ -35,6 +38,7 @@ impl Default for PaymentsSettings {
             token_file: None,
             inbox_dir: None,
             inbox_poll_secs: 10,
+            inbox_max_file_mb: 16,
         }
     }
 }
@@ -43,6 +47,11 @@ impl PaymentsSettings {
     /// The attribution window in seconds.
     pub fn attribution_secs(&self) -> i64 {
         i64::from(self.attribution_days) * 86_400
+    }
+
+    /// The largest inbox file read, in bytes.
+    pub fn inbox_max_file_bytes(&self) -> u64 {
+        self.inbox_max_file_mb.saturating_mul(1024 * 1024)
     }
 
     /// The API token, when one is configured.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::delivery::{DeliverySettings, EmailSettings, SmsSettings};
 use super::outcomes::{DashboardSettings, PaymentsSettings};
-use crate::domain::{DueDateRules, StandingRules};
+use crate::domain::{ContributionMonth, DueDateRules, StandingRules};
 use crate::store::ConnectOptions;
 
 /// Everything in `pengingat.toml`.
@@ -89,7 +89,22 @@ pub struct DueDateSettings {
     /// Weekdays on which nothing falls due (English names).
     pub non_working_weekdays: Vec<String>,
     /// National holidays (YYYY-MM-DD) on which nothing falls due.
+    #[serde(deserialize_with = "holiday_dates")]
     pub holidays: Vec<NaiveDate>,
+}
+
+/// `due_date.holidays` as dates; a text that is not one is refused naming
+/// the key and the value (chrono alone says only "input is out of range").
+fn holiday_dates<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<NaiveDate>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|e| {
+                serde::de::Error::custom(format!("due_date.holidays: {text:?} is not a date (YYYY-MM-DD): {e}"))
+            })
+        })
+        .collect()
 }
 
 impl Default for DueDateSettings {
@@ -127,6 +142,8 @@ pub struct StandingSettings {
     pub nonactive_after_months: u32,
     /// How far ahead an imported paid-through month may be.
     pub max_paid_ahead_months: u32,
+    /// The earliest paid-through month an import accepts.
+    pub earliest_paid_through: ContributionMonth,
 }
 
 impl Default for StandingSettings {
@@ -134,6 +151,7 @@ impl Default for StandingSettings {
         Self {
             nonactive_after_months: 3,
             max_paid_ahead_months: 12,
+            earliest_paid_through: crate::import::BPU_PROGRAMME_START,
         }
     }
 }
@@ -152,12 +170,21 @@ impl StandingSettings {
 pub struct HttpSettings {
     /// Address the daemon's HTTP server listens on.
     pub bind: String,
+    /// Seconds a client may take to send a request's headers.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request may take, body and answer included.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more are answered 503.
+    pub max_connections: u32,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".to_string(),
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 256,
         }
     }
 }
@@ -263,6 +290,17 @@ impl Settings {
                 format!("must be 1 to 24, got {}", self.standing.max_paid_ahead_months),
             );
         }
+        for (key, secs) in [
+            ("http.header_read_timeout_secs", self.http.header_read_timeout_secs),
+            ("http.request_timeout_secs", self.http.request_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&secs) {
+                bad(key, format!("must be 1 to 3600, got {secs}"));
+            }
+        }
+        if self.http.max_connections == 0 {
+            bad("http.max_connections", "must be at least 1, got 0".into());
+        }
         if self.http.bind.parse::<SocketAddr>().is_err() {
             bad(
                 "http.bind",
@@ -326,6 +364,12 @@ impl Settings {
             bad(
                 "payments.attribution_days",
                 format!("must be 1 to 90, got {}", self.payments.attribution_days),
+            );
+        }
+        if !(1..=256).contains(&self.payments.inbox_max_file_mb) {
+            bad(
+                "payments.inbox_max_file_mb",
+                format!("must be 1 to 256, got {}", self.payments.inbox_max_file_mb),
             );
         }
         if self.payments.inbox_poll_secs == 0 {

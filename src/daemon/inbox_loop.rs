@@ -23,6 +23,8 @@ pub(super) async fn inbox_loop(shared: Arc<Shared>, dir: PathBuf, cancel: Cancel
                 let options = ImportOptions {
                     attribution_secs: shared.settings.payments.attribution_secs(),
                     max_paid_ahead_months: shared.settings.standing.max_paid_ahead_months,
+                    earliest_paid_through: shared.settings.standing.earliest_paid_through,
+                    max_file_bytes: Some(shared.settings.payments.inbox_max_file_bytes()),
                     ..ImportOptions::new(shared.clock.now())
                 };
                 let processed = process_inbox(shared.store.as_ref(), &dir, &options).await;

@@ -104,6 +104,46 @@ fn build_channels(settings: &Settings, deployment: DeploymentId, health: &Channe
     Ok((sms, email))
 }
 
+/// What the settings build before the daemon starts: the channels, the
+/// receipt endpoints and the secrets the HTTP routes check. `check-config`
+/// builds the same, so it refuses exactly what `run` would.
+pub struct Wiring {
+    sms: Option<Arc<GatewayPool>>,
+    email: Option<Arc<EmailSender>>,
+    receipts: ReceiptGateways,
+    payments_api: PaymentsApi,
+    dashboard_token: Option<String>,
+}
+
+impl Wiring {
+    /// Builds everything from `settings`, reading every secret file and
+    /// variable they name; the first problem is the error.
+    pub fn from_settings(
+        settings: &Settings,
+        deployment: DeploymentId,
+        health: &ChannelHealth,
+    ) -> anyhow::Result<Self> {
+        let (sms, email) = build_channels(settings, deployment, health)?;
+        let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
+            .context("cannot set up the receipt endpoints")?;
+        let payments_api = PaymentsApi {
+            token: settings
+                .payments
+                .token()
+                .context("cannot read the payments API token")?,
+            attribution_secs: settings.payments.attribution_secs(),
+        };
+        let dashboard_token = settings.dashboard.token().context("cannot read the dashboard token")?;
+        Ok(Self {
+            sms,
+            email,
+            receipts,
+            payments_api,
+            dashboard_token,
+        })
+    }
+}
+
 /// A dispatcher working for this daemon.
 fn dispatcher(shared: &Shared) -> Dispatcher {
     Dispatcher {
@@ -156,11 +196,8 @@ type Server = (SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>);
 fn serve_http(listener: TcpListener, shared: &Shared, cancel: CancellationToken) -> anyhow::Result<Server> {
     let addr = listener.local_addr()?;
     let app = http::router(app_state(shared, addr.ip().is_loopback()));
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(cancel.cancelled_owned())
-            .await
-    });
+    let limits = http::serve::ServerLimits::from_settings(&shared.settings.http);
+    let server = tokio::spawn(http::serve::serve(listener, app, limits, cancel));
     Ok((addr, server))
 }
 
@@ -198,18 +235,14 @@ impl Daemon {
             .context("cannot read the database's deployment id")?;
         let deployment = DeploymentId::parse(&deployment).context("the database's deployment id")?;
         let channel_health = ChannelHealth::default();
-        let (sms, email) = build_channels(&settings, deployment, &channel_health)?;
-        let receipts = ReceiptGateways::from_settings(&settings.sms, &settings.delivery.public_url)
-            .context("cannot set up the receipt endpoints")?
-            .with_clock(clock.clone());
-        let payments_api = PaymentsApi {
-            token: settings
-                .payments
-                .token()
-                .context("cannot read the payments API token")?,
-            attribution_secs: settings.payments.attribution_secs(),
-        };
-        let dashboard_token = settings.dashboard.token().context("cannot read the dashboard token")?;
+        let Wiring {
+            sms,
+            email,
+            receipts,
+            payments_api,
+            dashboard_token,
+        } = Wiring::from_settings(&settings, deployment, &channel_health)?;
+        let receipts = receipts.with_clock(clock.clone());
         let (schedules, _) = watch::channel(Arc::new(schedules));
         let shared = Arc::new(Shared {
             store,

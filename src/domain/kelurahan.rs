@@ -22,6 +22,11 @@ pub enum KelurahanCodeError {
     Shape(String),
     #[error("kelurahan code {0:?} starts with {1:02}, which is not a province code")]
     UnknownProvince(String, u8),
+    #[error(
+        "kelurahan code {0:?} must be a province (18), kabupaten/kota (18.72), kecamatan (18.72.01) \
+         or kelurahan/desa code (18.72.01.1001), dotted or not"
+    )]
+    Prefix(String),
 }
 
 /// A kelurahan or desa code in its dotted form, `18.72.01.1001`.
@@ -109,6 +114,32 @@ pub fn dotted_prefix(prefix: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A code prefix as given on the command line, in the dotted form: a whole
+/// province (2 digits), kabupaten/kota (4), kecamatan (6) or kelurahan/desa
+/// (10) code, with dots at their places or none. Partial segments and
+/// anything else (a `%` or `_`, which a database `LIKE` would read as a
+/// wildcard) are refused.
+pub fn parse_code_prefix(raw: &str) -> Result<String, KelurahanCodeError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(KelurahanCodeError::Empty);
+    }
+    let shape = || KelurahanCodeError::Prefix(s.to_string());
+    let digits: String = s.chars().filter(|c| *c != '.').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(digits.len(), 2 | 4 | 6 | 10) {
+        return Err(shape());
+    }
+    let dotted = dotted_prefix(&digits);
+    if s.contains('.') && s != dotted {
+        return Err(shape());
+    }
+    let province: u8 = digits[0..2].parse().unwrap_or(0);
+    if RegionTimeZone::of_province(province).is_none() {
+        return Err(KelurahanCodeError::UnknownProvince(s.to_string(), province));
+    }
+    Ok(dotted)
 }
 
 impl fmt::Display for KelurahanCode {
@@ -204,6 +235,36 @@ mod tests {
         assert_eq!(dotted_prefix("1872011001"), "18.72.01.1001");
         assert_eq!(dotted_prefix("18.72.01.1001"), "18.72.01.1001");
         assert_eq!(dotted_prefix("18"), "18");
+    }
+
+    #[test]
+    fn code_prefixes_are_whole_segments() {
+        assert_eq!(parse_code_prefix("18").unwrap(), "18");
+        assert_eq!(parse_code_prefix(" 1872 ").unwrap(), "18.72");
+        assert_eq!(parse_code_prefix("18.72.01").unwrap(), "18.72.01");
+        assert_eq!(parse_code_prefix("1872011001").unwrap(), "18.72.01.1001");
+        for bad in [
+            "%",
+            "18.72.0_",
+            "18.7",
+            "187",
+            "18.72.01.100",
+            "1872.01",
+            "18..72",
+            "18.72.",
+            "x",
+        ] {
+            assert_eq!(
+                parse_code_prefix(bad),
+                Err(KelurahanCodeError::Prefix(bad.into())),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            parse_code_prefix("99"),
+            Err(KelurahanCodeError::UnknownProvince(..))
+        ));
+        assert_eq!(parse_code_prefix(""), Err(KelurahanCodeError::Empty));
     }
 
     #[test]

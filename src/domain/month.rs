@@ -46,7 +46,7 @@ impl ContributionMonth {
     }
 
     /// From the stored integer.
-    pub fn from_index(index: i32) -> Self {
+    pub const fn from_index(index: i32) -> Self {
         Self(index)
     }
 

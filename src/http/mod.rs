@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod dashboard;
 mod health;
+pub mod serve;
 
 use std::sync::Arc;
 

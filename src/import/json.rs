@@ -98,10 +98,30 @@ pub(crate) fn parse_json(path: &Path, text: &str) -> Result<RawTable, ImportErro
             "expected a JSON array of objects, like [{\"nik\": …}, …]".into(),
         ));
     }
+    if let Some(at) = escaped_nul(text) {
+        return Err(super::reader::nul_refused(path, text, at));
+    }
     let records: Vec<JsonRecord> =
         serde_json::from_str(text).map_err(|e| malformed(e.line().max(1), without_position(&e)))?;
     let lines = record_lines(text);
     Ok(build_table(records, &lines))
+}
+
+/// The offset of the first `\u0000` escape (a NUL in a JSON string): a
+/// backslash-u preceded by an even number of backslashes. A raw NUL byte is
+/// a syntax error serde_json reports itself.
+fn escaped_nul(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = text.get(from..)?.find("u0000") {
+        let at = from + found;
+        let backslashes = bytes[..at].iter().rev().take_while(|b| **b == b'\\').count();
+        if backslashes % 2 == 1 {
+            return Some(at - 1);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// serde_json's message without its " at line L column C" suffix (the line
@@ -264,6 +284,20 @@ mod tests {
         assert!(matches!(&r1.cells[1], Cell::Wrong { found: "an object", .. }));
         assert_eq!(r1.cells[4], Cell::Text("16800".into()));
         assert_eq!(r1.cells[0], Cell::Text(String::new()));
+    }
+
+    #[test]
+    fn an_escaped_nul_is_refused_with_line_and_column() {
+        let err = parse("[\n{\"name\": \"Siti\\u0000\"}\n]").unwrap_err();
+        match err {
+            ImportError::Malformed { line, reason, .. } => {
+                assert_eq!(line, 2);
+                assert!(reason.contains("column 15") && reason.contains("NUL"), "{reason}");
+            }
+            other => panic!("{other}"),
+        }
+        let literal = parse("[{\"name\": \"C:\\\\u0000\"}]").unwrap();
+        assert_eq!(literal.records[0].cells[0], Cell::Text("C:\\u0000".into()));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::wilayah::{WilayahError, parse_kelurahan_csv};
 
 /// Imports the kelurahan list in `path`, in one transaction.
 pub async fn import_kelurahan(store: &dyn Store, path: &Path) -> Result<ImportReport, ImportError> {
-    let text = read_text(path).await?;
+    let text = read_text(path, None).await?;
     let rows = parse_kelurahan_csv(&text).map_err(|errors| refusal(path, errors))?;
     let counts = store.upsert_kelurahan(&rows).await?;
     tracing::info!(

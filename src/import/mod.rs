@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+use crate::domain::ContributionMonth;
 use crate::store::{PaymentSource, StoreError, UpsertCounts};
 
 pub(crate) use json::parse_json;
@@ -73,6 +74,13 @@ impl std::str::FromStr for InputFormat {
     }
 }
 
+/// July 2015: BPJS Ketenagakerjaan took over from PT Jamsostek and began
+/// running its programmes, the BPU one included, on 1 July 2015 (Law 24 of
+/// 2011 on BPJS, art. 62 and 64; Government Regulations 44 and 46 of 2015
+/// on JKK/JKM and JHT). No BPJS Ketenagakerjaan contribution is owed for an
+/// earlier month, so an earlier `paid_through` is a mistake in the file.
+pub const BPU_PROGRAMME_START: ContributionMonth = ContributionMonth::from_index(2015 * 12 + 6);
+
 /// How an import treats bad rows and what it takes as "now".
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -86,6 +94,14 @@ pub struct ImportOptions {
     /// `paid_through` may lie; BPU pay at most 12 months ahead.
     /// Default 12.
     pub max_paid_ahead_months: u32,
+    /// The earliest `paid_through` a participant row may give; an earlier
+    /// month is a typo or a wrong column, not a participant. Default
+    /// [`BPU_PROGRAMME_START`].
+    pub earliest_paid_through: ContributionMonth,
+    /// Files larger than this many bytes are refused before they are read
+    /// (the payments inbox sets it, so a huge file cannot exhaust the
+    /// daemon's memory). Default none.
+    pub max_file_bytes: Option<u64>,
     /// The file's format; `None` takes it from the extension.
     pub format: Option<InputFormat>,
     /// Payments only: where the file came from (recorded with each payment).
@@ -102,6 +118,8 @@ impl ImportOptions {
             skip_invalid: false,
             now,
             max_paid_ahead_months: 12,
+            earliest_paid_through: BPU_PROGRAMME_START,
+            max_file_bytes: None,
             format: None,
             payment_source: PaymentSource::Import,
             attribution_secs: 14 * 86_400,
@@ -216,6 +234,12 @@ pub enum ImportError {
         path.display()
     )]
     NotUtf8 { path: PathBuf, line: usize, byte: usize },
+    /// The file is larger than [`ImportOptions::max_file_bytes`]; it was not read.
+    #[error(
+        "{} is {bytes} bytes, more than the {limit} accepted; split it into smaller files",
+        path.display()
+    )]
+    TooLarge { path: PathBuf, bytes: u64, limit: u64 },
     /// The file's structure is broken: a JSON syntax error, not an array, an
     /// empty file, a column named twice.
     #[error("{}, line {line}: {reason}", path.display())]

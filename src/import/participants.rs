@@ -20,7 +20,7 @@
 //! | `segment` | yes | `bpu` (self-employed, reminded) or `pu` (wage worker). |
 //! | `funding` | no | Who pays: `self`/`mandiri` (default), `collective`/`kolektif`, `budget`/`apbd`. |
 //! | `monthly_amount` | yes | The participant's monthly contribution in whole Rupiah, positive: `16800`, `16.800`, `Rp16.800`. |
-//! | `paid_through` | no | The last month paid, `YYYY-MM`; at most `max_paid_ahead_months` (12) after the current month. |
+//! | `paid_through` | no | The last month paid, `YYYY-MM`; at most `max_paid_ahead_months` (12) after the current month, not before `earliest_paid_through` (2015-07). |
 //! | `start_month` | no | The first month owed (registration), `YYYY-MM`. |
 //! | `preferred_channel` | no | `sms`, `email` or `both`. Default: `sms` when a phone is given, else `email` when an e-mail is given, else `sms`. |
 //! | `opted_out` | no | The participant asked not to be reminded: `true/false`, `ya/tidak`, `yes/no`, `1/0`. Default false. |
@@ -83,7 +83,7 @@ pub async fn import_participants(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let table = load_table(path, options.format).await?;
+    let table = load_table(path, options.format, options.max_file_bytes).await?;
     let (columns, warnings) = Columns::resolve(path, &table, COLUMNS, REQUIRED)?;
     let zones: HashMap<String, RegionTimeZone> = store
         .list_kelurahan()
@@ -315,6 +315,16 @@ fn check_months(row: &mut RowReader<'_>, ctx: &Context<'_>, zone: RegionTimeZone
         row.error(
             Some("paid_through"),
             format!("paid_through {paid} is more than {ahead} month(s) after the current month {current}"),
+        );
+    }
+    let earliest = ctx.options.earliest_paid_through;
+    if let Some(paid) = paid_through.filter(|p| *p < earliest) {
+        row.error(
+            Some("paid_through"),
+            format!(
+                "paid_through {paid} is before {earliest}, the earliest month accepted \
+                 (standing.earliest_paid_through); check the column and the year"
+            ),
         );
     }
     if let Some(start) = start.filter(|s| s.prev() > limit) {

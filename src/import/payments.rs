@@ -58,7 +58,7 @@ pub async fn import_payments(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let table = load_table(path, options.format).await?;
+    let table = load_table(path, options.format, options.max_file_bytes).await?;
     let Checked {
         warnings,
         mut rejected,

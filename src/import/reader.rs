@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use super::{ImportError, InputFormat};
+use crate::report::table::spreadsheet_unescaped;
 
 /// A file read into rows of cells, one cell per column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,13 +60,17 @@ impl Cell {
 }
 
 /// Reads `path` once and splits it into rows by `format` (or by its extension).
-pub(crate) async fn load_table(path: &Path, format: Option<InputFormat>) -> Result<RawTable, ImportError> {
+pub(crate) async fn load_table(
+    path: &Path,
+    format: Option<InputFormat>,
+    max_bytes: Option<u64>,
+) -> Result<RawTable, ImportError> {
     let format = format
         .or_else(|| InputFormat::from_path(path))
         .ok_or_else(|| ImportError::UnknownFormat {
             path: path.to_path_buf(),
         })?;
-    let text = read_text(path).await?;
+    let text = read_text(path, max_bytes).await?;
     match format {
         InputFormat::Csv => parse_csv(path, &text),
         InputFormat::Json => super::json::parse_json(path, &text),
@@ -73,12 +78,24 @@ pub(crate) async fn load_table(path: &Path, format: Option<InputFormat>) -> Resu
 }
 
 /// The file's text: UTF-8 checked, BOM removed, CRLF turned into LF (the
-/// csv crate numbers lines one too low after a CRLF header).
-pub(crate) async fn read_text(path: &Path) -> Result<String, ImportError> {
-    let bytes = tokio::fs::read(path).await.map_err(|source| ImportError::Read {
+/// csv crate numbers lines one too low after a CRLF header). A file over
+/// `max_bytes` is refused unread.
+pub(crate) async fn read_text(path: &Path, max_bytes: Option<u64>) -> Result<String, ImportError> {
+    let read_error = |source| ImportError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    if let Some(limit) = max_bytes {
+        let bytes = tokio::fs::metadata(path).await.map_err(read_error)?.len();
+        if bytes > limit {
+            return Err(ImportError::TooLarge {
+                path: path.to_path_buf(),
+                bytes,
+                limit,
+            });
+        }
+    }
+    let bytes = tokio::fs::read(path).await.map_err(read_error)?;
     decode(path, bytes)
 }
 
@@ -89,11 +106,15 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
                 Some(rest) => rest.to_string(),
                 None => text,
             };
-            Ok(if text.contains("\r\n") {
+            let text = if text.contains("\r\n") {
                 text.replace("\r\n", "\n")
             } else {
                 text
-            })
+            };
+            match text.find('\0') {
+                Some(at) => Err(nul_refused(path, &text, at)),
+                None => Ok(text),
+            }
         }
         Err(e) => {
             let byte = e.utf8_error().valid_up_to();
@@ -105,6 +126,26 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ImportError> {
             })
         }
     }
+}
+
+/// A NUL byte at byte `at` of `text`, refused with its line and column
+/// (counted in characters from 1, as editors do). No text field may hold
+/// one: PostgreSQL cannot store it and nothing that reads the data expects it.
+pub(crate) fn nul_refused(path: &Path, text: &str, at: usize) -> ImportError {
+    let (line, column) = line_and_column(text, at);
+    ImportError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        reason: format!("column {column} holds a NUL byte (\\0); no field may contain one"),
+    }
+}
+
+/// The line and character column (both from 1) of byte `at` of `text`.
+pub(crate) fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
 }
 
 /// A header name as matched: trimmed, lower case, runs of spaces, dashes and
@@ -127,7 +168,8 @@ pub(crate) fn normalise_column(name: &str) -> String {
 }
 
 /// Splits CSV text (already decoded) into a table. Quoted fields may hold
-/// commas, quotes and line breaks; rows whose cells are all blank (as
+/// commas, quotes and line breaks; a `'` written before a formula character
+/// (by the rejected-rows file or a report) is removed; rows whose cells are all blank (as
 /// spreadsheets leave at the end) are skipped.
 pub(crate) fn parse_csv(path: &Path, text: &str) -> Result<RawTable, ImportError> {
     let malformed = |line: usize, reason: String| ImportError::Malformed {
@@ -165,7 +207,10 @@ pub(crate) fn parse_csv(path: &Path, text: &str) -> Result<RawTable, ImportError
             }
         }
         let line = lines.line_at(record.position().map_or(0, csv::Position::byte));
-        let mut cells: Vec<Cell> = record.iter().map(|f| Cell::Text(f.to_string())).collect();
+        let mut cells: Vec<Cell> = record
+            .iter()
+            .map(|f| Cell::Text(spreadsheet_unescaped(f).to_string()))
+            .collect();
         if cells.iter().all(Cell::is_blank) {
             continue;
         }
@@ -277,6 +322,18 @@ mod tests {
         let err = decode(Path::new("d/p.csv"), b"nik,name\n1,Jos\xe9\n".to_vec()).unwrap_err();
         match err {
             ImportError::NotUtf8 { line, byte, .. } => assert_eq!((line, byte), (2, 14)),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_with_line_and_column() {
+        let err = decode(Path::new("p.csv"), b"nik,name\n1,Jos\0e\n".to_vec()).unwrap_err();
+        match &err {
+            ImportError::Malformed { line, reason, .. } => {
+                assert_eq!(*line, 2);
+                assert!(reason.contains("column 6") && reason.contains("NUL"), "{reason}");
+            }
             other => panic!("{other}"),
         }
     }

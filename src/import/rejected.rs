@@ -4,13 +4,16 @@
 //! With `skip_invalid`, the bad rows go to `<input stem>.rejected.csv` next
 //! to the input: the original columns plus `line` and `reason`, always CSV
 //! (also for JSON input), UTF-8 with a BOM so spreadsheet programs show
-//! Indonesian names correctly. An operator fixes that file and imports it
-//! again; its `line` and `reason` columns are then ignored with a warning.
+//! Indonesian names correctly. A cell a spreadsheet would run as a formula
+//! is written with a `'` in front (OWASP's CSV injection guidance), which
+//! the CSV reader removes again. An operator fixes that file and imports
+//! it again; its `line` and `reason` columns are then ignored with a warning.
 
 use std::path::{Path, PathBuf};
 
 use super::reader::RawTable;
 use super::{ImportError, RowError};
+use crate::report::table::spreadsheet_safe;
 
 /// A bad row: the index of its record in the table, and its problems.
 pub(crate) type Rejection = (usize, Vec<RowError>);
@@ -95,12 +98,12 @@ fn render(table: &RawTable, rejected: &[Rejection]) -> std::io::Result<Vec<u8>> 
                 record
                     .cells
                     .get(i)
-                    .map(|c| c.original().into_owned())
+                    .map(|c| spreadsheet_safe(&c.original()).into_owned())
                     .unwrap_or_default()
             })
             .collect();
         fields.push(record.line.to_string());
-        fields.push(reasons(errors));
+        fields.push(spreadsheet_safe(&reasons(errors)).into_owned());
         writer.write_record(&fields).map_err(std::io::Error::other)?;
     }
     writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))

@@ -61,6 +61,12 @@ async fn post_payments(State(state): State<AppState>, headers: HeaderMap, body: 
         return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
     };
     let single = text.trim_start().starts_with('{');
+    if single && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        // `{…},{…}` would read as a batch once put in brackets: one object
+        // must be the whole body.
+        let reason = format!("the request body is not one JSON object or an array of objects: {e}");
+        return error(StatusCode::BAD_REQUEST, &reason);
+    }
     let text = if single { format!("[{text}]") } else { text.to_string() };
     let source = Path::new("request body");
     let table = match parse_json(source, &text) {

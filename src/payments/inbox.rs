@@ -1,7 +1,8 @@
 //! The payments inbox: a folder another system drops payment files into
 //! (CSV or JSON, the columns of `pengingat import payments`). Each file is
 //! imported whole or not at all, then moved to `done/`, or to `rejected/`
-//! with a `<name>.reasons.txt` that lists every problem.
+//! with a `<name>.reasons.txt` that lists every problem. A file over
+//! `payments.inbox_max_file_mb` is rejected unread.
 //!
 //! A file is never imported twice, even across restarts and renames: its
 //! SHA-256 is recorded in the database before it is moved, so a crash
@@ -95,11 +96,10 @@ async fn process_file(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let bytes = tokio::fs::read(path).await.map_err(|source| InboxError::Io {
+    let sha256 = file_sha256(path).await.map_err(|source| InboxError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let sha256 = hex(&Sha256::digest(&bytes));
     if let Some(seen) = store.inbox_file_seen(&sha256).await? {
         tracing::info!(file = %name, first_seen_as = %seen.file_name, "inbox file imported before; moving it only");
         move_to(dir, path, &name, &seen.outcome).await?;
@@ -153,6 +153,23 @@ async fn move_to(dir: &Path, path: &Path, name: &str, sub: &str) -> Result<(), I
     tokio::fs::rename(path, &target)
         .await
         .map_err(|source| InboxError::Io { path: target, source })
+}
+
+/// The file's SHA-256, read in pieces: a file too large to import is
+/// still recognised, without holding it in memory.
+async fn file_sha256(path: &Path) -> std::io::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer).await?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {

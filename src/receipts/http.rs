@@ -23,7 +23,7 @@ use axum::routing::get;
 
 use super::auth::{Callback, authenticate};
 use super::inbound::inbound;
-use super::parse::parse;
+use super::parse::{ParsedReceipt, parse};
 use crate::config::delivery::Preset;
 use crate::http::AppState;
 use crate::store::NewReceipt;
@@ -68,6 +68,11 @@ async fn receipt(
             return (StatusCode::BAD_REQUEST, format!("malformed receipt: {e}\n")).into_response();
         }
     };
+    if let Some(field) = receipts.iter().find_map(nul_field) {
+        tracing::warn!(gateway = %name, field, "delivery receipt with a NUL byte refused");
+        let reason = format!("malformed receipt: the {field} holds a NUL byte (\\0)\n");
+        return (StatusCode::BAD_REQUEST, reason).into_response();
+    }
     let now = gateways.now();
     for r in &receipts {
         let new = NewReceipt {
@@ -86,6 +91,18 @@ async fn receipt(
         }
     }
     acknowledge(gateway.preset)
+}
+
+/// The field of `r` holding a NUL byte, if one does: no text column stores
+/// it (PostgreSQL refuses it), and retrying would not change the callback.
+fn nul_field(r: &ParsedReceipt) -> Option<&'static str> {
+    if r.provider_message_id.as_deref().is_some_and(|id| id.contains('\0')) {
+        Some("message id")
+    } else if r.raw.contains('\0') {
+        Some("callback")
+    } else {
+        None
+    }
 }
 
 /// What each gateway expects back (each vendor's callback documentation).

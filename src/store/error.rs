@@ -35,13 +35,36 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes.
+/// Whether `e` is SQLite's "another writer holds the lock; nothing was
+/// written". Only SQLite's errors are read this way: PostgreSQL's codes are
+/// five-character SQLSTATEs, some of which (22021, a NUL byte in text)
+/// would look like SQLite's 5 if read as numbers. A PostgreSQL lock timeout
+/// stays a database error that says so.
 fn is_busy(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|c| c.parse::<i64>().ok())
-            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
-        _ => false,
+    let sqlx::Error::Database(db) = e else { return false };
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() && db.code().is_some_and(|code| sqlite_busy(&code))
+}
+
+/// SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes
+/// (SQLite's "Result and Error Codes": the low 8 bits are the primary code).
+fn sqlite_busy(code: &str) -> bool {
+    code.parse::<i64>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_codes_are_read_by_their_low_byte() {
+        assert!(sqlite_busy("5"));
+        assert!(sqlite_busy("517"), "SQLITE_BUSY_SNAPSHOT");
+        assert!(sqlite_busy("262"), "SQLITE_LOCKED_SHAREDCACHE");
+        assert!(!sqlite_busy("19"), "SQLITE_CONSTRAINT");
+        // Why PostgreSQL's codes must never be read this way.
+        assert!(
+            sqlite_busy("22021"),
+            "PostgreSQL's 22021 (a NUL byte in text) read as a number"
+        );
     }
 }

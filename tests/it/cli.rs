@@ -1,8 +1,11 @@
 //! The command line as an operator uses it: the real binary, a config file
 //! pointing at the test database.
 
+mod credentials;
+mod formula_cells;
 mod preview;
 mod report;
+mod secrets_in_logs;
 mod segments;
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 
 mod binary;
 mod breaks;
+mod http_limits;
 mod systemd_unit;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod bad_input;
 mod browser;
 mod channels;
 mod cli;
@@ -28,4 +29,5 @@ mod schedule_edits;
 mod seed;
 mod statistics;
 mod store_contract;
+mod store_errors;
 mod tcp_proxy;

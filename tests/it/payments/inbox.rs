@@ -7,8 +7,41 @@ use super::*;
 
 both_backends!(
     inbox_files_are_imported_once_and_bad_ones_rejected,
-    the_daemon_watches_its_inbox
+    the_daemon_watches_its_inbox,
+    an_oversized_file_is_rejected_unread
 );
+
+/// A file over the limit goes to `rejected/` with the reason, and nothing
+/// of it is recorded; the same file under the limit is imported.
+async fn an_oversized_file_is_rejected_unread(db: &TestDb) {
+    reminded_participant(db).await;
+    let inbox = tempfile::tempdir().unwrap();
+    let dir = inbox.path();
+    let mut text = csv("KOL-1", NIK);
+    // Blank lines pad it past the limit; they are skipped when imported.
+    text.push_str(&"\n".repeat(2_000));
+    std::fs::write(dir.join("besar.csv"), &text).unwrap();
+    let limit = 1_000;
+    let options = ImportOptions {
+        max_file_bytes: Some(limit),
+        ..ImportOptions::new(at("2025-07-16T04:00:00Z"))
+    };
+    let report = process_inbox(db.store.as_ref(), dir, &options).await.unwrap();
+    assert_eq!(report.rejected, ["besar.csv"]);
+    assert!(dir.join("rejected/besar.csv").exists());
+    let reasons = std::fs::read_to_string(dir.join("rejected/besar.csv.reasons.txt")).unwrap();
+    let size = text.len().to_string();
+    assert!(
+        reasons.contains("besar.csv") && reasons.contains(&size) && reasons.contains("more than the 1000"),
+        "{reasons}"
+    );
+    assert_eq!(paid_through(db).await, "2025-06", "nothing recorded");
+
+    std::fs::write(dir.join("kecil.csv"), csv("KOL-1", NIK)).unwrap();
+    let report = process_inbox(db.store.as_ref(), dir, &options).await.unwrap();
+    assert_eq!(report.imported, ["kecil.csv"]);
+    assert_paid_and_credited(db, 2).await;
+}
 
 async fn the_daemon_watches_its_inbox(db: &TestDb) {
     reminded_participant(db).await;
