@@ -159,6 +159,7 @@ impl Dispatcher {
             worker: self.worker.clone(),
             permits: permits.clone(),
             concurrency,
+            writes_in_flight: self.store.backend().parallel_writes(),
         };
         let deadline = Duration::from_secs(self.settings.stop_deadline_secs);
         let give_up = || pipeline.stopping_since.get().map(|t| *t + deadline + RECORD_GRACE);

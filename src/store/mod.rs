@@ -42,6 +42,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// How many writes of disjoint rows are worth running at once: SQLite
+    /// has a single writer (a second write only waits for its lock), while
+    /// PostgreSQL writes them side by side.
+    pub fn parallel_writes(self) -> usize {
+        match self {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 2,
+        }
+    }
+}
+
 /// A kelurahan or desa with its names and time zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kelurahan {

@@ -69,14 +69,17 @@ pub(super) async fn finish(
         .collect();
     let set = OUTCOME_SET.replace("NOW", "$2");
     let condition = OUTCOME_WHERE.replace("WORKER", "$3");
+    // MATERIALIZED: each field is extracted from the JSON once per row, not
+    // once per use in the assignments and the condition.
     let sql = format!(
-        "UPDATE reminders SET {set} FROM (SELECT json_extract(value, '$.id') AS id, \
+        "WITH t AS MATERIALIZED (SELECT json_extract(value, '$.id') AS id, \
            json_extract(value, '$.status') AS status, json_extract(value, '$.reason') AS reason, \
            json_extract(value, '$.error') AS error, json_extract(value, '$.gateway') AS gateway, \
            json_extract(value, '$.pid') AS pid, json_extract(value, '$.enc') AS enc, \
            json_extract(value, '$.seg') AS seg, json_extract(value, '$.next_at') AS next_at, \
            json_extract(value, '$.planned') AS planned, json_extract(value, '$.tried') AS tried \
-           FROM json_each($1)) AS t \
+           FROM json_each($1)) \
+         UPDATE reminders SET {set} FROM t \
          WHERE {condition}"
     );
     let mut tx = super::begin_write(pool).await?;
