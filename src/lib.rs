@@ -1,10 +1,46 @@
 //! pengingat: contribution reminders for BPJS Ketenagakerjaan BPU
 //! participants, per kelurahan.
 //!
-//! The crate is organised by concept: `domain` holds the pure rules,
-//! `store` the two database backends behind one trait, `import` and `seed`
-//! the ways data comes in, `config` the operator's TOML, and `cli` the
-//! commands that wire them together.
+//! A scan finds, kelurahan by kelurahan, the participants whose monthly
+//! contribution is lapsing and plans reminders from the operator's
+//! schedules; the dispatcher sends them through SMS gateways and e-mail;
+//! receipts and payments come back over HTTP, the inbox folder or imports;
+//! reports, the dashboard and the coordinator digest say what it achieved.
+//!
+//! # Layout
+//!
+//! Every module sits on a layer and uses only modules of its own layer or
+//! below, without circles; `scripts/check-layers` checks this table against
+//! the code.
+//!
+//! | module | layer | what it is | uses |
+//! |---|---|---|---|
+//! | `domain` | 0 | pure rules: NIK, phone, e-mail, kelurahan code, month, Rupiah, due dates, standing; no I/O | — |
+//! | `clock` | 0 | the injected clock | — |
+//! | `shipped` | 0 | the configuration files carried in the binary | — |
+//! | `twilio_signature` | 0 | Twilio's request signature (HMAC-SHA1) | — |
+//! | `store` | 1 | the database: one trait, a SQLite and a PostgreSQL backend | domain |
+//! | `wilayah` | 1 | the Kemendagri kelurahan lists built in | domain, store |
+//! | `report` | 2 | `status` and `report`: standing, outcomes, history, tables | domain, store |
+//! | `import` | 2 | CSV/JSON import of participants, payments, kelurahan | domain, store, wilayah, report (spreadsheet escaping) |
+//! | `seed` | 2 | deterministic demo and scale populations | domain, store, wilayah |
+//! | `schedule` | 2 | schedules.toml: rules, templates, send windows, SMS encoding | domain, shipped |
+//! | `config` | 2 | pengingat.toml: settings, defaults, validation | domain, store, import |
+//! | `telemetry` | 2 | logging with personal data masked; error reports | config |
+//! | `scan` | 3 | which reminders are due, planned per kelurahan | domain, schedule, store |
+//! | `message` | 3 | a participant's template values | domain, schedule, store |
+//! | `channels` | 3 | SMS gateways and SMTP: send, rate limits, breakers, retries | domain, schedule, config |
+//! | `receipts` | 3 | delivery receipts and inbound SMS, per preset | channels, config, schedule, store, clock, twilio_signature |
+//! | `dispatch` | 3 | claim, re-check, send and record each reminder once | channels, receipts, message, metrics, store, … |
+//! | `digest` | 3 | the weekly coordinator digest | channels, schedule, store, domain, clock |
+//! | `payments` | 3 | the watched payments inbox folder | import, store |
+//! | `dashboard` | 3 | the dashboard page from its figures (pure rendering) | domain, report, schedule |
+//! | `metrics` | 3 | Prometheus counters | — |
+//! | `http` | 4 | every HTTP handler, who may call it, `ApiError` | the layers below |
+//! | `daemon` | 4 | `pengingat run`: scan, dispatch, digest, inbox and HTTP loops | the layers below |
+//! | `demo` | 5 | `pengingat demo`: two simulated months on SQLite | daemon, seed, report, mock_gateway, … |
+//! | `cli` | 5 | the commands: parse arguments, call the library, print | everything below |
+//! | `mock_gateway` | 5 | the mock SMS gateway (dry runs, tests, benchmarks) | clock, twilio_signature |
 
 pub mod channels;
 pub mod cli;

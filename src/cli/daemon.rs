@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::commands::open;
+use super::database::open;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::daemon::Daemon;

@@ -2,8 +2,8 @@
 
 mod commands;
 mod daemon;
+mod database;
 mod demo;
-mod errors;
 mod operator;
 mod preview;
 mod progress;
@@ -15,8 +15,8 @@ use clap::{Parser, Subcommand};
 
 use crate::report::OutputFormat;
 
+pub use crate::telemetry::error_report;
 pub use commands::run;
-pub use errors::error_report;
 
 /// Contribution reminders for BPJS Ketenagakerjaan BPU participants, per kelurahan.
 ///

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::commands::open;
+use super::database::open;
 use super::{ParticipantCommand, SendTestArgs, TestChannel};
 use crate::channels::{
     EmailSender, GatewayPool, TEST_EMAIL_SUBJECT, TEST_EMAIL_TEXT, TEST_SMS_TEXT, send_test_email, send_test_sms,

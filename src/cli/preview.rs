@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::PreviewFormat;
-use super::commands::open;
+use super::database::open;
 use crate::config::Settings;
 use crate::domain::calendar::local_midnight;
 use crate::message::{MessageContext, reminder_vars};
@@ -67,7 +67,7 @@ pub async fn preview(
     format: PreviewFormat,
 ) -> anyhow::Result<ExitCode> {
     let store = open(settings).await?;
-    let filter = super::commands::kelurahan_filter(store.as_ref(), filter).await?;
+    let filter = super::database::kelurahan_filter(store.as_ref(), filter).await?;
     let preview = compute(store.as_ref(), settings, date, filter.as_deref(), samples).await?;
     match format {
         PreviewFormat::Table => print!("{}", render_table(&preview)),

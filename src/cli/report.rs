@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 
 use super::ReportArgs;
-use super::commands::{kelurahan_filter, open};
+use super::database::{kelurahan_filter, open};
 use crate::config::Settings;
 use crate::report::outcomes::{self, ReportQuery};
 use crate::report::render_outcomes::render_outcome_report;

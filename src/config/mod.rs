@@ -7,9 +7,10 @@
 //! `PENGINGAT__DATABASE__URL`). Unknown keys are errors everywhere: a typo
 //! must not silently change behaviour.
 
+pub mod dashboard;
 pub mod delivery;
 mod load;
-pub mod outcomes;
+pub mod payments;
 mod settings;
 
 pub use load::{ConfigError, ConfigSource, load};

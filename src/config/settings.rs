@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Weekday};
 use serde::Deserialize;
 
+use super::dashboard::DashboardSettings;
 use super::delivery::{DeliverySettings, EmailSettings, SmsSettings};
-use super::outcomes::{DashboardSettings, PaymentsSettings};
+use super::payments::PaymentsSettings;
 use crate::domain::{ContributionMonth, DueDateRules, StandingRules};
 use crate::store::ConnectOptions;
 

@@ -12,7 +12,7 @@ pub use reload::load_schedules;
 pub use stepped::SteppedDaemon;
 mod scanning;
 pub mod systemd;
-mod ticker;
+mod tick_source;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -32,9 +32,9 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, worker_name};
 use crate::http::dashboard::DashboardContext;
+use crate::http::payments::PaymentsApi;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::payments::api::PaymentsApi;
 use crate::receipts::ReceiptGateways;
 use crate::schedule::Schedules;
 use crate::store::{self, Store};
@@ -290,7 +290,7 @@ impl Daemon {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
         let (tick_tx, tick_rx) = mpsc::channel(1);
-        let ticker = ticker::Ticker::start(tick_tx).await?;
+        let ticks = tick_source::TickSource::start(tick_tx).await?;
         tracker.spawn(scanning::scan_loop(self.shared.clone(), tick_rx, cancel.clone()));
         tracker.spawn(reload::reload_loop(
             self.shared.clone(),
@@ -328,7 +328,7 @@ impl Daemon {
         shutdown.await;
         tracing::info!("shutting down");
         systemd::stopping();
-        ticker.stop().await;
+        ticks.stop().await;
         cancel.cancel();
         tracker.close();
         tracker.wait().await;

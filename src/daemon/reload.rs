@@ -83,10 +83,10 @@ async fn reload(shared: &Shared) {
             shared.rescan.notify_one();
         }
         Err(e) => {
-            tracing::error!(error = %crate::cli::error_report(&e), "reload failed; keeping the previous schedules");
+            tracing::error!(error = %crate::telemetry::error_report(&e), "reload failed; keeping the previous schedules");
             shared.metrics.record_reload(false);
             systemd::ready("serving");
-            let first_line = crate::cli::error_report(&e)
+            let first_line = crate::telemetry::error_report(&e)
                 .lines()
                 .next()
                 .unwrap_or_default()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Shared, systemd, ticker::TICK_SECONDS};
+use super::{Shared, systemd, tick_source::TICK_SECONDS};
 use crate::scan::{self, ScanContext};
 
 /// Scans once at start (which catches up after downtime), then whenever a

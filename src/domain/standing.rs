@@ -80,6 +80,11 @@ impl StandingRules {
             active: months_in_arrears < self.nonactive_after_months,
         }
     }
+
+    /// Months in arrears that make a participant non-active (at least 1).
+    pub fn nonactive_months(&self) -> i32 {
+        i32::try_from(self.nonactive_after_months.max(1)).unwrap_or(i32::MAX)
+    }
 }
 
 #[cfg(test)]

@@ -9,17 +9,21 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use tokio::sync::watch;
 
 use super::AppState;
-use super::auth::carries_token;
+use super::auth::DashboardViewer;
+use super::error::ApiError;
 use crate::dashboard::{self, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
 use crate::report::history::monthly_standing;
-use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery, StandingData};
+use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery};
+use crate::report::status::StandingData;
 use crate::schedule::Schedules;
 use crate::store::StoreError;
 
@@ -38,37 +42,24 @@ pub struct DashboardContext {
     pub schedules: Option<watch::Receiver<Arc<Schedules>>>,
 }
 
-pub(super) async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ctx = &state.dashboard;
-    if !ctx.open {
-        let Some(token) = ctx.token.as_deref() else {
-            return (
-                StatusCode::FORBIDDEN,
-                "the dashboard needs dashboard.token_env or dashboard.token_file when http.bind is not loopback\n",
-            )
-                .into_response();
-        };
-        if !carries_token(&headers, token) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Basic realm=\"pengingat\", charset=\"UTF-8\"")],
-                "token diperlukan\n",
-            )
-                .into_response();
-        }
-    }
+/// `GET /`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(dashboard))
+}
+
+async fn dashboard(State(state): State<AppState>, _viewer: DashboardViewer) -> Result<Response, ApiError> {
     match data(&state).await {
-        Ok(data) => (
+        Ok(data) => Ok((
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-store"),
             ],
             dashboard::render(&data),
         )
-            .into_response(),
+            .into_response()),
         Err(e) => {
             tracing::error!(error = %e, "dashboard: cannot read the figures");
-            (StatusCode::SERVICE_UNAVAILABLE, "data belum dapat dibaca; coba lagi\n").into_response()
+            Err(ApiError::Unavailable("data belum dapat dibaca; coba lagi"))
         }
     }
 }

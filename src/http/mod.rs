@@ -1,15 +1,33 @@
-//! The daemon's HTTP server: health, readiness and metrics, delivery
-//! receipts and inbound SMS, payments, and the dashboard.
+//! The daemon's HTTP server. Every handler lives here; each module exposes
+//! its routes as a `router()`, and the handlers call the feature modules
+//! (payments import, receipts parsing, reports), which never see
+//! [`AppState`].
+//!
+//! | Route | Module | Who may call it |
+//! |---|---|---|
+//! | `GET /` | [`dashboard`] | [`auth::DashboardViewer`] |
+//! | `GET /healthz`, `/readyz`, `/metrics` | `health` | anyone |
+//! | `GET`/`POST /receipts/{gateway}` | [`receipts`] | [`auth::GatewayCallback`] |
+//! | `GET`/`POST /inbound/{gateway}` | `inbound` | [`auth::GatewayCallback`] |
+//! | `POST /api/v1/payments` | [`payments`] | [`auth::PaymentsRequest`] |
+//!
+//! Refusals are [`ApiError`]s; [`serve`] applies the connection and time
+//! limits.
 
 pub mod auth;
 pub mod dashboard;
+pub mod error;
 mod health;
+mod inbound;
+pub mod payments;
+pub mod receipts;
 pub mod serve;
+
+pub use error::{ApiError, JsonApiError};
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -26,7 +44,7 @@ pub struct AppState {
     /// The injected clock: payments are checked against its "now".
     pub clock: Arc<dyn crate::clock::Clock>,
     /// The payments API's token and attribution window.
-    pub payments: Arc<crate::payments::api::PaymentsApi>,
+    pub payments: Arc<payments::PaymentsApi>,
     /// Who may see the dashboard, and the rules it is computed with.
     pub dashboard: Arc<dashboard::DashboardContext>,
     /// Channels out of service for a configuration error (readiness).
@@ -36,11 +54,9 @@ pub struct AppState {
 /// The routes of the daemon.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(dashboard::dashboard))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .merge(crate::receipts::http::routes())
-        .merge(crate::payments::api::routes())
+        .merge(dashboard::router())
+        .merge(health::router())
+        .merge(receipts::router())
+        .merge(payments::router())
         .with_state(state)
 }

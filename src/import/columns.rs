@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::path::Path;
 
-use super::reader::{Cell, RawRecord, RawTable};
+use super::table::{Cell, RawRecord, RawTable};
 use super::{ImportError, RowError};
 
 /// Where each known column is in the file.

@@ -14,7 +14,7 @@ use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::ImportError;
-use super::reader::{Cell, RawRecord, RawTable, normalise_column};
+use super::table::{Cell, RawRecord, RawTable, normalise_column, nul_refused};
 
 /// One element of the top-level array.
 enum JsonRecord {
@@ -99,7 +99,7 @@ pub(crate) fn parse_json(path: &Path, text: &str) -> Result<RawTable, ImportErro
         ));
     }
     if let Some(at) = escaped_nul(text) {
-        return Err(super::reader::nul_refused(path, text, at));
+        return Err(nul_refused(path, text, at));
     }
     let records: Vec<JsonRecord> =
         serde_json::from_str(text).map_err(|e| malformed(e.line().max(1), without_position(&e)))?;

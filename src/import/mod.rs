@@ -22,6 +22,7 @@ mod participants;
 mod payments;
 mod reader;
 mod rejected;
+mod table;
 mod values;
 
 use std::fmt;

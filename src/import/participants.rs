@@ -45,8 +45,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::columns::{Columns, RowReader};
-use super::reader::{RawTable, load_table};
+use super::reader::load_table;
 use super::rejected::{Rejection, discard, flatten, settle};
+use super::table::RawTable;
 use super::values::current_month;
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, RowError};
 use crate::domain::{

@@ -28,8 +28,9 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::columns::{Columns, RowReader};
-use super::reader::{RawTable, load_table};
+use super::reader::load_table;
 use super::rejected::{Rejection, discard, flatten, settle, write_rejected};
+use super::table::RawTable;
 use super::values::{parse_months, parse_paid_at};
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, PaymentCounts, RowError};
 use crate::domain::money::format_rupiah;

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::reader::RawTable;
+use super::table::RawTable;
 use super::{ImportError, RowError};
 use crate::report::table::spreadsheet_safe;
 

@@ -20,17 +20,10 @@
 //! - any other: `POST` JSON `{"from": "+62…", "text": "…"}`; the answer is
 //!   `{"reply": "…"}` (or `{}`), for the gateway to send if it can.
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::auth::{Callback, authenticate};
 use super::parse::{form_pairs, without_token};
 use crate::config::delivery::Preset;
-use crate::domain::PhoneNumber;
-use crate::http::AppState;
 
 /// What a participant's message asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +58,11 @@ pub fn keyword(text: &str) -> Option<Keyword> {
 
 /// An inbound SMS as read from the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Inbound {
+pub struct Inbound {
     /// The sender, as the gateway wrote it.
-    from: String,
+    pub from: String,
     /// The text.
-    text: String,
+    pub text: String,
 }
 
 #[derive(Deserialize)]
@@ -78,7 +71,9 @@ struct InboundJson {
     text: Option<String>,
 }
 
-fn read(preset: Preset, query: Option<&str>, body: &[u8]) -> Result<Inbound, String> {
+/// The sender and text of an inbound SMS in `preset`'s format, or what is
+/// missing or malformed.
+pub fn read(preset: Preset, query: Option<&str>, body: &[u8]) -> Result<Inbound, String> {
     let (from, text) = match preset {
         Preset::Kannel => {
             let mut pairs = form_pairs(without_token(query.unwrap_or("")).as_bytes());
@@ -103,91 +98,11 @@ fn read(preset: Preset, query: Option<&str>, body: &[u8]) -> Result<Inbound, Str
 
 /// Digits hidden (a message may carry a NIK or a number) and cut short,
 /// for the log.
-fn masked_text(text: &str) -> String {
+pub fn masked_text(text: &str) -> String {
     text.chars()
         .take(40)
         .map(|c| if c.is_ascii_digit() { '*' } else { c })
         .collect()
-}
-
-pub(super) async fn inbound(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let gateways = &state.receipts;
-    let Some(gateway) = gateways.get(&name) else {
-        return (StatusCode::NOT_FOUND, "unknown gateway\n").into_response();
-    };
-    let callback = Callback {
-        route: "inbound",
-        query: query.as_deref(),
-        headers: &headers,
-        body: &body,
-    };
-    if let Err(e) = authenticate(gateways, gateway, &callback) {
-        tracing::warn!(gateway = %name, reason = e.as_str(), "inbound SMS refused");
-        return (StatusCode::UNAUTHORIZED, format!("{}\n", e.as_str())).into_response();
-    }
-    let message = match read(gateway.preset, query.as_deref(), &body) {
-        Ok(message) => message,
-        Err(reason) => return (StatusCode::BAD_REQUEST, format!("malformed inbound SMS: {reason}\n")).into_response(),
-    };
-    let Ok(phone) = PhoneNumber::parse(&message.from) else {
-        tracing::info!(gateway = %name, "inbound SMS from a number that is not an Indonesian mobile; ignored");
-        return reply(gateway.preset, None);
-    };
-    let now = gateways.now();
-    let (result, text) = match keyword(&message.text) {
-        Some(Keyword::Stop) => (state.store.opt_out_by_phone(&phone, now).await, STOP_REPLY),
-        Some(Keyword::Start) => (state.store.opt_in_by_phone(&phone, now).await, START_REPLY),
-        None => {
-            tracing::info!(gateway = %name, from = %phone.masked(), text = %masked_text(&message.text),
-                "inbound SMS is not a keyword; ignored");
-            return reply(gateway.preset, None);
-        }
-    };
-    match result {
-        Ok(changes) => {
-            let cancelled: u64 = changes.iter().map(|c| c.cancelled_reminders).sum();
-            tracing::info!(gateway = %name, from = %phone.masked(), participants = changes.len(),
-                cancelled_reminders = cancelled, stop = text == STOP_REPLY, "opt-out by SMS");
-            reply(gateway.preset, Some(text))
-        }
-        Err(e) => {
-            tracing::error!(gateway = %name, error = %e, "cannot record an SMS opt-out");
-            (StatusCode::SERVICE_UNAVAILABLE, "cannot record it now; try again\n").into_response()
-        }
-    }
-}
-
-/// The answer in the gateway's terms.
-fn reply(preset: Preset, text: Option<&str>) -> Response {
-    match preset {
-        Preset::Kannel => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            text.unwrap_or("").to_string(),
-        )
-            .into_response(),
-        Preset::Twilio => {
-            let twiml = match text {
-                Some(t) => {
-                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{t}</Message></Response>")
-                }
-                None => "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".to_string(),
-            };
-            ([(header::CONTENT_TYPE, "text/xml")], twiml).into_response()
-        }
-        _ => {
-            let body = match text {
-                Some(t) => serde_json::json!({ "reply": t }),
-                None => serde_json::json!({}),
-            };
-            axum::Json(body).into_response()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -16,11 +16,8 @@
 //! the gateway and reminder id keyed with the receipt token (RFC 2104), which
 //! vouches for that one reminder's reports and reveals nothing of the key.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
-
 use crate::channels::redact;
+pub use crate::channels::sms::dlr_signature::{signature, signature_matches};
 use crate::store::ReceiptState;
 
 /// Delivered to the handset (`DLR_SUCCESS`).
@@ -113,24 +110,6 @@ pub fn detail(answer: &str) -> Option<String> {
     };
     let kept = redact(&kept);
     (!kept.is_empty()).then_some(kept)
-}
-
-/// The `sig` of reminder `reminder_id`'s `dlr-url` at `gateway`: hex
-/// HMAC-SHA256 of `{gateway}:{reminder_id}` keyed with `secret`.
-pub fn signature(secret: &str, gateway: &str, reminder_id: i64) -> String {
-    // HMAC takes keys of any length: this cannot fail, and an empty
-    // signature would never verify.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(format!("{gateway}:{reminder_id}").as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Whether `given` is the signature of `reminder_id` (compared in constant time).
-pub fn signature_matches(secret: &str, gateway: &str, reminder_id: i64, given: &str) -> bool {
-    let expected = signature(secret, gateway, reminder_id);
-    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.trim().as_bytes()))
 }
 
 #[cfg(test)]
@@ -252,17 +231,5 @@ mod tests {
         assert_eq!(detail(&long).map(|d| d.len()), Some(80));
         let echoed = detail("NACK/0x0000000b/Invalid destination 081234567890").unwrap();
         assert!(!echoed.contains("1234567890"), "{echoed}");
-    }
-
-    #[test]
-    fn a_signature_vouches_for_one_reminder_of_one_gateway() {
-        let sig = signature("rahasia", "kannel-1", 42);
-        assert_eq!(sig.len(), 64);
-        assert!(!sig.contains("rahasia"));
-        assert!(signature_matches("rahasia", "kannel-1", 42, &sig));
-        assert!(!signature_matches("rahasia", "kannel-1", 43, &sig));
-        assert!(!signature_matches("rahasia", "kannel-2", 42, &sig));
-        assert!(!signature_matches("lain", "kannel-1", 42, &sig));
-        assert!(!signature_matches("rahasia", "kannel-1", 42, ""));
     }
 }

@@ -1,18 +1,13 @@
-//! Delivery receipts and inbound SMS (opt-out): the endpoints gateways call
-//! back, how each preset's callbacks are authenticated and read, and the
-//! gateways they are accepted from.
-//!
-//! | Route | What |
-//! |---|---|
-//! | `GET`/`POST /receipts/{gateway}` | delivery receipts in the gateway's preset format |
-//! | `GET`/`POST /inbound/{gateway}` | an SMS from a participant (STOP, BERHENTI, UNREG, DAFTAR) |
+//! Delivery receipts and inbound SMS (opt-out): how each preset's callbacks
+//! are authenticated and read, and the gateways they are accepted from. The
+//! endpoints that take them (`/receipts/{gateway}`, `/inbound/{gateway}`)
+//! are in [`crate::http`].
 //!
 //! The store side (matching, forward-only transitions) is
 //! [`crate::store::delivery_state`].
 
 mod auth;
-pub mod http;
-mod inbound;
+pub mod inbound;
 pub mod kannel;
 pub mod parse;
 
@@ -25,8 +20,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::delivery::{Preset, ReceiptAuth, SecretError, SmsSettings, WebhookReceiptSettings, read_secret};
 
 pub use crate::store::ReceiptState;
+pub(crate) use auth::{Callback, authenticate};
 pub use inbound::{Keyword, keyword};
-pub use parse::{ParseError, ParsedReceipt};
+pub use parse::{ParseError, ParsedReceipt, parse};
 
 /// Why the receipt endpoints could not be set up.
 #[derive(Debug, Error)]

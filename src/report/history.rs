@@ -9,8 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::outcomes::StandingData;
-use super::status::{StatusAt, tally};
+use super::status::{StandingData, StatusAt, tally};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
 use crate::store::{PaidThroughCount, PaymentSince, Store, StoreError};

@@ -14,9 +14,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::history::histogram_at;
-use super::status::{self, StatusAt, StatusRow};
+use super::status::{self, StandingData, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
-use crate::store::{AttributedPayment, Kelurahan, OutcomeCounts, OutcomeFilter, PaidThroughCount, Store, StoreError};
+use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
 
 /// What a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,26 +129,6 @@ pub struct OutcomeReport {
 
 /// The rules the report knows of, so rules are listed in schedule order.
 pub type RuleOrder<'a> = &'a [String];
-
-/// What standing is computed from: the kelurahan and today's paid-through
-/// histogram, read once and shared by the report and the 12-month history.
-#[derive(Debug, Clone)]
-pub struct StandingData {
-    /// Every kelurahan, for names and time zones.
-    pub kelurahan: Vec<Kelurahan>,
-    /// BPU participants per kelurahan and paid-through month, now.
-    pub histogram: Vec<PaidThroughCount>,
-}
-
-impl StandingData {
-    /// Reads both, for kelurahan under `filter` (all when `None`).
-    pub async fn load(store: &dyn Store, filter: Option<&str>) -> Result<Self, StoreError> {
-        Ok(Self {
-            kelurahan: store.list_kelurahan().await?,
-            histogram: store.paid_through_histogram(filter).await?,
-        })
-    }
-}
 
 /// Builds the report.
 pub async fn compute(

@@ -15,6 +15,26 @@ use crate::domain::calendar::local_midnight;
 use crate::domain::{ArrearsBucket, ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
 use crate::store::{Kelurahan, PaidThroughCount, Store, StoreError};
 
+/// What standing is computed from: the kelurahan and today's paid-through
+/// histogram, read once and shared by the report and the 12-month history.
+#[derive(Debug, Clone)]
+pub struct StandingData {
+    /// Every kelurahan, for names and time zones.
+    pub kelurahan: Vec<Kelurahan>,
+    /// BPU participants per kelurahan and paid-through month, now.
+    pub histogram: Vec<PaidThroughCount>,
+}
+
+impl StandingData {
+    /// Reads both, for kelurahan under `filter` (all when `None`).
+    pub async fn load(store: &dyn Store, filter: Option<&str>) -> Result<Self, StoreError> {
+        Ok(Self {
+            kelurahan: store.list_kelurahan().await?,
+            histogram: store.paid_through_histogram(filter).await?,
+        })
+    }
+}
+
 /// The moment standing is computed at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusAt {

@@ -12,6 +12,7 @@
 //! cancels the pending reminders of an edited rule before the new ones are
 //! created, and [`urgency`] says which reminder keeps a day.
 
+mod batches;
 pub mod plan;
 mod preview;
 pub mod reach;

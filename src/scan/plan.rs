@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use super::batches::batches;
 use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
-use crate::schedule::{Channel, Lateness, Rule, Schedules, SendWindow, place};
+use crate::schedule::{Lateness, Rule, Schedules, SendWindow, place};
 use crate::store::{Kelurahan, Occurrence, RuleOccurrences};
 
 /// How far back a scan looks for rule days: a missed day older than this is
@@ -111,44 +112,6 @@ pub fn plan(
         plan.from_send_date = epoch_day(now.date_naive()) - 1;
     }
     plan
-}
-
-/// One batch per rule and channel with occurrences, each for the rule's
-/// fundings.
-fn batches(rules: &[&Rule], occurrences: Vec<Vec<Occurrence>>) -> Vec<RuleOccurrences> {
-    let mut batches = Vec::new();
-    for (rule, occ) in rules.iter().zip(occurrences) {
-        if occ.is_empty() {
-            continue;
-        }
-        for channel in &rule.channels {
-            batches.push(batch(rule, *channel, rule_fundings(rule), occ.clone()));
-        }
-    }
-    batches
-}
-
-/// The batch of `rule` on `channel` for participants of `funding` (`None`: any).
-pub(super) fn batch(
-    rule: &Rule,
-    channel: Channel,
-    funding: Option<Vec<String>>,
-    occurrences: Vec<Occurrence>,
-) -> RuleOccurrences {
-    RuleOccurrences {
-        rule: rule.name.clone(),
-        rule_offset: rule.offset_days,
-        channel,
-        funding,
-        occurrences,
-    }
-}
-
-/// The rule's funding filter as stored words; `None` for any funding.
-pub(super) fn rule_fundings(rule: &Rule) -> Option<Vec<String>> {
-    rule.funding
-        .as_ref()
-        .map(|f| f.iter().map(|x| x.as_str().to_string()).collect())
 }
 
 /// When a plan is made, and how far back it records missed days.

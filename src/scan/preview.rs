@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::plan::{batch, rule_fundings};
+use super::batches::{batch, rule_fundings};
 use super::urgency::outranks;
 use crate::domain::Funding;
 use crate::schedule::Rule;

@@ -5,7 +5,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::rules::nonactive_months;
 use crate::domain::StandingRules;
 
 /// A bound of a rule's months-in-arrears filter: a number of months, or a
@@ -29,7 +28,7 @@ impl ArrearsBound {
         match self {
             Self::Months(m) => m,
             Self::Nonactive(shift) => {
-                u32::try_from((i64::from(nonactive_months(standing)) + i64::from(shift)).max(0)).unwrap_or(u32::MAX)
+                u32::try_from((i64::from(standing.nonactive_months()) + i64::from(shift)).max(0)).unwrap_or(u32::MAX)
             }
         }
     }

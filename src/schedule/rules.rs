@@ -168,7 +168,7 @@ impl Rule {
         match self.anchor {
             Anchor::DueDate => AnchorShift { months: 0, days: 0 },
             Anchor::Nonactive => AnchorShift {
-                months: nonactive_months(standing) - 1,
+                months: standing.nonactive_months() - 1,
                 days: 1,
             },
         }
@@ -204,16 +204,11 @@ impl Rule {
     }
 }
 
-/// Months in arrears that make a participant non-active (at least 1).
-pub(super) fn nonactive_months(standing: &StandingRules) -> i32 {
-    i32::try_from(standing.nonactive_after_months.max(1)).unwrap_or(i32::MAX)
-}
-
 /// The first day a participant whose first unpaid month is `first_unpaid`
 /// is non-active if nothing is paid: the day after the due date of the
 /// N-th unpaid month. (For the `nonactive_date` template variable.)
 pub fn nonactive_date(first_unpaid: ContributionMonth, due: &DueDateRules, standing: &StandingRules) -> NaiveDate {
-    due.due_date(first_unpaid.plus(nonactive_months(standing) - 1)) + Duration::days(1)
+    due.due_date(first_unpaid.plus(standing.nonactive_months() - 1)) + Duration::days(1)
 }
 
 /// Parses a kelurahan code prefix (`18`, `18.72`, `1872`, `18.72.01`,

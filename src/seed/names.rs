@@ -12,7 +12,7 @@
 
 use crate::domain::KelurahanCode;
 
-use super::name_lists::{CHINESE, CHRISTIAN, JAVANESE, LAMPUNG, MALAY, MUSLIM, SUNDANESE};
+use super::name_lists::{CHINESE, CHRISTIAN, GroupNames, JAVANESE, LAMPUNG, MALAY, MUSLIM, SUNDANESE};
 use super::random::SeedRng;
 
 /// A person's sex, as the NIK encodes it (women's birth day + 40).
@@ -44,27 +44,6 @@ pub const ALL_GROUPS: [NameGroup; 7] = [
     NameGroup::Christian,
     NameGroup::Chinese,
 ];
-
-/// The name lists of one group and how its names are put together.
-pub struct GroupNames {
-    /// Given names of men.
-    pub male: &'static [&'static str],
-    /// Given names of women.
-    pub female: &'static [&'static str],
-    /// Second or family names men carry.
-    pub male_family: &'static [&'static str],
-    /// Second or family names women carry.
-    pub female_family: &'static [&'static str],
-    /// Honorific titles (adok) some men carry before their name.
-    pub male_titles: &'static [&'static str],
-    /// Per mille of people of middle age known by a single name (common
-    /// among older Javanese, rarer among the young).
-    pub single: u64,
-    /// Per mille of people with a second given name.
-    pub middle: u64,
-    /// Per mille of men who carry a title.
-    pub title: u64,
-}
 
 impl NameGroup {
     /// The lists of this group.

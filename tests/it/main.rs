@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod app;
 mod bad_input;
 mod browser;
 mod channels;

@@ -20,14 +20,10 @@ use chrono::{DateTime, Utc};
 use pengingat::clock::FixedClock;
 use pengingat::config::delivery::SmsSettings;
 use pengingat::domain::Channel;
-use pengingat::http::AppState;
-use pengingat::metrics::Metrics;
-use pengingat::receipts::ReceiptGateways;
 use pengingat::store::{Backend, NoProgress, Occurrence, RuleOccurrences};
 use sqlx::{PgPool, SqlitePool};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
+use crate::app::TestApp;
 use crate::helpers::*;
 
 /// The instant receipts arrive at.
@@ -54,19 +50,9 @@ pub const RECORD_SENT_SQL: &str = "UPDATE reminders \
          gateway = $2, provider_message_id = $3, sent_at = $4, lease_until = NULL, leased_by = NULL, updated_at = $4 \
      WHERE id = $1 AND status IN ('sending', 'delivered', 'undelivered')";
 
-/// The receipt routes, serving one test database.
-pub struct Receiver {
-    /// `http://127.0.0.1:PORT`, also the configured `delivery.public_url`.
-    pub base: String,
-    /// A client without proxy.
-    pub http: reqwest::Client,
-    /// Stops the server.
-    stop: oneshot::Sender<()>,
-    /// The server task.
-    task: JoinHandle<()>,
-    /// Holds the secret files.
-    _secrets: tempfile::TempDir,
-}
+/// The daemon's routes with every preset's gateway configured (see
+/// [`Receiver::start_with`]) and the clock at [`now`].
+pub type Receiver = TestApp;
 
 impl Receiver {
     /// Serves the receipt routes for every preset: gateways named after
@@ -77,107 +63,51 @@ impl Receiver {
 
     /// The same, with `kannel_extra` (TOML lines) added to the Kannel gateway.
     pub async fn start_with(db: &TestDb, kannel_extra: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let secrets = tempfile::tempdir().unwrap();
-        let file = |name: &str, content: &str| {
-            let path = secrets.path().join(name);
-            std::fs::write(&path, format!("{content}\n")).unwrap();
-            path.display().to_string()
-        };
-        let mut toml = String::new();
-        for name in ["kannel", "jasmin", "infobip", "webhook"] {
-            toml += &format!(
-                "[[gateway]]\nname = \"{name}\"\npreset = \"{name}\"\nbase_url = \"http://127.0.0.1:9\"\n\
-                 receipt_token_file = \"{}\"\n",
-                file(name, &token(name))
-            );
-            if name == "kannel" {
-                toml += kannel_extra;
-            }
-            if name == "webhook" {
-                toml += "[gateway.webhook]\npath = \"/webhook/send\"\n";
-            }
-        }
-        toml += &format!(
-            "[[gateway]]\nname = \"twilio\"\npreset = \"twilio\"\nbase_url = \"http://127.0.0.1:9\"\n\
-             password_file = \"{}\"\n",
-            file("twilio", TWILIO_TOKEN)
-        );
-        let sms: SmsSettings = toml::from_str(&toml).unwrap();
-        let receipts = ReceiptGateways::from_settings(&sms, &format!("{base}/"))
-            .unwrap()
-            .with_clock(Arc::new(FixedClock::at(now())));
-        let state = AppState {
-            store: db.store.clone(),
-            metrics: Arc::new(Metrics::default()),
-            receipts: Arc::new(receipts),
-            clock: Arc::new(FixedClock::at(now())),
-            payments: Default::default(),
-            dashboard: Default::default(),
-            channels: Default::default(),
-        };
-        let app = pengingat::receipts::http::routes().with_state(state);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        Self {
-            base,
-            http: reqwest::Client::builder().no_proxy().build().unwrap(),
-            stop,
-            task,
-            _secrets: secrets,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// `GET path`; returns the status and body.
-    pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(self.url(path)).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    }
-
-    /// `POST path` with a body of `content_type`.
-    pub async fn post(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
-        let response = self
-            .http
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
+        let (sms, secrets) = every_preset(kannel_extra);
+        TestApp::builder(db)
+            .clock(Arc::new(FixedClock::at(now())))
+            .gateways(sms, Some(secrets))
+            .spawn()
             .await
-            .unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    }
-
-    /// A form POST to `path`, with `X-Twilio-Signature` if given.
-    pub async fn post_twilio(&self, path: &str, form: &[(&str, &str)], signature: Option<String>) -> (u16, String) {
-        let mut request = self.http.post(self.url(path)).form(form);
-        if let Some(signature) = signature {
-            request = request.header("X-Twilio-Signature", signature);
-        }
-        let response = request.send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
     }
 
     /// The signature Twilio sends for `form` posted to `path`.
     pub fn twilio_signature(&self, path: &str, form: &[(&str, &str)]) -> String {
         pengingat::twilio_signature::twilio_signature(TWILIO_TOKEN, &self.url(path), form)
     }
+}
 
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        tokio::time::timeout(PATIENCE, self.task).await.unwrap().unwrap();
+/// A gateway of every preset, named after it, that nothing is sent to
+/// (`http://127.0.0.1:9`), with its receipt token ([`token`]) or Twilio
+/// auth token ([`TWILIO_TOKEN`]) in a file of the returned folder;
+/// `kannel_extra` (TOML lines) is added to the Kannel gateway.
+pub fn every_preset(kannel_extra: &str) -> (SmsSettings, tempfile::TempDir) {
+    let secrets = tempfile::tempdir().unwrap();
+    let file = |name: &str, content: &str| {
+        let path = secrets.path().join(name);
+        std::fs::write(&path, format!("{content}\n")).unwrap();
+        path.display().to_string()
+    };
+    let mut toml = String::new();
+    for name in ["kannel", "jasmin", "infobip", "webhook"] {
+        toml += &format!(
+            "[[gateway]]\nname = \"{name}\"\npreset = \"{name}\"\nbase_url = \"http://127.0.0.1:9\"\n\
+             receipt_token_file = \"{}\"\n",
+            file(name, &token(name))
+        );
+        if name == "kannel" {
+            toml += kannel_extra;
+        }
+        if name == "webhook" {
+            toml += "[gateway.webhook]\npath = \"/webhook/send\"\n";
+        }
     }
+    toml += &format!(
+        "[[gateway]]\nname = \"twilio\"\npreset = \"twilio\"\nbase_url = \"http://127.0.0.1:9\"\n\
+         password_file = \"{}\"\n",
+        file("twilio", TWILIO_TOKEN)
+    );
+    (toml::from_str(&toml).unwrap(), secrets)
 }
 
 /// Direct SQL on a test database, for setting up what the dispatcher would

@@ -13,11 +13,11 @@
 //! crash between the send and its record) is sent twice.
 
 use super::OutboundSms;
+use super::dlr_signature::signature as receipt_signature;
 use super::gateway::{Context, Wire};
 use super::http::{Answer, is_unreserved};
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::config::delivery::{GatewaySettings, ReceiptAuth};
-use crate::receipts::kannel::signature as receipt_signature;
 use crate::schedule::{SmsEncoding, SmsSize};
 
 /// Final states only: 1 + 2 + 16.

@@ -1,6 +1,7 @@
 //! SMS through HTTP gateways: a pool tried in priority order with failover,
 //! each gateway behind its own token bucket and circuit breaker.
 
+pub mod dlr_signature;
 mod gateway;
 mod http;
 mod idempotency;

@@ -5,16 +5,11 @@
 use std::sync::Arc;
 
 use pengingat::clock::FixedClock;
-use pengingat::config::delivery::SmsSettings;
-use pengingat::http::{AppState, router};
-use pengingat::metrics::Metrics;
-use pengingat::payments::api::PaymentsApi;
-use pengingat::receipts::ReceiptGateways;
-use tokio::sync::oneshot;
 
 use super::{Case, assert_count, changed, snapshot, unnamed, words};
+use crate::app::TestApp;
 use crate::helpers::*;
-use crate::receipts::{Sql, TWILIO_TOKEN, now, pending_reminders, token};
+use crate::receipts::{Sql, every_preset, now, pending_reminders, token};
 
 both_backends!(bad_requests_are_answered_and_record_nothing);
 
@@ -253,58 +248,14 @@ fn requests(id: i64) -> Vec<Request> {
 
 /// The daemon's whole router, every receipt preset configured, the payments
 /// API with its token, the clock at 15 July 2025 03:00 UTC.
-async fn serve(db: &TestDb, secrets: &tempfile::TempDir) -> (String, oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let file = |name: &str, content: &str| {
-        let path = secrets.path().join(name);
-        std::fs::write(&path, format!("{content}\n")).unwrap();
-        path.display().to_string()
-    };
-    let mut toml = String::new();
-    for name in ["kannel", "jasmin", "infobip", "webhook"] {
-        toml += &format!(
-            "[[gateway]]\nname = \"{name}\"\npreset = \"{name}\"\nbase_url = \"http://127.0.0.1:9\"\n\
-             receipt_token_file = \"{}\"\n",
-            file(name, &token(name))
-        );
-        if name == "webhook" {
-            toml += "[gateway.webhook]\npath = \"/webhook/send\"\n";
-        }
-    }
-    toml += &format!(
-        "[[gateway]]\nname = \"twilio\"\npreset = \"twilio\"\nbase_url = \"http://127.0.0.1:9\"\npassword_file = \"{}\"\n",
-        file("twilio", TWILIO_TOKEN)
-    );
-    let sms: SmsSettings = toml::from_str(&toml).unwrap();
-    let clock = Arc::new(FixedClock::at(now()));
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Arc::new(Metrics::default()),
-        receipts: Arc::new(
-            ReceiptGateways::from_settings(&sms, &format!("{base}/"))
-                .unwrap()
-                .with_clock(clock.clone()),
-        ),
-        clock,
-        payments: Arc::new(PaymentsApi {
-            token: Some(PAYMENTS_TOKEN.into()),
-            attribution_secs: 14 * 86_400,
-        }),
-        dashboard: Default::default(),
-        channels: Default::default(),
-    };
-    let app = router(state);
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (base, stop)
+async fn serve(db: &TestDb) -> TestApp {
+    let (sms, secrets) = every_preset("");
+    TestApp::builder(db)
+        .clock(Arc::new(FixedClock::at(now())))
+        .gateways(sms, Some(secrets))
+        .payments_token(Some(PAYMENTS_TOKEN))
+        .spawn()
+        .await
 }
 
 async fn bad_requests_are_answered_and_record_nothing(db: &TestDb) {
@@ -312,9 +263,8 @@ async fn bad_requests_are_answered_and_record_nothing(db: &TestDb) {
     let sql = Sql::open(db).await;
     sql.mark_sent(ids[0], "kannel", None, now().timestamp() - 3600).await;
     sql.close().await;
-    let secrets = tempfile::tempdir().unwrap();
-    let (base, stop) = serve(db, &secrets).await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let app = serve(db).await;
+    let (base, http) = (&app.base, &app.http);
     let requests = requests(ids[0]);
     let cases: Vec<Case> = requests
         .iter()
@@ -351,5 +301,5 @@ async fn bad_requests_are_answered_and_record_nothing(db: &TestDb) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    let _ = stop.send(());
+    app.stop().await;
 }

@@ -11,11 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use crate::app::TestApp;
 use pengingat::channels::{Availability, ChannelHealth, EmailSender, OutboundEmail, SendError};
 use pengingat::config::delivery::{EmailSettings, GatewaySettings, Preset, SmsSettings};
-use pengingat::http::AppState;
-use pengingat::metrics::Metrics;
-use pengingat::receipts::ReceiptGateways;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -320,22 +318,9 @@ async fn readyz_names_a_channel_out_of_service_and_what_to_fix(db: &TestDb) {
     let sender = EmailSender::from_settings(&settings)
         .unwrap()
         .with_health(health.clone());
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Arc::new(Metrics::default()),
-        receipts: Arc::new(ReceiptGateways::from_settings(&SmsSettings::default(), "http://127.0.0.1:9").unwrap()),
-        clock: Arc::new(pengingat::clock::SystemClock),
-        payments: Default::default(),
-        dashboard: Default::default(),
-        channels: health,
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/readyz", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, pengingat::http::router(state)).await.unwrap();
-    });
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let ready = || async { http.get(&url).send().await.unwrap() };
+    let app = TestApp::builder(db).channels(health).spawn().await;
+    let url = app.url("/readyz");
+    let ready = || async { app.http.get(&url).send().await.unwrap() };
     assert_eq!(ready().await.status(), 200);
 
     let error = sender.send(&email_to(1)).await.unwrap_err();
@@ -345,6 +330,6 @@ async fn readyz_names_a_channel_out_of_service_and_what_to_fix(db: &TestDb) {
     let text = answer.text().await.unwrap();
     assert!(text.starts_with("smtp out of service: "), "{text}");
     assert!(text.contains("535") && text.contains("email.password_file"), "{text}");
-    server.abort();
+    app.stop().await;
     sink.stop().await;
 }

@@ -9,17 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::app::TestApp;
 use pengingat::channels::{ChannelHealth, EmailSender, GatewayPool};
 use pengingat::clock::FixedClock;
 use pengingat::config::delivery::{EmailSettings, GatewaySettings, Preset, RetrySettings, SmsSettings};
 use pengingat::dispatch::Dispatcher;
 use pengingat::domain::{Channel, EmailAddress, PreferredChannel, ReminderStatus};
-use pengingat::http::AppState;
-use pengingat::metrics::Metrics;
-use pengingat::receipts::ReceiptGateways;
 use pengingat::schedule::Schedules;
 use pengingat::store::NoProgress;
-use tokio::net::TcpListener;
 
 use super::{SCHEDULES, SEND_AT, dispatcher, due_reminders, numbered_participant, reminders, statuses};
 use crate::channels::email::Sink;
@@ -205,24 +202,8 @@ async fn last_errors(db: &TestDb) -> Vec<Option<String>> {
 
 /// `/readyz`'s status and text for a daemon on `db` whose channels report to `health`.
 async fn readyz(db: &TestDb, health: &ChannelHealth) -> (u16, String) {
-    let state = AppState {
-        store: db.store.clone(),
-        metrics: Arc::new(Metrics::default()),
-        receipts: Arc::new(ReceiptGateways::from_settings(&SmsSettings::default(), "http://127.0.0.1:9").unwrap()),
-        clock: Arc::new(pengingat::clock::SystemClock),
-        payments: Default::default(),
-        dashboard: Default::default(),
-        channels: health.clone(),
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/readyz", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, pengingat::http::router(state)).await.unwrap();
-    });
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let answer = http.get(&url).send().await.unwrap();
-    let status = answer.status().as_u16();
-    let text = answer.text().await.unwrap();
-    server.abort();
-    (status, text)
+    let app = TestApp::builder(db).channels(health.clone()).spawn().await;
+    let answer = app.readyz().await;
+    app.stop().await;
+    answer
 }

@@ -3,79 +3,22 @@
 use std::sync::Arc;
 
 use pengingat::clock::FixedClock;
-use pengingat::http::{AppState, router};
-use pengingat::metrics::Metrics;
-use pengingat::payments::api::PaymentsApi;
-use pengingat::receipts::ReceiptGateways;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 use super::*;
+use crate::app::TestApp;
 
 const TOKEN: &str = "rahasia-pembayaran";
 
-/// The daemon's router on 127.0.0.1:0 with the clock at 16 July 2025 04:00 UTC.
-struct Server {
-    base: String,
-    metrics: Arc<Metrics>,
-    stop: Option<oneshot::Sender<()>>,
-}
-
-impl Server {
-    async fn start(db: &TestDb, token: Option<&str>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let metrics = Arc::new(Metrics::default());
-        let state = AppState {
-            store: db.store.clone(),
-            metrics: metrics.clone(),
-            receipts: Arc::new(ReceiptGateways::from_settings(&Default::default(), &base).unwrap()),
-            clock: Arc::new(FixedClock::at(at("2025-07-16T04:00:00Z"))),
-            payments: Arc::new(PaymentsApi {
-                token: token.map(str::to_string),
-                attribution_secs: 14 * 86_400,
-            }),
-            dashboard: Default::default(),
-            channels: Default::default(),
-        };
-        let app = router(state);
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        Self {
-            base,
-            metrics,
-            stop: Some(stop),
-        }
-    }
-
-    async fn post(&self, token: Option<&str>, body: &str) -> (StatusCode, Value) {
-        let mut req = reqwest::Client::new()
-            .post(format!("{}/api/v1/payments", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+/// The daemon's routes on 127.0.0.1:0 with the clock at 16 July 2025 04:00
+/// UTC and the payments API's token `token`.
+async fn serve(db: &TestDb, token: Option<&str>) -> TestApp {
+    TestApp::builder(db)
+        .clock(Arc::new(FixedClock::at(at("2025-07-16T04:00:00Z"))))
+        .payments_token(token)
+        .spawn()
+        .await
 }
 
 fn july(reference: &str, amount: i64) -> Value {
@@ -92,10 +35,10 @@ both_backends!(
 
 async fn with_the_months_given_any_amount_is_accepted(db: &TestDb) {
     reminded_participant(db).await;
-    let server = Server::start(db, Some(TOKEN)).await;
+    let server = serve(db, Some(TOKEN)).await;
     let mut item = july("JMO-1", 20_000);
     item["months"] = json!(2);
-    let (status, body) = server.post(Some(TOKEN), &item.to_string()).await;
+    let (status, body) = server.post_payment(Some(TOKEN), &item.to_string()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["results"][0]["paid_through"], "2025-08");
     assert_eq!(paid_through(db).await, "2025-08");
@@ -103,8 +46,10 @@ async fn with_the_months_given_any_amount_is_accepted(db: &TestDb) {
 
 async fn a_posted_payment_cancels_credits_and_is_idempotent(db: &TestDb) {
     reminded_participant(db).await;
-    let server = Server::start(db, Some(TOKEN)).await;
-    let (status, body) = server.post(Some(TOKEN), &july("JMO-1", 16_800).to_string()).await;
+    let server = serve(db, Some(TOKEN)).await;
+    let (status, body) = server
+        .post_payment(Some(TOKEN), &july("JMO-1", 16_800).to_string())
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let item = &body["results"][0];
     assert_eq!(item["status"], "recorded");
@@ -114,7 +59,9 @@ async fn a_posted_payment_cancels_credits_and_is_idempotent(db: &TestDb) {
     assert_eq!(item["attributed_reminder"]["days_to_pay"], 2);
     assert_paid_and_credited(db, 2).await;
 
-    let (status, body) = server.post(Some(TOKEN), &july("JMO-1", 16_800).to_string()).await;
+    let (status, body) = server
+        .post_payment(Some(TOKEN), &july("JMO-1", 16_800).to_string())
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["results"][0]["status"], "duplicate");
     assert_paid_and_credited(db, 2).await;
@@ -129,11 +76,15 @@ async fn a_posted_payment_cancels_credits_and_is_idempotent(db: &TestDb) {
 
 async fn bad_payments_are_refused_and_change_nothing(db: &TestDb) {
     reminded_participant(db).await;
-    let server = Server::start(db, Some(TOKEN)).await;
-    server.post(Some(TOKEN), &july("JMO-1", 16_800).to_string()).await;
+    let server = serve(db, Some(TOKEN)).await;
+    server
+        .post_payment(Some(TOKEN), &july("JMO-1", 16_800).to_string())
+        .await;
 
     // The same reference with another amount.
-    let (status, body) = server.post(Some(TOKEN), &july("JMO-1", 33_600).to_string()).await;
+    let (status, body) = server
+        .post_payment(Some(TOKEN), &july("JMO-1", 33_600).to_string())
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["results"][0]["errors"][0]["field"], "external_ref");
 
@@ -154,13 +105,13 @@ async fn bad_payments_are_refused_and_change_nothing(db: &TestDb) {
         (negative, "amount", "positive"),
         (future, "paid_at", "future"),
     ] {
-        let (status, body) = server.post(Some(TOKEN), &item.to_string()).await;
+        let (status, body) = server.post_payment(Some(TOKEN), &item.to_string()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let error = &body["results"][0]["errors"][0];
         assert_eq!(error["field"], field, "{body}");
         assert!(error["reason"].as_str().unwrap().contains(words), "{body}");
     }
-    let (status, body) = server.post(Some(TOKEN), "{\"external_ref\": \"JMO-6\", ").await;
+    let (status, body) = server.post_payment(Some(TOKEN), "{\"external_ref\": \"JMO-6\", ").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"].as_str().unwrap().contains("request body"), "{body}");
 
@@ -174,11 +125,11 @@ async fn bad_payments_are_refused_and_change_nothing(db: &TestDb) {
 
 async fn a_batch_answers_per_item(db: &TestDb) {
     reminded_participant(db).await;
-    let server = Server::start(db, Some(TOKEN)).await;
+    let server = serve(db, Some(TOKEN)).await;
     let mut unknown = july("JMO-2", 16_800);
     unknown["nik"] = json!("1872011205909999");
     let batch = json!([july("JMO-1", 16_800), unknown, july("JMO-1", 16_800)]);
-    let (status, body) = server.post(Some(TOKEN), &batch.to_string()).await;
+    let (status, body) = server.post_payment(Some(TOKEN), &batch.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let statuses: Vec<&str> = body["results"]
         .as_array()
@@ -196,16 +147,16 @@ async fn a_batch_answers_per_item(db: &TestDb) {
 
 async fn without_the_token_nothing_is_recorded(db: &TestDb) {
     reminded_participant(db).await;
-    let server = Server::start(db, Some(TOKEN)).await;
+    let server = serve(db, Some(TOKEN)).await;
     let body = july("JMO-1", 16_800).to_string();
-    assert_eq!(server.post(None, &body).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.post_payment(None, &body).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        server.post(Some("rahasia-pembayaran2"), &body).await.0,
+        server.post_payment(Some("rahasia-pembayaran2"), &body).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let unconfigured = Server::start(db, None).await;
+    let unconfigured = serve(db, None).await;
     assert_eq!(
-        unconfigured.post(Some(TOKEN), &body).await.0,
+        unconfigured.post_payment(Some(TOKEN), &body).await.0,
         StatusCode::SERVICE_UNAVAILABLE
     );
     assert_eq!(paid_through(db).await, "2025-06");

@@ -10,19 +10,18 @@
 //! answers 200 with the per-item results.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::http::AppState;
-use crate::http::auth::carries_token;
+use super::AppState;
+use super::auth::PaymentsRequest;
+use super::error::{ApiError, JsonApiError};
 use crate::import::{ImportError, ImportOptions, PaymentRowResult, RowError, apply_payment_table, parse_json};
 use crate::store::PaymentSource;
 
@@ -39,55 +38,42 @@ pub struct PaymentsApi {
 }
 
 /// The payments routes.
-pub fn routes() -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/payments", post(post_payments))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-async fn post_payments(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let api: &Arc<PaymentsApi> = &state.payments;
-    let Some(token) = api.token.as_deref() else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the payments API has no token configured (payments.token_env or payments.token_file)",
-        );
-    };
-    if !carries_token(&headers, token) {
-        tracing::warn!("payments API call refused: missing or wrong token");
-        return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-    }
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
-    };
+async fn post_payments(State(state): State<AppState>, request: PaymentsRequest) -> Result<Response, JsonApiError> {
+    let body = request.body;
+    let bad = |reason: String| JsonApiError(ApiError::BadRequest(reason));
+    let text = std::str::from_utf8(&body).map_err(|_| bad("the body is not UTF-8".into()))?;
     let single = text.trim_start().starts_with('{');
     if single && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
         // `{…},{…}` would read as a batch once put in brackets: one object
         // must be the whole body.
-        let reason = format!("the request body is not one JSON object or an array of objects: {e}");
-        return error(StatusCode::BAD_REQUEST, &reason);
+        return Err(bad(format!(
+            "the request body is not one JSON object or an array of objects: {e}"
+        )));
     }
     let text = if single { format!("[{text}]") } else { text.to_string() };
     let source = Path::new("request body");
-    let table = match parse_json(source, &text) {
-        Ok(table) => table,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
+    let table = parse_json(source, &text).map_err(|e| bad(e.to_string()))?;
     if table.records.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "no payments in the request");
+        return Err(bad("no payments in the request".into()));
     }
     let options = ImportOptions {
         payment_source: PaymentSource::Http,
-        attribution_secs: api.attribution_secs,
+        attribution_secs: state.payments.attribution_secs,
         ..ImportOptions::new(state.clock.now())
     };
     let results = match apply_payment_table(state.store.as_ref(), source, &table, &options).await {
         Ok(results) => results,
         Err(ImportError::Store(e)) => {
             tracing::error!(error = %e, "cannot record posted payments");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "cannot record payments now; try again");
+            return Err(ApiError::Unavailable("cannot record payments now; try again").into());
         }
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => return Err(bad(e.to_string())),
     };
     let items: Vec<ItemResult> = results.iter().enumerate().map(|(i, r)| ItemResult::of(i, r)).collect();
     let count = |s: &str| items.iter().filter(|i| i.status == s).count();
@@ -109,7 +95,7 @@ async fn post_payments(State(state): State<AppState>, headers: HeaderMap, body: 
         "rejected": count("rejected"),
         "results": items,
     });
-    (status, axum::Json(body)).into_response()
+    Ok((status, axum::Json(body)).into_response())
 }
 
 /// One item's result, as answered.
@@ -187,8 +173,4 @@ impl ItemResult {
 
 fn field_error(e: &RowError) -> serde_json::Value {
     json!({"field": e.column, "reason": e.reason})
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "error": message }))).into_response()
 }

@@ -1,6 +1,5 @@
-//! `[payments]` and `[dashboard]`: how payments come in (HTTP API, watched
-//! inbox folder), how long a reminder is credited with a payment, and who may
-//! read the dashboard.
+//! `[payments]`: how payments come in (HTTP API, watched inbox folder) and
+//! how long a reminder is credited with a payment.
 
 use std::path::PathBuf;
 
@@ -55,25 +54,6 @@ impl PaymentsSettings {
     }
 
     /// The API token, when one is configured.
-    pub fn token(&self) -> Result<Option<String>, SecretError> {
-        read_secret(self.token_env.as_deref(), self.token_file.as_deref())
-    }
-}
-
-/// `[dashboard]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DashboardSettings {
-    /// Environment variable holding the dashboard's token. It is required
-    /// (as `Authorization: Bearer`, or as the password of basic auth) when
-    /// `http.bind` is not a loopback address; on loopback the page is open.
-    pub token_env: Option<String>,
-    /// File holding that token (relative names in `$CREDENTIALS_DIRECTORY`).
-    pub token_file: Option<PathBuf>,
-}
-
-impl DashboardSettings {
-    /// The dashboard token, when one is configured.
     pub fn token(&self) -> Result<Option<String>, SecretError> {
         read_secret(self.token_env.as_deref(), self.token_file.as_deref())
     }

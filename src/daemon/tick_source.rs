@@ -15,12 +15,12 @@ use tokio::time::MissedTickBehavior;
 pub const TICK_SECONDS: u64 = 15;
 
 /// A running tick source.
-pub struct Ticker {
+pub struct TickSource {
     /// The task that ticks; aborted on stop.
     task: JoinHandle<()>,
 }
 
-impl Ticker {
+impl TickSource {
     /// Starts ticking into `ticks`, the first tick one period from now (the
     /// scan loop scans at start by itself). A full channel drops the tick:
     /// the scan loop is busy and will look at the clock when it is done.

@@ -2,10 +2,14 @@
 //! log shippers. Personal data never reaches a log line unmasked: callers
 //! log `Nik::masked()`, `PhoneNumber::masked()` and `EmailAddress::masked()`.
 
+mod error_report;
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 use crate::config::{LogFormat, LogSettings};
+
+pub use error_report::error_report;
 
 /// The crates whose log lines this project writes, and masks.
 const OWN_TARGETS: [&str; 2] = ["pengingat", "mock_sms_gateway"];

@@ -15,17 +15,17 @@
 //! - 503 when the database cannot take it now (the gateway retries).
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::auth::{Callback, authenticate};
+use super::AppState;
+use super::auth::GatewayCallback;
+use super::error::ApiError;
 use super::inbound::inbound;
-use super::parse::{ParsedReceipt, parse};
 use crate::config::delivery::Preset;
-use crate::http::AppState;
+use crate::receipts::{ParsedReceipt, parse};
 use crate::store::NewReceipt;
 
 /// The largest callback body accepted: an Infobip batch of 100 reports is
@@ -33,47 +33,32 @@ use crate::store::NewReceipt;
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// `GET|POST /receipts/{gateway}` and `GET|POST /inbound/{gateway}`.
-pub fn routes() -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/receipts/{gateway}", get(receipt).post(receipt))
         .route("/inbound/{gateway}", get(inbound).post(inbound))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-async fn receipt(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let gateways = &state.receipts;
-    let Some(gateway) = gateways.get(&name) else {
-        return (StatusCode::NOT_FOUND, "unknown gateway\n").into_response();
-    };
-    let callback = Callback {
-        route: "receipts",
-        query: query.as_deref(),
-        headers: &headers,
-        body: &body,
-    };
-    if let Err(e) = authenticate(gateways, gateway, &callback) {
-        tracing::warn!(gateway = %name, reason = e.as_str(), "delivery receipt refused");
-        return (StatusCode::UNAUTHORIZED, format!("{}\n", e.as_str())).into_response();
-    }
-    let receipts = match parse(gateway.preset, &gateway.webhook, query.as_deref(), &body) {
-        Ok(receipts) => receipts,
-        Err(e) => {
-            tracing::warn!(gateway = %name, error = %e, "malformed delivery receipt");
-            return (StatusCode::BAD_REQUEST, format!("malformed receipt: {e}\n")).into_response();
-        }
-    };
+async fn receipt(State(state): State<AppState>, callback: GatewayCallback) -> Result<Response, ApiError> {
+    let name = &callback.name;
+    let receipts = parse(
+        callback.preset,
+        &callback.webhook,
+        callback.query.as_deref(),
+        &callback.body,
+    )
+    .map_err(|e| {
+        tracing::warn!(gateway = %name, error = %e, "malformed delivery receipt");
+        ApiError::BadRequest(format!("malformed receipt: {e}"))
+    })?;
     if let Some(field) = receipts.iter().find_map(nul_field) {
         tracing::warn!(gateway = %name, field, "delivery receipt with a NUL byte refused");
-        let reason = format!("malformed receipt: the {field} holds a NUL byte (\\0)\n");
-        return (StatusCode::BAD_REQUEST, reason).into_response();
+        return Err(ApiError::BadRequest(format!(
+            "malformed receipt: the {field} holds a NUL byte (\\0)"
+        )));
     }
-    let now = gateways.now();
+    let now = state.receipts.now();
     for r in &receipts {
         let new = NewReceipt {
             reminder_id: r.reminder_id,
@@ -82,15 +67,15 @@ async fn receipt(
             detail: r.detail.as_deref(),
             raw: &r.raw,
         };
-        match state.store.record_receipt(&name, &new, now).await {
-            Ok(outcome) => state.metrics.record_receipt(&name, outcome.as_str()),
+        match state.store.record_receipt(name, &new, now).await {
+            Ok(outcome) => state.metrics.record_receipt(name, outcome.as_str()),
             Err(e) => {
                 tracing::error!(gateway = %name, error = %e, "cannot record a delivery receipt");
-                return (StatusCode::SERVICE_UNAVAILABLE, "cannot record it now; try again\n").into_response();
+                return Err(ApiError::Unavailable("cannot record it now; try again"));
             }
         }
     }
-    acknowledge(gateway.preset)
+    Ok(acknowledge(callback.preset))
 }
 
 /// The field of `r` holding a NUL byte, if one does: no text column stores
