@@ -25,22 +25,22 @@
 //! | `import` | 2 | CSV/JSON import of participants, payments, kelurahan | domain, store, wilayah, report (spreadsheet escaping) |
 //! | `seed` | 2 | deterministic demo and scale populations | domain, store, wilayah |
 //! | `schedule` | 2 | schedules.toml: rules, templates, send windows, SMS encoding | domain, shipped |
-//! | `config` | 2 | pengingat.toml: settings, defaults, validation | domain, store, import |
-//! | `telemetry` | 2 | logging with personal data masked; error reports | config |
-//! | `scan` | 3 | which reminders are due, planned per kelurahan | domain, schedule, store |
-//! | `message` | 3 | a participant's template values | domain, schedule, store |
-//! | `channels` | 3 | SMS gateways and SMTP: send, rate limits, breakers, retries | domain, schedule, config |
-//! | `receipts` | 3 | delivery receipts and inbound SMS, per preset | channels, config, schedule, store, clock, twilio_signature |
-//! | `dispatch` | 3 | claim, re-check, send and record each reminder once | channels, receipts, message, metrics, store, … |
-//! | `digest` | 3 | the weekly coordinator digest | channels, schedule, store, domain, clock |
-//! | `payments` | 3 | the watched payments inbox folder | import, store |
-//! | `dashboard` | 3 | the dashboard page from its figures (pure rendering) | domain, report, schedule |
-//! | `metrics` | 3 | Prometheus counters | — |
-//! | `http` | 4 | every HTTP handler, who may call it, `ApiError` | the layers below |
-//! | `daemon` | 4 | `pengingat run`: scan, dispatch, digest, inbox and HTTP loops | the layers below |
-//! | `demo` | 5 | `pengingat demo`: two simulated months on SQLite | daemon, seed, report, mock_gateway, … |
-//! | `cli` | 5 | the commands: parse arguments, call the library, print | everything below |
-//! | `mock_gateway` | 5 | the mock SMS gateway (dry runs, tests, benchmarks) | clock, twilio_signature |
+//! | `channels` | 3 | SMS gateways and SMTP: their settings, send, rate limits, breakers, retries | domain, schedule |
+//! | `config` | 4 | pengingat.toml: settings, defaults, validation | domain, store, import, channels (their settings) |
+//! | `telemetry` | 4 | logging with personal data masked; error reports | config |
+//! | `scan` | 5 | which reminders are due, planned per kelurahan | domain, schedule, store |
+//! | `message` | 5 | a participant's template values | domain, schedule, store |
+//! | `receipts` | 5 | delivery receipts and inbound SMS, per preset | channels, config, schedule, store, clock, twilio_signature |
+//! | `dispatch` | 5 | claim, re-check, send and record each reminder once | channels, receipts, message, metrics, store, … |
+//! | `digest` | 5 | the weekly coordinator digest | channels, schedule, store, domain, clock |
+//! | `payments` | 5 | the watched payments inbox folder | import, store |
+//! | `dashboard` | 5 | the dashboard page from its figures (pure rendering) | domain, report, schedule |
+//! | `metrics` | 5 | Prometheus counters | — |
+//! | `http` | 6 | every HTTP handler, who may call it, `ApiError` | the layers below |
+//! | `daemon` | 6 | `pengingat run`: scan, dispatch, digest, inbox and HTTP loops | the layers below |
+//! | `demo` | 7 | `pengingat demo`: two simulated months on SQLite | daemon, seed, report, mock_gateway, … |
+//! | `cli` | 7 | the commands: parse arguments, call the library, print | everything below |
+//! | `mock_gateway` | 7 | the mock SMS gateway (dry runs, tests, benchmarks) | clock, twilio_signature |
 
 pub mod channels;
 pub mod cli;

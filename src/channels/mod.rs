@@ -23,6 +23,7 @@ pub mod rate;
 mod redact;
 pub mod retry;
 mod send_test;
+pub mod settings;
 pub mod sms;
 pub mod ticker;
 mod tls;

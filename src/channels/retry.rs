@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::config::delivery::RetrySettings;
+use crate::channels::settings::RetrySettings;
 
 /// Jitter spreads retries ±20% so a gateway that comes back is not hit by
 /// every waiting reminder in the same second.

@@ -8,7 +8,9 @@
 //! must not silently change behaviour.
 
 pub mod dashboard;
-pub mod delivery;
+/// `[sms]`, `[email]` and `[delivery]`: the channels own their settings
+/// types; the configuration reads them from the file.
+pub use crate::channels::settings as delivery;
 mod load;
 pub mod payments;
 mod settings;

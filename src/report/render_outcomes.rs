@@ -7,7 +7,7 @@
 
 use super::OutputFormat;
 use super::outcomes::{ChannelFigures, KelurahanReport, OutcomeReport, RuleReport};
-use super::table::{Align, render, render_csv};
+use super::table::{left_then_right, render, render_csv};
 use crate::domain::RegionTimeZone;
 use crate::domain::money::format_rupiah;
 
@@ -61,16 +61,7 @@ fn table(report: &OutcomeReport) -> String {
             "Tgk 2",
             "Tgk 3+",
         ],
-        &[
-            Align::Left,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-        ],
+        &left_then_right(1, 8),
         &standing,
         20,
     );
@@ -78,15 +69,7 @@ fn table(report: &OutcomeReport) -> String {
     let effect: Vec<Vec<String>> = all.iter().map(|k| effect_cells(k)).collect();
     out += &render(
         &["Kelurahan", "SMS", "Email", "Sampai", "Konversi", "Hari", "Dibayar"],
-        &[
-            Align::Left,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-        ],
+        &left_then_right(1, 7),
         &effect,
         16,
     );
@@ -96,17 +79,7 @@ fn table(report: &OutcomeReport) -> String {
         &[
             "Aturan", "Kanal", "Kirim", "Sampai", "Gagal", "%Sampai", "Konversi", "Hari", "Dibayar",
         ],
-        &[
-            Align::Left,
-            Align::Left,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-        ],
+        &left_then_right(2, 9),
         &rules,
         12,
     );

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::OutputFormat;
-use super::table::{Align, render, render_csv};
+use super::table::{left_then_right, render, render_csv};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{ArrearsBucket, ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
 use crate::store::{Kelurahan, PaidThroughCount, Store, StoreError};
@@ -207,16 +207,7 @@ pub fn render_report(report: &StatusReport, format: OutputFormat) -> String {
     rows.push(cells(&report.total));
     match format {
         OutputFormat::Table => {
-            let align = [
-                Align::Left,
-                Align::Left,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-            ];
+            let align = left_then_right(2, 8);
             let title = format!(
                 "Status peserta BPU per {} (Tgk = bulan menunggak)\n",
                 report

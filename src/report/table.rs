@@ -9,6 +9,14 @@ pub enum Align {
     Right,
 }
 
+/// `columns` alignments: the first `left` to the left (names, codes), the
+/// rest to the right (figures).
+pub fn left_then_right(left: usize, columns: usize) -> Vec<Align> {
+    (0..columns)
+        .map(|i| if i < left { Align::Left } else { Align::Right })
+        .collect()
+}
+
 /// Renders `rows` under `header`, each column as wide as its widest cell,
 /// cells longer than `max_width` characters cut with `…`.
 pub fn render(header: &[&str], align: &[Align], rows: &[Vec<String>], max_width: usize) -> String {

@@ -11,8 +11,8 @@ use crate::channels::breaker::CircuitBreaker;
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::channels::first_send::FirstSend;
 use crate::channels::rate::TokenBucket;
+use crate::channels::settings::{GatewaySettings, Preset, read_secret};
 use crate::channels::ticker::Ticker;
-use crate::config::delivery::{GatewaySettings, Preset, read_secret};
 use crate::schedule::SmsSize;
 
 /// A gateway's wire format: how one message becomes a request and how the

@@ -16,7 +16,7 @@ use super::OutboundSms;
 use super::gateway::{Context, Wire, digits};
 use super::http::Answer;
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::config::delivery::GatewaySettings;
+use crate::channels::settings::GatewaySettings;
 use crate::schedule::SmsSize;
 
 /// Infobip's SMS API.

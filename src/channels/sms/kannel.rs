@@ -17,7 +17,7 @@ use super::dlr_signature::signature as receipt_signature;
 use super::gateway::{Context, Wire};
 use super::http::{Answer, is_unreserved};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::config::delivery::{GatewaySettings, ReceiptAuth};
+use crate::channels::settings::{GatewaySettings, ReceiptAuth};
 use crate::schedule::{SmsEncoding, SmsSize};
 
 /// Final states only: 1 + 2 + 16.
@@ -150,8 +150,8 @@ impl Wire for Kannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::settings::Preset;
     use crate::channels::sms::fixtures;
-    use crate::config::delivery::Preset;
 
     fn kannel(token: Option<&str>) -> Kannel {
         Kannel::new(fixtures::context(token), &fixtures::settings(Preset::Kannel)).unwrap()

@@ -5,7 +5,7 @@
 //! with every gateway's limit. At send time a text over every gateway's
 //! limit is refused ([`super::GatewayPool::send`]).
 
-use crate::config::delivery::SmsSettings;
+use crate::channels::settings::SmsSettings;
 use crate::schedule::{Channel, ReminderVars, Schedules, measure};
 
 /// The longest values a reminder's variables plausibly take.

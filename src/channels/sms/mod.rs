@@ -22,7 +22,7 @@ use super::breaker::BreakerState;
 use super::error::{ChannelConfigError, SendError};
 use super::health::ChannelHealth;
 use super::ticker::{Ticker, TokioTicker};
-use crate::config::delivery::{GatewaySettings, Preset, ReceiptAuth, SmsSettings};
+use crate::channels::settings::{GatewaySettings, Preset, ReceiptAuth, SmsSettings};
 use crate::domain::PhoneNumber;
 use crate::schedule::{SmsEncoding, SmsSize, measure};
 
@@ -95,7 +95,7 @@ pub struct GatewayPool {
 
 impl GatewayPool {
     /// Builds every gateway of `[sms]`, reading secrets with
-    /// [`crate::config::delivery::read_secret`]; receipts are asked for at
+    /// [`crate::channels::settings::read_secret`]; receipts are asked for at
     /// `{public_url}/receipts/{gateway name}`.
     pub fn from_settings(
         sms: &SmsSettings,

@@ -15,7 +15,7 @@ use super::OutboundSms;
 use super::gateway::{Context, Wire};
 use super::http::Answer;
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::config::delivery::GatewaySettings;
+use crate::channels::settings::GatewaySettings;
 use crate::schedule::SmsSize;
 
 /// "Can be up to 1,600 characters in length" (`Body`, OpenAPI).

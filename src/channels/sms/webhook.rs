@@ -21,7 +21,7 @@ use super::gateway::{Context, Wire, digits};
 use super::http::{Answer, percent_encode};
 use super::template::{Placeholder, Template};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::config::delivery::{GatewaySettings, WebhookSettings};
+use crate::channels::settings::{GatewaySettings, WebhookSettings};
 use crate::schedule::SmsSize;
 
 /// Where the fields go.
@@ -244,8 +244,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::channels::settings::Preset;
     use crate::channels::sms::fixtures;
-    use crate::config::delivery::Preset;
     use crate::schedule::measure;
 
     fn settings(body: &str, path: &str, fields: &[(&str, &str)]) -> GatewaySettings {
