@@ -16,6 +16,7 @@ pub mod demo;
 pub mod digest;
 pub mod dispatch;
 pub mod domain;
+pub mod html;
 pub mod http;
 pub mod import;
 pub mod message;
