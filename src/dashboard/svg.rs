@@ -76,9 +76,13 @@ pub enum Shape {
 /// Where a rectangle is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Area {
+    /// Left edge.
     pub x: String,
+    /// Top edge.
     pub y: String,
+    /// Width, never negative.
     pub width: String,
+    /// Height, never negative.
     pub height: String,
 }
 

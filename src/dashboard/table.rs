@@ -41,8 +41,11 @@ pub struct Table<'a> {
 /// One row: name, code (empty for the total) and the figures after them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row<'a> {
+    /// Kelurahan name, or "Total".
     pub name: &'a str,
+    /// Kemendagri code; empty for the total, which then shows none.
     pub code: &'a str,
+    /// The figures of the columns after the first.
     pub cells: [String; COLUMNS.len() - 1],
 }
 
