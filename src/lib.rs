@@ -52,6 +52,7 @@ pub mod demo;
 pub mod digest;
 pub mod dispatch;
 pub mod domain;
+pub mod html;
 pub mod http;
 pub mod import;
 pub mod message;

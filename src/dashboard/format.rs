@@ -1,5 +1,6 @@
 //! Text the Indonesian way: `1.234`, `87,5%`, `Rp1.234.500`, `Jun 2026`,
-//! `10 Jul 2025 15.30 WIB`, and HTML escaping for every value from data.
+//! `10 Jul 2025 15.30 WIB`, and SVG coordinates. The templates escape what
+//! these write (see [`crate::html`]).
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
@@ -13,12 +14,6 @@ pub const MONTHS: [&str; 12] = [
 
 /// Shown where a ratio has no denominator.
 pub const NO_VALUE: &str = "–";
-
-/// Escapes `&`, `<`, `>`, `"` and `'` so that `raw` is safe as HTML text
-/// and inside a quoted attribute.
-pub fn escape(raw: &str) -> String {
-    crate::schedule::template::escape_html(raw)
-}
 
 /// `1234567` as `1.234.567`.
 pub fn thousands(n: i64) -> String {
@@ -97,16 +92,6 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<script>alert("x")</script> & 'y'"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
-        );
-        assert_eq!(escape("Banjarsari"), "Banjarsari");
-        assert_eq!(escape("&amp;"), "&amp;amp;");
-    }
 
     #[test]
     fn numbers_the_indonesian_way() {

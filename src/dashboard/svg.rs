@@ -2,8 +2,14 @@
 //! `<title>` and `<desc>`, every bar carries its figures in a `<title>` (a
 //! tooltip without JavaScript), and every length goes through
 //! [`coord`](super::format::coord), so no data can produce `NaN`.
+//!
+//! The geometry is computed here into a [`Chart`] of [`Shape`]s whose
+//! coordinates are already written out; the template `chart.svg` only
+//! places them, escaping every text.
 
-use super::format::{coord, escape, month_label, percent, thousands, truncate};
+use askama::Template;
+
+use super::format::{coord, month_label, percent, thousands, truncate};
 use super::model::{ArrearsDistribution, KelurahanRow, MonthRatio, RuleFunnel, ratio};
 
 /// The width of every chart's coordinate system.
@@ -26,58 +32,126 @@ pub const MAX_RATIO_BARS: usize = 60;
 /// Shown instead of a chart when there is nothing to draw.
 pub const NO_DATA: &str = "Belum ada data";
 
-/// Opens an `<svg>` of `height` labelled by its title and description.
-fn open(key: &str, title: &str, desc: &str, height: f64) -> String {
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" \
-         aria-labelledby=\"{key}-title {key}-desc\" preserveAspectRatio=\"xMinYMin meet\">\
-         <title id=\"{key}-title\">{title}</title><desc id=\"{key}-desc\">{desc}</desc>",
-        w = coord(WIDTH),
-        h = coord(height),
-        title = escape(title),
-        desc = escape(desc),
-    )
+/// One chart, ready to be placed by the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chart {
+    /// The prefix of the ids of its `<title>` and `<desc>`.
+    pub key: &'static str,
+    /// Its title, also the heading of its section.
+    pub title: &'static str,
+    /// Its description for screen readers.
+    pub desc: String,
+    /// The width of the view box.
+    pub width: String,
+    /// The height of the view box.
+    pub height: String,
+    /// What it draws, in order.
+    pub shapes: Vec<Shape>,
 }
 
-/// A rectangle with a tooltip.
-fn rect(class: &str, x: f64, y: f64, w: f64, h: f64, tip: &str) -> String {
-    format!(
-        "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}</title></rect>",
-        coord(x),
-        coord(y),
-        coord(w.max(0.0)),
-        coord(h.max(0.0)),
-        escape(tip)
-    )
+/// One element of a chart, its coordinates written by [`coord`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// A rectangle with a tooltip (a bar).
+    Bar { class: &'static str, at: Area, tip: String },
+    /// A rectangle without a tooltip (a track or a gridline).
+    Plain { class: &'static str, at: Area },
+    /// A line of text; `anchor` is `start`, `middle` or `end`.
+    Text {
+        class: &'static str,
+        x: String,
+        y: String,
+        anchor: &'static str,
+        content: String,
+    },
+    /// A month label under a column: the month, and the year below it.
+    Month {
+        x: String,
+        y: String,
+        month: String,
+        year: String,
+    },
 }
 
-/// A rectangle without a tooltip (tracks, gridlines).
-fn plain_rect(class: &str, x: f64, y: f64, w: f64, h: f64) -> String {
-    format!(
-        "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
-        coord(x),
-        coord(y),
-        coord(w.max(0.0)),
-        coord(h.max(0.0))
-    )
+/// Where a rectangle is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    /// Left edge.
+    pub x: String,
+    /// Top edge.
+    pub y: String,
+    /// Width, never negative.
+    pub width: String,
+    /// Height, never negative.
+    pub height: String,
 }
 
-/// A line of text; `anchor` is `start`, `middle` or `end`.
-fn text(class: &str, x: f64, y: f64, anchor: &str, content: &str) -> String {
-    format!(
-        "<text class=\"{class}\" x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
-        coord(x),
-        coord(y),
-        escape(content)
-    )
+impl Area {
+    /// A rectangle; negative lengths are drawn as 0.
+    fn new(x: f64, y: f64, w: f64, h: f64) -> Self {
+        Area {
+            x: coord(x),
+            y: coord(y),
+            width: coord(w.max(0.0)),
+            height: coord(h.max(0.0)),
+        }
+    }
+}
+
+/// The template of one chart.
+#[derive(Template)]
+#[template(path = "chart.svg")]
+struct ChartSvg<'a> {
+    chart: &'a Chart,
+}
+
+impl Chart {
+    /// A chart of `height` with nothing drawn yet.
+    fn new(key: &'static str, title: &'static str, desc: String, height: f64) -> Self {
+        Chart {
+            key,
+            title,
+            desc,
+            width: coord(WIDTH),
+            height: coord(height),
+            shapes: Vec::new(),
+        }
+    }
+
+    /// The `<svg>` element.
+    pub fn to_svg(&self) -> String {
+        crate::html::render(&ChartSvg { chart: self })
+    }
+
+    /// A rectangle with a tooltip.
+    fn rect(&mut self, class: &'static str, x: f64, y: f64, w: f64, h: f64, tip: String) {
+        let at = Area::new(x, y, w, h);
+        self.shapes.push(Shape::Bar { class, at, tip });
+    }
+
+    /// A rectangle without a tooltip (tracks, gridlines).
+    fn plain_rect(&mut self, class: &'static str, x: f64, y: f64, w: f64, h: f64) {
+        let at = Area::new(x, y, w, h);
+        self.shapes.push(Shape::Plain { class, at });
+    }
+
+    /// A line of text; `anchor` is `start`, `middle` or `end`.
+    fn text(&mut self, class: &'static str, x: f64, y: f64, anchor: &'static str, content: String) {
+        self.shapes.push(Shape::Text {
+            class,
+            x: coord(x),
+            y: coord(y),
+            anchor,
+            content,
+        });
+    }
 }
 
 /// A chart that says there is no data yet.
-pub fn empty(key: &str, title: &str) -> String {
-    let mut out = open(key, title, NO_DATA, 80.0);
-    out.push_str(&text("empty", WIDTH / 2.0, 45.0, "middle", NO_DATA));
-    out.push_str("</svg>");
-    out
+pub fn empty(key: &'static str, title: &'static str) -> Chart {
+    let mut chart = Chart::new(key, title, NO_DATA.to_string(), 80.0);
+    chart.text("empty", WIDTH / 2.0, 45.0, "middle", NO_DATA.to_string());
+    chart
 }
 
 /// `value` of `max` as a length of at most `length`; 0 when `max` is not
@@ -87,18 +161,17 @@ fn scale(value: i64, max: i64, length: f64) -> f64 {
 }
 
 /// One horizontal bar row: label, grey track, bar, value text.
-fn bar_row(y: f64, label: &str, class: &str, width: f64, value: &str, tip: &str) -> String {
-    let mut out = text(
+fn bar_row(chart: &mut Chart, y: f64, label: &str, class: &'static str, width: f64, value: String, tip: String) {
+    chart.text(
         "label",
         BAR_X - 8.0,
         y + BAR_H - 3.0,
         "end",
-        &truncate(label, LABEL_CHARS),
+        truncate(label, LABEL_CHARS),
     );
-    out.push_str(&plain_rect("track", BAR_X, y, BAR_MAX, BAR_H));
-    out.push_str(&rect(class, BAR_X, y, width, BAR_H, tip));
-    out.push_str(&text("value", BAR_X + width + 6.0, y + BAR_H - 3.0, "start", value));
-    out
+    chart.plain_rect("track", BAR_X, y, BAR_MAX, BAR_H);
+    chart.rect(class, BAR_X, y, width, BAR_H, tip);
+    chart.text("value", BAR_X + width + 6.0, y + BAR_H - 3.0, "start", value);
 }
 
 /// The ratio band of a bar: green, amber or red.
@@ -139,7 +212,7 @@ fn ratio_selection(rows: &[KelurahanRow]) -> (Vec<&KelurahanRow>, Vec<&Kelurahan
 }
 
 /// Horizontal bars of the active ratio per kelurahan, highest first.
-pub fn active_ratio_chart(rows: &[KelurahanRow]) -> String {
+pub fn active_ratio(rows: &[KelurahanRow]) -> Chart {
     const KEY: &str = "chart-active-ratio-svg";
     const TITLE: &str = "Rasio aktif per kelurahan";
     if rows.is_empty() {
@@ -151,27 +224,31 @@ pub fn active_ratio_chart(rows: &[KelurahanRow]) -> String {
         "Peserta BPU aktif dibanding seluruh peserta BPU di {} kelurahan",
         thousands(rows.len() as i64)
     );
-    let mut out = open(KEY, TITLE, &desc, lines as f64 * ROW_H + 8.0);
+    let mut chart = Chart::new(KEY, TITLE, desc, lines as f64 * ROW_H + 8.0);
     let mut y = 4.0;
     for row in top {
-        out.push_str(&ratio_bar(y, row));
+        ratio_bar(&mut chart, y, row);
         y += ROW_H;
     }
     if hidden > 0 {
         let note = format!("… {} kelurahan lain di tengah, lihat tabel", thousands(hidden as i64));
-        out.push_str(&text("note", BAR_X, y + BAR_H - 3.0, "start", &note));
+        chart.text("note", BAR_X, y + BAR_H - 3.0, "start", note);
         y += ROW_H;
     }
     for row in bottom {
-        out.push_str(&ratio_bar(y, row));
+        ratio_bar(&mut chart, y, row);
         y += ROW_H;
     }
-    out.push_str("</svg>");
-    out
+    chart
+}
+
+/// [`active_ratio`] as SVG.
+pub fn active_ratio_chart(rows: &[KelurahanRow]) -> String {
+    active_ratio(rows).to_svg()
 }
 
 /// One kelurahan's ratio bar.
-fn ratio_bar(y: f64, row: &KelurahanRow) -> String {
+fn ratio_bar(chart: &mut Chart, y: f64, row: &KelurahanRow) {
     let r = row.active_ratio();
     let tip = format!(
         "{}: {} ({} aktif dari {} peserta)",
@@ -181,17 +258,18 @@ fn ratio_bar(y: f64, row: &KelurahanRow) -> String {
         thousands(row.bpu)
     );
     bar_row(
+        chart,
         y,
         &row.name,
         ratio_class(r),
         scale(row.active, row.bpu, BAR_MAX),
-        &percent(r),
-        &tip,
-    )
+        percent(r),
+        tip,
+    );
 }
 
 /// Per rule, three bars: sent, delivered, paid, on one scale.
-pub fn funnel_chart(funnel: &[RuleFunnel]) -> String {
+pub fn funnel(funnel: &[RuleFunnel]) -> Chart {
     const KEY: &str = "chart-funnel-svg";
     const TITLE: &str = "Corong pengingat: terkirim → tersampaikan → membayar";
     if funnel.is_empty() {
@@ -207,10 +285,10 @@ pub fn funnel_chart(funnel: &[RuleFunnel]) -> String {
         "Pengingat terkirim, tersampaikan, dan diikuti pembayaran untuk {} aturan",
         funnel.len()
     );
-    let mut out = open(KEY, TITLE, &desc, funnel.len() as f64 * block);
+    let mut chart = Chart::new(KEY, TITLE, desc, funnel.len() as f64 * block);
     for (i, f) in funnel.iter().enumerate() {
         let y = i as f64 * block;
-        out.push_str(&text("rule", 0.0, y + BAR_H, "start", &truncate(&f.rule, 60)));
+        chart.text("rule", 0.0, y + BAR_H, "start", truncate(&f.rule, 60));
         let stages = [
             ("Terkirim", "bar sent", f.sent, thousands(f.sent)),
             (
@@ -224,11 +302,15 @@ pub fn funnel_chart(funnel: &[RuleFunnel]) -> String {
         for (j, (label, class, count, value)) in stages.into_iter().enumerate() {
             let tip = format!("{}: {label} {value}", f.rule);
             let row_y = y + ROW_H * (j as f64 + 1.0);
-            out.push_str(&bar_row(row_y, label, class, scale(count, max, BAR_MAX), &value, &tip));
+            bar_row(&mut chart, row_y, label, class, scale(count, max, BAR_MAX), value, tip);
         }
     }
-    out.push_str("</svg>");
-    out
+    chart
+}
+
+/// [`funnel`] as SVG.
+pub fn funnel_chart(funnel_rows: &[RuleFunnel]) -> String {
+    funnel(funnel_rows).to_svg()
 }
 
 /// `950 (95,0%)`: a count with its share of `whole`.
@@ -237,7 +319,7 @@ fn with_share(count: i64, whole: i64) -> String {
 }
 
 /// One bar per arrears bucket, as a share of all participants.
-pub fn arrears_chart(dist: &ArrearsDistribution) -> String {
+pub fn arrears(dist: &ArrearsDistribution) -> Chart {
     const KEY: &str = "chart-arrears-svg";
     const TITLE: &str = "Sebaran tunggakan";
     let sum = dist.sum();
@@ -245,22 +327,27 @@ pub fn arrears_chart(dist: &ArrearsDistribution) -> String {
         return empty(KEY, TITLE);
     }
     let desc = format!("Peserta BPU menurut lama tunggakan, dari {} peserta", thousands(sum));
-    let mut out = open(KEY, TITLE, &desc, 4.0 * ROW_H + 8.0);
+    let mut chart = Chart::new(KEY, TITLE, desc, 4.0 * ROW_H + 8.0);
     let classes = ["bar current", "bar a1", "bar a2", "bar a3"];
     for (i, ((label, count), class)) in dist.buckets().into_iter().zip(classes).enumerate() {
         let value = with_share(count, sum);
         let tip = format!("{label}: {value}");
-        out.push_str(&bar_row(
+        bar_row(
+            &mut chart,
             4.0 + i as f64 * ROW_H,
             label,
             class,
             scale(count, sum, BAR_MAX),
-            &value,
-            &tip,
-        ));
+            value,
+            tip,
+        );
     }
-    out.push_str("</svg>");
-    out
+    chart
+}
+
+/// [`arrears`] as SVG.
+pub fn arrears_chart(dist: &ArrearsDistribution) -> String {
+    arrears(dist).to_svg()
 }
 
 /// Plot area of the history chart.
@@ -274,51 +361,46 @@ const HIST_BOTTOM: f64 = 40.0;
 
 /// Columns of the active ratio at the end of each month, oldest first, on
 /// a 0–100% axis.
-pub fn history_chart(history: &[MonthRatio]) -> String {
+pub fn history(history: &[MonthRatio]) -> Chart {
     const KEY: &str = "chart-history-svg";
     const TITLE: &str = "Rasio aktif 12 bulan terakhir";
-    if history.is_empty() {
+    let (Some(first), Some(last)) = (history.first(), history.last()) else {
         return empty(KEY, TITLE);
-    }
+    };
     let desc = format!(
         "Rasio aktif pada akhir bulan, {} sampai {}",
-        month_label(history[0].year, history[0].month),
-        month_label(history[history.len() - 1].year, history[history.len() - 1].month)
+        month_label(first.year, first.month),
+        month_label(last.year, last.month)
     );
-    let mut out = open(KEY, TITLE, &desc, HIST_TOP + HIST_PLOT_H + HIST_BOTTOM);
-    out.push_str(&history_axis());
+    let mut chart = Chart::new(KEY, TITLE, desc, HIST_TOP + HIST_PLOT_H + HIST_BOTTOM);
+    history_axis(&mut chart);
     let slot = (WIDTH - HIST_LEFT - 8.0) / history.len() as f64;
     for (i, m) in history.iter().enumerate() {
-        out.push_str(&history_column(HIST_LEFT + slot * i as f64, slot, m));
+        history_column(&mut chart, HIST_LEFT + slot * i as f64, slot, m);
     }
-    out.push_str("</svg>");
-    out
+    chart
+}
+
+/// [`history`] as SVG.
+pub fn history_chart(months: &[MonthRatio]) -> String {
+    history(months).to_svg()
 }
 
 /// Gridlines and labels at 0, 25, 50, 75 and 100%.
-fn history_axis() -> String {
-    let mut out = String::new();
+fn history_axis(chart: &mut Chart) {
     for step in 0..=4 {
         let y = HIST_TOP + HIST_PLOT_H * (1.0 - f64::from(step) / 4.0);
-        out.push_str(&plain_rect("gridline", HIST_LEFT, y, WIDTH - HIST_LEFT - 8.0, 1.0));
-        out.push_str(&text(
-            "axis",
-            HIST_LEFT - 6.0,
-            y + 4.0,
-            "end",
-            &format!("{}%", step * 25),
-        ));
+        chart.plain_rect("gridline", HIST_LEFT, y, WIDTH - HIST_LEFT - 8.0, 1.0);
+        chart.text("axis", HIST_LEFT - 6.0, y + 4.0, "end", format!("{}%", step * 25));
     }
-    out
 }
 
 /// One month's column, its value above and its month below.
-fn history_column(x: f64, slot: f64, m: &MonthRatio) -> String {
+fn history_column(chart: &mut Chart, x: f64, slot: f64, m: &MonthRatio) {
     let label = month_label(m.year, m.month);
     let r = m.ratio();
     let centre = x + slot / 2.0;
     let base = HIST_TOP + HIST_PLOT_H;
-    let mut out = String::new();
     let height = scale(m.active, m.bpu, HIST_PLOT_H);
     if r.is_some() {
         let tip = format!(
@@ -328,19 +410,16 @@ fn history_column(x: f64, slot: f64, m: &MonthRatio) -> String {
             thousands(m.bpu)
         );
         let w = slot * 0.6;
-        out.push_str(&rect(ratio_class(r), centre - w / 2.0, base - height, w, height, &tip));
+        chart.rect(ratio_class(r), centre - w / 2.0, base - height, w, height, tip);
     }
-    out.push_str(&text("value small", centre, base - height - 5.0, "middle", &percent(r)));
+    chart.text("value small", centre, base - height - 5.0, "middle", percent(r));
     let (month, year) = label.split_once(' ').unwrap_or((label.as_str(), ""));
-    out.push_str(&format!(
-        "<text class=\"axis\" x=\"{x}\" y=\"{y}\" text-anchor=\"middle\"><tspan x=\"{x}\">{}</tspan>\
-         <tspan x=\"{x}\" dy=\"14\">{}</tspan></text>",
-        escape(month),
-        escape(year),
-        x = coord(centre),
-        y = coord(base + 16.0),
-    ));
-    out
+    chart.shapes.push(Shape::Month {
+        x: coord(centre),
+        y: coord(base + 16.0),
+        month: month.to_string(),
+        year: year.to_string(),
+    });
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! The per-kelurahan table: a row per kelurahan, the total in `<tfoot>`.
+//! Figures are written here; the template `table.html` places them.
 
-use super::format::{escape, percent, rupiah, thousands};
+use askama::Template;
+
+use super::format::{percent, rupiah, thousands};
 use super::model::KelurahanRow;
 use super::svg::NO_DATA;
 
@@ -22,56 +25,78 @@ pub const COLUMNS: [&str; 14] = [
     "Nominal dibayar",
 ];
 
-/// The table with id `table-kelurahan`.
-pub fn table(rows: &[KelurahanRow], total: &KelurahanRow) -> String {
-    let mut out = String::from("<table id=\"table-kelurahan\"><thead><tr>");
-    for head in COLUMNS {
-        out.push_str(&format!("<th scope=\"col\">{}</th>", escape(head)));
-    }
-    out.push_str("</tr></thead><tbody>");
-    if rows.is_empty() {
-        out.push_str(&format!(
-            "<tr class=\"empty\"><td colspan=\"{}\">{NO_DATA}</td></tr>",
-            COLUMNS.len()
-        ));
-    }
-    for row in rows {
-        out.push_str(&table_row(row));
-    }
-    out.push_str("</tbody><tfoot>");
-    out.push_str(&table_row(total));
-    out.push_str("</tfoot></table>");
-    out
+/// The table, its figures written the Indonesian way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table<'a> {
+    /// [`COLUMNS`].
+    pub columns: &'static [&'static str],
+    /// One row per kelurahan, in the given order.
+    pub rows: Vec<Row<'a>>,
+    /// The total, in the footer.
+    pub total: Row<'a>,
+    /// Shown in the body when there is no kelurahan.
+    pub no_data: &'static str,
 }
 
-/// One row: the name (and code, when there is one) heads it.
-fn table_row(row: &KelurahanRow) -> String {
-    let mut out = String::from("<tr><th scope=\"row\">");
-    out.push_str(&format!("<span class=\"name\">{}</span>", escape(&row.name)));
-    if !row.code.is_empty() {
-        out.push_str(&format!(" <span class=\"code\">{}</span>", escape(&row.code)));
+/// One row: name, code (empty for the total) and the figures after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row<'a> {
+    /// Kelurahan name, or "Total".
+    pub name: &'a str,
+    /// Kemendagri code; empty for the total, which then shows none.
+    pub code: &'a str,
+    /// The figures of the columns after the first.
+    pub cells: [String; COLUMNS.len() - 1],
+}
+
+impl<'a> Table<'a> {
+    /// The table of `rows` and their `total`.
+    pub fn new(rows: &'a [KelurahanRow], total: &'a KelurahanRow) -> Self {
+        Table {
+            columns: &COLUMNS,
+            rows: rows.iter().map(Row::new).collect(),
+            total: Row::new(total),
+            no_data: NO_DATA,
+        }
     }
-    out.push_str("</th>");
-    let cells = [
-        thousands(row.bpu),
-        thousands(row.active),
-        thousands(row.nonactive),
-        percent(row.active_ratio()),
-        thousands(row.arrears_1),
-        thousands(row.arrears_2),
-        thousands(row.arrears_3_plus),
-        thousands(row.sent),
-        thousands(row.delivered),
-        thousands(row.failed),
-        thousands(row.converted),
-        percent(row.conversion_rate()),
-        rupiah(row.amount_paid),
-    ];
-    for cell in cells {
-        out.push_str(&format!("<td class=\"num\">{}</td>", escape(&cell)));
+}
+
+impl<'a> Row<'a> {
+    fn new(row: &'a KelurahanRow) -> Self {
+        Row {
+            name: &row.name,
+            code: &row.code,
+            cells: [
+                thousands(row.bpu),
+                thousands(row.active),
+                thousands(row.nonactive),
+                percent(row.active_ratio()),
+                thousands(row.arrears_1),
+                thousands(row.arrears_2),
+                thousands(row.arrears_3_plus),
+                thousands(row.sent),
+                thousands(row.delivered),
+                thousands(row.failed),
+                thousands(row.converted),
+                percent(row.conversion_rate()),
+                rupiah(row.amount_paid),
+            ],
+        }
     }
-    out.push_str("</tr>");
-    out
+}
+
+/// The template of the table alone.
+#[derive(Template)]
+#[template(path = "table.html")]
+struct TableHtml<'a> {
+    table: &'a Table<'a>,
+}
+
+/// The table with id `table-kelurahan`.
+pub fn table(rows: &[KelurahanRow], total: &KelurahanRow) -> String {
+    crate::html::render(&TableHtml {
+        table: &Table::new(rows, total),
+    })
 }
 
 #[cfg(test)]

@@ -198,3 +198,27 @@ fn zero_counts_render_without_nan() {
     assert!(section(&html, "chart-arrears").contains(">Belum ada data<"));
     assert!(!section(&html, "chart-funnel").contains(">Belum ada data<"));
 }
+
+#[test]
+fn a_script_in_any_value_from_data_comes_out_as_text() {
+    const EVIL: &str = "<script>alert(1)</script> \"x\" & y";
+    const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;x&quot; &amp; y";
+    let mut data = sample();
+    data.title = EVIL.into();
+    data.kelurahan[0].name = EVIL.into();
+    data.kelurahan[0].code = EVIL.into();
+    data.funnel[0].rule = EVIL.into();
+    let html = render(&data);
+    assert!(!html.contains("<script") && !html.contains("\"x\""), "{html}");
+    assert_eq!(
+        html.matches("alert(1)").count(),
+        html.matches("&lt;script&gt;alert(1)").count()
+    );
+    // The title (twice); the rule's label and its three tooltips; the
+    // kelurahan's tooltip, table name and code (its bar label is cut short).
+    assert_eq!(html.matches(ESCAPED).count(), 2 + 4 + 3, "{html}");
+    assert!(section(&html, "chart-active-ratio").contains(&format!("<title>{ESCAPED}: ")));
+    assert!(section(&html, "section-table").contains(&format!("<span class=\"name\">{ESCAPED}</span>")));
+    assert!(section(&html, "section-table").contains(&format!("<span class=\"code\">{ESCAPED}</span>")));
+    assert!(section(&html, "chart-funnel").contains(">&lt;script&gt;alert(1)&lt;/script&gt; &quot;x&quot; &amp; y<"));
+}

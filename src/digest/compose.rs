@@ -1,18 +1,21 @@
 //! Composing the digest e-mail: pure functions from the participants
 //! behind, the active ratio and the previous digest's ratio to a subject, a
-//! plain-text body and an HTML alternative, all in Bahasa Indonesia.
+//! plain-text body and an HTML alternative, all in Bahasa Indonesia. The
+//! plain text is written as it is (an e-mail's text part needs no escaping);
+//! the HTML is the compiled template `templates/digest.html`, which escapes
+//! every value.
 //!
 //! Phone numbers only ever appear masked (`+62812****890`); NIKs and
 //! e-mail addresses of participants not at all.
 
 use std::fmt::Write as _;
 
+use askama::Template;
 use chrono::{Datelike, NaiveDateTime, Weekday};
 use serde::Serialize;
 
 use crate::domain::money::format_rupiah;
 use crate::domain::{ArrearsBucket, ContributionMonth, PhoneNumber, StandingRules};
-use crate::schedule::template::escape_html;
 use crate::schedule::vars::indonesian_date;
 
 use super::record::BehindParticipant;
@@ -348,70 +351,75 @@ fn compose_text(c: &DigestContent) -> String {
     t
 }
 
+/// The HTML alternative, every figure already written; the template
+/// `digest.html` places them and escapes every value.
+#[derive(Template)]
+#[template(path = "digest.html")]
+struct DigestHtml<'a> {
+    greeting: String,
+    kelurahan_name: &'a str,
+    kelurahan_code: &'a str,
+    as_of: String,
+    ratio: String,
+    change: String,
+    groups: Vec<GroupHtml<'a>>,
+    behind: usize,
+    total_due: String,
+    legend: &'static [&'static str],
+    footer: &'static str,
+}
+
+/// One group of the HTML alternative.
+struct GroupHtml<'a> {
+    title: &'static str,
+    total_due: String,
+    rows: Vec<RowHtml<'a>>,
+}
+
+/// One participant of a group.
+struct RowHtml<'a> {
+    name: &'a str,
+    masked_phone: &'a str,
+    months: u32,
+    amount_due: String,
+    notes: String,
+}
+
 fn compose_html(c: &DigestContent) -> String {
-    let e = escape_html;
-    let mut h = String::from("<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\"></head><body>\n");
-    let _ = writeln!(h, "<p>Yth. {},</p>", e(&names_list(&c.coordinators)));
-    let _ = writeln!(
-        h,
-        "<p>berikut rekap mingguan peserta BPU BPJS Ketenagakerjaan Kelurahan <b>{}</b> ({}) yang menunggak iuran, \
-         per {}.</p>",
-        e(&c.kelurahan_name),
-        e(&c.kelurahan_code),
-        e(&as_of_text(c))
-    );
-    let _ = writeln!(
-        h,
-        "<p>Rasio aktif: <b>{}</b><br>Perubahan: {}</p>",
-        e(&ratio_line(c)),
-        e(&change_text(&c.ratio, c.previous.as_ref()))
-    );
-    for (bucket, title) in GROUPS {
-        let list = group(c, bucket);
-        let _ = writeln!(
-            h,
-            "<h3>{} ({} peserta, jumlah {})</h3>",
-            e(title),
-            list.len(),
-            format_rupiah(total_due(&list))
-        );
-        if list.is_empty() {
-            let _ = writeln!(h, "<p>(tidak ada)</p>");
-            continue;
-        }
-        let _ = writeln!(
-            h,
-            "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n\
-             <tr><th>No</th><th>Nama</th><th>HP</th><th>Bulan</th><th>Tunggakan</th><th>Keterangan</th></tr>"
-        );
-        for (i, x) in list.iter().enumerate() {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td align=\"right\">{}</td><td align=\"right\">{}</td>\
-                 <td>{}</td></tr>",
-                i + 1,
-                e(&x.name),
-                e(&x.masked_phone),
-                x.months_in_arrears,
-                format_rupiah(x.amount_due),
-                e(&x.notes().join(", "))
-            );
-        }
-        let _ = writeln!(h, "</table>");
-    }
+    let groups = GROUPS
+        .into_iter()
+        .map(|(bucket, title)| {
+            let list = group(c, bucket);
+            GroupHtml {
+                title,
+                total_due: format_rupiah(total_due(&list)),
+                rows: list
+                    .into_iter()
+                    .map(|e| RowHtml {
+                        name: &e.name,
+                        masked_phone: &e.masked_phone,
+                        months: e.months_in_arrears,
+                        amount_due: format_rupiah(e.amount_due),
+                        notes: e.notes().join(", "),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
     let all: Vec<&DigestEntry> = c.entries.iter().collect();
-    let _ = writeln!(
-        h,
-        "<p>Jumlah: {} peserta menunggak, tunggakan {}.</p>",
-        all.len(),
-        format_rupiah(total_due(&all))
-    );
-    let _ = writeln!(h, "<p>Keterangan:</p><ul>");
-    for line in LEGEND {
-        let _ = writeln!(h, "<li>{}</li>", e(line));
-    }
-    let _ = writeln!(h, "</ul>\n<p><small>{}</small></p>\n</body></html>", e(FOOTER));
-    h
+    crate::html::render(&DigestHtml {
+        greeting: names_list(&c.coordinators),
+        kelurahan_name: &c.kelurahan_name,
+        kelurahan_code: &c.kelurahan_code,
+        as_of: as_of_text(c),
+        ratio: ratio_line(c),
+        change: change_text(&c.ratio, c.previous.as_ref()),
+        groups,
+        behind: all.len(),
+        total_due: format_rupiah(total_due(&all)),
+        legend: &LEGEND,
+        footer: FOOTER,
+    })
 }
 
 #[cfg(test)]

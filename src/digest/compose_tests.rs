@@ -194,3 +194,29 @@ fn html_escapes_names() {
     assert!(html.contains("Siti &lt;b&gt;Aminah&lt;/b&gt; &amp; Co"), "{html}");
     assert!(!html.contains("<b>Aminah"), "{html}");
 }
+
+#[test]
+fn a_script_in_any_value_comes_out_as_text_in_the_html() {
+    const EVIL: &str = "<script>alert(1)</script> \"x\" & y";
+    const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;x&quot; &amp; y";
+    let rows = vec![row(1, EVIL, Some("+6281234567890"), "2025-06")];
+    let mut c = content(july_entries(&rows), None);
+    c.kelurahan_name = EVIL.into();
+    c.kelurahan_code = EVIL.into();
+    c.coordinators = vec![EVIL.into()];
+    let d = compose(&c);
+    let html = &d.html;
+    assert!(!html.contains("<script") && !html.contains("\"x\""), "{html}");
+    assert!(html.contains(&format!("<p>Yth. {ESCAPED},</p>")), "{html}");
+    assert!(
+        html.contains(&format!("Kelurahan <b>{ESCAPED}</b> ({ESCAPED})")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<td>{ESCAPED}</td><td>+62812****890</td>")),
+        "{html}"
+    );
+    assert_eq!(html.matches(ESCAPED).count(), 4, "{html}");
+    // The plain-text part is not HTML: it keeps the value as it is.
+    assert!(d.text.contains(&format!("1. {EVIL} | HP +62812****890")), "{}", d.text);
+}

@@ -398,20 +398,10 @@ impl Template {
     }
 }
 
-/// Escapes a value for HTML text and attribute context.
+/// Escapes a value for HTML text and attribute context, as the compiled
+/// templates do.
 pub(crate) fn escape_html(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::html::escape(value)
 }
 
 #[cfg(test)]
