@@ -19,6 +19,7 @@
 //! | `clock` | 0 | the injected clock | — |
 //! | `shipped` | 0 | the configuration files carried in the binary | — |
 //! | `twilio_signature` | 0 | Twilio's request signature (HMAC-SHA1) | — |
+//! | `html` | 0 | HTML escaping, for templates and operators' e-mail | — |
 //! | `store` | 1 | the database: one trait, a SQLite and a PostgreSQL backend | domain |
 //! | `wilayah` | 1 | the Kemendagri kelurahan lists built in | domain, store |
 //! | `report` | 2 | `status` and `report`: standing, outcomes, history, tables | domain, store |
