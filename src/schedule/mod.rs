@@ -29,6 +29,7 @@ pub mod overrides;
 mod raw;
 pub mod rules;
 pub mod template;
+pub(crate) mod template_syntax;
 pub mod vars;
 pub mod window;
 

@@ -1,9 +1,13 @@
 //! The templates of a generic webhook gateway (`[sms.gateway.webhook]`):
-//! `{name}` placeholders, `{{` and `}}` for literal braces. Parsed once when
-//! the pool is built, so an unknown placeholder is a configuration error at
+//! `{name}` placeholders, `{{` and `}}` for literal braces, in the same
+//! syntax and through the same parser as the reminder templates
+//! ([`crate::schedule::template`]), without fallbacks. Parsed once when the
+//! pool is built, so an unknown placeholder is a configuration error at
 //! start, not a failed send at 3 a.m.
 
 use std::collections::BTreeSet;
+
+use crate::schedule::template_syntax::{Piece, TemplateErrorKind, parse_pieces};
 
 /// The values a template may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,79 +33,73 @@ pub enum Placeholder {
 }
 
 impl Placeholder {
-    fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "to" => Self::To,
-            "to_digits" => Self::ToDigits,
-            "text" => Self::Text,
-            "id" => Self::Id,
-            "idempotency_key" => Self::IdempotencyKey,
-            "sender" => Self::Sender,
-            "callback_url" => Self::CallbackUrl,
-            "token" => Self::Token,
-            "password" => Self::Password,
-            _ => return None,
-        })
-    }
-}
+    /// Every placeholder, in the order the documentation lists them.
+    const ALL: [Self; 9] = [
+        Self::To,
+        Self::ToDigits,
+        Self::Text,
+        Self::Id,
+        Self::IdempotencyKey,
+        Self::Sender,
+        Self::CallbackUrl,
+        Self::Token,
+        Self::Password,
+    ];
 
-/// One piece of a template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
-    /// Text as written.
-    Literal(String),
-    /// A value.
-    Value(Placeholder),
+    /// Its name between braces.
+    fn name(self) -> &'static str {
+        match self {
+            Self::To => "to",
+            Self::ToDigits => "to_digits",
+            Self::Text => "text",
+            Self::Id => "id",
+            Self::IdempotencyKey => "idempotency_key",
+            Self::Sender => "sender",
+            Self::CallbackUrl => "callback_url",
+            Self::Token => "token",
+            Self::Password => "password",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
 }
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     /// Its pieces in order.
-    pieces: Vec<Piece>,
+    pieces: Vec<Piece<Placeholder>>,
 }
 
 impl Template {
-    /// Parses `source`; the error names the problem.
+    /// Parses `source`; the error names the first problem.
     pub fn parse(source: &str) -> Result<Self, String> {
-        let mut pieces = Vec::new();
-        let mut literal = String::new();
-        let mut chars = source.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    literal.push('{');
+        let pieces = parse_pieces(source, Placeholder::parse).map_err(|errors| {
+            let known = Placeholder::ALL.map(Placeholder::name).join(", ");
+            let unknown = |name: &str| format!("unknown placeholder {{{name}}} in {source:?} (known: {known})");
+            match errors.first().map(|e| &e.kind) {
+                Some(TemplateErrorKind::Unclosed) => format!("unclosed '{{' in {source:?}"),
+                Some(TemplateErrorKind::UnmatchedClose) => {
+                    format!("unmatched '}}' in {source:?} (write '}}}}' for a brace)")
                 }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    literal.push('}');
-                }
-                '{' => {
-                    let mut name = String::new();
-                    loop {
-                        match chars.next() {
-                            Some('}') => break,
-                            Some(c) => name.push(c),
-                            None => return Err(format!("unclosed '{{' in {source:?}")),
-                        }
-                    }
-                    let value = Placeholder::parse(&name).ok_or_else(|| {
-                        format!(
-                            "unknown placeholder {{{name}}} in {source:?} (known: to, to_digits, text, id, sender, callback_url, token, password)"
-                        )
-                    })?;
-                    if !literal.is_empty() {
-                        pieces.push(Piece::Literal(std::mem::take(&mut literal)));
-                    }
-                    pieces.push(Piece::Value(value));
-                }
-                '}' => return Err(format!("unmatched '}}' in {source:?} (write '}}}}' for a brace)")),
-                c => literal.push(c),
+                Some(TemplateErrorKind::UnknownVariable(name) | TemplateErrorKind::InvalidName(name)) => unknown(name),
+                Some(TemplateErrorKind::EmptyVariable) | None => unknown(""),
             }
-        }
-        if !literal.is_empty() {
-            pieces.push(Piece::Literal(literal));
+        })?;
+        // A fallback (`{to|…}`) is the reminder templates' own: a request
+        // must never go out with a made-up recipient or text.
+        if let Some(name) = pieces.iter().find_map(|p| match p {
+            Piece::Var {
+                var,
+                fallback: Some(fallback),
+            } => Some(format!("{}|{fallback}", var.name())),
+            _ => None,
+        }) {
+            return Err(format!(
+                "unknown placeholder {{{name}}} in {source:?} (a webhook template has no fallbacks)"
+            ));
         }
         Ok(Self { pieces })
     }
@@ -111,7 +109,7 @@ impl Template {
         self.pieces
             .iter()
             .filter_map(|p| match p {
-                Piece::Value(v) => Some(*v),
+                Piece::Var { var, .. } => Some(*var),
                 Piece::Literal(_) => None,
             })
             .collect()
@@ -124,7 +122,7 @@ impl Template {
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(text) => out.push_str(text),
-                Piece::Value(v) => out.push_str(&escape(&value(*v))),
+                Piece::Var { var, .. } => out.push_str(&escape(&value(*var))),
             }
         }
         out
@@ -160,5 +158,14 @@ mod tests {
         );
         assert!(Template::parse("{to").unwrap_err().contains("unclosed"));
         assert!(Template::parse("to}").unwrap_err().contains("unmatched"));
+    }
+
+    #[test]
+    fn a_fallback_is_refused_and_the_known_names_are_listed() {
+        let error = Template::parse("{to|+620000}").unwrap_err();
+        assert!(error.contains("unknown placeholder {to|+620000}"), "{error}");
+        assert!(error.contains("no fallbacks"), "{error}");
+        let error = Template::parse("{phone}").unwrap_err();
+        assert!(error.contains("idempotency_key"), "{error}");
     }
 }
