@@ -173,15 +173,7 @@ impl ScanSchedule {
     /// The next `n` scan times strictly after `after`, all expressions
     /// merged, each instant once.
     pub fn next_times(&self, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
-        let mut all: Vec<DateTime<Utc>> = self
-            .cron
-            .iter()
-            .flat_map(|c| c.next_times(self.time_zone, after, n))
-            .collect();
-        all.sort();
-        all.dedup();
-        all.truncate(n);
-        all
+        merged_next_times(&self.cron, self.time_zone, after, n)
     }
 
     /// The latest scan time in `(after, until]` of any expression: whether
@@ -192,6 +184,16 @@ impl ScanSchedule {
             .filter_map(|c| c.latest_between(self.time_zone, after, until))
             .max()
     }
+}
+
+/// The next `n` occurrences strictly after `after` of any of `cron` in
+/// `tz`, in order, each instant once.
+pub(super) fn merged_next_times(cron: &[CronSchedule], tz: Tz, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+    let mut all: Vec<DateTime<Utc>> = cron.iter().flat_map(|c| c.next_times(tz, after, n)).collect();
+    all.sort();
+    all.dedup();
+    all.truncate(n);
+    all
 }
 
 /// The next `n` occurrences of `expr` strictly after `after`, in `tz`.

@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::check::Checker;
-use super::cron::CronSchedule;
+use super::cron::{CronSchedule, merged_next_times};
 use super::error::ProblemKind;
 use super::raw::RawDigest;
 use crate::domain::calendar::local_midnight;
@@ -43,15 +43,7 @@ impl DigestSchedule {
 
     /// The next `n` digest times strictly after `after`, all expressions merged.
     pub fn next_times(&self, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
-        let mut all: Vec<DateTime<Utc>> = self
-            .cron
-            .iter()
-            .flat_map(|c| c.next_times(self.time_zone, after, n))
-            .collect();
-        all.sort();
-        all.dedup();
-        all.truncate(n);
-        all
+        merged_next_times(&self.cron, self.time_zone, after, n)
     }
 
     /// The ISO week key (`2025-W29`) of `instant` in the digest time zone.
