@@ -1,234 +1,243 @@
-//! The daemon's counters, rendered in the Prometheus text format on
-//! `/metrics`. A small registry of our own (rather than a global recorder)
-//! keeps every application instance, and so every test, isolated.
+//! The daemon's counters, rendered in the Prometheus text format (0.0.4) on
+//! `/metrics` by `prometheus-client`. Each [`Metrics`] has its own registry
+//! (rather than a global one), which keeps every application instance, and
+//! so every test, isolated.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
-/// Counters of scans and the reminders they create.
-#[derive(Debug, Default)]
+use prometheus_client::encoding::{EncodeLabelSet, prometheus_text};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The `Content-Type` of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// Counters of scans, the reminders they create, deliveries, receipts and payments.
+#[derive(Debug)]
 pub struct Metrics {
+    registry: Registry,
     /// Scans completed.
-    scans: AtomicU64,
+    scans: Counter,
     /// Scans that failed (database errors); the next tick tries again.
-    scan_failures: AtomicU64,
-    /// Sum of scan durations, in microseconds (for the Prometheus summary).
-    scan_micros: AtomicU64,
-    /// Duration of the last scan, in microseconds.
-    last_scan_micros: AtomicU64,
+    scan_failures: Counter,
+    /// Scan durations, in seconds: their sum and count (the single `+Inf` bucket holds the count).
+    scan_duration: Histogram,
+    /// Duration of the last scan, in seconds.
+    last_scan_duration: Gauge<f64, AtomicU64>,
     /// Reminders created, per rule.
-    created: Mutex<BTreeMap<String, u64>>,
+    created: Family<RuleLabels, Counter>,
     /// Reminders recorded as skipped (too late), per rule.
-    skipped: Mutex<BTreeMap<String, u64>>,
+    skipped: Family<RuleLabels, Counter>,
     /// Reminders superseded by a more urgent one the same day.
-    superseded: AtomicU64,
+    superseded: Counter,
     /// Pending reminders cancelled because their rule was removed or changed.
-    cancelled: AtomicU64,
-    /// Schedule reloads, by outcome.
-    reloads_ok: AtomicU64,
-    reloads_failed: AtomicU64,
+    cancelled: Counter,
+    /// Schedule reloads, by result (`ok`, `error`).
+    reloads: Family<ReloadLabels, Counter>,
     /// Delivery attempts, by channel and outcome (`sent`, `retried`, …).
-    attempts: Mutex<BTreeMap<(String, String), u64>>,
+    attempts: Family<AttemptLabels, Counter>,
     /// Delivery receipts, by gateway and what they did.
-    receipts: Mutex<BTreeMap<(String, String), u64>>,
+    receipts: Family<ReceiptLabels, Counter>,
     /// Payments, by source (`http`, `inbox`) and result.
-    payments: Mutex<BTreeMap<(String, String), u64>>,
+    payments: Family<PaymentLabels, Counter>,
 }
 
-/// The label names of the two-label families.
-const ATTEMPT_LABELS: (&str, &str) = ("channel", "outcome");
-const RECEIPT_LABELS: (&str, &str) = ("gateway", "outcome");
-const PAYMENT_LABELS: (&str, &str) = ("source", "result");
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReloadLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    channel: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReceiptLabels {
+    gateway: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PaymentLabels {
+    source: String,
+    result: String,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let m = Self {
+            registry: Registry::default(),
+            scans: Counter::default(),
+            scan_failures: Counter::default(),
+            scan_duration: Histogram::new(std::iter::empty()),
+            last_scan_duration: Gauge::default(),
+            created: Family::default(),
+            skipped: Family::default(),
+            superseded: Counter::default(),
+            cancelled: Counter::default(),
+            reloads: Family::default(),
+            attempts: Family::default(),
+            receipts: Family::default(),
+            payments: Family::default(),
+        };
+        // Both reload results are shown from the start, at 0.
+        for result in ["ok", "error"] {
+            let _ = m.reloads.get_or_create(&ReloadLabels { result });
+        }
+        m.register()
+    }
+}
 
 impl Metrics {
+    /// `self` with every metric in its registry, in the order of the
+    /// exposition. Counters are registered without `_total`: the encoder
+    /// appends it to the family and sample names. Help texts get their
+    /// final period from the registry.
+    fn register(mut self) -> Self {
+        let r = &mut self.registry;
+        r.register("pengingat_scans", "Scans completed", self.scans.clone());
+        r.register(
+            "pengingat_scan_failures",
+            "Scans that failed",
+            self.scan_failures.clone(),
+        );
+        r.register(
+            "pengingat_scan_duration_seconds",
+            "Duration of scans",
+            self.scan_duration.clone(),
+        );
+        r.register(
+            "pengingat_last_scan_duration_seconds",
+            "Duration of the last scan",
+            self.last_scan_duration.clone(),
+        );
+        r.register(
+            "pengingat_reminders_created",
+            "Reminders created, per rule",
+            self.created.clone(),
+        );
+        r.register(
+            "pengingat_reminders_skipped",
+            "Reminders too late to send, per rule",
+            self.skipped.clone(),
+        );
+        r.register(
+            "pengingat_reminders_superseded",
+            "Reminders superseded the same day",
+            self.superseded.clone(),
+        );
+        r.register(
+            "pengingat_reminders_cancelled",
+            "Pending reminders cancelled by schedule edits",
+            self.cancelled.clone(),
+        );
+        r.register(
+            "pengingat_schedule_reloads",
+            "Schedule reloads, by result",
+            self.reloads.clone(),
+        );
+        r.register(
+            "pengingat_delivery_attempts",
+            "Delivery attempts, by channel and outcome",
+            self.attempts.clone(),
+        );
+        r.register(
+            "pengingat_receipts",
+            "Delivery receipts, by gateway and what they did",
+            self.receipts.clone(),
+        );
+        r.register(
+            "pengingat_payments",
+            "Payments received through the API and the inbox, by source and result",
+            self.payments.clone(),
+        );
+        self
+    }
+
     pub fn record_scan(&self, micros: u64, superseded: u64, cancelled: u64) {
-        self.scans.fetch_add(1, Ordering::Relaxed);
-        self.scan_micros.fetch_add(micros, Ordering::Relaxed);
-        self.last_scan_micros.store(micros, Ordering::Relaxed);
-        self.superseded.fetch_add(superseded, Ordering::Relaxed);
-        self.cancelled.fetch_add(cancelled, Ordering::Relaxed);
+        let seconds = micros as f64 / 1e6;
+        self.scans.inc();
+        self.scan_duration.observe(seconds);
+        self.last_scan_duration.set(seconds);
+        self.superseded.inc_by(superseded);
+        self.cancelled.inc_by(cancelled);
     }
 
     pub fn record_scan_failure(&self) {
-        self.scan_failures.fetch_add(1, Ordering::Relaxed);
+        self.scan_failures.inc();
     }
 
+    /// A rule's figures of one scan; the rule is shown from then on, at 0 too.
     pub fn record_rule(&self, rule: &str, created: u64, skipped: u64) {
-        add(&self.created, rule, created);
-        add(&self.skipped, rule, skipped);
+        let labels = RuleLabels { rule: rule.to_string() };
+        self.created.get_or_create(&labels).inc_by(created);
+        self.skipped.get_or_create(&labels).inc_by(skipped);
     }
 
     pub fn record_reload(&self, ok: bool) {
-        let counter = if ok { &self.reloads_ok } else { &self.reloads_failed };
-        counter.fetch_add(1, Ordering::Relaxed);
+        let result = if ok { "ok" } else { "error" };
+        self.reloads.get_or_create(&ReloadLabels { result }).inc();
     }
 
     /// One delivery attempt's outcome on `channel`.
     pub fn record_attempt(&self, channel: &str, outcome: &str) {
-        add_pair(&self.attempts, channel, outcome, 1);
+        self.attempts.get_or_create(&attempt(channel, outcome)).inc();
     }
 
     /// Delivery attempts on `channel` that came to `outcome` so far.
     pub fn attempts(&self, channel: &str, outcome: &str) -> u64 {
-        let attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
-        attempts
-            .get(&(channel.to_string(), outcome.to_string()))
-            .copied()
-            .unwrap_or(0)
+        self.attempts
+            .get(&attempt(channel, outcome))
+            .map_or(0, |counter| counter.get())
     }
 
     /// One delivery receipt from `gateway` and what it did.
     pub fn record_receipt(&self, gateway: &str, outcome: &str) {
-        add_pair(&self.receipts, gateway, outcome, 1);
+        let labels = ReceiptLabels {
+            gateway: gateway.to_string(),
+            outcome: outcome.to_string(),
+        };
+        self.receipts.get_or_create(&labels).inc();
     }
 
     /// `n` payments from `source` with `result` (recorded, duplicate, conflict, rejected).
     pub fn record_payments(&self, source: &str, result: &str, n: u64) {
-        add_pair(&self.payments, source, result, n);
+        let labels = PaymentLabels {
+            source: source.to_string(),
+            result: result.to_string(),
+        };
+        self.payments.get_or_create(&labels).inc_by(n);
     }
 
     pub fn scans(&self) -> u64 {
-        self.scans.load(Ordering::Relaxed)
+        self.scans.get()
     }
 
-    /// The Prometheus text exposition of every counter.
+    /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        counter(&mut out, "pengingat_scans_total", "Scans completed.", get(&self.scans));
-        counter(
-            &mut out,
-            "pengingat_scan_failures_total",
-            "Scans that failed.",
-            get(&self.scan_failures),
-        );
-        let _ = writeln!(out, "# HELP pengingat_scan_duration_seconds Duration of scans.");
-        let _ = writeln!(out, "# TYPE pengingat_scan_duration_seconds summary");
-        let _ = writeln!(
-            out,
-            "pengingat_scan_duration_seconds_sum {}",
-            get(&self.scan_micros) as f64 / 1e6
-        );
-        let _ = writeln!(out, "pengingat_scan_duration_seconds_count {}", get(&self.scans));
-        let _ = writeln!(
-            out,
-            "# HELP pengingat_last_scan_duration_seconds Duration of the last scan."
-        );
-        let _ = writeln!(out, "# TYPE pengingat_last_scan_duration_seconds gauge");
-        let _ = writeln!(
-            out,
-            "pengingat_last_scan_duration_seconds {}",
-            get(&self.last_scan_micros) as f64 / 1e6
-        );
-        per_rule(
-            &mut out,
-            "pengingat_reminders_created_total",
-            "Reminders created, per rule.",
-            &self.created,
-        );
-        per_rule(
-            &mut out,
-            "pengingat_reminders_skipped_total",
-            "Reminders too late to send, per rule.",
-            &self.skipped,
-        );
-        counter(
-            &mut out,
-            "pengingat_reminders_superseded_total",
-            "Reminders superseded the same day.",
-            get(&self.superseded),
-        );
-        counter(
-            &mut out,
-            "pengingat_reminders_cancelled_total",
-            "Pending reminders cancelled by schedule edits.",
-            get(&self.cancelled),
-        );
-        let _ = writeln!(
-            out,
-            "# HELP pengingat_schedule_reloads_total Schedule reloads, by result."
-        );
-        let _ = writeln!(out, "# TYPE pengingat_schedule_reloads_total counter");
-        let _ = writeln!(
-            out,
-            "pengingat_schedule_reloads_total{{result=\"ok\"}} {}",
-            get(&self.reloads_ok)
-        );
-        let _ = writeln!(
-            out,
-            "pengingat_schedule_reloads_total{{result=\"error\"}} {}",
-            get(&self.reloads_failed)
-        );
-        per_pair(
-            &mut out,
-            "pengingat_delivery_attempts_total",
-            "Delivery attempts, by channel and outcome.",
-            ATTEMPT_LABELS,
-            &self.attempts,
-        );
-        per_pair(
-            &mut out,
-            "pengingat_receipts_total",
-            "Delivery receipts, by gateway and what they did.",
-            RECEIPT_LABELS,
-            &self.receipts,
-        );
-        per_pair(
-            &mut out,
-            "pengingat_payments_total",
-            "Payments received through the API and the inbox, by source and result.",
-            PAYMENT_LABELS,
-            &self.payments,
-        );
+        if let Err(e) = prometheus_text::encode(&mut out, &self.registry) {
+            // Writing into a String does not fail, nor does encoding these metric types.
+            tracing::error!(error = %e, "cannot encode the metrics");
+        }
         out
     }
 }
 
-fn add(map: &Mutex<BTreeMap<String, u64>>, rule: &str, n: u64) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    *map.entry(rule.to_string()).or_default() += n;
-}
-
-fn add_pair(map: &Mutex<BTreeMap<(String, String), u64>>, a: &str, b: &str, n: u64) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    *map.entry((a.to_string(), b.to_string())).or_default() += n;
-}
-
-/// A label value escaped for the text format.
-fn label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-fn per_pair(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    (first, second): (&str, &str),
-    map: &Mutex<BTreeMap<(String, String), u64>>,
-) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-    let map = map.lock().unwrap_or_else(|e| e.into_inner());
-    for ((a, b), value) in map.iter() {
-        let _ = writeln!(
-            out,
-            "{name}{{{first}=\"{}\",{second}=\"{}\"}} {value}",
-            label(a),
-            label(b)
-        );
-    }
-}
-
-fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
-}
-
-fn per_rule(out: &mut String, name: &str, help: &str, map: &Mutex<BTreeMap<String, u64>>) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-    let map = map.lock().unwrap_or_else(|e| e.into_inner());
-    for (rule, value) in map.iter() {
-        let _ = writeln!(out, "{name}{{rule=\"{}\"}} {value}", label(rule));
+fn attempt(channel: &str, outcome: &str) -> AttemptLabels {
+    AttemptLabels {
+        channel: channel.to_string(),
+        outcome: outcome.to_string(),
     }
 }
 

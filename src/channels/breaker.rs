@@ -2,6 +2,9 @@
 //! gateway is skipped (the pool fails over at once instead of waiting out a
 //! timeout per message), then one probe is let through to see whether it
 //! is back.
+//!
+//! Our own rather than a crate's: three states in one mutex, on the same
+//! [`Ticker`] as the rate limit so tests move time without sleeping.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

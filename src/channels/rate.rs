@@ -1,7 +1,10 @@
 //! A token bucket per gateway, so we never send faster than a gateway (or
-//! the SMSC behind it) accepts. Peers learned this the hard way: Jasmin's
-//! connectors default to 1 message/s and courier added per-provider caps
-//! after throttling errors.
+//! the SMSC behind it) accepts: Jasmin's connectors default to 1 message/s,
+//! and an SMSC answers a faster sender with throttling errors.
+//!
+//! Our own rather than a rate-limiting crate's: one bucket of a few lines,
+//! on the same [`Ticker`] as the circuit breaker, that serves waiting
+//! callers in arrival order.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

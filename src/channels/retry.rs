@@ -2,6 +2,10 @@
 //! jitter, never sooner than the gateway asked (`Retry-After`), and not
 //! forever (the backoff of River and Oban; courier ignoring `Retry-After`
 //! is what not to do).
+//!
+//! Our own rather than a retry crate's: those loop around a future in
+//! memory, while here a retry is a reminder's next attempt time stored in
+//! the database (it survives a restart); what is left is this one formula.
 
 use std::time::Duration;
 

@@ -4,6 +4,9 @@
 //! is `8[1-35-9]` followed by 7 to 10 digits; `84…` is not mobile. Written
 //! forms accepted: `08…`, `62…`, `+62…`, `0062…`, with spaces, dots, dashes
 //! and parentheses.
+//!
+//! Our own rather than a libphonenumber port: one region's mobile prefixes
+//! are the whole rule, without the world's metadata.
 
 use std::fmt;
 

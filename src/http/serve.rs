@@ -8,12 +8,16 @@
 //!
 //! HTTP/1.1 only, through hyper directly: `axum::serve` has no header-read
 //! timeout (hyper applies one only when given a timer).
+//!
+//! Each request is logged at debug level, once answered: method, matched
+//! route, status and latency. Never the query string (a gateway's receipt URL
+//! carries the phone number or a token there), a header or a body.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -24,6 +28,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 use crate::config::HttpSettings;
 
@@ -58,9 +64,20 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let deadline = limits.request_timeout;
-    let app = app.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-        within(deadline, request, next)
-    }));
+    let app = app
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            within(deadline, request, next)
+        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                // A 5xx gets the same debug line as any answer, no error line of its own:
+                // readiness answers 503 for as long as the database is away.
+                .on_failure(())
+                .on_eos(()),
+        );
     let busy = Router::new().fallback(too_many_connections);
     let served = Arc::new(Semaphore::new(limits.max_connections));
     // Connections being told 503: bounded too, or a flood would be.
@@ -134,6 +151,26 @@ async fn within(limit: Duration, request: Request, next: Next) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, [(header::CONNECTION, "close")], body).into_response()
         }
     }
+}
+
+/// The span of one request: its method and matched route (the route's
+/// pattern, `/receipts/{gateway}`), not its URI. A path no route matches is
+/// not named either: it is the client's text, and may hold anything.
+fn request_span(request: &Request) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str);
+    tracing::debug_span!("http", method = %request.method(), route = %route)
+}
+
+/// The request's log line, in its span, once answered.
+fn log_response<B>(response: &axum::http::Response<B>, latency: Duration, _span: &Span) {
+    tracing::debug!(
+        status = response.status().as_u16(),
+        latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
+        "HTTP request"
+    );
 }
 
 /// The answer on a connection over the limit.

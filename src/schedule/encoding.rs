@@ -9,6 +9,9 @@
 //! 67 per part, an emoji taking 2 units. One curly quote or en dash thus
 //! triples the cost of a reminder, which is why templates are checked and
 //! participants' names are transliterated (see [`to_gsm7`]).
+//!
+//! Our own: the two tables and the segment arithmetic are short and fixed
+//! by the standard, and the transliteration table is this project's choice.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -12,8 +12,8 @@
 //!
 //! In an SMS the values that come from participant data (name, kelurahan,
 //! coordinator, KPJ) are transliterated to GSM-7 where a plain equivalent
-//! exists, so one `’` in a name does not triple the cost of the message
-//! (SMS encoding notes). Email keeps the values as they are, and HTML
+//! exists: one `’` in a name would switch the whole message to UCS-2, 70
+//! characters an SMS instead of 160. Email keeps the values as they are, and HTML
 //! escapes them.
 
 use std::collections::BTreeSet;

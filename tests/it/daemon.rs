@@ -4,6 +4,7 @@
 mod binary;
 mod breaks;
 mod http_limits;
+mod request_log;
 mod systemd_unit;
 
 use std::sync::Arc;

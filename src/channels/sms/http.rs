@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
@@ -171,23 +172,20 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Characters kept as they are in a URL component (RFC 3986 unreserved).
-pub fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`,
+/// section 2.3): what stays unencoded under it is safe in a path segment and
+/// in a query value alike, and gateways get the bytes they always got.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Whether `value` holds unreserved characters only: percent-encoding leaves it as it is.
+pub fn is_unreserved(value: &str) -> bool {
+    percent_encode(value) == value
 }
 
-/// Percent-encodes everything but the unreserved characters: safe in a path
-/// segment and in a query value alike.
+/// Percent-encodes (as UTF-8, upper-case hex) everything but the unreserved
+/// characters: safe in a path segment and in a query value alike.
 pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for &b in value.as_bytes() {
-        if is_unreserved(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, COMPONENT).to_string()
 }
 
 #[cfg(test)]
@@ -231,5 +229,11 @@ mod tests {
     #[test]
     fn encoding_keeps_only_unreserved() {
         assert_eq!(percent_encode("a b+c/é~"), "a%20b%2Bc%2F%C3%A9~");
+    }
+
+    #[test]
+    fn unreserved_text_is_what_encoding_keeps() {
+        assert!(is_unreserved("Token-1.2_3~"));
+        assert!(!is_unreserved("50%") && !is_unreserved("a b") && !is_unreserved("é"));
     }
 }

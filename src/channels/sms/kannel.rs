@@ -48,7 +48,7 @@ impl Kannel {
         // Kannel expands `%x` escapes in the whole dlr-url, so a token with
         // `%` (or anything needing percent-encoding) would be mangled.
         if let Some(token) = &ctx.receipt_token
-            && !token.bytes().all(is_unreserved)
+            && !is_unreserved(token)
         {
             return Err(ctx.config_error(
                 "a Kannel receipt token may only use letters, digits, '-', '.', '_' and '~' (Kannel expands % in dlr-url)",

@@ -31,7 +31,7 @@ pub(super) struct RunningDaemon {
     pub(super) log: Arc<Mutex<Vec<String>>>,
 }
 
-const SCHEDULES_V1: &str = r#"
+pub(super) const SCHEDULES_V1: &str = r#"
 [scan]
 cron = ["0 */15 * * * *"]
 time_zone = "Asia/Jakarta"
@@ -61,6 +61,16 @@ impl RunningDaemon {
 
     /// As [`RunningDaemon::start_with`], on the database at `url`.
     pub(super) async fn start_on(url: &str, schedules: &str, clock: &str, more_config: &str) -> Self {
+        Self::launch(url, schedules, clock, "", more_config).await
+    }
+
+    /// As [`RunningDaemon::start`], logging at `level` (`[log] level`).
+    pub(super) async fn start_logging_at(db: &TestDb, schedules: &str, clock: &str, level: &str) -> Self {
+        Self::launch(&db.url, schedules, clock, &format!("level = \"{level}\"\n"), "").await
+    }
+
+    /// The child on `url`; `log` goes into the `[log]` table.
+    async fn launch(url: &str, schedules: &str, clock: &str, log: &str, more_config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let schedules_path = dir.path().join("schedules.toml");
         std::fs::write(&schedules_path, schedules).unwrap();
@@ -68,7 +78,7 @@ impl RunningDaemon {
         std::fs::write(
             &config,
             format!(
-                "[database]\nurl = \"{}\"\n[http]\nbind = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n\
+                "[database]\nurl = \"{}\"\n[http]\nbind = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n{log}\
                  [schedules]\npath = \"{}\"\n{more_config}",
                 url,
                 schedules_path.display()
