@@ -15,7 +15,7 @@ use crate::import::{self, ImportCounts, ImportError, ImportOptions, ImportReport
 use crate::report::status::{self, StatusAt};
 use crate::schedule::Schedules;
 use crate::seed::{self, Population, SeedOptions};
-use crate::store::{self, BulkTable, Store, redact_url};
+use crate::store::{self, BulkTable, Participants, Store, redact_url};
 
 /// Runs the command line and returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -93,7 +93,7 @@ pub(super) async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> 
 /// `--kelurahan` as a dotted code prefix, once it is known to name at least
 /// one stored kelurahan: a malformed or unknown code is an error naming it,
 /// not an empty table.
-pub(super) async fn kelurahan_filter(store: &dyn Store, arg: Option<&str>) -> anyhow::Result<Option<String>> {
+pub(super) async fn kelurahan_filter(store: &dyn Participants, arg: Option<&str>) -> anyhow::Result<Option<String>> {
     let Some(arg) = arg else { return Ok(None) };
     let prefix = crate::domain::kelurahan::parse_code_prefix(arg).map_err(|e| anyhow::anyhow!("--kelurahan: {e}"))?;
     let known = store.list_kelurahan().await?;

@@ -15,7 +15,7 @@ use crate::domain::{ArrearsBucket, ContributionMonth, PhoneNumber, StandingRules
 use crate::schedule::template::escape_html;
 use crate::schedule::vars::indonesian_date;
 
-use super::record::BehindParticipant;
+use crate::store::BehindParticipant;
 
 /// Active BPU participants out of all BPU participants of a kelurahan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
