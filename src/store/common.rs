@@ -16,7 +16,7 @@ use std::future::Future;
 use sqlx::{Pool, Transaction};
 
 use super::{BulkTable, Kelurahan, StoreError, UpsertCounts};
-use crate::domain::KelurahanCode;
+use crate::domain::{Channel, KelurahanCode};
 
 /// What a backend's database does its own way where the rest of a query
 /// path is shared.
@@ -47,6 +47,31 @@ pub(crate) trait Dialect: sqlx::Database {
     /// The statements, run in order on one connection, that refresh the
     /// planner statistics of `tables` (none when it is empty).
     fn analyze_statements(tables: &[BulkTable]) -> Vec<String>;
+}
+
+/// A channel column (`sms`, `email`) decodes to its [`Channel`] on either
+/// backend; the schema's CHECK allows no other value.
+impl<DB: sqlx::Database> sqlx::Type<DB> for Channel
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for Channel
+where
+    &'r str: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
+        Ok(text.parse::<Channel>()?)
+    }
 }
 
 /// `sql` with [`Dialect::FOR_UPDATE`] appended.
