@@ -1,8 +1,15 @@
-//! Storage: one [`Store`] trait, one small implementation per backend
-//! (SQLite for the embedded default, PostgreSQL for large deployments and
-//! several daemons on one database), each with its own migrations folder.
+//! Storage: the [`Store`] trait, made of one role trait per part of the
+//! service ([`Participants`], [`Payments`], [`Reminders`], [`Delivery`],
+//! [`Reports`], [`Digests`], [`Maintenance`]), and one small implementation
+//! per backend (SQLite for the embedded default, PostgreSQL for large
+//! deployments and several daemons on one database), each with its own
+//! migrations folder.
 //!
-//! SQL stays per backend; what both share is pure Rust in [`shared`].
+//! SQL that means the same on both backends is written once (`common` and
+//! the query sets beside their SQL: [`outcomes`], [`reminders`],
+//! [`delivery_state`]); each backend keeps its own where the two differ in
+//! meaning: claiming and leasing, bulk upserts, list binding. What both
+//! share that is pure Rust is in [`shared`].
 
 mod common;
 pub mod delivery_state;
