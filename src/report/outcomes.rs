@@ -16,7 +16,9 @@ use serde::Serialize;
 use super::history::histogram_at;
 use super::status::{self, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
-use crate::store::{AttributedPayment, Kelurahan, OutcomeCounts, OutcomeFilter, PaidThroughCount, Store, StoreError};
+use crate::store::{
+    AttributedPayment, Kelurahan, OutcomeCounts, OutcomeFilter, PaidThroughCount, Reports, Store, StoreError,
+};
 
 /// What a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +167,7 @@ pub async fn compute(
 
 /// [`compute`] on standing data read already.
 pub async fn compute_from(
-    store: &dyn Store,
+    store: &dyn Reports,
     data: &StandingData,
     (due, standing): (&DueDateRules, &StandingRules),
     query: &ReportQuery,
