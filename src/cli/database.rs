@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::bail;
 
 use crate::config::Settings;
-use crate::store::{self, Store};
+use crate::store::{self, Participants, Store};
 
 /// Opens and migrates the configured database.
 pub(super) async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
@@ -18,7 +18,7 @@ pub(super) async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> 
 /// `--kelurahan` as a dotted code prefix, once it is known to name at least
 /// one stored kelurahan: a malformed or unknown code is an error naming it,
 /// not an empty table.
-pub(super) async fn kelurahan_filter(store: &dyn Store, arg: Option<&str>) -> anyhow::Result<Option<String>> {
+pub(super) async fn kelurahan_filter(store: &dyn Participants, arg: Option<&str>) -> anyhow::Result<Option<String>> {
     let Some(arg) = arg else { return Ok(None) };
     let prefix = crate::domain::kelurahan::parse_code_prefix(arg).map_err(|e| anyhow::anyhow!("--kelurahan: {e}"))?;
     let known = store.list_kelurahan().await?;

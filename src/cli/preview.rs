@@ -16,7 +16,7 @@ use crate::message::{MessageContext, reminder_vars};
 use crate::report::table::{Align, render};
 use crate::scan::{self, PlanMode};
 use crate::schedule::{Schedules, measure};
-use crate::store::{Kelurahan, Store};
+use crate::store::{Kelurahan, Reminders, Store};
 
 /// What a preview found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -123,7 +123,7 @@ pub async fn compute(
 
 /// Up to `samples` rendered messages per rule and channel.
 async fn render_samples(
-    store: &dyn Store,
+    store: &dyn Reminders,
     schedules: &Schedules,
     plan: &scan::ScanPlan,
     names: &HashMap<&str, &Kelurahan>,

@@ -15,12 +15,12 @@ use super::{Shared, systemd};
 use crate::config::Settings;
 use crate::scan::arrears_filter_warnings;
 use crate::schedule::{Schedules, diff};
-use crate::store::Store;
+use crate::store::Participants;
 
 /// Loads the schedules (the shipped ones when there is no file at `path`,
 /// saying so) and checks that every kelurahan override names a kelurahan the
 /// database knows.
-pub async fn load_schedules(path: &Path, store: &dyn Store) -> anyhow::Result<Schedules> {
+pub async fn load_schedules(path: &Path, store: &dyn Participants) -> anyhow::Result<Schedules> {
     let schedules = Schedules::load_or_shipped(path)?;
     if schedules.is_shipped() {
         tracing::info!(

@@ -18,7 +18,7 @@ use crate::domain::money::format_rupiah;
 use crate::domain::{ArrearsBucket, ContributionMonth, PhoneNumber, StandingRules};
 use crate::schedule::vars::indonesian_date;
 
-use super::record::BehindParticipant;
+use crate::store::BehindParticipant;
 
 /// Active BPU participants out of all BPU participants of a kelurahan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -4,7 +4,7 @@
 //! kelurahan's active ratio and its change since the previous digest.
 //!
 //! - [`compose`]: the e-mail itself, pure.
-//! - [`record`]: what the store keeps per (kelurahan, ISO week).
+//! - [`crate::store::digests`]: what the store keeps per (kelurahan, ISO week).
 //! - [`send_due`]: finds the digests due, claims each in the database,
 //!   composes, sends and records it.
 //! - [`DigestLoop`]: the daemon task that calls [`send_due`] every minute.
@@ -23,20 +23,19 @@
 
 pub mod compose;
 mod daemon_loop;
-pub mod record;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::store::digests::{BehindParticipant, DigestClaim, DigestOutcome, DigestRecord};
 pub use compose::{ActiveRatio, ComposedDigest, DigestContent, DigestEntry, PreviousDigest, compose, entries};
 pub use daemon_loop::DigestLoop;
-pub use record::{BehindParticipant, DigestClaim, DigestOutcome, DigestRecord};
 
 use crate::channels::{EmailSender, OutboundDigest, SendError};
 use crate::domain::{ContributionMonth, DueDateRules, KelurahanCode, StandingRules};
 use crate::schedule::{KelurahanOverride, Schedules};
-use crate::store::{Kelurahan, Store, StoreError};
+use crate::store::{Kelurahan, Store, StoreError, digests};
 
 /// How long a claim holds before another instance may take the digest over.
 pub const LEASE_SECS: u64 = 15 * 60;
@@ -183,8 +182,8 @@ pub async fn send_due(ctx: &DigestContext<'_>, now: DateTime<Utc>) -> Result<Dig
 fn claimable(r: &DigestRecord, now: DateTime<Utc>) -> bool {
     let now = now.timestamp();
     match r.status.as_str() {
-        record::STATUS_FAILED => r.next_attempt_at.unwrap_or(0) <= now,
-        record::STATUS_SENDING => r.lease_until.unwrap_or(0) <= now,
+        digests::STATUS_FAILED => r.next_attempt_at.unwrap_or(0) <= now,
+        digests::STATUS_SENDING => r.lease_until.unwrap_or(0) <= now,
         _ => false,
     }
 }
@@ -263,11 +262,13 @@ pub async fn gather(
             ratio.active += bucket.participants;
         }
     }
-    let previous = ctx
-        .store
-        .last_sent_digest(code.as_str(), week)
-        .await?
-        .and_then(|r| r.ratio().map(|ratio| PreviousDigest { week: r.week, ratio }));
+    let previous = ctx.store.last_sent_digest(code.as_str(), week).await?.and_then(|r| {
+        let (bpu, active) = r.sent_counts()?;
+        Some(PreviousDigest {
+            week: r.week,
+            ratio: ActiveRatio { bpu, active },
+        })
+    });
     Ok(DigestContent {
         kelurahan_code: code.to_string(),
         kelurahan_name: k.name.clone(),

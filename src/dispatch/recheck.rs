@@ -107,7 +107,7 @@ mod tests {
             kelurahan_code: "18.72.01.1001".into(),
             contribution_month: ContributionMonth::new(2025, 7).unwrap().index(),
             rule: "h0".into(),
-            channel: "sms".into(),
+            channel: Channel::Sms,
             planned_at: "2025-07-15T01:00:00Z".parse::<DateTime<Utc>>().unwrap().timestamp(),
             expires_at: Some("2025-07-15T11:00:00Z".parse::<DateTime<Utc>>().unwrap().timestamp()),
             attempts: 1,

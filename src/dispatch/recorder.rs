@@ -20,7 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
-use crate::store::{AttemptOutcome, Store, StoreError};
+use crate::store::{AttemptOutcome, Delivery, StoreError};
 
 /// How long the recorder waits for more outcomes to join a group: short
 /// against a send (tens to hundreds of milliseconds at a gateway), long
@@ -49,7 +49,7 @@ pub struct Recording {
 
 /// Writes outcomes for one dispatcher.
 pub struct Recorder {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn Delivery>,
     pub clock: Arc<dyn Clock>,
     /// The dispatcher whose claims the outcomes end.
     pub worker: String,

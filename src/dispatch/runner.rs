@@ -198,7 +198,7 @@ impl Dispatcher {
         work.map(|(generation, r)| {
             let outcomes = outcomes.clone();
             async move {
-                let held = &pipeline.held[slot(&r.channel)];
+                let held = &pipeline.held[slot(r.channel.as_str())];
                 while live.silent_too_long() && live.generation() == generation && !stop.is_cancelled() {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }

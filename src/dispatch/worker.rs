@@ -224,7 +224,7 @@ impl Dispatcher {
         } else {
             self.attempt_outcome(&r, schedules, kelurahan, stop).await
         };
-        self.metrics.record_attempt(&r.channel, outcome.name());
+        self.metrics.record_attempt(r.channel.as_str(), outcome.name());
         (r.id, outcome)
     }
 
@@ -236,11 +236,7 @@ impl Dispatcher {
         stop: &CancellationToken,
     ) -> AttemptOutcome {
         let now = self.clock.now();
-        let Ok(channel) = r.channel.parse::<Channel>() else {
-            return AttemptOutcome::Failed {
-                reason: format!("unknown channel {:?}", r.channel),
-            };
-        };
+        let channel = r.channel;
         let Some(k) = kelurahan.get(&r.kelurahan_code) else {
             return AttemptOutcome::Failed {
                 reason: format!("unknown kelurahan {}", r.kelurahan_code),
@@ -354,7 +350,7 @@ impl Dispatcher {
     /// like a transient failure.
     fn after_failure(&self, r: &ClaimedReminder, e: SendError, now: DateTime<Utc>) -> AttemptOutcome {
         let attempts = r.attempts.max(1) as u32;
-        let out_of_service = e.is_configuration() && r.channel.parse().is_ok_and(|c| self.claim_limit(c) == 0);
+        let out_of_service = e.is_configuration() && self.claim_limit(r.channel) == 0;
         if out_of_service {
             return AttemptOutcome::Postponed {
                 error: Some(e.to_string()),
@@ -363,7 +359,7 @@ impl Dispatcher {
         if !e.is_transient() && !e.is_configuration() {
             return AttemptOutcome::Failed { reason: e.to_string() };
         }
-        let sms_outage = r.channel == Channel::Sms.as_str()
+        let sms_outage = r.channel == Channel::Sms
             && self
                 .sms
                 .as_ref()

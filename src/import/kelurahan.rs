@@ -7,11 +7,11 @@ use std::path::Path;
 
 use super::reader::read_text;
 use super::{ImportCounts, ImportError, ImportReport, RowError};
-use crate::store::Store;
+use crate::store::Participants;
 use crate::wilayah::{WilayahError, parse_kelurahan_csv};
 
 /// Imports the kelurahan list in `path`, in one transaction.
-pub async fn import_kelurahan(store: &dyn Store, path: &Path) -> Result<ImportReport, ImportError> {
+pub async fn import_kelurahan(store: &dyn Participants, path: &Path) -> Result<ImportReport, ImportError> {
     let text = read_text(path, None).await?;
     let rows = parse_kelurahan_csv(&text).map_err(|errors| refusal(path, errors))?;
     let counts = store.upsert_kelurahan(&rows).await?;

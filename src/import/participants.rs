@@ -54,7 +54,7 @@ use crate::domain::{
     ContributionMonth, EmailAddress, Funding, KelurahanCode, Kpj, NewParticipant, Nik, ParticipantName, PhoneNumber,
     PreferredChannel, RegionTimeZone, Rupiah, Segment,
 };
-use crate::store::{Progress, Store, UpsertCounts};
+use crate::store::{Participants, Progress, UpsertCounts};
 
 /// The columns a participants file may have.
 const COLUMNS: &[&str] = &[
@@ -79,7 +79,7 @@ const REQUIRED: &[&[&str]] = &[&["nik"], &["name"], &["kelurahan"], &["segment"]
 /// Imports the participants in `path` (see the module documentation for the
 /// columns), upserting them by NIK in one transaction.
 pub async fn import_participants(
-    store: &dyn Store,
+    store: &dyn Participants,
     path: &Path,
     options: &ImportOptions,
     progress: &dyn Progress,
@@ -123,7 +123,7 @@ pub async fn import_participants(
 
 /// Settles the good rows' months and upserts them.
 async fn write(
-    store: &dyn Store,
+    store: &dyn Participants,
     good: Vec<GoodRow>,
     options: &ImportOptions,
     progress: &dyn Progress,
@@ -355,7 +355,7 @@ fn check_months(row: &mut RowReader<'_>, ctx: &Context<'_>, zone: RegionTimeZone
 /// `(start_month, paid_through)` of the stored participants whose rows leave
 /// a month out, loaded in one query.
 async fn stored_months(
-    store: &dyn Store,
+    store: &dyn Participants,
     rows: &[GoodRow],
 ) -> Result<HashMap<String, (ContributionMonth, ContributionMonth)>, ImportError> {
     let niks: Vec<Nik> = rows

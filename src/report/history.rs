@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use super::status::{StandingData, StatusAt, tally};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
-use crate::store::{PaidThroughCount, PaymentSince, Store, StoreError};
+use crate::store::{PaidThroughCount, PaymentSince, Reports, StoreError};
 
 /// BPU participants and active ones at the end of one month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct MonthStanding {
 /// one: now), oldest first, for kelurahan under `filter`. Month ends are
 /// WIB midnights.
 pub async fn monthly_standing(
-    store: &dyn Store,
+    store: &dyn Reports,
     data: &StandingData,
     (due, standing): (&DueDateRules, &StandingRules),
     filter: Option<&str>,

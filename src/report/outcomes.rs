@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::history::histogram_at;
 use super::status::{self, StandingData, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
-use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
+use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Reports, Store, StoreError};
 
 /// What a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,7 @@ pub async fn compute(
 
 /// [`compute`] on standing data read already.
 pub async fn compute_from(
-    store: &dyn Store,
+    store: &dyn Reports,
     data: &StandingData,
     (due, standing): (&DueDateRules, &StandingRules),
     query: &ReportQuery,

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{DueDateRules, StandingRules};
 use crate::schedule::Schedules;
-use crate::store::{Kelurahan, ScanTotals, Store, StoreError};
+use crate::store::{Kelurahan, Reminders, ScanTotals, StoreError};
 
 pub use plan::{PlanMode, ScanPlan, epoch_day};
 pub use reach::arrears_filter_warnings;
@@ -55,7 +55,7 @@ pub struct ScanContext<'a> {
 /// re-plans those of rules edited since the last scan, creates what is due,
 /// and leaves each participant at most one message per channel per local
 /// day.
-pub async fn run(store: &dyn Store, ctx: &ScanContext<'_>, now: DateTime<Utc>) -> Result<ScanReport, StoreError> {
+pub async fn run(store: &dyn Reminders, ctx: &ScanContext<'_>, now: DateTime<Utc>) -> Result<ScanReport, StoreError> {
     let started = std::time::Instant::now();
     let mut report = ScanReport::default();
     report.totals.started_at = now.timestamp();
@@ -95,7 +95,7 @@ pub async fn run(store: &dyn Store, ctx: &ScanContext<'_>, now: DateTime<Utc>) -
 /// Re-plans the unsent reminders of the rules whose fingerprint differs
 /// from the last scan's; the earliest send date a reminder moved to, if any.
 async fn replan_edited(
-    store: &dyn Store,
+    store: &dyn Reminders,
     ctx: &ScanContext<'_>,
     fingerprints: &BTreeMap<String, String>,
     now: DateTime<Utc>,

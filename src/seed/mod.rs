@@ -24,7 +24,7 @@ pub use generator::{Generator, Person};
 
 use crate::domain::KelurahanCode;
 use crate::domain::nik::PROVINCE_CODES;
-use crate::store::{BulkTable, Kelurahan, Progress, Store, StoreError, UpsertCounts};
+use crate::store::{BulkTable, Kelurahan, Participants, Progress, Store, StoreError, UpsertCounts};
 use crate::wilayah::{self, METRO_CSV};
 
 /// The Kota Metro pilot's numbers.
@@ -144,7 +144,7 @@ pub struct SeedPlan {
 /// Resolves `population` against the store: makes sure its kelurahan are
 /// there (adding those of an embedded list that are missing, never
 /// overwriting what an operator imported) and returns what to generate.
-pub async fn plan(store: &dyn Store, population: &Population) -> Result<SeedPlan, SeedError> {
+pub async fn plan(store: &dyn Participants, population: &Population) -> Result<SeedPlan, SeedError> {
     match population {
         Population::Metro => {
             let metro = parse_embedded(METRO_CSV)?;
@@ -270,7 +270,7 @@ fn parse_embedded(csv: &str) -> Result<Vec<Kelurahan>, SeedError> {
 }
 
 /// Adds the kelurahan of `list` the store does not have yet; returns how many.
-async fn load_missing(store: &dyn Store, list: &[Kelurahan]) -> Result<u64, SeedError> {
+async fn load_missing(store: &dyn Participants, list: &[Kelurahan]) -> Result<u64, SeedError> {
     let stored: HashSet<KelurahanCode> = store.list_kelurahan().await?.into_iter().map(|k| k.code).collect();
     let missing: Vec<Kelurahan> = list.iter().filter(|k| !stored.contains(&k.code)).cloned().collect();
     if missing.is_empty() {

@@ -7,7 +7,7 @@ macro_rules! digest_queries {
     ($pool:ty) => {
         use chrono::{DateTime, Utc};
 
-        use crate::digest::record::{
+        use crate::store::digests::{
             BehindParticipant, DIGEST_COLUMNS, DigestClaim, DigestOutcome, DigestRecord, STATUS_FAILED, STATUS_SENDING,
             STATUS_SENT,
         };

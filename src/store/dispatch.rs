@@ -2,6 +2,8 @@
 //! registered dispatcher, and recording what each attempt came to, a group
 //! of outcomes per statement.
 
+use crate::domain::Channel;
+
 /// A reminder claimed for sending, with the participant as they are now
 /// (for the re-check at send time and the message).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
@@ -11,7 +13,8 @@ pub struct ClaimedReminder {
     pub kelurahan_code: String,
     pub contribution_month: i32,
     pub rule: String,
-    pub channel: String,
+    /// Decoded as it is read: the schema allows only the channels there are.
+    pub channel: Channel,
     pub planned_at: i64,
     pub expires_at: Option<i64>,
     /// Attempts so far, this one included (attempts are counted when an

@@ -1,11 +1,20 @@
-//! Storage: one [`Store`] trait, one small implementation per backend
-//! (SQLite for the embedded default, PostgreSQL for large deployments and
-//! several daemons on one database), each with its own migrations folder.
+//! Storage: the [`Store`] trait, made of one role trait per part of the
+//! service ([`Participants`], [`Payments`], [`Reminders`], [`Delivery`],
+//! [`Reports`], [`Digests`], [`Maintenance`]), and one small implementation
+//! per backend (SQLite for the embedded default, PostgreSQL for large
+//! deployments and several daemons on one database), each with its own
+//! migrations folder.
 //!
-//! SQL stays per backend; what both share is pure Rust in [`shared`].
+//! SQL that means the same on both backends is written once (`common` and
+//! the query sets beside their SQL: [`outcomes`], [`reminders`],
+//! [`delivery_state`]); each backend keeps its own where the two differ in
+//! meaning: claiming and leasing, bulk upserts, list binding. What both
+//! share that is pure Rust is in [`shared`].
 
+mod common;
 pub mod delivery_state;
 mod digest_sql;
+pub mod digests;
 pub mod dispatch;
 mod error;
 pub mod outcomes;
@@ -21,6 +30,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use delivery_state::{IgnoredBecause, NewReceipt, OptOutChange, ReceiptOutcome, ReceiptState};
+pub use digests::{BehindParticipant, DigestClaim, DigestOutcome, DigestRecord};
 pub use dispatch::{AttemptOutcome, ClaimedReminder};
 pub use error::StoreError;
 pub use outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
@@ -172,10 +182,17 @@ impl BulkTable {
     }
 }
 
-/// The operations every backend provides. Writes that span several rows are
-/// one transaction: they happen entirely or not at all.
+/// Everything a backend provides, as one object: the daemon, the CLI and
+/// the HTTP handlers hold an `Arc<dyn Store>` and lend each part only the
+/// role it works with (`&dyn Payments`, `&dyn Reminders`, …). Writes that
+/// span several rows are one transaction: they happen entirely or not at all.
+pub trait Store: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests {}
+
+impl<T> Store for T where T: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + ?Sized {}
+
+/// The database itself: its backend, schema, health, statistics and identity.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Maintenance: Send + Sync + std::fmt::Debug {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations; a no-op when there are none.
@@ -189,6 +206,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// until autovacuum (PostgreSQL) or nobody (SQLite) catches up.
     async fn analyze(&self, tables: &[BulkTable]) -> Result<(), StoreError>;
 
+    /// This database's deployment id, made at its first migration: part of
+    /// every SMS's idempotency key.
+    async fn deployment_id(&self) -> Result<String, StoreError>;
+}
+
+/// Kelurahan and participants: imports, lookups and opt-out.
+#[async_trait]
+pub trait Participants: Send + Sync + std::fmt::Debug {
     /// Inserts or updates kelurahan by code, in one transaction.
     async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError>;
 
@@ -214,6 +239,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The stored participants among `kpjs`.
     async fn participants_by_kpj(&self, kpjs: &[String]) -> Result<Vec<ParticipantRecord>, StoreError>;
 
+    /// Opts the participant with `nik` out (cancelling their pending
+    /// reminders, reason "opted out") or back in, in one transaction.
+    /// `None` when no participant has that NIK.
+    async fn set_opt_out_by_nik(
+        &self,
+        nik: &Nik,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OptOutChange>, StoreError>;
+
+    /// Opts out every participant with this phone number (an SMS "STOP"),
+    /// cancelling their pending reminders, in one transaction.
+    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
+
+    /// Opts every participant with this phone number back in (an SMS "DAFTAR").
+    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
+}
+
+/// Payments and the payments inbox ledger.
+#[async_trait]
+pub trait Payments: Send + Sync + std::fmt::Debug {
     /// The stored payments among `refs`, to tell a re-import from a reused reference.
     async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError>;
 
@@ -230,32 +276,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         progress: &dyn Progress,
     ) -> Result<Vec<PaymentOutcome>, StoreError>;
 
-    /// Reminders that went out or failed to, per kelurahan, rule and channel,
-    /// counted in the period of `filter` by when they were sent (or failed).
-    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError>;
-
-    /// Payments credited to reminders of the period of `filter`.
-    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError>;
-
-    /// Payments of BPU participants made at or after `since` (Unix seconds),
-    /// with each payer's current paid-through month: enough to work out
-    /// what every participant's paid-through month was at an earlier date.
-    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError>;
-
     /// Whether an inbox file with this content hash was processed already.
     async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError>;
 
     /// Remembers a processed inbox file; a second record of the same hash is
     /// ignored (two daemons racing on one inbox).
     async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError>;
+}
 
-    /// BPU participants per kelurahan and paid-through month, for kelurahan
-    /// under `prefix` (all when `None`).
-    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError>;
-
-    /// Participants per segment.
-    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError>;
-
+/// Reminder planning (the scan, previews, re-plans), the scan history and listings.
+#[async_trait]
+pub trait Reminders: Send + Sync + std::fmt::Debug {
     /// Creates the reminders of one rule's occurrences in one statement;
     /// existing ones (same participant, month, rule, channel) are left alone,
     /// so running a scan twice, or on two instances, creates nothing twice.
@@ -314,10 +345,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// When the last recorded scan started (Unix seconds), if any.
     async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError>;
 
-    /// This database's deployment id, made at its first migration: part of
-    /// every SMS's idempotency key.
-    async fn deployment_id(&self) -> Result<String, StoreError>;
-
     /// The rule fingerprints (JSON) the last recorded scan planned under, if any.
     async fn last_plan_fingerprints(&self) -> Result<Option<String>, StoreError>;
 
@@ -326,7 +353,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Reminders per rule and status.
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
+}
 
+/// Sending reminders: claims, the dispatcher registry and its heartbeat, attempts and receipts.
+#[async_trait]
+pub trait Delivery: Send + Sync + std::fmt::Debug {
     /// Claims up to `limit` ready reminders of `channel` for `worker`: each
     /// becomes `sending`, held by `worker` (a registered dispatcher whose
     /// heartbeat renews the claim). No attempt is counted here.
@@ -367,12 +398,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         outcomes: &[(i64, AttemptOutcome)],
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
     /// Records one delivery receipt from `gateway` in one transaction: keeps
     /// it, finds its reminder (by reminder id, which must have gone out
     /// through `gateway`, else by `gateway` and message id), locks it and
     /// applies the forward-only transition of [`delivery_state`]. With no
     /// send recorded for its message id yet, the receipt waits
-    /// ([`ReceiptOutcome::Waiting`]) for [`Store::apply_waiting_receipts`].
+    /// ([`ReceiptOutcome::Waiting`]) for [`Delivery::apply_waiting_receipts`].
     /// A transition that takes a reminder out of the statuses that count for
     /// attribution (a late "undelivered") credits its payments again, to the
     /// latest reminder still counting in each payment's window or to none,
@@ -392,24 +424,34 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Reminders still `sent` with `sent_at` before `sent_before` become
     /// `unknown` (terminal), with the reason naming the hours waited.
     async fn time_out_unconfirmed(&self, sent_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
 
-    /// Opts the participant with `nik` out (cancelling their pending
-    /// reminders, reason "opted out") or back in, in one transaction.
-    /// `None` when no participant has that NIK.
-    async fn set_opt_out_by_nik(
-        &self,
-        nik: &Nik,
-        opted_out: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Option<OptOutChange>, StoreError>;
+/// What reports are computed from: outcomes, credited payments and standing.
+#[async_trait]
+pub trait Reports: Send + Sync + std::fmt::Debug {
+    /// Reminders that went out or failed to, per kelurahan, rule and channel,
+    /// counted in the period of `filter` by when they were sent (or failed).
+    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError>;
 
-    /// Opts out every participant with this phone number (an SMS "STOP"),
-    /// cancelling their pending reminders, in one transaction.
-    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
+    /// Payments credited to reminders of the period of `filter`.
+    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError>;
 
-    /// Opts every participant with this phone number back in (an SMS "DAFTAR").
-    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
+    /// Payments of BPU participants made at or after `since` (Unix seconds),
+    /// with each payer's current paid-through month: enough to work out
+    /// what every participant's paid-through month was at an earlier date.
+    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError>;
 
+    /// BPU participants per kelurahan and paid-through month, for kelurahan
+    /// under `prefix` (all when `None`).
+    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError>;
+
+    /// Participants per segment.
+    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError>;
+}
+
+/// The weekly coordinator digest: who is behind, and the per-(kelurahan, week) claim.
+#[async_trait]
+pub trait Digests: Send + Sync + std::fmt::Debug {
     /// BPU participants of one kelurahan paid through a month before
     /// `paid_through_before` (a month index), opted-out ones included: who a
     /// coordinator digest may list as behind.
@@ -417,10 +459,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         kelurahan_code: &str,
         paid_through_before: i32,
-    ) -> Result<Vec<crate::digest::BehindParticipant>, StoreError>;
+    ) -> Result<Vec<BehindParticipant>, StoreError>;
 
     /// Every digest row of one ISO week (`2025-W29`), by kelurahan code.
-    async fn digests_of_week(&self, week: &str) -> Result<Vec<crate::digest::DigestRecord>, StoreError>;
+    async fn digests_of_week(&self, week: &str) -> Result<Vec<DigestRecord>, StoreError>;
 
     /// Claims the digest of one kelurahan and week in one statement: a new
     /// row, a failed one whose retry time has come, or one still `sending`
@@ -428,11 +470,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// claimer's lease and counts an attempt. The attempt count when the
     /// caller now holds it; `None` when it is sent, or another instance
     /// holds it, or its retry is not due.
-    async fn claim_digest(
-        &self,
-        claim: &crate::digest::DigestClaim<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i32>, StoreError>;
+    async fn claim_digest(&self, claim: &DigestClaim<'_>, now: DateTime<Utc>) -> Result<Option<i32>, StoreError>;
 
     /// Records how `worker`'s attempt at a claimed digest ended: `sent`
     /// with the active ratio it carried, or `failed` with a retry time.
@@ -442,7 +480,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         kelurahan_code: &str,
         week: &str,
         worker: &str,
-        outcome: &crate::digest::DigestOutcome,
+        outcome: &DigestOutcome,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
@@ -451,7 +489,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         kelurahan_code: &str,
         before_week: &str,
-    ) -> Result<Option<crate::digest::DigestRecord>, StoreError>;
+    ) -> Result<Option<DigestRecord>, StoreError>;
 }
 
 /// Connects to the database named by `url`: `postgres://…` or

@@ -80,34 +80,6 @@ pub(super) async fn finish(
         .rows_affected())
 }
 
-/// Registers `name` as alive at `now` (again, if it was taken for gone).
-pub(super) async fn register(pool: &PgPool, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO dispatchers (name, started_at, heartbeat_at) VALUES ($1, $2, $2) \
-         ON CONFLICT (name) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at",
-    )
-    .bind(name)
-    .bind(now.timestamp())
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// One heartbeat: renews every claim of `name`. `false` when its
-/// registration was gone (its claims were released); it is registered again.
-pub(super) async fn heartbeat(pool: &PgPool, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let renewed = sqlx::query("UPDATE dispatchers SET heartbeat_at = $2 WHERE name = $1")
-        .bind(name)
-        .bind(now.timestamp())
-        .execute(pool)
-        .await?
-        .rows_affected();
-    if renewed == 0 {
-        register(pool, name, now).await?;
-    }
-    Ok(renewed > 0)
-}
-
 /// Releases, in one statement, the claims of every dispatcher but `me`
 /// whose last heartbeat is before `stale_before`, and claims held by a name
 /// not registered at all; removes those registrations. A heartbeat racing
@@ -133,13 +105,4 @@ pub(super) async fn release_stale(
     .execute(pool)
     .await?
     .rows_affected())
-}
-
-/// Removes `name`'s registration.
-pub(super) async fn deregister(pool: &PgPool, name: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM dispatchers WHERE name = $1")
-        .bind(name)
-        .execute(pool)
-        .await?;
-    Ok(())
 }

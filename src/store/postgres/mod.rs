@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 
 mod dispatch;
@@ -17,14 +18,20 @@ mod outcome_sql {
 mod receipts;
 mod reminders;
 
+/// The queries both backends run alike, over this backend's database.
+mod common_sql {
+    crate::store::common::common_queries!(sqlx::Postgres);
+}
+
+use super::common::{Dialect, PARTICIPANT_COLUMNS, upsert_counts};
 use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
 use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
-use super::sqlite::{KelurahanRow, shared_counts};
 use super::{
-    AttemptOutcome, Backend, BulkTable, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan,
-    PaidThroughCount, ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences,
-    ScanTotals, SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
+    AttemptOutcome, Backend, BehindParticipant, BulkTable, ClaimedReminder, ConnectOptions, Delivery, DigestClaim,
+    DigestOutcome, DigestRecord, Digests, InsertedReminders, Kelurahan, Maintenance, PaidThroughCount,
+    ParticipantRecord, Participants, Payments, PreviewCount, Progress, ReminderRecord, Reminders, Replan, ReplanCounts,
+    Reports, RuleOccurrences, ScanTotals, SegmentCounts, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
 use crate::domain::{Channel, ExternalRef, NewParticipant, NewPayment, Nik, PhoneNumber};
 
@@ -32,9 +39,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx_macros::migrate!("migrations/pos
 
 /// Rows per UNNEST statement.
 pub(super) const BATCH: usize = 5_000;
-
-pub(super) const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
-     monthly_amount, start_month, paid_through, preferred_channel, opted_out";
 
 /// A PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -76,8 +80,57 @@ impl PgStore {
     }
 }
 
+impl Dialect for Postgres {
+    /// READ COMMITTED: each statement touches only rows still in the state
+    /// it expects, and the rows it must hold are locked with [`Self::FOR_UPDATE`].
+    async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(pool.begin().await?)
+    }
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+
+    /// A transaction-scoped advisory lock on (gateway, message id). Under
+    /// READ COMMITTED a receipt that finds no send yet and the matching that
+    /// follows the send's record would each miss the other's uncommitted
+    /// row; both take this lock first, always before the row lock, so one
+    /// of them sees the other's work.
+    async fn lock_provider_id(
+        tx: &mut Transaction<'static, Postgres>,
+        gateway: &str,
+        pid: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
+            .bind(gateway)
+            .bind(pid)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A payment being credited to this reminder right now either commits
+    /// before (and is moved) or waits and sees the reminder's new status.
+    async fn lock_payer_of(tx: &mut Transaction<'static, Postgres>, reminder_id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "SELECT id FROM participants WHERE id = (SELECT participant_id FROM reminders WHERE id = $1) FOR UPDATE",
+        )
+        .bind(reminder_id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// All tables in one statement.
+    fn analyze_statements(tables: &[BulkTable]) -> Vec<String> {
+        if tables.is_empty() {
+            return Vec::new();
+        }
+        let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
+        vec![format!("ANALYZE {}", names.join(", "))]
+    }
+}
+
 #[async_trait]
-impl Store for PgStore {
+impl Maintenance for PgStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
     }
@@ -89,20 +142,20 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        common_sql::ping(&self.pool).await
     }
 
     async fn analyze(&self, tables: &[BulkTable]) -> Result<(), StoreError> {
-        if tables.is_empty() {
-            return Ok(());
-        }
-        let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
-        let sql = format!("ANALYZE {}", names.join(", "));
-        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
-        Ok(())
+        common_sql::analyze(&self.pool, tables).await
     }
 
+    async fn deployment_id(&self) -> Result<String, StoreError> {
+        common_sql::deployment_id(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Participants for PgStore {
     async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut counts = UpsertCounts::default();
@@ -130,19 +183,14 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            counts += shared_counts(chunk.len(), existing as u64, changed);
+            counts += upsert_counts(chunk.len(), existing as u64, changed);
         }
         tx.commit().await?;
         Ok(counts)
     }
 
     async fn list_kelurahan(&self) -> Result<Vec<Kelurahan>, StoreError> {
-        let rows: Vec<KelurahanRow> = sqlx::query_as(
-            "SELECT code, name, kecamatan, kabupaten_kota, provinsi, time_zone FROM kelurahan ORDER BY code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().filter_map(KelurahanRow::into_kelurahan).collect())
+        common_sql::list_kelurahan(&self.pool).await
     }
 
     async fn upsert_participants(
@@ -180,7 +228,7 @@ impl Store for PgStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            counts += shared_counts(chunk.len(), existing as u64, changed);
+            counts += upsert_counts(chunk.len(), existing as u64, changed);
             progress.advance(chunk.len() as u64);
         }
         tx.commit().await?;
@@ -204,6 +252,26 @@ impl Store for PgStore {
             .await?)
     }
 
+    async fn set_opt_out_by_nik(
+        &self,
+        nik: &Nik,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_nik(&self.pool, nik, opted_out, now).await
+    }
+
+    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, true, now).await
+    }
+
+    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
+    }
+}
+
+#[async_trait]
+impl Payments for PgStore {
     async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError> {
         let refs: Vec<&str> = refs.iter().map(ExternalRef::as_str).collect();
         Ok(sqlx::query_as(PAYMENTS_BY_REF_PG)
@@ -221,18 +289,6 @@ impl Store for PgStore {
         payments::record(&self.pool, rows, batch, progress).await
     }
 
-    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
-        outcome_sql::reminder_outcomes(&self.pool, filter).await
-    }
-
-    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
-        outcome_sql::attributed_payments(&self.pool, filter).await
-    }
-
-    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
-        outcome_sql::bpu_payments_since(&self.pool, since).await
-    }
-
     async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError> {
         outcome_sql::inbox_file_seen(&self.pool, sha256).await
     }
@@ -240,27 +296,10 @@ impl Store for PgStore {
     async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
         outcome_sql::record_inbox_file(&self.pool, file, now).await
     }
+}
 
-    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT kelurahan_code, paid_through, COUNT(*) AS participants FROM participants \
-             WHERE segment = 'bpu' AND kelurahan_code LIKE $1 || '%' \
-             GROUP BY kelurahan_code, paid_through ORDER BY kelurahan_code, paid_through",
-        )
-        .bind(prefix.unwrap_or(""))
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
-        let (bpu, pu): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*) FILTER (WHERE segment = 'bpu'), COUNT(*) FILTER (WHERE segment = 'pu') FROM participants",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(SegmentCounts { bpu, pu })
-    }
-
+#[async_trait]
+impl Reminders for PgStore {
     async fn insert_reminders(
         &self,
         batch: &RuleOccurrences,
@@ -310,32 +349,25 @@ impl Store for PgStore {
         reminders::record_scan(&self.pool, totals, plan_fingerprints).await
     }
 
+    async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError> {
+        common_sql::last_scan_started_at(&self.pool).await
+    }
+
     async fn last_plan_fingerprints(&self) -> Result<Option<String>, StoreError> {
         reminders::last_plan_fingerprints(&self.pool).await
     }
 
-    async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError> {
-        let (t,): (Option<i64>,) = sqlx::query_as("SELECT MAX(started_at) FROM scans")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(t)
-    }
-
-    async fn deployment_id(&self) -> Result<String, StoreError> {
-        let (id,): (String,) = sqlx::query_as("SELECT id FROM deployment ORDER BY created_at, id LIMIT 1")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(id)
-    }
-
     async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
-        reminders::list(&self.pool, nik, limit).await
+        common_sql::list_reminders(&self.pool, nik, limit).await
     }
 
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        reminders::counts(&self.pool).await
+        common_sql::reminder_counts(&self.pool).await
     }
+}
 
+#[async_trait]
+impl Delivery for PgStore {
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
@@ -347,11 +379,11 @@ impl Store for PgStore {
     }
 
     async fn register_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch::register(&self.pool, name, now).await
+        common_sql::register_dispatcher(&self.pool, name, now).await
     }
 
     async fn heartbeat_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        dispatch::heartbeat(&self.pool, name, now).await
+        common_sql::heartbeat_dispatcher(&self.pool, name, now).await
     }
 
     async fn release_stale_claims(&self, me: &str, stale_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -359,7 +391,7 @@ impl Store for PgStore {
     }
 
     async fn deregister_dispatcher(&self, name: &str) -> Result<(), StoreError> {
-        dispatch::deregister(&self.pool, name).await
+        common_sql::deregister_dispatcher(&self.pool, name).await
     }
 
     async fn finish_attempts(
@@ -387,41 +419,51 @@ impl Store for PgStore {
     async fn time_out_unconfirmed(&self, sent_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
         receipts::time_out(&self.pool, sent_before, now).await
     }
+}
 
-    async fn set_opt_out_by_nik(
-        &self,
-        nik: &Nik,
-        opted_out: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Option<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_nik(&self.pool, nik, opted_out, now).await
+#[async_trait]
+impl Reports for PgStore {
+    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
+        outcome_sql::reminder_outcomes(&self.pool, filter).await
     }
 
-    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_phone(&self.pool, phone, true, now).await
+    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
+        outcome_sql::attributed_payments(&self.pool, filter).await
     }
 
-    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
+    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
+        outcome_sql::bpu_payments_since(&self.pool, since).await
     }
 
+    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
+        common_sql::paid_through_histogram(&self.pool, prefix).await
+    }
+
+    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
+        let (bpu, pu): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE segment = 'bpu'), COUNT(*) FILTER (WHERE segment = 'pu') FROM participants",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SegmentCounts { bpu, pu })
+    }
+}
+
+#[async_trait]
+impl Digests for PgStore {
     async fn digest_participants_behind(
         &self,
         kelurahan_code: &str,
         paid_through_before: i32,
-    ) -> Result<Vec<crate::digest::BehindParticipant>, StoreError> {
+    ) -> Result<Vec<BehindParticipant>, StoreError> {
         digest::behind(&self.pool, kelurahan_code, paid_through_before).await
     }
 
-    async fn digests_of_week(&self, week: &str) -> Result<Vec<crate::digest::DigestRecord>, StoreError> {
+    async fn digests_of_week(&self, week: &str) -> Result<Vec<DigestRecord>, StoreError> {
         digest::of_week(&self.pool, week).await
     }
 
-    async fn claim_digest(
-        &self,
-        claim: &crate::digest::DigestClaim<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i32>, StoreError> {
+    async fn claim_digest(&self, claim: &DigestClaim<'_>, now: DateTime<Utc>) -> Result<Option<i32>, StoreError> {
         digest::claim(&self.pool, claim, now).await
     }
 
@@ -430,7 +472,7 @@ impl Store for PgStore {
         kelurahan_code: &str,
         week: &str,
         worker: &str,
-        outcome: &crate::digest::DigestOutcome,
+        outcome: &DigestOutcome,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         digest::finish(&self.pool, kelurahan_code, week, worker, outcome, now).await
@@ -440,7 +482,7 @@ impl Store for PgStore {
         &self,
         kelurahan_code: &str,
         before_week: &str,
-    ) -> Result<Option<crate::digest::DigestRecord>, StoreError> {
+    ) -> Result<Option<DigestRecord>, StoreError> {
         digest::last_sent(&self.pool, kelurahan_code, before_week).await
     }
 }

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::store::reminders::{
-    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, REMINDER_COUNTS_SQL, ReminderRecord,
-    RuleOccurrences, channel_condition,
+    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, PreviewCount, RuleOccurrences, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
 
@@ -212,16 +211,4 @@ pub(super) async fn cancel_removed(pool: &PgPool, rules: &[String], now: DateTim
         .execute(pool)
         .await?
         .rows_affected())
-}
-
-pub(super) async fn list(pool: &PgPool, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
-    Ok(sqlx::query_as(LIST_REMINDERS_SQL)
-        .bind(nik)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
-}
-
-pub(super) async fn counts(pool: &PgPool) -> Result<Vec<(String, String, i64)>, StoreError> {
-    Ok(sqlx::query_as(REMINDER_COUNTS_SQL).fetch_all(pool).await?)
 }

@@ -94,34 +94,6 @@ pub(super) async fn finish(
     Ok(n)
 }
 
-/// Registers `name` as alive at `now` (again, if it was taken for gone).
-pub(super) async fn register(pool: &SqlitePool, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO dispatchers (name, started_at, heartbeat_at) VALUES ($1, $2, $2) \
-         ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
-    )
-    .bind(name)
-    .bind(now.timestamp())
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// One heartbeat: renews every claim of `name`. `false` when its
-/// registration was gone (its claims were released); it is registered again.
-pub(super) async fn heartbeat(pool: &SqlitePool, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let renewed = sqlx::query("UPDATE dispatchers SET heartbeat_at = $2 WHERE name = $1")
-        .bind(name)
-        .bind(now.timestamp())
-        .execute(pool)
-        .await?
-        .rows_affected();
-    if renewed == 0 {
-        register(pool, name, now).await?;
-    }
-    Ok(renewed > 0)
-}
-
 /// Releases the claims of every dispatcher but `me` whose last heartbeat is
 /// before `stale_before`, and claims held by a name not registered at all,
 /// and removes those registrations, in one write transaction.
@@ -153,13 +125,4 @@ pub(super) async fn release_stale(
         .await?;
     tx.commit().await?;
     Ok(released)
-}
-
-/// Removes `name`'s registration.
-pub(super) async fn deregister(pool: &SqlitePool, name: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM dispatchers WHERE name = $1")
-        .bind(name)
-        .execute(pool)
-        .await?;
-    Ok(())
 }

@@ -6,6 +6,7 @@
 //! transaction that reads then writes fails at once with SQLITE_BUSY instead
 //! of waiting (SQLite's documentation of `BEGIN IMMEDIATE`).
 
+use std::future::Future;
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -23,24 +24,28 @@ mod outcome_sql {
 mod receipts;
 mod reminders;
 
+/// The queries both backends run alike, over this backend's database.
+mod common_sql {
+    crate::store::common::common_queries!(sqlx::Sqlite);
+}
+
+use super::common::{Dialect, PARTICIPANT_COLUMNS, upsert_counts};
 use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
 use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::{
-    AttemptOutcome, Backend, BulkTable, ClaimedReminder, ConnectOptions, InsertedReminders, Kelurahan,
-    PaidThroughCount, ParticipantRecord, PreviewCount, Progress, ReminderRecord, Replan, ReplanCounts, RuleOccurrences,
-    ScanTotals, SegmentCounts, Store, StoreError, UnsentGroup, UpsertCounts, redact_url,
+    AttemptOutcome, Backend, BehindParticipant, BulkTable, ClaimedReminder, ConnectOptions, Delivery, DigestClaim,
+    DigestOutcome, DigestRecord, Digests, InsertedReminders, Kelurahan, Maintenance, PaidThroughCount,
+    ParticipantRecord, Participants, Payments, PreviewCount, Progress, ReminderRecord, Reminders, Replan, ReplanCounts,
+    Reports, RuleOccurrences, ScanTotals, SegmentCounts, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
-use crate::domain::{Channel, ExternalRef, KelurahanCode, NewParticipant, NewPayment, Nik, PhoneNumber};
+use crate::domain::{Channel, ExternalRef, NewParticipant, NewPayment, Nik, PhoneNumber};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx_macros::migrate!("migrations/sqlite");
 
 /// Rows per multi-row INSERT: 15 columns × 1,000 stays well under SQLite's
 /// 32,766 bound parameters.
 pub(super) const BATCH: usize = 1_000;
-
-pub(super) const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
-     monthly_amount, start_month, paid_through, preferred_channel, opted_out";
 
 /// A SQLite database file.
 #[derive(Debug, Clone)]
@@ -101,6 +106,41 @@ pub(super) async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
+impl Dialect for Sqlite {
+    fn begin_write(
+        pool: &SqlitePool,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Sqlite>, StoreError>> + Send {
+        begin_write(pool)
+    }
+
+    /// Nothing to add: `BEGIN IMMEDIATE` holds the database's one write lock
+    /// for the whole transaction.
+    const FOR_UPDATE: &'static str = "";
+
+    /// Nothing to take: the write transaction already serialises it.
+    async fn lock_provider_id(
+        _tx: &mut sqlx::Transaction<'static, Sqlite>,
+        _gateway: &str,
+        _pid: &str,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Nothing to take: the write transaction already serialises it.
+    async fn lock_payer_of(_tx: &mut sqlx::Transaction<'static, Sqlite>, _reminder_id: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// A sample of about 1,000 rows per index, as the SQLite documentation
+    /// of `PRAGMA optimize` recommends: a full ANALYZE reads every index.
+    /// One table per statement.
+    fn analyze_statements(tables: &[BulkTable]) -> Vec<String> {
+        let mut statements = vec!["PRAGMA analysis_limit = 1000".to_string()];
+        statements.extend(tables.iter().map(|t| format!("ANALYZE {}", t.name())));
+        statements
+    }
+}
+
 /// The file path inside a SQLite URL.
 fn sqlite_path(url: &str) -> String {
     let rest = url
@@ -123,7 +163,7 @@ pub(super) fn json_list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Maintenance for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
@@ -134,22 +174,20 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        common_sql::ping(&self.pool).await
     }
 
     async fn analyze(&self, tables: &[BulkTable]) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        // A sample of about 1,000 rows per index, as the SQLite documentation
-        // of `PRAGMA optimize` recommends: a full ANALYZE reads every index.
-        sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
-        for table in tables {
-            let sql = format!("ANALYZE {}", table.name());
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
-        }
-        Ok(())
+        common_sql::analyze(&self.pool, tables).await
     }
 
+    async fn deployment_id(&self) -> Result<String, StoreError> {
+        common_sql::deployment_id(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Participants for SqliteStore {
     async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut counts = UpsertCounts::default();
@@ -178,19 +216,14 @@ impl Store for SqliteStore {
                  IS NOT (excluded.name, excluded.kecamatan, excluded.kabupaten_kota, excluded.provinsi, excluded.time_zone)",
             );
             let changed = qb.build().execute(&mut *tx).await?.rows_affected();
-            counts += shared_counts(chunk.len(), existing as u64, changed);
+            counts += upsert_counts(chunk.len(), existing as u64, changed);
         }
         tx.commit().await?;
         Ok(counts)
     }
 
     async fn list_kelurahan(&self) -> Result<Vec<Kelurahan>, StoreError> {
-        let rows: Vec<KelurahanRow> = sqlx::query_as(
-            "SELECT code, name, kecamatan, kabupaten_kota, provinsi, time_zone FROM kelurahan ORDER BY code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().filter_map(KelurahanRow::into_kelurahan).collect())
+        common_sql::list_kelurahan(&self.pool).await
     }
 
     async fn upsert_participants(
@@ -232,7 +265,7 @@ impl Store for SqliteStore {
             });
             qb.push(PARTICIPANT_UPSERT_TAIL_SQLITE);
             let changed = qb.build().execute(&mut *tx).await?.rows_affected();
-            counts += shared_counts(chunk.len(), existing as u64, changed);
+            counts += upsert_counts(chunk.len(), existing as u64, changed);
             progress.advance(chunk.len() as u64);
         }
         tx.commit().await?;
@@ -266,6 +299,26 @@ impl Store for SqliteStore {
             .await?)
     }
 
+    async fn set_opt_out_by_nik(
+        &self,
+        nik: &Nik,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_nik(&self.pool, nik, opted_out, now).await
+    }
+
+    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, true, now).await
+    }
+
+    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
+        receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
+    }
+}
+
+#[async_trait]
+impl Payments for SqliteStore {
     async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError> {
         let refs: Vec<&str> = refs.iter().map(ExternalRef::as_str).collect();
         let mut out = Vec::with_capacity(refs.len());
@@ -289,18 +342,6 @@ impl Store for SqliteStore {
         payments::record(&self.pool, rows, batch, progress).await
     }
 
-    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
-        outcome_sql::reminder_outcomes(&self.pool, filter).await
-    }
-
-    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
-        outcome_sql::attributed_payments(&self.pool, filter).await
-    }
-
-    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
-        outcome_sql::bpu_payments_since(&self.pool, since).await
-    }
-
     async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError> {
         outcome_sql::inbox_file_seen(&self.pool, sha256).await
     }
@@ -308,27 +349,10 @@ impl Store for SqliteStore {
     async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
         outcome_sql::record_inbox_file(&self.pool, file, now).await
     }
+}
 
-    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT kelurahan_code, paid_through, COUNT(*) AS participants FROM participants \
-             WHERE segment = 'bpu' AND kelurahan_code LIKE $1 || '%' \
-             GROUP BY kelurahan_code, paid_through ORDER BY kelurahan_code, paid_through",
-        )
-        .bind(prefix.unwrap_or(""))
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
-        let (bpu, pu): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(segment = 'bpu'), 0), COALESCE(SUM(segment = 'pu'), 0) FROM participants",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(SegmentCounts { bpu, pu })
-    }
-
+#[async_trait]
+impl Reminders for SqliteStore {
     async fn insert_reminders(
         &self,
         batch: &RuleOccurrences,
@@ -378,32 +402,25 @@ impl Store for SqliteStore {
         reminders::record_scan(&self.pool, totals, plan_fingerprints).await
     }
 
+    async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError> {
+        common_sql::last_scan_started_at(&self.pool).await
+    }
+
     async fn last_plan_fingerprints(&self) -> Result<Option<String>, StoreError> {
         reminders::last_plan_fingerprints(&self.pool).await
     }
 
-    async fn last_scan_started_at(&self) -> Result<Option<i64>, StoreError> {
-        let (t,): (Option<i64>,) = sqlx::query_as("SELECT MAX(started_at) FROM scans")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(t)
-    }
-
-    async fn deployment_id(&self) -> Result<String, StoreError> {
-        let (id,): (String,) = sqlx::query_as("SELECT id FROM deployment ORDER BY created_at, id LIMIT 1")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(id)
-    }
-
     async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
-        reminders::list(&self.pool, nik, limit).await
+        common_sql::list_reminders(&self.pool, nik, limit).await
     }
 
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        reminders::counts(&self.pool).await
+        common_sql::reminder_counts(&self.pool).await
     }
+}
 
+#[async_trait]
+impl Delivery for SqliteStore {
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
@@ -415,11 +432,11 @@ impl Store for SqliteStore {
     }
 
     async fn register_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch::register(&self.pool, name, now).await
+        common_sql::register_dispatcher(&self.pool, name, now).await
     }
 
     async fn heartbeat_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        dispatch::heartbeat(&self.pool, name, now).await
+        common_sql::heartbeat_dispatcher(&self.pool, name, now).await
     }
 
     async fn release_stale_claims(&self, me: &str, stale_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -427,7 +444,7 @@ impl Store for SqliteStore {
     }
 
     async fn deregister_dispatcher(&self, name: &str) -> Result<(), StoreError> {
-        dispatch::deregister(&self.pool, name).await
+        common_sql::deregister_dispatcher(&self.pool, name).await
     }
 
     async fn finish_attempts(
@@ -455,41 +472,51 @@ impl Store for SqliteStore {
     async fn time_out_unconfirmed(&self, sent_before: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
         receipts::time_out(&self.pool, sent_before, now).await
     }
+}
 
-    async fn set_opt_out_by_nik(
-        &self,
-        nik: &Nik,
-        opted_out: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Option<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_nik(&self.pool, nik, opted_out, now).await
+#[async_trait]
+impl Reports for SqliteStore {
+    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
+        outcome_sql::reminder_outcomes(&self.pool, filter).await
     }
 
-    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_phone(&self.pool, phone, true, now).await
+    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
+        outcome_sql::attributed_payments(&self.pool, filter).await
     }
 
-    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
+    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
+        outcome_sql::bpu_payments_since(&self.pool, since).await
     }
 
+    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
+        common_sql::paid_through_histogram(&self.pool, prefix).await
+    }
+
+    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
+        let (bpu, pu): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(segment = 'bpu'), 0), COALESCE(SUM(segment = 'pu'), 0) FROM participants",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SegmentCounts { bpu, pu })
+    }
+}
+
+#[async_trait]
+impl Digests for SqliteStore {
     async fn digest_participants_behind(
         &self,
         kelurahan_code: &str,
         paid_through_before: i32,
-    ) -> Result<Vec<crate::digest::BehindParticipant>, StoreError> {
+    ) -> Result<Vec<BehindParticipant>, StoreError> {
         digest::behind(&self.pool, kelurahan_code, paid_through_before).await
     }
 
-    async fn digests_of_week(&self, week: &str) -> Result<Vec<crate::digest::DigestRecord>, StoreError> {
+    async fn digests_of_week(&self, week: &str) -> Result<Vec<DigestRecord>, StoreError> {
         digest::of_week(&self.pool, week).await
     }
 
-    async fn claim_digest(
-        &self,
-        claim: &crate::digest::DigestClaim<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i32>, StoreError> {
+    async fn claim_digest(&self, claim: &DigestClaim<'_>, now: DateTime<Utc>) -> Result<Option<i32>, StoreError> {
         digest::claim(&self.pool, claim, now).await
     }
 
@@ -498,7 +525,7 @@ impl Store for SqliteStore {
         kelurahan_code: &str,
         week: &str,
         worker: &str,
-        outcome: &crate::digest::DigestOutcome,
+        outcome: &DigestOutcome,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         digest::finish(&self.pool, kelurahan_code, week, worker, outcome, now).await
@@ -508,7 +535,7 @@ impl Store for SqliteStore {
         &self,
         kelurahan_code: &str,
         before_week: &str,
-    ) -> Result<Option<crate::digest::DigestRecord>, StoreError> {
+    ) -> Result<Option<DigestRecord>, StoreError> {
         digest::last_sent(&self.pool, kelurahan_code, before_week).await
     }
 }
@@ -528,43 +555,6 @@ const PARTICIPANT_UPSERT_TAIL_SQLITE: &str = " ON CONFLICT (nik) DO UPDATE SET k
 pub(super) const PAYMENTS_BY_REF_SQLITE: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
      y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
      WHERE y.external_ref IN (SELECT value FROM json_each($1))";
-
-/// Inserted, updated and unchanged rows of one batch, from the number of
-/// rows that existed before and the number the statement changed.
-pub(super) fn shared_counts(batch: usize, existing: u64, changed: u64) -> UpsertCounts {
-    let inserted = batch as u64 - existing;
-    let updated = changed.saturating_sub(inserted);
-    UpsertCounts {
-        inserted,
-        updated,
-        unchanged: existing - updated,
-    }
-}
-
-/// A kelurahan row as stored.
-#[derive(sqlx_macros::FromRow)]
-pub(super) struct KelurahanRow {
-    code: String,
-    name: String,
-    kecamatan: String,
-    kabupaten_kota: String,
-    provinsi: String,
-    time_zone: String,
-}
-
-impl KelurahanRow {
-    /// The kelurahan, or `None` for a row no valid import could have written.
-    pub(super) fn into_kelurahan(self) -> Option<Kelurahan> {
-        Some(Kelurahan {
-            code: KelurahanCode::parse(&self.code).ok()?,
-            name: self.name,
-            kecamatan: self.kecamatan,
-            kabupaten_kota: self.kabupaten_kota,
-            provinsi: self.provinsi,
-            time_zone: self.time_zone.parse().ok()?,
-        })
-    }
-}
 
 /// The coordinator digest's SQL.
 mod digest;

@@ -9,8 +9,7 @@ use sqlx::SqlitePool;
 
 use super::json_list;
 use crate::store::reminders::{
-    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, LIST_REMINDERS_SQL, PreviewCount, REMINDER_COUNTS_SQL, ReminderRecord,
-    RuleOccurrences, channel_condition,
+    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, PreviewCount, RuleOccurrences, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
 
@@ -155,16 +154,4 @@ pub(super) async fn cancel_removed(pool: &SqlitePool, rules: &[String], now: Dat
         .execute(pool)
         .await?
         .rows_affected())
-}
-
-pub(super) async fn list(pool: &SqlitePool, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
-    Ok(sqlx::query_as(LIST_REMINDERS_SQL)
-        .bind(nik)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
-}
-
-pub(super) async fn counts(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>, StoreError> {
-    Ok(sqlx::query_as(REMINDER_COUNTS_SQL).fetch_all(pool).await?)
 }

@@ -1,6 +1,7 @@
-//! What the store keeps and returns for digests: the participants behind
-//! in one kelurahan, and one row per (kelurahan, ISO week) that is claimed
-//! before sending and marked sent after the relay accepted.
+//! What the store keeps and returns for the weekly coordinator digest: the
+//! participants behind in one kelurahan, and one row per (kelurahan, ISO
+//! week) that is claimed before sending and marked sent after the relay
+//! accepted.
 
 use serde::Serialize;
 
@@ -116,10 +117,10 @@ impl DigestRecord {
         self.status == STATUS_SENT
     }
 
-    /// The active ratio it carried, when it was sent.
-    pub fn ratio(&self) -> Option<super::ActiveRatio> {
+    /// BPU and active participants it carried, when it was sent.
+    pub fn sent_counts(&self) -> Option<(i64, i64)> {
         match (self.is_sent(), self.bpu, self.active) {
-            (true, Some(bpu), Some(active)) => Some(super::ActiveRatio { bpu, active }),
+            (true, Some(bpu), Some(active)) => Some((bpu, active)),
             _ => None,
         }
     }

@@ -1,0 +1,263 @@
+//! What both backends run alike, written once: SQL that means the same on
+//! SQLite and PostgreSQL (`$n` placeholders work on both drivers), expanded
+//! by [`common_queries`] over each backend's database type, and the
+//! [`Dialect`] seam for the few places where the two differ inside otherwise
+//! shared code: how a writing transaction begins, which rows it locks, how
+//! statistics are refreshed. The other shared query sets stand next to their
+//! SQL: [`super::outcomes`], [`super::reminders`], [`super::digest_sql`] and
+//! [`super::delivery_state`] (receipts and opt-out).
+//!
+//! What differs in meaning stays in each backend's own module: claiming and
+//! leasing reminders, bulk upserts, and binding lists (arrays on PostgreSQL,
+//! JSON read with `json_each` on SQLite).
+
+use std::future::Future;
+
+use sqlx::{Pool, Transaction};
+
+use super::{BulkTable, Kelurahan, StoreError, UpsertCounts};
+use crate::domain::{Channel, KelurahanCode};
+
+/// What a backend's database does its own way where the rest of a query
+/// path is shared.
+pub(crate) trait Dialect: sqlx::Database {
+    /// A transaction that reads then writes.
+    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, StoreError>> + Send;
+
+    /// Appended to a `SELECT` whose rows the transaction goes on to change:
+    /// locks them until it ends.
+    const FOR_UPDATE: &'static str;
+
+    /// Serialises, until the transaction ends, work on one (gateway,
+    /// provider message id): a receipt that finds no send yet and the
+    /// matching that follows the send's record.
+    fn lock_provider_id(
+        tx: &mut Transaction<'static, Self>,
+        gateway: &str,
+        provider_message_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Locks the participant reminder `reminder_id` went to, as recording
+    /// a payment locks its payer, before the reminder's credit moves.
+    fn lock_payer_of(
+        tx: &mut Transaction<'static, Self>,
+        reminder_id: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The statements, run in order on one connection, that refresh the
+    /// planner statistics of `tables` (none when it is empty).
+    fn analyze_statements(tables: &[BulkTable]) -> Vec<String>;
+}
+
+/// A channel column (`sms`, `email`) decodes to its [`Channel`] on either
+/// backend; the schema's CHECK allows no other value.
+impl<DB: sqlx::Database> sqlx::Type<DB> for Channel
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for Channel
+where
+    &'r str: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
+        Ok(text.parse::<Channel>()?)
+    }
+}
+
+/// `sql` with [`Dialect::FOR_UPDATE`] appended.
+pub(crate) fn for_update<DB: Dialect>(sql: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!("{sql}{}", DB::FOR_UPDATE))
+}
+
+/// The columns of [`super::ParticipantRecord`].
+pub(crate) const PARTICIPANT_COLUMNS: &str = "id, nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
+     monthly_amount, start_month, paid_through, preferred_channel, opted_out";
+
+/// Inserted, updated and unchanged rows of one batch, from the number of
+/// rows that existed before and the number the statement changed.
+pub(crate) fn upsert_counts(batch: usize, existing: u64, changed: u64) -> UpsertCounts {
+    let inserted = batch as u64 - existing;
+    let updated = changed.saturating_sub(inserted);
+    UpsertCounts {
+        inserted,
+        updated,
+        unchanged: existing - updated,
+    }
+}
+
+/// A kelurahan row as stored.
+#[derive(sqlx_macros::FromRow)]
+pub(crate) struct KelurahanRow {
+    code: String,
+    name: String,
+    kecamatan: String,
+    kabupaten_kota: String,
+    provinsi: String,
+    time_zone: String,
+}
+
+impl KelurahanRow {
+    /// The kelurahan, or `None` for a row no valid import could have written.
+    pub(crate) fn into_kelurahan(self) -> Option<Kelurahan> {
+        Some(Kelurahan {
+            code: KelurahanCode::parse(&self.code).ok()?,
+            name: self.name,
+            kecamatan: self.kecamatan,
+            kabupaten_kota: self.kabupaten_kota,
+            provinsi: self.provinsi,
+            time_zone: self.time_zone.parse().ok()?,
+        })
+    }
+}
+
+/// Expands, over the database type `$db`, the queries whose SQL and
+/// handling are the same on both backends; each backend's role
+/// implementations delegate to them.
+macro_rules! common_queries {
+    ($db:ty) => {
+        use chrono::{DateTime, Utc};
+        use sqlx::Pool;
+
+        use crate::store::common::{Dialect, KelurahanRow};
+        use crate::store::reminders::{LIST_REMINDERS_SQL, REMINDER_COUNTS_SQL, ReminderRecord};
+        use crate::store::{BulkTable, Kelurahan, PaidThroughCount, StoreError};
+
+        /// Checks that the database answers.
+        pub(super) async fn ping(pool: &Pool<$db>) -> Result<(), StoreError> {
+            sqlx::query("SELECT 1").execute(pool).await?;
+            Ok(())
+        }
+
+        /// Refreshes the planner statistics of `tables`.
+        pub(super) async fn analyze(pool: &Pool<$db>, tables: &[BulkTable]) -> Result<(), StoreError> {
+            let statements = <$db as Dialect>::analyze_statements(tables);
+            if statements.is_empty() {
+                return Ok(());
+            }
+            let mut conn = pool.acquire().await?;
+            for sql in statements {
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// This database's deployment id.
+        pub(super) async fn deployment_id(pool: &Pool<$db>) -> Result<String, StoreError> {
+            let (id,): (String,) = sqlx::query_as("SELECT id FROM deployment ORDER BY created_at, id LIMIT 1")
+                .fetch_one(pool)
+                .await?;
+            Ok(id)
+        }
+
+        /// Every kelurahan, ordered by code.
+        pub(super) async fn list_kelurahan(pool: &Pool<$db>) -> Result<Vec<Kelurahan>, StoreError> {
+            let rows: Vec<KelurahanRow> = sqlx::query_as(
+                "SELECT code, name, kecamatan, kabupaten_kota, provinsi, time_zone FROM kelurahan ORDER BY code",
+            )
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .filter_map(KelurahanRow::into_kelurahan)
+                .collect())
+        }
+
+        /// BPU participants per kelurahan under `prefix` and paid-through month.
+        pub(super) async fn paid_through_histogram(
+            pool: &Pool<$db>,
+            prefix: Option<&str>,
+        ) -> Result<Vec<PaidThroughCount>, StoreError> {
+            Ok(sqlx::query_as(
+                "SELECT kelurahan_code, paid_through, COUNT(*) AS participants FROM participants \
+                 WHERE segment = 'bpu' AND kelurahan_code LIKE $1 || '%' \
+                 GROUP BY kelurahan_code, paid_through ORDER BY kelurahan_code, paid_through",
+            )
+            .bind(prefix.unwrap_or(""))
+            .fetch_all(pool)
+            .await?)
+        }
+
+        /// When the last recorded scan started (Unix seconds), if any.
+        pub(super) async fn last_scan_started_at(pool: &Pool<$db>) -> Result<Option<i64>, StoreError> {
+            let (t,): (Option<i64>,) = sqlx::query_as("SELECT MAX(started_at) FROM scans")
+                .fetch_one(pool)
+                .await?;
+            Ok(t)
+        }
+
+        /// Reminders, newest first, optionally of one participant only.
+        pub(super) async fn list_reminders(
+            pool: &Pool<$db>,
+            nik: Option<&str>,
+            limit: i64,
+        ) -> Result<Vec<ReminderRecord>, StoreError> {
+            Ok(sqlx::query_as(LIST_REMINDERS_SQL)
+                .bind(nik)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?)
+        }
+
+        /// Reminders per rule and status.
+        pub(super) async fn reminder_counts(pool: &Pool<$db>) -> Result<Vec<(String, String, i64)>, StoreError> {
+            Ok(sqlx::query_as(REMINDER_COUNTS_SQL).fetch_all(pool).await?)
+        }
+
+        /// Registers `name` as alive at `now` (again, if it was taken for gone).
+        pub(super) async fn register_dispatcher(
+            pool: &Pool<$db>,
+            name: &str,
+            now: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO dispatchers (name, started_at, heartbeat_at) VALUES ($1, $2, $2) \
+                 ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+            )
+            .bind(name)
+            .bind(now.timestamp())
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        /// One heartbeat: renews every claim of `name`. `false` when its
+        /// registration was gone (its claims were released); it is registered again.
+        pub(super) async fn heartbeat_dispatcher(
+            pool: &Pool<$db>,
+            name: &str,
+            now: DateTime<Utc>,
+        ) -> Result<bool, StoreError> {
+            let renewed = sqlx::query("UPDATE dispatchers SET heartbeat_at = $2 WHERE name = $1")
+                .bind(name)
+                .bind(now.timestamp())
+                .execute(pool)
+                .await?
+                .rows_affected();
+            if renewed == 0 {
+                register_dispatcher(pool, name, now).await?;
+            }
+            Ok(renewed > 0)
+        }
+
+        /// Removes `name`'s registration.
+        pub(super) async fn deregister_dispatcher(pool: &Pool<$db>, name: &str) -> Result<(), StoreError> {
+            sqlx::query("DELETE FROM dispatchers WHERE name = $1")
+                .bind(name)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use common_queries;
