@@ -393,7 +393,7 @@ async fn print_status(settings: &Settings, args: &StatusArgs, now: DateTime<Utc>
     let filter = filter.as_deref();
     let report = status::compute(
         store.as_ref(),
-        &settings.due_date.rules(),
+        &settings.due_date_rules(),
         &settings.standing.rules(),
         at,
         filter,

@@ -53,7 +53,7 @@ pub async fn run(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode>
     };
     let report = outcomes::compute(
         store.as_ref(),
-        &demo.settings.due_date.rules(),
+        &demo.settings.due_date_rules(),
         &demo.settings.standing.rules(),
         &query,
         &order,

@@ -26,7 +26,7 @@ pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<
     let order = rule_order(settings);
     let report = outcomes::compute(
         store.as_ref(),
-        &settings.due_date.rules(),
+        &settings.due_date_rules(),
         &settings.standing.rules(),
         &query,
         &order,

@@ -11,6 +11,7 @@ use super::dashboard::DashboardSettings;
 use super::delivery::{DeliverySettings, EmailSettings, SmsSettings};
 use super::payments::PaymentsSettings;
 use crate::domain::{ContributionMonth, DueDateRules, StandingRules};
+use crate::schedule::Schedules;
 use crate::store::ConnectOptions;
 
 /// Everything in `pengingat.toml`.
@@ -131,6 +132,7 @@ impl DueDateSettings {
                 .filter_map(|d| d.parse().ok())
                 .collect(),
             holidays: self.holidays.iter().copied().collect::<BTreeSet<_>>(),
+            kelurahan_holidays: Default::default(),
         }
     }
 }
@@ -234,6 +236,21 @@ impl Default for SchedulesSettings {
 }
 
 impl Settings {
+    /// The due-date rules standing is computed with: `[due_date]` plus every
+    /// kelurahan's own holidays from the schedules file (or the shipped
+    /// schedules). When that file cannot be read, the national rules, with a
+    /// warning: a report then cannot know a kelurahan's holidays.
+    pub fn due_date_rules(&self) -> DueDateRules {
+        let national = self.due_date.rules();
+        match Schedules::load_or_shipped(&self.schedules.path) {
+            Ok(schedules) => schedules.with_kelurahan_holidays(&national),
+            Err(e) => {
+                tracing::warn!(error = %e, "schedules not readable; kelurahan holidays not applied");
+                national
+            }
+        }
+    }
+
     /// Semantic checks serde cannot express; each problem as `(key, reason)`.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();

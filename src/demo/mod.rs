@@ -203,7 +203,7 @@ impl Run<'_> {
         let store = self.daemon.store();
         let status = status::compute(
             store.as_ref(),
-            &self.settings.due_date.rules(),
+            &self.settings.due_date_rules(),
             &self.settings.standing.rules(),
             StatusAt::Instant(self.clock.now()),
             None,

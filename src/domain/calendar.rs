@@ -6,7 +6,8 @@
 //! the month offset, the non-working weekdays and the holidays all come from
 //! configuration; nothing here is hard-coded beyond those defaults.
 
-use std::collections::{BTreeSet, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -27,6 +28,9 @@ pub struct DueDateRules {
     pub non_working_weekdays: HashSet<Weekday>,
     /// Public holidays; a due date on one moves to the next working day.
     pub holidays: BTreeSet<NaiveDate>,
+    /// Holidays of single kelurahan, by dotted code, on top of `holidays`
+    /// ([`Self::for_kelurahan`]): due dates there move, elsewhere not.
+    pub kelurahan_holidays: BTreeMap<String, BTreeSet<NaiveDate>>,
 }
 
 impl Default for DueDateRules {
@@ -36,11 +40,25 @@ impl Default for DueDateRules {
             month_offset: 0,
             non_working_weekdays: [Weekday::Sat, Weekday::Sun].into_iter().collect(),
             holidays: BTreeSet::new(),
+            kelurahan_holidays: BTreeMap::new(),
         }
     }
 }
 
 impl DueDateRules {
+    /// The rules of kelurahan `code`: these with its own holidays added.
+    /// Standing, scans, previews, digests and reports all ask this, so a
+    /// kelurahan holiday moves a due date the same way everywhere.
+    pub fn for_kelurahan(&self, code: &str) -> Cow<'_, Self> {
+        match self.kelurahan_holidays.get(code) {
+            Some(extra) if !extra.is_empty() => Cow::Owned(Self {
+                kelurahan_holidays: BTreeMap::new(),
+                ..self.with_extra_holidays(extra.iter().copied())
+            }),
+            _ => Cow::Borrowed(self),
+        }
+    }
+
     /// These rules with more holidays (a kelurahan's local ones).
     pub fn with_extra_holidays(&self, extra: impl IntoIterator<Item = NaiveDate>) -> Self {
         let mut rules = self.clone();

@@ -78,7 +78,11 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
         kelurahan: None,
     };
     let data = StandingData::load(store, None).await?;
-    let rules = (&ctx.due, &ctx.standing);
+    let due = match &ctx.schedules {
+        Some(schedules) => schedules.borrow().with_kelurahan_holidays(&ctx.due),
+        None => ctx.due.clone(),
+    };
+    let rules = (&due, &ctx.standing);
     let report = outcomes::compute_from(store, &data, rules, &query, &order, now).await?;
     let history = monthly_standing(store, &data, rules, None, now, 12).await?;
     let mut cities: Vec<&str> = data.kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();

@@ -116,7 +116,8 @@ pub fn tally(
     at: StatusAt,
     filter: Option<&str>,
 ) -> StatusReport {
-    let mut last_past_due: HashMap<RegionTimeZone, ContributionMonth> = HashMap::new();
+    // One answer per time zone, or per kelurahan where it has holidays of its own.
+    let mut last_past_due: HashMap<(RegionTimeZone, Option<&str>), ContributionMonth> = HashMap::new();
     let mut rows: Vec<StatusRow> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for k in kelurahan {
@@ -142,9 +143,11 @@ pub fn tally(
             .get(bucket.kelurahan_code.as_str())
             .copied()
             .unwrap_or(RegionTimeZone::Wib);
+        let code = bucket.kelurahan_code.as_str();
+        let own = due.kelurahan_holidays.contains_key(code).then_some(code);
         let last = *last_past_due
-            .entry(zone)
-            .or_insert_with(|| due.last_month_past_due(at.instant(zone), zone.tz()));
+            .entry((zone, own))
+            .or_insert_with(|| due.for_kelurahan(code).last_month_past_due(at.instant(zone), zone.tz()));
         let s = standing.standing(ContributionMonth::from_index(bucket.paid_through), last);
         let row = &mut rows[i];
         let n = bucket.participants;

@@ -231,6 +231,23 @@ impl Schedules {
             .unwrap_or(self.send_window)
     }
 
+    /// `base` carrying every kelurahan's own holidays, so that
+    /// [`DueDateRules::for_kelurahan`] applies them wherever standing is
+    /// computed.
+    pub fn with_kelurahan_holidays(&self, base: &DueDateRules) -> DueDateRules {
+        let mut rules = base.clone();
+        for (code, o) in &self.kelurahan {
+            if !o.holidays.is_empty() {
+                rules
+                    .kelurahan_holidays
+                    .entry(code.to_string())
+                    .or_default()
+                    .extend(o.holidays.iter().copied());
+            }
+        }
+        rules
+    }
+
     /// `base` with the kelurahan's extra holidays added.
     pub fn due_date_rules_for(&self, code: &KelurahanCode, base: &DueDateRules) -> DueDateRules {
         match self.kelurahan_override(code) {

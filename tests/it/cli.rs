@@ -3,6 +3,7 @@
 
 mod credentials;
 mod formula_cells;
+mod kelurahan_holidays;
 mod preview;
 mod report;
 mod secrets_in_logs;
