@@ -20,7 +20,6 @@ pub mod http;
 pub mod import;
 pub mod message;
 pub mod metrics;
-pub mod mock_gateway;
 pub mod payments;
 pub mod receipts;
 pub mod report;

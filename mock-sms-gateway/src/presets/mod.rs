@@ -14,8 +14,8 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::faults::Fault;
-use super::state::Shared;
+use crate::faults::Fault;
+use crate::state::Shared;
 
 /// Every preset's send route.
 pub fn routes() -> Router<Shared> {

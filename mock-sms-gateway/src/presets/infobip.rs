@@ -26,15 +26,15 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::super::faults::Fault;
-use super::super::form;
-use super::super::idempotency::Claim;
-use super::super::ids;
-use super::super::receipts::{Courier, ReceiptKind};
-use super::super::segments::count_segments;
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
 use super::with_fault_headers;
+use crate::faults::Fault;
+use crate::form;
+use crate::idempotency::Claim;
+use crate::ids;
+use crate::receipts::{Courier, ReceiptKind};
+use crate::segments::count_segments;
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/sms/3/messages", post(send_messages))

@@ -42,6 +42,7 @@
 //! slow callback target costs dropped receipts, never slower sends.
 
 mod admin;
+pub mod clock;
 mod faults;
 mod form;
 mod idempotency;
@@ -64,8 +65,7 @@ use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::{Clock, SystemClock};
-
+pub use clock::{Clock, SystemClock};
 pub use faults::{FaultSettings, FaultUpdate};
 pub use outcome::{decides_delivered, number_key};
 pub use presets::kannel_dlr::{Failure as KannelFailure, failure_of as kannel_failure_of};

@@ -16,13 +16,13 @@ use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::super::faults::Fault;
-use super::super::idempotency::{Claim, IDEMPOTENCY_KEY_HEADER};
-use super::super::ids;
-use super::super::receipts::{Courier, ReceiptKind};
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
 use super::{fault_status, with_fault_headers};
+use crate::faults::Fault;
+use crate::idempotency::{Claim, IDEMPOTENCY_KEY_HEADER};
+use crate::ids;
+use crate::receipts::{Courier, ReceiptKind};
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/webhook/send", post(send))

@@ -23,15 +23,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::super::faults::Fault;
-use super::super::form;
-use super::super::ids;
-use super::super::receipts::ReceiptKind;
-use super::super::segments::count_segments;
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
 use super::twilio_callback::TwilioCallback;
 use super::with_fault_headers;
+use crate::faults::Fault;
+use crate::form;
+use crate::ids;
+use crate::receipts::ReceiptKind;
+use crate::segments::count_segments;
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/2010-04-01/Accounts/{account_sid}/Messages.json", post(create_message))

@@ -18,9 +18,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::presets::{infobip, jasmin_dlr, kannel_dlr, twilio_callback, webhook};
-use super::{Credentials, MockGatewayConfig, ReceiptConfig};
 use crate::clock::Clock;
+use crate::presets::{infobip, jasmin_dlr, kannel_dlr, twilio_callback, webhook};
+use crate::{Credentials, MockGatewayConfig, ReceiptConfig};
 
 /// Jobs due within this window of the first are sent in the same round, so
 /// Infobip reports accepted close together share a request.
