@@ -43,6 +43,7 @@
 
 mod admin;
 pub mod clock;
+mod courier;
 mod faults;
 mod form;
 mod idempotency;
@@ -217,7 +218,15 @@ pub async fn run(
     served.context("serving the mock gateway")
 }
 
-/// All routes, with the gateway's shared state.
+/// All routes, with the gateway's shared state: every preset's send route,
+/// then the endpoints for tests and operators.
 fn router(gateway: Arc<state::Gateway>) -> Router {
-    presets::routes().merge(admin::routes()).with_state(gateway)
+    Router::new()
+        .merge(presets::kannel::routes())
+        .merge(presets::jasmin::routes())
+        .merge(presets::twilio::routes())
+        .merge(presets::infobip::routes())
+        .merge(presets::webhook::routes())
+        .merge(admin::routes())
+        .with_state(gateway)
 }

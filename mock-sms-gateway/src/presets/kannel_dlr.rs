@@ -12,9 +12,9 @@
 use chrono::{DateTime, Utc};
 
 use super::first_chars;
+use crate::courier::Courier;
 use crate::form::encode_into;
 use crate::outcome::number_key;
-use crate::receipts::Courier;
 
 /// What a Kannel report needs, captured at acceptance.
 #[derive(Debug, Clone)]

@@ -11,8 +11,10 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
-use super::twilio::API_VERSION;
-use crate::receipts::Courier;
+use crate::courier::Courier;
+
+/// The API version Twilio reports.
+pub const API_VERSION: &str = "2010-04-01";
 
 /// The header Twilio puts a webhook's signature in.
 const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
