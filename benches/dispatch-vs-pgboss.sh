@@ -47,7 +47,7 @@ cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); split($0, f
 
 # --- build everything first, so no run pays for compiling
 say "# $STAMP: $MESSAGES messages, $ROUNDS round(s), pg-boss batch $PGBOSS_BATCH, $(nproc) cores, load $(loadavg)"
-cargo build --release --bin mock-sms-gateway >>"$LOG" 2>&1
+cargo build --release -p mock-sms-gateway >>"$LOG" 2>&1
 cargo bench --bench dispatch --no-run >>"$LOG" 2>&1
 mkdir -p "$OUT/pgboss"
 cp benches/pgboss/bench.mjs benches/pgboss/package.json benches/pgboss/package-lock.json "$OUT/pgboss/"

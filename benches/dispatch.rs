@@ -4,7 +4,8 @@
 //! backend. Reports messages per second and CPU time per message of the
 //! dispatcher and of the mock.
 //!
-//! `cargo bench --bench dispatch` (`PENGINGAT_BENCH_MESSAGES` changes N).
+//! `cargo build --release -p mock-sms-gateway && cargo bench --bench dispatch`
+//! (`PENGINGAT_BENCH_MESSAGES` changes N).
 //! The daemon's pipelined dispatcher is measured; with
 //! `PENGINGAT_BENCH_STEPPED=1` the stepped one (`pengingat demo`'s) instead.
 //!
@@ -126,9 +127,19 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// The mock gateway binary on a free port, without receipts.
+/// The mock gateway binary on a free port, without receipts. It is the
+/// workspace member mock-sms-gateway's, built beside pengingat's by
+/// `cargo build --release` (Cargo tells a benchmark only where its own
+/// package's binaries are).
 fn start_mock() -> Result<(std::process::Child, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-sms-gateway"))
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_pengingat"))
+        .with_file_name(format!("mock-sms-gateway{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        binary.is_file(),
+        "{} is missing: build it first with `cargo build --release -p mock-sms-gateway`",
+        binary.display()
+    );
+    let mut child = Command::new(&binary)
         .args(["--listen", "127.0.0.1:0", "--no-receipts", "--max-recorded", "1000"])
         .stdout(Stdio::piped())
         .spawn()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the ceiling of the mock SMS gateway with wrk on loopback.
 #
-#   cargo build --release --bin mock-sms-gateway
+#   cargo build --release -p mock-sms-gateway
 #   apt-get install -y wrk
 #   benches/mock_gateway_wrk.sh            # all four scenarios
 #

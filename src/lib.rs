@@ -39,9 +39,8 @@
 //! | `metrics` | 5 | Prometheus counters | — |
 //! | `http` | 6 | every HTTP handler, who may call it, `ApiError` | the layers below |
 //! | `daemon` | 6 | `pengingat run`: scan, dispatch, digest, inbox and HTTP loops | the layers below |
-//! | `demo` | 7 | `pengingat demo`: two simulated months on SQLite | daemon, seed, report, mock_gateway, … |
+//! | `demo` | 7 | `pengingat demo`: two simulated months on SQLite, with the bundled mock gateway (the `mock-sms-gateway` crate) | daemon, seed, report, … |
 //! | `cli` | 7 | the commands: parse arguments, call the library, print | everything below |
-//! | `mock_gateway` | 7 | the mock SMS gateway (dry runs, tests, benchmarks) | clock, twilio_signature |
 
 pub mod channels;
 pub mod cli;
@@ -58,7 +57,6 @@ pub mod http;
 pub mod import;
 pub mod message;
 pub mod metrics;
-pub mod mock_gateway;
 pub mod payments;
 pub mod receipts;
 pub mod report;

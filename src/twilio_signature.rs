@@ -2,8 +2,9 @@
 //!
 //! Twilio signs every webhook it sends (status callbacks included) with
 //! base64(HMAC-SHA1(AuthToken, full URL + each POST parameter's name and
-//! value, sorted by name)) (Twilio "Webhooks security"). The mock gateway signs its status callbacks with it, and the
-//! receipt endpoint verifies incoming Twilio callbacks with it.
+//! value, sorted by name)) (Twilio "Webhooks security"). The receipt endpoint
+//! verifies incoming Twilio callbacks with it; the mock gateway signs its
+//! status callbacks with its own implementation, so each checks the other.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
+use mock_sms_gateway::smtp::{SmtpCount, run_smtp_sink};
+use mock_sms_gateway::{MockGatewayConfig, ReceiptConfig};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::config::delivery::{GatewaySettings, Preset};
-use crate::mock_gateway::smtp::{SmtpCount, run_smtp_sink};
-use crate::mock_gateway::{self, MockGatewayConfig, ReceiptConfig};
 
 /// The mock gateway's Kannel user and password (its defaults).
 const KANNEL_USER: &str = "kannel";
@@ -47,15 +48,13 @@ pub async fn start_mocks(clock: Arc<dyn Clock>, seed: u64) -> anyhow::Result<Moc
             seed,
             ..ReceiptConfig::default()
         },
-        clock,
+        clock: Arc::new(DemoClock(clock)),
         ..MockGatewayConfig::default()
     };
     let stop = cancel.clone();
-    tokio::spawn(mock_gateway::run(
-        listener,
-        config,
-        async move { stop.cancelled().await },
-    ));
+    tokio::spawn(mock_sms_gateway::run(listener, config, async move {
+        stop.cancelled().await
+    }));
     let smtp = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot start the SMTP sink")?;
@@ -68,6 +67,16 @@ pub async fn start_mocks(clock: Arc<dyn Clock>, seed: u64) -> anyhow::Result<Moc
         emails,
         cancel,
     })
+}
+
+/// The demo's clock as the mock gateway's source of timestamps.
+#[derive(Debug)]
+struct DemoClock(Arc<dyn Clock>);
+
+impl mock_sms_gateway::Clock for DemoClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.now()
+    }
 }
 
 /// Writes `value` as the secret file `name` under `dir/secrets`.

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use mock_sms_gateway::{Credentials, MockGatewayConfig, RecordedMessage};
 use pengingat::channels::{DeploymentId, GatewayPool, OutboundSms, Ticker};
 use pengingat::config::delivery::{GatewaySettings, Preset, SmsSettings, WebhookSettings};
-use pengingat::mock_gateway::{Credentials, MockGatewayConfig, RecordedMessage};
 use tempfile::TempDir;
 
 use crate::mock_gateway::{self, Gateway};

@@ -1,10 +1,9 @@
 //! The mock SMS gateway, run in-process on 127.0.0.1:0 through
-//! `mock_gateway::run`, with a small receiver on 127.0.0.1:0 that records the
+//! `mock_sms_gateway::run`, with a small receiver on 127.0.0.1:0 that records the
 //! receipts it is sent. Every send is made in the real gateway's wire format
 //! and every answer is checked exactly. Timestamps come from a fixed clock;
 //! receipts are due at once (delay 0) unless a test needs them grouped.
 
-mod binary;
 mod faults;
 mod infobip;
 mod jasmin;
@@ -12,6 +11,7 @@ mod kannel;
 mod twilio;
 mod webhook;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,8 +20,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use chrono::{DateTime, TimeZone, Utc};
-use pengingat::clock::FixedClock;
-use pengingat::mock_gateway::{self, MockGatewayConfig, ReceiptConfig, RecordedMessage};
+use mock_sms_gateway::{MockGatewayConfig, ReceiptConfig, RecordedMessage};
+use pengingat::clock::{Clock, FixedClock};
 use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
@@ -44,9 +44,36 @@ pub fn config() -> MockGatewayConfig {
             jasmin_retry_delay: Duration::from_millis(5),
             ..ReceiptConfig::default()
         },
-        clock: Arc::new(FixedClock::at(now())),
+        clock: Arc::new(MockClock(FixedClock::at(now()))),
         ..MockGatewayConfig::default()
     }
+}
+
+/// One of pengingat's clocks as the mock gateway's, which has a clock trait
+/// of its own.
+#[derive(Debug)]
+pub struct MockClock<C>(pub C);
+
+impl<C: Clock> mock_sms_gateway::Clock for MockClock<C> {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.now()
+    }
+}
+
+/// The `mock-sms-gateway` binary. Cargo tells a package's tests only where
+/// that package's own binaries are; the mock's is built beside pengingat's by
+/// `cargo build` and `cargo test` at the workspace root (both packages are
+/// default members). After changing the mock, build it again before running
+/// only pengingat's tests (`cargo build -p mock-sms-gateway`).
+pub fn binary() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_pengingat"))
+        .with_file_name(format!("mock-sms-gateway{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build -p mock-sms-gateway`",
+        path.display()
+    );
+    path
 }
 
 /// An HTTP client that never goes through a proxy.
@@ -71,7 +98,7 @@ impl Gateway {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(mock_gateway::run(listener, config, async move {
+        let task = tokio::spawn(mock_sms_gateway::run(listener, config, async move {
             let _ = stopped.await;
         }));
         Self {
@@ -337,7 +364,7 @@ async fn the_final_status_is_decided_by_seed_recipient_and_text() {
     let receipts = receiver.wait_for(20).await;
     let mut delivered = 0;
     for message in &messages {
-        let expected = mock_gateway::decides_delivered(42, 0.5, &message.to, &message.text);
+        let expected = mock_sms_gateway::decides_delivered(42, 0.5, &message.to, &message.text);
         delivered += usize::from(expected);
         let status = if expected { "delivered" } else { "undelivered" };
         assert_eq!(serde_json::to_value(message.final_status).unwrap(), status);

@@ -2,9 +2,9 @@
 //! fields, the gateway's message id comes back, encoding and segments are
 //! recorded.
 
+use mock_sms_gateway::Preset as Wire;
 use pengingat::channels::{ChannelConfigError, SmsEncoding};
 use pengingat::config::delivery::Preset;
-use pengingat::mock_gateway::Preset as Wire;
 
 use super::*;
 

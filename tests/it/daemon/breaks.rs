@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::Duration;
 
+use mock_sms_gateway::RecordedMessage;
 use pengingat::domain::ReminderStatus;
-use pengingat::mock_gateway::RecordedMessage;
 use pengingat::store::ReminderRecord;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -47,7 +47,7 @@ struct MockGatewayProcess {
 impl MockGatewayProcess {
     /// Starts it with every send answered after `latency_ms`.
     async fn start(latency_ms: u64) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mock-sms-gateway"))
+        let mut child = Command::new(crate::mock_gateway::binary())
             .args(["--listen", "127.0.0.1:0", "--no-receipts", "--seed", "1"])
             .args(["--latency-ms", &latency_ms.to_string()])
             .stdout(Stdio::piped())

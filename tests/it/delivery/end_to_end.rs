@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mock_sms_gateway::FinalStatus;
 use pengingat::clock::FixedClock;
 use pengingat::config::Settings;
 use pengingat::config::delivery::{Preset, SmsSettings};
 use pengingat::daemon::Daemon;
 use pengingat::domain::ReminderStatus;
-use pengingat::mock_gateway::FinalStatus;
 
 use super::{SCHEDULES, SEND_AT, due_reminders, numbered_participant, reminders};
 use crate::channels::{Secrets, WEBHOOK_TOKEN, gateway};

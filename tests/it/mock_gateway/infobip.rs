@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use pengingat::mock_gateway::Preset;
+use mock_sms_gateway::Preset;
 use serde_json::{Value, json};
 
 use super::{Gateway, Receiver, config};

@@ -1,7 +1,7 @@
 //! Jasmin: `GET`/`POST /send` and receipts that must be acknowledged.
 
 use axum::http::{Method, StatusCode};
-use pengingat::mock_gateway::Preset;
+use mock_sms_gateway::Preset;
 
 use super::{Gateway, Receiver, config};
 

@@ -1,7 +1,7 @@
 //! Kannel: `GET /cgi-bin/sendsms` and `GET dlr-url` reports.
 
 use axum::http::{Method, StatusCode};
-use pengingat::mock_gateway::{FinalStatus, KannelFailure, Preset, kannel_failure_of};
+use mock_sms_gateway::{FinalStatus, KannelFailure, Preset, kannel_failure_of};
 
 use super::{Gateway, Receiver, config, now};
 

@@ -1,7 +1,7 @@
 //! Twilio: `POST …/Messages.json` and signed status callbacks.
 
 use axum::http::StatusCode;
-use pengingat::mock_gateway::{MockGatewayConfig, Preset};
+use mock_sms_gateway::{MockGatewayConfig, Preset};
 use pengingat::twilio_signature::verify_twilio_signature;
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! The generic JSON webhook.
 
 use axum::http::StatusCode;
-use pengingat::mock_gateway::Preset;
+use mock_sms_gateway::Preset;
 use serde_json::{Value, json};
 
 use super::{Gateway, Receiver, config};

@@ -7,15 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mock_sms_gateway::{KannelFailure, MockGatewayConfig, ReceiptConfig, kannel_failure_of};
 use pengingat::clock::FixedClock;
 use pengingat::config::delivery::Preset;
-use pengingat::mock_gateway::{self, KannelFailure, MockGatewayConfig, ReceiptConfig, kannel_failure_of};
 use pengingat::receipts::normalise_provider_id;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{Receiver, Sql, TWILIO_TOKEN, now, pending_reminders, token};
 use crate::helpers::*;
+use crate::mock_gateway::MockClock;
 
 both_backends!(mock_gateway_receipts_settle_reminders_on_every_preset);
 
@@ -37,14 +38,14 @@ impl Mock {
                 jasmin_retry_delay: Duration::from_millis(5),
                 ..ReceiptConfig::default()
             },
-            clock: Arc::new(FixedClock::at(now())),
+            clock: Arc::new(MockClock(FixedClock::at(now()))),
             ..MockGatewayConfig::default()
         };
         config.credentials.twilio_auth_token = TWILIO_TOKEN.into();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(mock_gateway::run(listener, config, async move {
+        let task = tokio::spawn(mock_sms_gateway::run(listener, config, async move {
             let _ = stopped.await;
         }));
         let http = reqwest::Client::builder().no_proxy().build().unwrap();

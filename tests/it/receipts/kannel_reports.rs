@@ -8,14 +8,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mock_sms_gateway::{KannelFailure, MockGatewayConfig, ReceiptConfig, kannel_failure_of};
 use pengingat::channels::{GatewayPool, OutboundSms};
 use pengingat::clock::FixedClock;
 use pengingat::config::delivery::SmsSettings;
-use pengingat::mock_gateway::{self, KannelFailure, MockGatewayConfig, ReceiptConfig, kannel_failure_of};
 use tokio::sync::oneshot;
 
 use super::{Receiver, Sql, now, pending_reminders, token};
 use crate::helpers::*;
+use crate::mock_gateway::MockClock;
 
 both_backends!(
     kannel_failures_keep_the_smscs_reason_end_to_end,
@@ -36,13 +37,13 @@ pub(super) async fn start_mock(
             delivered_ratio: if delivered { 1.0 } else { 0.0 },
             ..ReceiptConfig::default()
         },
-        clock: Arc::new(FixedClock::at(now())),
+        clock: Arc::new(MockClock(FixedClock::at(now()))),
         ..MockGatewayConfig::default()
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(mock_gateway::run(listener, config, async move {
+    let task = tokio::spawn(mock_sms_gateway::run(listener, config, async move {
         let _ = stopped.await;
     }));
     (base, stop, task)

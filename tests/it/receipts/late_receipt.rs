@@ -9,12 +9,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mock_sms_gateway::MockGatewayConfig;
 use pengingat::clock::FixedClock;
 use pengingat::config::Settings;
 use pengingat::config::delivery::{Preset, SmsSettings};
 use pengingat::daemon::Daemon;
 use pengingat::domain::ReminderStatus;
-use pengingat::mock_gateway::MockGatewayConfig;
 use pengingat::store::{NoProgress, OutcomeFilter, ReminderRecord};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;

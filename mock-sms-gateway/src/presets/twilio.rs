@@ -23,22 +23,19 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::super::faults::Fault;
-use super::super::form;
-use super::super::ids;
-use super::super::receipts::ReceiptKind;
-use super::super::segments::count_segments;
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
-use super::twilio_callback::TwilioCallback;
+use super::twilio_callback::{API_VERSION, TwilioCallback};
 use super::with_fault_headers;
+use crate::faults::Fault;
+use crate::form;
+use crate::ids;
+use crate::receipts::ReceiptKind;
+use crate::segments::count_segments;
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/2010-04-01/Accounts/{account_sid}/Messages.json", post(create_message))
 }
-
-/// The API version Twilio reports.
-pub const API_VERSION: &str = "2010-04-01";
 
 /// The longest body Twilio takes (OpenAPI: "up to 1,600 characters").
 const MAX_BODY_CHARS: usize = 1600;

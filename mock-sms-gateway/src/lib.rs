@@ -42,6 +42,8 @@
 //! slow callback target costs dropped receipts, never slower sends.
 
 mod admin;
+pub mod clock;
+mod courier;
 mod faults;
 mod form;
 mod idempotency;
@@ -64,8 +66,7 @@ use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::{Clock, SystemClock};
-
+pub use clock::{Clock, SystemClock};
 pub use faults::{FaultSettings, FaultUpdate};
 pub use outcome::{decides_delivered, number_key};
 pub use presets::kannel_dlr::{Failure as KannelFailure, failure_of as kannel_failure_of};
@@ -217,7 +218,15 @@ pub async fn run(
     served.context("serving the mock gateway")
 }
 
-/// All routes, with the gateway's shared state.
+/// All routes, with the gateway's shared state: every preset's send route,
+/// then the endpoints for tests and operators.
 fn router(gateway: Arc<state::Gateway>) -> Router {
-    presets::routes().merge(admin::routes()).with_state(gateway)
+    Router::new()
+        .merge(presets::kannel::routes())
+        .merge(presets::jasmin::routes())
+        .merge(presets::twilio::routes())
+        .merge(presets::infobip::routes())
+        .merge(presets::webhook::routes())
+        .merge(admin::routes())
+        .with_state(gateway)
 }

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::faults::{Fault, FaultError, Faults};
-use super::idempotency::Idempotency;
-use super::outcome::decides_delivered;
-use super::receipts::{ReceiptKind, ReceiptQueue};
-use super::store::{FinalStatus, MessageStore, Preset, RecordedMessage};
-use super::{Credentials, MockGatewayConfig, ReceiptConfig};
 use crate::clock::Clock;
+use crate::faults::{Fault, FaultError, Faults};
+use crate::idempotency::Idempotency;
+use crate::outcome::decides_delivered;
+use crate::receipts::{ReceiptKind, ReceiptQueue};
+use crate::store::{FinalStatus, MessageStore, Preset, RecordedMessage};
+use crate::{Credentials, MockGatewayConfig, ReceiptConfig};
 
 /// What every handler shares.
 pub type Shared = Arc<Gateway>;

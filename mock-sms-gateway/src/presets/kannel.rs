@@ -15,14 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, http::HeaderValue};
 
-use super::super::faults::Fault;
-use super::super::form;
-use super::super::ids;
-use super::super::receipts::ReceiptKind;
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
 use super::kannel_dlr::KannelDlr;
 use super::with_fault_headers;
+use crate::faults::Fault;
+use crate::form;
+use crate::ids;
+use crate::receipts::ReceiptKind;
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/cgi-bin/sendsms", get(send))

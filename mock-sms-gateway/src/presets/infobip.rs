@@ -8,7 +8,7 @@
 //! "validationErrors"?}}}`: 401 `UNAUTHORIZED`, 400 `BAD_REQUEST` for
 //! malformed JSON or missing fields. Delivery reports go to
 //! `webhooks.delivery.url` (unless `notify` is false) as `{"results": […]}`,
-//! up to 100 per request.
+//! up to 100 per request (see `infobip_report`).
 //!
 //! A `messageId` given by the client makes its destination idempotent, as
 //! Infobip's "idempotent message sending" does once enabled on an account:
@@ -22,19 +22,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::super::faults::Fault;
-use super::super::form;
-use super::super::idempotency::Claim;
-use super::super::ids;
-use super::super::receipts::{Courier, ReceiptKind};
-use super::super::segments::count_segments;
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
+use super::infobip_report::InfobipReport;
 use super::with_fault_headers;
+use crate::faults::Fault;
+use crate::form;
+use crate::idempotency::Claim;
+use crate::ids;
+use crate::receipts::ReceiptKind;
+use crate::segments::count_segments;
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/sms/3/messages", post(send_messages))
@@ -157,29 +157,6 @@ const PENDING_ACCEPTED: Status = Status {
 struct Details {
     /// Segments the text takes.
     message_count: u32,
-}
-
-/// What an Infobip report needs, captured at acceptance.
-#[derive(Debug, Clone)]
-pub struct InfobipReport {
-    /// `webhooks.delivery.url`.
-    pub url: String,
-    /// The request's bulk id.
-    pub bulk_id: String,
-    /// The message id.
-    pub message_id: String,
-    /// The recipient.
-    pub to: String,
-    /// The sender id.
-    pub sender: String,
-    /// `webhooks.callbackData`.
-    pub callback_data: Option<String>,
-    /// Whether an intermediate report is wanted first.
-    pub intermediate: bool,
-    /// Segments the text took.
-    pub message_count: u32,
-    /// When it was accepted.
-    pub sent_at: DateTime<Utc>,
 }
 
 async fn send_messages(State(gateway): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -379,94 +356,9 @@ fn validate(request: &Request) -> Result<Vec<(&Message, &str)>, Refusal> {
     }
 }
 
-/// Infobip's `yyyy-MM-dd'T'HH:mm:ss.SSSZ` (`+0000`).
-fn infobip_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true).replace('Z', "+0000")
-}
-
-/// One entry of `results`.
-pub fn report_json(report: &InfobipReport, delivered: bool, final_report: bool, now: DateTime<Utc>) -> Value {
-    let (status, error) = if !final_report {
-        (
-            json!({"groupId": 3, "groupName": "DELIVERED", "id": 2, "name": "DELIVERED_TO_OPERATOR",
-                   "description": "Message delivered to operator"}),
-            json!({"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR",
-                   "description": "No Error", "permanent": false}),
-        )
-    } else if delivered {
-        (
-            json!({"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET",
-                   "description": "Message delivered to handset"}),
-            json!({"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR",
-                   "description": "No Error", "permanent": false}),
-        )
-    } else {
-        (
-            json!({"groupId": 2, "groupName": "UNDELIVERABLE", "id": 9, "name": "UNDELIVERABLE_NOT_DELIVERED",
-                   "description": "Message sent not delivered"}),
-            json!({"groupId": 1, "groupName": "HANDSET_ERRORS", "id": 27, "name": "EC_ABSENT_SUBSCRIBER",
-                   "description": "Absent Subscriber", "permanent": false}),
-        )
-    };
-    let mut result = json!({
-        "bulkId": report.bulk_id,
-        "messageId": report.message_id,
-        "to": report.to,
-        "sender": report.sender,
-        "sentAt": infobip_time(report.sent_at),
-        "doneAt": infobip_time(now),
-        "messageCount": report.message_count,
-        "mccMnc": "51010",
-        "price": {"pricePerMessage": 0, "currency": "IDR"},
-        "status": status,
-        "error": error,
-    });
-    if let Some(data) = &report.callback_data {
-        result["callbackData"] = json!(data);
-    }
-    result
-}
-
-/// Sends the reports of one batch (all for `url`): the intermediate ones
-/// first, if any asked for them, then the final ones.
-pub async fn send_reports(courier: &Courier, url: &str, batch: &[(InfobipReport, bool)]) {
-    let now = courier.clock.now();
-    let intermediate: Vec<Value> = batch
-        .iter()
-        .filter(|(report, _)| report.intermediate)
-        .map(|(report, delivered)| report_json(report, *delivered, false, now))
-        .collect();
-    let finals: Vec<Value> = batch
-        .iter()
-        .map(|(report, delivered)| report_json(report, *delivered, true, now))
-        .collect();
-    for results in [intermediate, finals] {
-        if results.is_empty() {
-            continue;
-        }
-        let sent = courier.client.post(url).json(&json!({"results": results})).send().await;
-        let ok = match sent {
-            Ok(response) => response.status().is_success(),
-            Err(e) => {
-                tracing::debug!(error = ?e.without_url(), "Infobip delivery report not delivered");
-                false
-            }
-        };
-        courier.count(ok);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-
     use super::*;
-
-    #[test]
-    fn timestamps_use_infobips_format() {
-        let at = Utc.with_ymd_and_hms(2025, 7, 10, 8, 30, 5).unwrap();
-        assert_eq!(infobip_time(at), "2025-07-10T08:30:05.000+0000");
-    }
 
     #[test]
     fn missing_fields_are_named() {

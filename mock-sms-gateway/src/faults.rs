@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::outcome::number_key;
+use crate::outcome::number_key;
 
 /// The fault settings as `GET /control` shows them and as the gateway is
 /// started with.

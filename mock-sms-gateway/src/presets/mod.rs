@@ -1,7 +1,11 @@
 //! The gateways' wire formats: one module per gateway for the send endpoint
-//! and, where the receipt has much to say, one for its receipt.
+//! and one for its receipt, and what their answers share. The receipt
+//! modules depend only on what lies below the gateway's state (the courier,
+//! the form encoding), so the receipt scheduler can name them without a
+//! circle.
 
 pub mod infobip;
+pub mod infobip_report;
 pub mod jasmin;
 pub mod jasmin_dlr;
 pub mod kannel;
@@ -9,23 +13,12 @@ pub mod kannel_dlr;
 pub mod twilio;
 pub mod twilio_callback;
 pub mod webhook;
+pub mod webhook_receipt;
 
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::faults::Fault;
-use super::state::Shared;
-
-/// Every preset's send route.
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .merge(kannel::routes())
-        .merge(jasmin::routes())
-        .merge(twilio::routes())
-        .merge(infobip::routes())
-        .merge(webhook::routes())
-}
+use crate::faults::Fault;
 
 /// The HTTP status a fault is answered with.
 pub fn fault_status(fault: &Fault) -> StatusCode {

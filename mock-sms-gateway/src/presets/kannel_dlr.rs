@@ -11,10 +11,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::form::encode_into;
-use super::super::receipts::Courier;
 use super::first_chars;
-use crate::mock_gateway::number_key;
+use crate::courier::Courier;
+use crate::form::encode_into;
+use crate::outcome::number_key;
 
 /// What a Kannel report needs, captured at acceptance.
 #[derive(Debug, Clone)]

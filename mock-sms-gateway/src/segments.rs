@@ -2,6 +2,7 @@
 //! GSM-7 fits 160 characters in one SMS and 153 per concatenated segment,
 //! extension characters costing two; any other character switches the whole
 //! text to UCS-2, 70 / 67 UTF-16 units.
+// Written here independently of pengingat's encoding rules, so each checks the other.
 
 /// The GSM 03.38 basic characters outside ASCII.
 const GSM_BASIC_NON_ASCII: &str = "£¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà";

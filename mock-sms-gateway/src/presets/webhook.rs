@@ -12,17 +12,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::super::faults::Fault;
-use super::super::idempotency::{Claim, IDEMPOTENCY_KEY_HEADER};
-use super::super::ids;
-use super::super::receipts::{Courier, ReceiptKind};
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
+use super::webhook_receipt::WebhookReceipt;
 use super::{fault_status, with_fault_headers};
+use crate::faults::Fault;
+use crate::idempotency::{Claim, IDEMPOTENCY_KEY_HEADER};
+use crate::ids;
+use crate::receipts::ReceiptKind;
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/webhook/send", post(send))
@@ -41,17 +41,6 @@ struct SendRequest {
     callback_url: Option<String>,
     /// The sender id, optional.
     from: Option<String>,
-}
-
-/// What a webhook receipt needs, captured at acceptance.
-#[derive(Debug, Clone)]
-pub struct WebhookReceipt {
-    /// `callback_url`.
-    pub url: String,
-    /// The sender's reference.
-    pub id: Option<String>,
-    /// The gateway's id.
-    pub message_id: String,
 }
 
 async fn send(State(gateway): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -137,22 +126,4 @@ fn accept(gateway: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<String,
         gateway.queue_receipt(status, ReceiptKind::Webhook(receipt));
     }
     Ok(message_id)
-}
-
-/// Posts the receipt; any 2xx acknowledges it.
-pub async fn send_receipt(courier: &Courier, receipt: &WebhookReceipt, delivered: bool) {
-    let body = json!({
-        "id": receipt.id,
-        "message_id": receipt.message_id,
-        "status": if delivered { "delivered" } else { "undelivered" },
-        "at": courier.clock.now().to_rfc3339_opts(SecondsFormat::Millis, true),
-    });
-    let ok = match courier.client.post(&receipt.url).json(&body).send().await {
-        Ok(response) => response.status().is_success(),
-        Err(e) => {
-            tracing::debug!(error = ?e.without_url(), "webhook receipt not delivered");
-            false
-        }
-    };
-    courier.count(ok);
 }

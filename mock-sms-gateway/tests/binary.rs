@@ -8,7 +8,10 @@ use axum::http::StatusCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use super::http;
+/// An HTTP client that never goes through a proxy.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
 
 #[tokio::test]
 async fn the_binary_prints_its_address_answers_and_stops_on_sigterm() {

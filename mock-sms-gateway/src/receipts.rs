@@ -10,17 +10,17 @@
 //! URL, which may carry a recipient's number (Kannel's `%P`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::presets::{infobip, jasmin_dlr, kannel_dlr, twilio_callback, webhook};
-use super::{Credentials, MockGatewayConfig, ReceiptConfig};
-use crate::clock::Clock;
+use crate::MockGatewayConfig;
+use crate::courier::{Courier, ReceiptStats};
+use crate::presets::{infobip_report, jasmin_dlr, kannel_dlr, twilio_callback, webhook_receipt};
 
 /// Jobs due within this window of the first are sent in the same round, so
 /// Infobip reports accepted close together share a request.
@@ -38,8 +38,8 @@ pub enum ReceiptKind {
     Kannel(kannel_dlr::KannelDlr),
     Jasmin(jasmin_dlr::JasminDlr),
     Twilio(twilio_callback::TwilioCallback),
-    Infobip(infobip::InfobipReport),
-    Webhook(webhook::WebhookReceipt),
+    Infobip(infobip_report::InfobipReport),
+    Webhook(webhook_receipt::WebhookReceipt),
 }
 
 /// One queued receipt.
@@ -51,19 +51,6 @@ struct ReceiptJob {
     delivered: bool,
     /// What to send.
     kind: ReceiptKind,
-}
-
-/// Counters shown by `GET /stats`.
-#[derive(Debug, Default)]
-pub struct ReceiptStats {
-    /// Receipts queued.
-    pub queued: AtomicU64,
-    /// Receipts dropped because the queue was full.
-    pub dropped: AtomicU64,
-    /// Callback requests the target accepted.
-    pub callbacks_sent: AtomicU64,
-    /// Callback requests that failed (no answer, error status, no Jasmin ACK).
-    pub callbacks_failed: AtomicU64,
 }
 
 /// The sending side of the queue, held by the gateway.
@@ -97,40 +84,6 @@ impl ReceiptQueue {
     }
 }
 
-/// What callback tasks need.
-#[derive(Debug)]
-pub struct Courier {
-    /// The HTTP client (pooled, no proxy: targets are the sender's own).
-    pub client: reqwest::Client,
-    /// Source of receipt timestamps.
-    pub clock: Arc<dyn Clock>,
-    /// Credentials (the Twilio token signs callbacks).
-    pub credentials: Credentials,
-    /// Receipt settings.
-    pub config: ReceiptConfig,
-    /// Shared counters.
-    pub stats: Arc<ReceiptStats>,
-    /// Callback requests in flight.
-    permits: Arc<Semaphore>,
-}
-
-impl Courier {
-    /// Counts one callback request's outcome.
-    pub fn count(&self, ok: bool) {
-        let counter = if ok {
-            &self.stats.callbacks_sent
-        } else {
-            &self.stats.callbacks_failed
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A slot for one callback request in flight.
-    pub async fn permit(&self) -> Option<OwnedSemaphorePermit> {
-        self.permits.clone().acquire_owned().await.ok()
-    }
-}
-
 /// Starts the scheduler; returns the queue and the scheduler's handle, which
 /// ends when `shutdown` is cancelled.
 pub fn start(
@@ -154,14 +107,7 @@ pub fn start(
         .pool_max_idle_per_host(concurrency)
         .build()?;
     let (tx, rx) = mpsc::channel(receipts.queue_capacity.max(1));
-    let courier = Arc::new(Courier {
-        client,
-        clock: config.clock.clone(),
-        credentials: config.credentials.clone(),
-        config: receipts.clone(),
-        stats: stats.clone(),
-        permits: Arc::new(Semaphore::new(concurrency)),
-    });
+    let courier = Arc::new(Courier::new(client, config, stats.clone(), concurrency));
     let queue = ReceiptQueue {
         tx: Some(tx),
         delay: receipts.delay,
@@ -208,7 +154,7 @@ async fn schedule(mut rx: mpsc::Receiver<ReceiptJob>, courier: Arc<Courier>, shu
 
 /// Starts the callbacks of one round; false if shutdown interrupted it.
 async fn dispatch(courier: &Arc<Courier>, round: Vec<ReceiptJob>, shutdown: &CancellationToken) -> bool {
-    let mut infobip_by_url: Vec<(String, Vec<(infobip::InfobipReport, bool)>)> = Vec::new();
+    let mut infobip_by_url: Vec<(String, Vec<(infobip_report::InfobipReport, bool)>)> = Vec::new();
     for job in round {
         let kind = match job.kind {
             ReceiptKind::Infobip(report) => {
@@ -236,7 +182,7 @@ async fn dispatch(courier: &Arc<Courier>, round: Vec<ReceiptJob>, shutdown: &Can
             let courier = courier.clone();
             let url = url.clone();
             tokio::spawn(async move {
-                infobip::send_reports(&courier, &url, &batch).await;
+                infobip_report::send_reports(&courier, &url, &batch).await;
                 drop(permit);
             });
         }
@@ -257,10 +203,10 @@ async fn deliver(courier: &Courier, kind: ReceiptKind, delivered: bool, permit: 
         ReceiptKind::Kannel(dlr) => kannel_dlr::send(courier, &dlr, delivered).await,
         ReceiptKind::Jasmin(dlr) => jasmin_dlr::send(courier, &dlr, delivered, permit).await,
         ReceiptKind::Twilio(callback) => twilio_callback::send(courier, &callback, delivered).await,
-        ReceiptKind::Webhook(receipt) => webhook::send_receipt(courier, &receipt, delivered).await,
+        ReceiptKind::Webhook(receipt) => webhook_receipt::send_receipt(courier, &receipt, delivered).await,
         // Batched in `dispatch`; never reaches here.
         ReceiptKind::Infobip(report) => {
-            infobip::send_reports(courier, &report.url.clone(), &[(report, delivered)]).await
+            infobip_report::send_reports(courier, &report.url.clone(), &[(report, delivered)]).await
         }
     }
 }

@@ -17,7 +17,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::store::Preset;
+use crate::store::Preset;
 
 /// The header the generic webhook reads its key from.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";

@@ -17,14 +17,14 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::super::faults::Fault;
-use super::super::form;
-use super::super::ids;
-use super::super::receipts::ReceiptKind;
-use super::super::state::{Accepted, Gateway, Shared};
-use super::super::store::Preset;
 use super::jasmin_dlr::JasminDlr;
 use super::{first_chars, with_fault_headers};
+use crate::faults::Fault;
+use crate::form;
+use crate::ids;
+use crate::receipts::ReceiptKind;
+use crate::state::{Accepted, Gateway, Shared};
+use crate::store::Preset;
 
 pub fn routes() -> Router<Shared> {
     Router::new().route("/send", get(send).post(send))

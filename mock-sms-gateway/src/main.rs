@@ -1,6 +1,6 @@
 //! `mock-sms-gateway`: a stand-in SMS gateway speaking Kannel, Jasmin, Twilio,
 //! Infobip and a generic JSON webhook, for tests, benchmarks and dry runs.
-//! See `pengingat::mock_gateway` for the endpoints.
+//! See the `mock_sms_gateway` library for the endpoints.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use pengingat::clock::SystemClock;
-use pengingat::mock_gateway::{self, Credentials, FaultSettings, MockGatewayConfig, ReceiptConfig};
+use mock_sms_gateway::{Credentials, FaultSettings, MockGatewayConfig, ReceiptConfig, SystemClock};
 use tracing_subscriber::EnvFilter;
 
 /// A stand-in SMS gateway for tests, benchmarks and operators' dry runs.
@@ -209,7 +208,7 @@ async fn main() -> anyhow::Result<()> {
     writeln!(stdout, "listening on {address}").context("writing the bound address")?;
     stdout.flush().context("writing the bound address")?;
     drop(stdout);
-    mock_gateway::run(listener, config, shutdown_signal()).await
+    mock_sms_gateway::run(listener, config, shutdown_signal()).await
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT).

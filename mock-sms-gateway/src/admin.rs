@@ -11,9 +11,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 
-use super::faults::{FaultSettings, FaultUpdate};
-use super::state::Shared;
-use super::store::{MessageFilter, RecordedMessage};
+use crate::faults::{FaultSettings, FaultUpdate};
+use crate::state::Shared;
+use crate::store::{MessageFilter, RecordedMessage};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -94,7 +94,7 @@ async fn update(State(gateway): State<Shared>, Json(update): Json<FaultUpdate>) 
 /// server close the connection under a sender still writing a large batch.
 async fn sink(State(gateway): State<Shared>, _body: axum::body::Bytes) -> &'static str {
     gateway.sink_hits.fetch_add(1, Ordering::Relaxed);
-    super::presets::jasmin_dlr::ACK
+    crate::presets::jasmin_dlr::ACK
 }
 
 async fn stats(State(gateway): State<Shared>) -> Json<serde_json::Value> {

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::super::form::encode_pairs;
-use super::super::receipts::Courier;
+use crate::courier::Courier;
+use crate::form::encode_pairs;
 
 /// The acknowledgement Jasmin expects.
 pub const ACK: &str = "ACK/Jasmin";
