@@ -12,6 +12,7 @@
 //! share that is pure Rust is in [`shared`].
 
 mod common;
+mod delegate;
 pub mod delivery_state;
 mod digest_sql;
 pub mod digests;
