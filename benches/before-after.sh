@@ -36,6 +36,9 @@ bench_binary() { # DIR TARGET_DIR NAME
 }
 
 echo "building the benchmarks of $rev and of the working tree" >&2
+# The binaries too: the dispatch benchmark starts the mock gateway's binary.
+(cd "$before" && CARGO_TARGET_DIR="$work/target" cargo build --release --bins >&2)
+(cd "$root" && CARGO_TARGET_DIR="$target_dir" cargo build --release --bins >&2)
 declare -A bin
 for name in dispatch scan; do
     bin[before-$name]=$(bench_binary "$before" "$work/target" "$name")
