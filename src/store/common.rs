@@ -97,7 +97,7 @@ pub(crate) fn upsert_counts(batch: usize, existing: u64, changed: u64) -> Upsert
 
 /// A kelurahan row as stored.
 #[derive(sqlx_macros::FromRow)]
-pub(crate) struct KelurahanRow {
+pub(crate) struct StoredKelurahan {
     code: String,
     name: String,
     kecamatan: String,
@@ -106,7 +106,7 @@ pub(crate) struct KelurahanRow {
     time_zone: String,
 }
 
-impl KelurahanRow {
+impl StoredKelurahan {
     /// The kelurahan, or `None` for a row no valid import could have written.
     pub(crate) fn into_kelurahan(self) -> Option<Kelurahan> {
         Some(Kelurahan {
@@ -128,7 +128,7 @@ macro_rules! common_queries {
         use chrono::{DateTime, Utc};
         use sqlx::Pool;
 
-        use crate::store::common::{Dialect, KelurahanRow};
+        use crate::store::common::{Dialect, StoredKelurahan};
         use crate::store::reminders::{LIST_REMINDERS_SQL, REMINDER_COUNTS_SQL, ReminderRecord};
         use crate::store::{BulkTable, Kelurahan, PaidThroughCount, StoreError};
 
@@ -161,14 +161,14 @@ macro_rules! common_queries {
 
         /// Every kelurahan, ordered by code.
         pub(super) async fn list_kelurahan(pool: &Pool<$db>) -> Result<Vec<Kelurahan>, StoreError> {
-            let rows: Vec<KelurahanRow> = sqlx::query_as(
+            let rows: Vec<StoredKelurahan> = sqlx::query_as(
                 "SELECT code, name, kecamatan, kabupaten_kota, provinsi, time_zone FROM kelurahan ORDER BY code",
             )
             .fetch_all(pool)
             .await?;
             Ok(rows
                 .into_iter()
-                .filter_map(KelurahanRow::into_kelurahan)
+                .filter_map(StoredKelurahan::into_kelurahan)
                 .collect())
         }
 

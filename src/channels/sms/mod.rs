@@ -9,9 +9,9 @@ mod infobip;
 mod jasmin;
 mod kannel;
 mod limits;
-mod template;
 mod twilio;
 mod webhook;
+mod webhook_template;
 
 use std::sync::Arc;
 

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::OutboundSms;
 use super::gateway::{Context, Wire, digits};
 use super::http::{Answer, percent_encode};
-use super::template::{Placeholder, Template};
+use super::webhook_template::{Placeholder, Template};
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::channels::settings::{GatewaySettings, WebhookSettings};
 use crate::schedule::SmsSize;
