@@ -338,6 +338,8 @@ fn options(settings: &Settings, args: &ImportFileArgs, clock: &dyn Clock) -> Imp
             FileFormatArg::Json => InputFormat::Json,
         }),
         attribution_secs: settings.payments.attribution_secs(),
+        max_file_bytes: Some(settings.import.max_file_bytes()),
+        chunk_rows: settings.import.chunk_rows,
         ..ImportOptions::new(clock.now())
     }
 }

@@ -11,6 +11,7 @@ pub mod dashboard;
 /// `[sms]`, `[email]` and `[delivery]`: the channels own their settings
 /// types; the configuration reads them from the file.
 pub use crate::channels::settings as delivery;
+pub mod import;
 mod load;
 pub mod payments;
 mod settings;

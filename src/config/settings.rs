@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::dashboard::DashboardSettings;
 use super::delivery::{DeliverySettings, EmailSettings, SmsSettings};
+use super::import::ImportSettings;
 use super::payments::PaymentsSettings;
 use crate::domain::{ContributionMonth, DueDateRules, StandingRules};
 use crate::schedule::Schedules;
@@ -38,6 +39,8 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// Payments coming in: the HTTP API, the inbox folder, attribution.
     pub payments: PaymentsSettings,
+    /// Limits of the participants and payments imports.
+    pub import: ImportSettings,
     /// Who may read the dashboard.
     pub dashboard: DashboardSettings,
 }
@@ -388,6 +391,15 @@ impl Settings {
             bad(
                 "payments.inbox_max_file_mb",
                 format!("must be 1 to 256, got {}", self.payments.inbox_max_file_mb),
+            );
+        }
+        if self.import.max_file_mb == 0 {
+            bad("import.max_file_mb", "must be at least 1, got 0".into());
+        }
+        if !(1..=1_000_000).contains(&self.import.chunk_rows) {
+            bad(
+                "import.chunk_rows",
+                format!("must be 1 to 1000000, got {}", self.import.chunk_rows),
             );
         }
         if self.payments.inbox_poll_secs == 0 {

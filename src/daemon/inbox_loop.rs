@@ -25,6 +25,7 @@ pub(super) async fn inbox_loop(shared: Arc<Shared>, dir: PathBuf, cancel: Cancel
                     max_paid_ahead_months: shared.settings.standing.max_paid_ahead_months,
                     earliest_paid_through: shared.settings.standing.earliest_paid_through,
                     max_file_bytes: Some(shared.settings.payments.inbox_max_file_bytes()),
+                    chunk_rows: shared.settings.import.chunk_rows,
                     ..ImportOptions::new(shared.clock.now())
                 };
                 let processed = process_inbox(shared.store.as_ref(), &dir, &options).await;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::path::Path;
 
-use super::table::{Cell, RawRecord, RawTable};
+use super::table::{Cell, Header, RawRecord, RawTable};
 use super::{ImportError, RowError};
 
 /// Where each known column is in the file.
@@ -16,19 +16,34 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    /// Finds the `known` columns in `table`. Each group in `required` needs
-    /// at least one of its columns (`[["nik", "kpj"]]`: one of the two).
-    /// Returns a warning naming any columns that will be ignored. A table
-    /// with no columns and no rows (`[]` in JSON) is accepted as empty.
-    pub fn resolve(
+    /// [`resolve`](Self::resolve) for a table held in memory.
+    pub fn of_table(
         path: &Path,
         table: &RawTable,
         known: &[&'static str],
         required: &[&[&'static str]],
     ) -> Result<(Self, Vec<String>), ImportError> {
+        let header = Header {
+            headers: table.headers.clone(),
+            columns: table.columns.clone(),
+        };
+        Self::resolve(path, &header, !table.records.is_empty(), known, required)
+    }
+
+    /// Finds the `known` columns in a file's `header`. Each group in `required` needs
+    /// at least one of its columns (`[["nik", "kpj"]]`: one of the two).
+    /// Returns a warning naming any columns that will be ignored. A table
+    /// with no columns and no rows (`[]` in JSON) is accepted as empty.
+    pub fn resolve(
+        path: &Path,
+        header: &Header,
+        has_records: bool,
+        known: &[&'static str],
+        required: &[&[&'static str]],
+    ) -> Result<(Self, Vec<String>), ImportError> {
         let mut positions = HashMap::new();
         let mut ignored = Vec::new();
-        for (i, column) in table.columns.iter().enumerate() {
+        for (i, column) in header.columns.iter().enumerate() {
             match known.iter().find(|k| **k == column.as_str()) {
                 Some(&name) => {
                     if let Some(first) = positions.insert(name, i) {
@@ -40,10 +55,10 @@ impl Columns {
                     }
                 }
                 None if column.is_empty() => ignored.push(format!("(unnamed column {})", i + 1)),
-                None => ignored.push(table.headers[i].trim().to_string()),
+                None => ignored.push(header.headers[i].trim().to_string()),
             }
         }
-        let empty = table.columns.is_empty() && table.records.is_empty();
+        let empty = header.columns.is_empty() && !has_records;
         let missing: Vec<String> = required
             .iter()
             .filter(|group| !empty && !group.iter().any(|c| positions.contains_key(c)))
@@ -210,23 +225,23 @@ mod tests {
     #[test]
     fn missing_groups_and_ignored_columns() {
         let t = table("Name,Hobby,,x\nSiti,,,\n");
-        let err = Columns::resolve(Path::new("t.csv"), &t, KNOWN, &[&["nik", "kpj"], &["name"]]).unwrap_err();
+        let err = Columns::of_table(Path::new("t.csv"), &t, KNOWN, &[&["nik", "kpj"], &["name"]]).unwrap_err();
         assert_eq!(err.to_string(), "t.csv lacks the required column(s) nik or kpj");
-        let (_, warnings) = Columns::resolve(Path::new("t.csv"), &t, KNOWN, &[&["name"]]).unwrap();
+        let (_, warnings) = Columns::of_table(Path::new("t.csv"), &t, KNOWN, &[&["name"]]).unwrap();
         assert_eq!(warnings, ["ignored unknown column(s): Hobby, (unnamed column 3), x"]);
     }
 
     #[test]
     fn a_known_column_twice_is_malformed() {
         let t = table("nik,NIK\n1,2\n");
-        let err = Columns::resolve(Path::new("t.csv"), &t, KNOWN, &[]).unwrap_err();
+        let err = Columns::of_table(Path::new("t.csv"), &t, KNOWN, &[]).unwrap_err();
         assert!(err.to_string().contains("column nik appears twice"), "{err}");
     }
 
     #[test]
     fn reader_collects_every_problem() {
         let t = table("nik,name,opted_out\n,  ,maybe\n");
-        let (cols, _) = Columns::resolve(Path::new("t.csv"), &t, KNOWN, &[]).unwrap();
+        let (cols, _) = Columns::of_table(Path::new("t.csv"), &t, KNOWN, &[]).unwrap();
         let mut row = RowReader::new(&t.records[0], &cols);
         assert_eq!(row.required("nik"), None);
         assert_eq!(row.required("name"), None);

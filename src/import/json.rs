@@ -1,12 +1,18 @@
 //! JSON import files: an array of objects whose keys are the column names.
 //!
 //! serde_json checks the syntax (and names the line of an error); a small
-//! scanner then finds the line each record starts on, since parsed values
-//! carry no position. Keys keep their order, so the rejected-rows file lists
+//! scanner finds the line each record starts on, since parsed values carry
+//! no position. Keys keep their order, so the rejected-rows file lists
 //! columns as the first record wrote them.
+//!
+//! A file is read as a stream ([`json_records`]): the array's elements are
+//! deserialized one at a time (serde's `SeqAccess`), never the whole array.
+//! A request body, already in memory, is parsed whole ([`parse_json`]).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::io::{self, Read};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -14,7 +20,8 @@ use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::ImportError;
-use super::table::{Cell, RawRecord, RawTable, normalise_column, nul_refused};
+use super::table::{Cell, Header, RawRecord, RawTable, Sink, normalise_column, nul_refused};
+use super::text::{Findings, TextReader};
 
 /// One element of the top-level array.
 enum JsonRecord {
@@ -105,6 +112,99 @@ pub(crate) fn parse_json(path: &Path, text: &str) -> Result<RawTable, ImportErro
         serde_json::from_str(text).map_err(|e| malformed(e.line().max(1), without_position(&e)))?;
     let lines = record_lines(text);
     Ok(build_table(records, &lines))
+}
+
+/// The columns met so far while streaming, in the order keys first appear.
+#[derive(Default)]
+struct Keys {
+    header: Header,
+    index: HashMap<String, usize>,
+}
+
+impl Keys {
+    /// One element as a record: its keys added to the columns, its values
+    /// placed under them (a record has a cell for every column known so far).
+    fn record(&mut self, record: JsonRecord, number: usize, line: usize) -> RawRecord {
+        if let JsonRecord::Object(entries) = &record {
+            for (key, _) in entries {
+                let column = normalise_column(key);
+                if !self.index.contains_key(&column) {
+                    self.index.insert(column.clone(), self.header.columns.len());
+                    self.header.columns.push(column);
+                    self.header.headers.push(key.clone());
+                }
+            }
+        }
+        let mut cells = vec![Cell::Text(String::new()); self.header.columns.len()];
+        let defect = match record {
+            JsonRecord::Other(found) => Some(format!("record {number} is {found}, not an object")),
+            JsonRecord::Object(entries) => place(entries, &self.index, &mut cells),
+        };
+        RawRecord { line, cells, defect }
+    }
+}
+
+/// Reads the array's elements one at a time, handing each to the sink.
+struct Elements<'s, 'a> {
+    keys: &'s mut Keys,
+    findings: &'s RefCell<Findings>,
+    sink: &'s mut Sink<'a>,
+    /// A failure of the sink, kept to be reported as itself.
+    failed: &'s mut Option<io::Error>,
+}
+
+impl<'de> Visitor<'de> for Elements<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut number = 0;
+        while let Some(element) = seq.next_element::<JsonRecord>()? {
+            number += 1;
+            let line = self.findings.borrow_mut().record_lines.pop_front().unwrap_or(1);
+            let record = self.keys.record(element, number, line);
+            if let Err(e) = (self.sink)(record) {
+                *self.failed = Some(e);
+                return Err(de::Error::custom("cannot write the spill file"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a JSON file's array element by element (see the module
+/// documentation), handing each record to `sink`; returns the columns.
+pub(crate) fn json_records<R: Read>(
+    path: &Path,
+    text: &mut TextReader<R>,
+    findings: &RefCell<Findings>,
+    sink: &mut Sink<'_>,
+) -> Result<Header, ImportError> {
+    let mut keys = Keys::default();
+    let mut failed = None;
+    let mut de = serde_json::Deserializer::from_reader(text);
+    let elements = Elements {
+        keys: &mut keys,
+        findings,
+        sink,
+        failed: &mut failed,
+    };
+    let parsed = de::Deserializer::deserialize_seq(&mut de, elements).and_then(|()| de.end());
+    if let Some(source) = failed {
+        return Err(ImportError::Read {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    parsed.map_err(|e| ImportError::Malformed {
+        path: path.to_path_buf(),
+        line: e.line().max(1),
+        reason: without_position(&e),
+    })?;
+    Ok(keys.header)
 }
 
 /// The offset of the first `\u0000` escape (a NUL in a JSON string): a

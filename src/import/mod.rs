@@ -3,26 +3,40 @@
 //!
 //! Every import follows one policy ("nothing half-applied"):
 //!
-//! 1. the file is read once and every row is checked, collecting *every*
-//!    problem with its line, column and reason;
+//! 1. the file is read once, as a stream, into a spill file on disk, and
+//!    every row is checked, collecting *every* problem with its line, column
+//!    and reason;
 //! 2. by default a file with any bad row changes nothing and the import fails
 //!    with [`ImportError::Invalid`] listing all of them;
 //! 3. with [`ImportOptions::skip_invalid`] the good rows are imported and the
 //!    bad ones are written next to the input as `<stem>.rejected.csv`;
-//! 4. the good rows go to the store in one call, which writes them in one
-//!    transaction, batched; re-importing the same file changes nothing.
+//! 4. the good rows go to the store in one transaction, a chunk of
+//!    [`ImportOptions::chunk_rows`] rows at a time; re-importing the same
+//!    file changes nothing.
 //!
 //! Lookups the checks need (the kelurahan list, stored participants and
-//! payments) are made in bulk, never per row, so 100,000 rows take seconds.
+//! payments) are made in bulk, a chunk at a time, never per row, so 100,000
+//! rows take seconds.
+//!
+//! # Memory
+//!
+//! A file import holds at most one chunk of rows, never the file's text:
+//! its memory does not grow with the file's size, only by a fixed amount
+//! per row (16 bytes for participants, 24 for payments, see each module)
+//! plus the problems of the rows it rejects, which it must list. The
+//! kelurahan list (reference data of a few megabytes) is read whole.
 
 mod columns;
 mod json;
 mod kelurahan;
 mod participants;
 mod payments;
+mod payments_file;
 mod reader;
 mod rejected;
+mod spill;
 mod table;
+mod text;
 mod values;
 
 use std::fmt;
@@ -82,6 +96,11 @@ impl std::str::FromStr for InputFormat {
 /// earlier month, so an earlier `paid_through` is a mistake in the file.
 pub const BPU_PROGRAMME_START: ContributionMonth = ContributionMonth::from_index(2015 * 12 + 6);
 
+/// Rows per chunk of a file import, unless set otherwise: large enough that
+/// the store's lookups and writes run in big batches, small enough that a
+/// chunk's rows take a few megabytes.
+pub const DEFAULT_CHUNK_ROWS: usize = 5_000;
+
 /// How an import treats bad rows and what it takes as "now".
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -105,6 +124,10 @@ pub struct ImportOptions {
     pub max_file_bytes: Option<u64>,
     /// The file's format; `None` takes it from the extension.
     pub format: Option<InputFormat>,
+    /// How many rows a file import checks against the store, or writes, at
+    /// a time (`[import]` `chunk_rows`): the rows of one chunk are the only
+    /// ones held in memory whole. Default [`DEFAULT_CHUNK_ROWS`].
+    pub chunk_rows: usize,
     /// Payments only: where the file came from (recorded with each payment).
     pub payment_source: PaymentSource,
     /// Payments only: the attribution window in seconds (`[payments]`
@@ -122,6 +145,7 @@ impl ImportOptions {
             earliest_paid_through: BPU_PROGRAMME_START,
             max_file_bytes: None,
             format: None,
+            chunk_rows: DEFAULT_CHUNK_ROWS,
             payment_source: PaymentSource::Import,
             attribution_secs: 14 * 86_400,
         }

@@ -45,16 +45,15 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::columns::{Columns, RowReader};
-use super::reader::load_table;
+use super::reader::{Staged, read_error, stage};
 use super::rejected::{Rejection, discard, flatten, settle};
-use super::table::RawTable;
 use super::values::current_month;
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, RowError};
 use crate::domain::{
     ContributionMonth, EmailAddress, Funding, KelurahanCode, Kpj, NewParticipant, Nik, ParticipantName, PhoneNumber,
     PreferredChannel, RegionTimeZone, Rupiah, Segment,
 };
-use crate::store::{Participants, Progress, UpsertCounts};
+use crate::store::{ImportTx, Participants, Progress, UpsertCounts};
 
 /// The columns a participants file may have.
 const COLUMNS: &[&str] = &[
@@ -78,25 +77,40 @@ const REQUIRED: &[&[&str]] = &[&["nik"], &["name"], &["kelurahan"], &["segment"]
 
 /// Imports the participants in `path` (see the module documentation for the
 /// columns), upserting them by NIK in one transaction.
+///
+/// The file is read once into a spill file, then checked row by row (a
+/// NIK repeated in the file is found by sorting 16 bytes per row: the NIK
+/// and the record's offset), then written a chunk of
+/// [`ImportOptions::chunk_rows`] rows at a time inside one transaction.
+/// Memory does not grow with the file's bytes, only by those 16 bytes per
+/// row during the checks, plus the problems of the rejected rows.
 pub async fn import_participants(
     store: &dyn Participants,
     path: &Path,
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let table = load_table(path, options.format, options.max_file_bytes).await?;
-    let (columns, warnings) = Columns::resolve(path, &table, COLUMNS, REQUIRED)?;
+    let staged = stage(path, options.format, options.max_file_bytes).await?;
+    let rows = staged.spill.count();
+    let (columns, warnings) = Columns::resolve(path, &staged.header, rows > 0, COLUMNS, REQUIRED)?;
     let zones: HashMap<String, RegionTimeZone> = store
         .list_kelurahan()
         .await?
         .into_iter()
         .map(|k| (k.code.as_str().to_string(), k.time_zone))
         .collect();
-    let checked = check_rows(&table, &columns, &zones, options);
-    let mut rejected = checked.rejected;
-    let rejected_file = settle(path, &table, &mut rejected, options.skip_invalid).await?;
-    let written = write(store, checked.good, options, progress).await;
-    let counts = match written {
+    let file = File {
+        path,
+        staged: &staged,
+        columns: &columns,
+        zones: &zones,
+        options,
+    };
+    let mut rejected = file.check()?;
+    let rejected_file = settle(path, &staged, &mut rejected, options.skip_invalid).await?;
+    let mut skipped: Vec<u64> = rejected.iter().map(|(key, _)| *key).collect();
+    skipped.sort_unstable();
+    let counts = match file.write(store, &skipped, progress).await {
         Ok(counts) => counts,
         Err(e) => {
             discard(rejected_file.as_deref()).await;
@@ -105,7 +119,7 @@ pub async fn import_participants(
     };
     tracing::info!(
         file = %path.display(),
-        rows = table.records.len(),
+        rows,
         inserted = counts.inserted,
         updated = counts.updated,
         unchanged = counts.unchanged,
@@ -113,7 +127,7 @@ pub async fn import_participants(
         "participants imported"
     );
     Ok(ImportReport {
-        rows: table.records.len(),
+        rows,
         counts: ImportCounts::Participants(counts),
         rejected: flatten(&rejected),
         rejected_file,
@@ -121,14 +135,116 @@ pub async fn import_participants(
     })
 }
 
-/// Settles the good rows' months and upserts them.
-async fn write(
-    store: &dyn Participants,
+/// A participants file read into a spill, with what its checks need.
+struct File<'a> {
+    path: &'a Path,
+    staged: &'a Staged,
+    columns: &'a Columns,
+    /// Kelurahan code → time zone, for every stored kelurahan.
+    zones: &'a HashMap<String, RegionTimeZone>,
+    options: &'a ImportOptions,
+}
+
+impl File<'_> {
+    /// Checks every row in file order; returns the rejected ones, by offset.
+    fn check(&self) -> Result<Vec<Rejection>, ImportError> {
+        let mut rejected: Vec<Rejection> = Vec::new();
+        // (NIK as a number, record offset) of every row whose NIK parsed.
+        let mut niks: Vec<(u64, u64)> = Vec::new();
+        for item in self.staged.spill.records() {
+            let (offset, record) = item.map_err(read_error(self.path))?;
+            let record = self.staged.padded(record);
+            let (nik, checked) = check_row(RowReader::new(&record, self.columns), self.zones, self.options);
+            if let Some(nik) = nik {
+                niks.push((nik_key(&nik), offset));
+            }
+            if let Err(errors) = checked {
+                rejected.push((offset, errors));
+            }
+        }
+        self.repeated_niks(niks, &mut rejected)?;
+        Ok(rejected)
+    }
+
+    /// A NIK may appear once per file: each later line is rejected, naming
+    /// the first; the problem comes first among its row's.
+    fn repeated_niks(&self, mut niks: Vec<(u64, u64)>, rejected: &mut Vec<Rejection>) -> Result<(), ImportError> {
+        niks.sort_unstable();
+        let mut added: Vec<Rejection> = Vec::new();
+        for run in niks.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+            let first = self.staged.record_at(self.path, run[0].1)?.line;
+            for &(_, offset) in &run[1..] {
+                let reason = format!("duplicate NIK: the same NIK is already on line {first}");
+                match rejected.binary_search_by_key(&offset, |(key, _)| *key) {
+                    Ok(i) => {
+                        let line = rejected[i].1[0].line;
+                        rejected[i].1.insert(0, RowError::new(line, Some("nik"), reason));
+                    }
+                    Err(_) => {
+                        let line = self.staged.record_at(self.path, offset)?.line;
+                        added.push((offset, vec![RowError::new(line, Some("nik"), reason)]));
+                    }
+                }
+            }
+        }
+        if !added.is_empty() {
+            rejected.extend(added);
+            rejected.sort_by_key(|(key, _)| *key);
+        }
+        Ok(())
+    }
+
+    /// Upserts the rows not `skipped` (sorted offsets), a chunk at a time,
+    /// in one transaction.
+    async fn write(
+        &self,
+        store: &dyn Participants,
+        skipped: &[u64],
+        progress: &dyn Progress,
+    ) -> Result<UpsertCounts, ImportError> {
+        let mut tx = store.begin_import().await?;
+        let mut counts = UpsertCounts::default();
+        let chunk_rows = self.options.chunk_rows.max(1);
+        let mut chunk: Vec<GoodRow> = Vec::with_capacity(chunk_rows.min(65_536));
+        for item in self.staged.spill.records() {
+            let (offset, record) = item.map_err(read_error(self.path))?;
+            if skipped.binary_search(&offset).is_ok() {
+                continue;
+            }
+            let record = self.staged.padded(record);
+            if let (_, Ok(row)) = check_row(RowReader::new(&record, self.columns), self.zones, self.options) {
+                chunk.push(row);
+            }
+            if chunk.len() >= chunk_rows {
+                counts += write_chunk(tx.as_mut(), std::mem::take(&mut chunk), self.options, progress).await?;
+            }
+        }
+        if !chunk.is_empty() {
+            counts += write_chunk(tx.as_mut(), chunk, self.options, progress).await?;
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+}
+
+/// A NIK as a number to sort on (16 digits fit in 54 bits).
+fn nik_key(nik: &Nik) -> u64 {
+    nik.as_str().parse().unwrap_or_else(|_| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        nik.as_str().hash(&mut h);
+        h.finish() | (1 << 63)
+    })
+}
+
+/// Settles one chunk's months against what is stored and upserts it.
+async fn write_chunk(
+    tx: &mut dyn ImportTx,
     good: Vec<GoodRow>,
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<UpsertCounts, ImportError> {
-    let stored = stored_months(store, &good).await?;
+    let stored = stored_months(tx, &good).await?;
     let rows: Vec<NewParticipant> = good
         .into_iter()
         .map(|row| {
@@ -136,7 +252,7 @@ async fn write(
             row.resolve(months)
         })
         .collect();
-    Ok(store.upsert_participants(&rows, options.now, progress).await?)
+    Ok(tx.upsert_participants(&rows, options.now, progress).await?)
 }
 
 /// The months a row gave, before defaults.
@@ -186,61 +302,46 @@ fn resolve_months(
     }
 }
 
-/// The good rows and the rejected ones.
-struct Checked {
-    /// Rows that passed every check, in file order.
-    good: Vec<GoodRow>,
-    /// Rows that did not, with their problems.
-    rejected: Vec<Rejection>,
-}
-
-/// What the row checks need besides the row.
-struct Context<'a> {
-    /// Kelurahan code → time zone, for every stored kelurahan.
-    zones: &'a HashMap<String, RegionTimeZone>,
-    /// The import's options.
-    options: &'a ImportOptions,
-    /// NIK → the line it first appeared on.
-    seen: HashMap<String, usize>,
-}
-
-fn check_rows(
-    table: &RawTable,
-    columns: &Columns,
+/// Checks one row, reporting every problem in it (a NIK repeated in the
+/// file is found afterwards); returns its NIK too when that parsed.
+fn check_row(
+    mut row: RowReader<'_>,
     zones: &HashMap<String, RegionTimeZone>,
     options: &ImportOptions,
-) -> Checked {
-    let mut ctx = Context {
-        zones,
-        options,
-        seen: HashMap::with_capacity(table.records.len()),
+) -> (Option<Nik>, Result<GoodRow, Vec<RowError>>) {
+    let nik = row.parse_required("nik", Nik::parse);
+    let given_nik = nik.clone();
+    let checked = check_values(&mut row, nik, zones, options);
+    let line = row.line();
+    let errors = row.into_errors();
+    let (true, Some(row)) = (errors.is_empty(), checked) else {
+        return (
+            given_nik,
+            Err(if errors.is_empty() {
+                vec![RowError::new(line, None, "the row could not be read")]
+            } else {
+                errors
+            }),
+        );
     };
-    let mut checked = Checked {
-        good: Vec::with_capacity(table.records.len()),
-        rejected: Vec::new(),
-    };
-    for (index, record) in table.records.iter().enumerate() {
-        match check_row(RowReader::new(record, columns), &mut ctx) {
-            Ok(row) => checked.good.push(row),
-            Err(errors) => checked.rejected.push((index, errors)),
-        }
-    }
-    checked
+    (given_nik, Ok(row))
 }
 
-/// Checks one row, reporting every problem in it.
-fn check_row(mut row: RowReader<'_>, ctx: &mut Context<'_>) -> Result<GoodRow, Vec<RowError>> {
-    let nik = row.parse_required("nik", Nik::parse);
-    if let Some(nik) = &nik {
-        check_unique(&mut row, ctx, nik);
-    }
+/// The values of a row after its NIK, every one read (so every problem is
+/// recorded); `None` when a required one is missing.
+fn check_values(
+    row: &mut RowReader<'_>,
+    nik: Option<Nik>,
+    zones: &HashMap<String, RegionTimeZone>,
+    options: &ImportOptions,
+) -> Option<GoodRow> {
     let kpj = row.parse("kpj", Kpj::parse);
     let name = row.parse_required("name", ParticipantName::parse);
     let phone = row.parse("phone", PhoneNumber::parse);
     let email = row.parse("email", EmailAddress::parse);
     let kelurahan = row.parse_required("kelurahan", KelurahanCode::parse);
     let zone = kelurahan.as_ref().and_then(|code| {
-        let zone = ctx.zones.get(code.as_str()).copied();
+        let zone = zones.get(code.as_str()).copied();
         if zone.is_none() {
             row.error(
                 Some("kelurahan"),
@@ -252,7 +353,7 @@ fn check_row(mut row: RowReader<'_>, ctx: &mut Context<'_>) -> Result<GoodRow, V
     let segment = row.parse_required("segment", str::parse::<Segment>);
     let funding = row.parse("funding", str::parse::<Funding>).unwrap_or(Funding::SelfPaid);
     let monthly_amount = row.parse_required("monthly_amount", Rupiah::parse);
-    let given = check_months(&mut row, ctx, zone.unwrap_or(RegionTimeZone::Wib));
+    let given = check_months(row, options, zone.unwrap_or(RegionTimeZone::Wib));
     let default_channel = match (&phone, &email) {
         (None, Some(_)) => PreferredChannel::Email,
         _ => PreferredChannel::Sms,
@@ -261,56 +362,31 @@ fn check_row(mut row: RowReader<'_>, ctx: &mut Context<'_>) -> Result<GoodRow, V
         .parse("preferred_channel", str::parse::<PreferredChannel>)
         .unwrap_or(default_channel);
     let opted_out = row.flag("opted_out").unwrap_or(false);
-
-    let line = row.line();
-    let errors = row.into_errors();
-    let (true, Some(nik), Some(name), Some(kelurahan), Some(segment), Some(monthly_amount)) =
-        (errors.is_empty(), nik, name, kelurahan, segment, monthly_amount)
-    else {
-        return Err(if errors.is_empty() {
-            vec![RowError::new(line, None, "the row could not be read")]
-        } else {
-            errors
-        });
-    };
     let participant = NewParticipant {
-        nik,
+        nik: nik?,
         kpj,
-        name,
+        name: name?,
         phone,
         email,
-        kelurahan,
-        segment,
+        kelurahan: kelurahan?,
+        segment: segment?,
         funding,
-        monthly_amount,
+        monthly_amount: monthly_amount?,
         start_month: given.current,
         paid_through: given.current.prev(),
         preferred_channel,
         opted_out,
     };
-    Ok(GoodRow { participant, given })
-}
-
-/// A NIK may appear once per file: the later line is the one reported.
-fn check_unique(row: &mut RowReader<'_>, ctx: &mut Context<'_>, nik: &Nik) {
-    match ctx.seen.get(nik.as_str()) {
-        Some(first) => row.error(
-            Some("nik"),
-            format!("duplicate NIK: the same NIK is already on line {first}"),
-        ),
-        None => {
-            ctx.seen.insert(nik.as_str().to_string(), row.line());
-        }
-    }
+    Some(GoodRow { participant, given })
 }
 
 /// Reads `start_month` and `paid_through` and checks them against each other
 /// and against how far ahead a participant may have paid.
-fn check_months(row: &mut RowReader<'_>, ctx: &Context<'_>, zone: RegionTimeZone) -> GivenMonths {
-    let current = current_month(ctx.options.now, zone);
+fn check_months(row: &mut RowReader<'_>, options: &ImportOptions, zone: RegionTimeZone) -> GivenMonths {
+    let current = current_month(options.now, zone);
     let paid_through = row.parse("paid_through", ContributionMonth::parse);
     let start = row.parse("start_month", ContributionMonth::parse);
-    let ahead = ctx.options.max_paid_ahead_months;
+    let ahead = options.max_paid_ahead_months;
     let limit = current.plus(i32::try_from(ahead).unwrap_or(i32::MAX / 2));
     if let Some(paid) = paid_through.filter(|p| *p > limit) {
         row.error(
@@ -318,7 +394,7 @@ fn check_months(row: &mut RowReader<'_>, ctx: &Context<'_>, zone: RegionTimeZone
             format!("paid_through {paid} is more than {ahead} month(s) after the current month {current}"),
         );
     }
-    let earliest = ctx.options.earliest_paid_through;
+    let earliest = options.earliest_paid_through;
     if let Some(paid) = paid_through.filter(|p| *p < earliest) {
         row.error(
             Some("paid_through"),
@@ -355,7 +431,7 @@ fn check_months(row: &mut RowReader<'_>, ctx: &Context<'_>, zone: RegionTimeZone
 /// `(start_month, paid_through)` of the stored participants whose rows leave
 /// a month out, loaded in one query.
 async fn stored_months(
-    store: &dyn Participants,
+    tx: &mut dyn ImportTx,
     rows: &[GoodRow],
 ) -> Result<HashMap<String, (ContributionMonth, ContributionMonth)>, ImportError> {
     let niks: Vec<Nik> = rows
@@ -366,7 +442,7 @@ async fn stored_months(
     if niks.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(store
+    Ok(tx
         .participants_by_nik(&niks)
         .await?
         .into_iter()

@@ -28,83 +28,28 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::columns::{Columns, RowReader};
-use super::reader::load_table;
-use super::rejected::{Rejection, discard, flatten, settle, write_rejected};
+use super::rejected::Rejection;
 use super::table::RawTable;
 use super::values::{parse_months, parse_paid_at};
-use super::{ImportCounts, ImportError, ImportOptions, ImportReport, PaymentCounts, RowError};
+use super::{ImportError, ImportOptions, RowError};
 use crate::domain::money::format_rupiah;
 use crate::domain::payment::months_covered;
 use crate::domain::{ContributionMonth, ExternalRef, Kpj, NewPayment, Nik, Payer, PaymentChannel, Rupiah};
-use crate::store::{Attribution, ParticipantRecord, PaymentBatch, PaymentOutcome, Progress, Store, StoredPayment};
+use crate::store::{Attribution, ImportTx, ParticipantRecord, PaymentBatch, PaymentOutcome, Store, StoredPayment};
+
+pub use super::payments_file::import_payments;
 
 /// The columns a payments file may have.
-const COLUMNS: &[&str] = &["external_ref", "nik", "kpj", "amount", "months", "paid_at", "channel"];
+pub(super) const COLUMNS: &[&str] = &["external_ref", "nik", "kpj", "amount", "months", "paid_at", "channel"];
 
 /// The columns a payments file must have.
-const REQUIRED: &[&[&str]] = &[
+pub(super) const REQUIRED: &[&[&str]] = &[
     &["external_ref"],
     &["nik", "kpj"],
     &["amount"],
     &["paid_at"],
     &["channel"],
 ];
-
-/// Imports the payments in `path` (see the module documentation for the
-/// columns). Each new payment advances its participant's paid-through month;
-/// all are recorded in one transaction.
-pub async fn import_payments(
-    store: &dyn Store,
-    path: &Path,
-    options: &ImportOptions,
-    progress: &dyn Progress,
-) -> Result<ImportReport, ImportError> {
-    let table = load_table(path, options.format, options.max_file_bytes).await?;
-    let Checked {
-        warnings,
-        mut rejected,
-        duplicates,
-        good,
-        payments,
-    } = check_table(store, path, &table, options).await?;
-    let mut counts = PaymentCounts {
-        duplicates: duplicates.len() as u64,
-        ..PaymentCounts::default()
-    };
-    let rejected_file = settle(path, &table, &mut rejected, options.skip_invalid).await?;
-    let outcomes = match store
-        .record_payments(&payments, &batch(options, !options.skip_invalid), progress)
-        .await
-    {
-        Ok(outcomes) => outcomes,
-        Err(e) => {
-            discard(rejected_file.as_deref()).await;
-            return Err(e.into());
-        }
-    };
-    let late = tally(&table, &good, &outcomes, &mut counts);
-    let (rejected_file, warnings) = if late.is_empty() {
-        (rejected_file, warnings)
-    } else {
-        rejected.extend(late);
-        rewrite_rejected(path, &table, &mut rejected, rejected_file, warnings).await
-    };
-    tracing::info!(
-        file = %path.display(),
-        rows = table.records.len(),
-        recorded = counts.recorded,
-        duplicates = counts.duplicates,
-        rejected = rejected.len(),
-        "payments imported"
-    );
-    Ok(ImportReport {
-        rows: table.records.len(),
-        counts: ImportCounts::Payments(counts),
-        rejected: flatten(&rejected),
-        rejected_file,
-        warnings,
-    })
-}
 
 /// Applies the records of `table` (read from `source`, a file name or "the
 /// request") as payments, each on its own: the good ones are recorded, the
@@ -127,7 +72,7 @@ pub(crate) async fn apply_payment_table(
         .await?;
     let mut results: Vec<PaymentRowResult> = vec![PaymentRowResult::Duplicate; table.records.len()];
     for (index, errors) in rejected {
-        results[index] = PaymentRowResult::Rejected(errors);
+        results[index as usize] = PaymentRowResult::Rejected(errors);
     }
     for ((index, _), outcome) in good.iter().zip(outcomes) {
         results[*index] = match outcome {
@@ -160,27 +105,24 @@ pub(crate) async fn apply_payment_table(
 
 /// A payments table checked against the stored data, before recording.
 struct Checked {
-    /// Warnings about the columns (unknown ones ignored).
-    warnings: Vec<String>,
     /// Records refused, with their reasons.
     rejected: Vec<Rejection>,
-    /// Records already recorded, or repeated identically.
-    duplicates: Vec<usize>,
     /// Records to record, by index, in payment order.
     good: Vec<(usize, NewPayment)>,
     /// The same payments alone.
     payments: Vec<NewPayment>,
 }
 
-/// Parses and checks every record of `table` (read from `source`): the one
-/// path the import, the inbox and the payments API share.
+/// Parses and checks every record of `table` (the payments API's request,
+/// read from `source`); a file is checked in chunks by `payments_file`
+/// with the same row checks.
 async fn check_table(
     store: &dyn Store,
     source: &Path,
     table: &RawTable,
     options: &ImportOptions,
 ) -> Result<Checked, ImportError> {
-    let (columns, warnings) = Columns::resolve(source, table, COLUMNS, REQUIRED)?;
+    let (columns, _) = Columns::of_table(source, table, COLUMNS, REQUIRED)?;
     let mut rejected = Vec::new();
     let parsed = parse_rows(table, &columns, options.now, &mut rejected);
     let known = Known::load(store, &parsed).await?;
@@ -188,9 +130,7 @@ async fn check_table(
     let good = classify(&parsed, &known, &mut duplicates, &mut rejected);
     let (good, payments) = in_payment_order(good);
     Ok(Checked {
-        warnings,
         rejected,
-        duplicates,
         good,
         payments,
     })
@@ -217,7 +157,7 @@ pub enum PaymentRowResult {
 }
 
 /// How a call records its payments.
-fn batch(options: &ImportOptions, strict: bool) -> PaymentBatch {
+pub(super) fn batch(options: &ImportOptions, strict: bool) -> PaymentBatch {
     PaymentBatch {
         source: options.payment_source,
         now: options.now,
@@ -262,84 +202,35 @@ fn classify(
             Ok(Check::Duplicate) => duplicates.push(row.index),
             Err(errors) => {
                 failed.insert(row.index);
-                rejected.push((row.index, errors));
+                rejected.push((row.index as u64, errors));
             }
         }
     }
     good
 }
 
-/// Counts the store's outcomes; returns the rows it refused (possible only
-/// when another writer changed the data between the checks and the write).
-fn tally(
-    table: &RawTable,
-    good: &[(usize, NewPayment)],
-    outcomes: &[PaymentOutcome],
-    counts: &mut PaymentCounts,
-) -> Vec<Rejection> {
-    let mut late = Vec::new();
-    for ((index, _), outcome) in good.iter().zip(outcomes) {
-        match outcome {
-            PaymentOutcome::Recorded {
-                attribution,
-                cancelled_reminders,
-                ..
-            } => {
-                counts.recorded += 1;
-                counts.credited += u64::from(attribution.is_some());
-                counts.reminders_cancelled += cancelled_reminders;
-            }
-            PaymentOutcome::Duplicate => counts.duplicates += 1,
-            other => {
-                let reason = other.reason().unwrap_or_else(|| "refused by the database".into());
-                late.push((*index, vec![RowError::new(table.records[*index].line, None, reason)]));
-            }
-        }
-    }
-    late
-}
-
-/// Writes the rejected-rows file again after the store refused more rows;
-/// the import itself has happened, so a failure is a warning.
-async fn rewrite_rejected(
-    path: &Path,
-    table: &RawTable,
-    rejected: &mut [Rejection],
-    previous: Option<std::path::PathBuf>,
-    mut warnings: Vec<String>,
-) -> (Option<std::path::PathBuf>, Vec<String>) {
-    rejected.sort_by_key(|(index, _)| table.records[*index].line);
-    match write_rejected(path, table, rejected).await {
-        Ok(file) => (Some(file), warnings),
-        Err(e) => {
-            warnings.push(e.to_string());
-            (previous, warnings)
-        }
-    }
-}
-
 /// A row whose values all parsed.
 #[derive(Debug, Clone)]
-struct ParsedRow {
-    /// The record's index in the table.
-    index: usize,
+pub(super) struct ParsedRow {
+    /// The record's index in the table (or its offset in a spill file).
+    pub index: usize,
     /// The line it starts on.
-    line: usize,
-    external_ref: ExternalRef,
-    nik: Option<Nik>,
-    kpj: Option<Kpj>,
-    amount: Rupiah,
-    months: Option<u32>,
-    paid_at: DateTime<Utc>,
-    channel: PaymentChannel,
+    pub line: usize,
+    pub external_ref: ExternalRef,
+    pub nik: Option<Nik>,
+    pub kpj: Option<Kpj>,
+    pub amount: Rupiah,
+    pub months: Option<u32>,
+    pub paid_at: DateTime<Utc>,
+    pub channel: PaymentChannel,
     /// The record index and line of an identical earlier row with the same reference.
-    repeat_of: Option<(usize, usize)>,
+    pub repeat_of: Option<(usize, usize)>,
 }
 
 impl ParsedRow {
     /// Whether `other` (with the same reference) is the same payment: then
     /// the repeat is a duplicate, otherwise an error.
-    fn same_payment(&self, other: &Self) -> bool {
+    pub(super) fn same_payment(&self, other: &Self) -> bool {
         self.nik == other.nik
             && self.kpj == other.kpj
             && self.amount == other.amount
@@ -363,7 +254,7 @@ fn parse_rows(
         let mut row = match parse_row(index, RowReader::new(record, columns), now) {
             Ok(row) => row,
             Err(errors) => {
-                rejected.push((index, errors));
+                rejected.push((index as u64, errors));
                 continue;
             }
         };
@@ -376,7 +267,7 @@ fn parse_rows(
                     "external reference already used on line {} for a different payment",
                     rows[first].line
                 );
-                rejected.push((index, vec![RowError::conflict(row.line, reason)]));
+                rejected.push((index as u64, vec![RowError::conflict(row.line, reason)]));
                 continue;
             }
             None => {
@@ -388,7 +279,8 @@ fn parse_rows(
     rows
 }
 
-fn parse_row(index: usize, mut row: RowReader<'_>, now: DateTime<Utc>) -> Result<ParsedRow, Vec<RowError>> {
+/// Parses one row's values (no lookups); every problem is returned.
+pub(super) fn parse_row(index: usize, mut row: RowReader<'_>, now: DateTime<Utc>) -> Result<ParsedRow, Vec<RowError>> {
     let external_ref = row.parse_required("external_ref", ExternalRef::parse);
     if row.is_blank("nik") && row.is_blank("kpj") {
         row.error(Some("nik"), "missing required value: give the participant's NIK or KPJ");
@@ -435,7 +327,7 @@ fn parse_row(index: usize, mut row: RowReader<'_>, now: DateTime<Utc>) -> Result
 }
 
 /// What a checked row does.
-enum Check {
+pub(super) enum Check {
     /// A payment to record.
     New(NewPayment),
     /// Already recorded, or repeated identically in the file.
@@ -443,7 +335,7 @@ enum Check {
 }
 
 /// The stored participants and payments the rows name, loaded in bulk.
-struct Known {
+pub(super) struct Known {
     by_nik: HashMap<String, ParticipantRecord>,
     /// KPJ → the participants with it (normally one).
     by_kpj: HashMap<String, Vec<ParticipantRecord>>,
@@ -451,7 +343,50 @@ struct Known {
 }
 
 impl Known {
-    async fn load(store: &dyn Store, rows: &[ParsedRow]) -> Result<Self, ImportError> {
+    /// Loads what `rows` name through the store's pool.
+    pub(super) async fn load(store: &dyn Store, rows: &[ParsedRow]) -> Result<Self, ImportError> {
+        let (niks, kpjs, refs) = Self::keys(rows);
+        let by_nik = if niks.is_empty() {
+            Vec::new()
+        } else {
+            store.participants_by_nik(&niks).await?
+        };
+        let by_kpj = if kpjs.is_empty() {
+            Vec::new()
+        } else {
+            store.participants_by_kpj(&kpjs).await?
+        };
+        let payments = if refs.is_empty() {
+            Vec::new()
+        } else {
+            store.payments_by_ref(&refs).await?
+        };
+        Ok(Self::new(by_nik, by_kpj, payments))
+    }
+
+    /// [`load`](Self::load) inside an import's transaction.
+    pub(super) async fn load_in(tx: &mut dyn ImportTx, rows: &[ParsedRow]) -> Result<Self, ImportError> {
+        let (niks, kpjs, refs) = Self::keys(rows);
+        let by_nik = if niks.is_empty() {
+            Vec::new()
+        } else {
+            tx.participants_by_nik(&niks).await?
+        };
+        let by_kpj = if kpjs.is_empty() {
+            Vec::new()
+        } else {
+            tx.participants_by_kpj(&kpjs).await?
+        };
+        let payments = if refs.is_empty() {
+            Vec::new()
+        } else {
+            tx.payments_by_ref(&refs).await?
+        };
+        Ok(Self::new(by_nik, by_kpj, payments))
+    }
+
+    /// The NIKs, KPJs (of rows without a NIK) and references to look up.
+    fn keys(rows: &[ParsedRow]) -> (Vec<Nik>, Vec<String>, Vec<ExternalRef>) {
         let mut niks: Vec<Nik> = rows.iter().filter_map(|r| r.nik.clone()).collect();
         niks.sort();
         niks.dedup();
@@ -467,36 +402,25 @@ impl Known {
             .filter(|r| r.repeat_of.is_none())
             .map(|r| r.external_ref.clone())
             .collect();
-        let by_nik = if niks.is_empty() {
-            Vec::new()
-        } else {
-            store.participants_by_nik(&niks).await?
-        };
-        let by_kpj_rows = if kpjs.is_empty() {
-            Vec::new()
-        } else {
-            store.participants_by_kpj(&kpjs).await?
-        };
-        let payments = if refs.is_empty() {
-            Vec::new()
-        } else {
-            store.payments_by_ref(&refs).await?
-        };
+        (niks, kpjs, refs)
+    }
+
+    fn new(by_nik: Vec<ParticipantRecord>, by_kpj_rows: Vec<ParticipantRecord>, payments: Vec<StoredPayment>) -> Self {
         let mut by_kpj: HashMap<String, Vec<ParticipantRecord>> = HashMap::new();
         for p in by_kpj_rows {
             if let Some(kpj) = p.kpj.clone() {
                 by_kpj.entry(kpj).or_default().push(p);
             }
         }
-        Ok(Self {
+        Self {
             by_nik: by_nik.into_iter().map(|p| (p.nik.clone(), p)).collect(),
             by_kpj,
             payments: payments.into_iter().map(|p| (p.external_ref.clone(), p)).collect(),
-        })
+        }
     }
 
     /// Checks a parsed row (not a repeat) against the stored data.
-    fn check(&self, row: &ParsedRow) -> Result<Check, Vec<RowError>> {
+    pub(super) fn check(&self, row: &ParsedRow) -> Result<Check, Vec<RowError>> {
         let err = |column: &str, reason: String| vec![RowError::new(row.line, Some(column), reason)];
         let participant = self.participant(row)?;
         if let Some(stored) = self.payments.get(row.external_ref.as_str()) {

@@ -9,38 +9,47 @@
 //! the CSV reader removes again. An operator fixes that file and imports
 //! it again; its `line` and `reason` columns are then ignored with a warning.
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::table::RawTable;
+use super::reader::Staged;
+use super::table::{Header, RawRecord};
 use super::{ImportError, RowError};
 use crate::report::table::spreadsheet_safe;
 
-/// A bad row: the index of its record in the table, and its problems.
-pub(crate) type Rejection = (usize, Vec<RowError>);
+/// A bad row: the key of its record (its index in a table, or its offset
+/// in a spill file), and its problems (at least one; all on its line).
+pub(crate) type Rejection = (u64, Vec<RowError>);
 
-/// Applies the policy to the rejected rows: `Ok(None)` when there are none,
-/// [`ImportError::Invalid`] unless `skip_invalid`, otherwise the path of the
-/// rejected-rows file just written.
+/// Sorts rejections by line; rows on the same line (a JSON file written on
+/// one line) keep the order they were found in.
+pub(crate) fn sort_by_line(rejected: &mut [Rejection]) {
+    rejected.sort_by_key(|(_, errors)| errors.first().map_or(0, |e| e.line));
+}
+
+/// Applies the policy to the rejected rows of `staged` (read from `path`):
+/// `Ok(None)` when there are none, [`ImportError::Invalid`] unless
+/// `skip_invalid`, otherwise the path of the rejected-rows file just written.
 pub(crate) async fn settle(
     path: &Path,
-    table: &RawTable,
+    staged: &Staged,
     rejected: &mut [Rejection],
     skip_invalid: bool,
 ) -> Result<Option<PathBuf>, ImportError> {
     if rejected.is_empty() {
         return Ok(None);
     }
-    rejected.sort_by_key(|(index, _)| table.records[*index].line);
+    sort_by_line(rejected);
     if !skip_invalid {
         return Err(ImportError::Invalid {
             path: path.to_path_buf(),
             errors: flatten(rejected),
         });
     }
-    write_rejected(path, table, rejected).await.map(Some)
+    write_rejected(path, staged, rejected).await.map(Some)
 }
 
-/// Every problem of every rejected row, in file order.
+/// Every problem of every rejected row, in the order given.
 pub(crate) fn flatten(rejected: &[Rejection]) -> Vec<RowError> {
     rejected.iter().flat_map(|(_, errors)| errors.iter().cloned()).collect()
 }
@@ -53,21 +62,34 @@ pub(crate) fn rejected_path(input: &Path) -> PathBuf {
     input.with_file_name(format!("{stem}.rejected.csv"))
 }
 
-/// Writes the rejected rows (through a temporary file, so a reader never
-/// sees half a file) and returns the file's path.
+/// Writes the rejected rows, read back from the spill one at a time
+/// (through a temporary file, so a reader never sees half a file), and
+/// returns the file's path.
 pub(crate) async fn write_rejected(
     input: &Path,
-    table: &RawTable,
+    staged: &Staged,
     rejected: &[Rejection],
 ) -> Result<PathBuf, ImportError> {
     let out = rejected_path(input);
+    let temporary = out.with_extension("csv.tmp");
     let write_error = |source| ImportError::WriteRejected {
         path: out.clone(),
         source,
     };
-    let bytes = render(table, rejected).map_err(write_error)?;
-    let temporary = out.with_extension("csv.tmp");
-    tokio::fs::write(&temporary, bytes).await.map_err(write_error)?;
+    let file = std::fs::File::create(&temporary).map_err(write_error)?;
+    let mut failed_read = None;
+    let written = render(&staged.header, rejected, io::BufWriter::new(file), |key| {
+        staged.record_at(input, key).map_err(|e| {
+            let text = e.to_string();
+            failed_read = Some(e);
+            io::Error::other(text)
+        })
+    });
+    if let Some(e) = failed_read {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
+    written.map_err(write_error)?;
     tokio::fs::rename(&temporary, &out).await.map_err(write_error)?;
     Ok(out)
 }
@@ -80,18 +102,25 @@ pub(crate) async fn discard(file: Option<&Path>) {
     }
 }
 
-/// The file's bytes. Original `line` or `reason` columns (from importing a
+/// Writes the file: a BOM, the header, one line per rejected row (fetched
+/// by its key). Original `line` or `reason` columns (from importing a
 /// rejected-rows file again) are replaced by the new ones.
-fn render(table: &RawTable, rejected: &[Rejection]) -> std::io::Result<Vec<u8>> {
-    let keep: Vec<usize> = (0..table.columns.len())
-        .filter(|&i| !matches!(table.columns[i].as_str(), "line" | "reason"))
+fn render<W: Write>(
+    header: &Header,
+    rejected: &[Rejection],
+    mut out: W,
+    mut fetch: impl FnMut(u64) -> io::Result<RawRecord>,
+) -> io::Result<()> {
+    let keep: Vec<usize> = (0..header.columns.len())
+        .filter(|&i| !matches!(header.columns[i].as_str(), "line" | "reason"))
         .collect();
-    let mut writer = csv::WriterBuilder::new().from_writer(b"\xef\xbb\xbf".to_vec());
-    let mut header: Vec<&str> = keep.iter().map(|&i| table.headers[i].as_str()).collect();
-    header.extend(["line", "reason"]);
-    writer.write_record(&header).map_err(std::io::Error::other)?;
-    for (index, errors) in rejected {
-        let record = &table.records[*index];
+    out.write_all(b"\xef\xbb\xbf")?;
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    let mut names: Vec<&str> = keep.iter().map(|&i| header.headers[i].as_str()).collect();
+    names.extend(["line", "reason"]);
+    writer.write_record(&names).map_err(io::Error::other)?;
+    for (key, errors) in rejected {
+        let record = fetch(*key)?;
         let mut fields: Vec<String> = keep
             .iter()
             .map(|&i| {
@@ -104,9 +133,12 @@ fn render(table: &RawTable, rejected: &[Rejection]) -> std::io::Result<Vec<u8>> 
             .collect();
         fields.push(record.line.to_string());
         fields.push(spreadsheet_safe(&reasons(errors)).into_owned());
-        writer.write_record(&fields).map_err(std::io::Error::other)?;
+        writer.write_record(&fields).map_err(io::Error::other)?;
     }
-    writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+    writer
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .flush()
 }
 
 /// One row's problems in one cell: `phone: …; email: …`.
@@ -145,7 +177,18 @@ mod tests {
                 RowError::new(2, None, "bad row"),
             ],
         )];
-        let bytes = render(&table, &rejected).unwrap();
+        let header = Header {
+            headers: table.headers.clone(),
+            columns: table.columns.clone(),
+        };
+        let mut bytes = Vec::new();
+        render(
+            &header,
+            &rejected,
+            &mut bytes,
+            |i| Ok(table.records[i as usize].clone()),
+        )
+        .unwrap();
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(
             text,

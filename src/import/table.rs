@@ -2,9 +2,22 @@
 //! shape both readers (CSV and JSON) produce and every importer consumes.
 
 use std::borrow::Cow;
+use std::io;
 use std::path::Path;
 
 use super::ImportError;
+
+/// Where each record read goes.
+pub(crate) type Sink<'a> = dyn FnMut(RawRecord) -> io::Result<()> + 'a;
+
+/// The column names of a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// Column names as written in the file, for the rejected-rows file.
+    pub headers: Vec<String>,
+    /// The same names normalised by [`normalise_column`], to match on.
+    pub columns: Vec<String>,
+}
 
 /// A file read into rows of cells, one cell per column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +79,19 @@ pub(crate) fn nul_refused(path: &Path, text: &str, at: usize) -> ImportError {
         path: path.to_path_buf(),
         line,
         reason: format!("column {column} holds a NUL byte (\\0); no field may contain one"),
+    }
+}
+
+/// A NUL byte (or `\u0000` escape) found at `place` while reading, refused
+/// as [`nul_refused`] words it.
+pub(crate) fn nul_at(path: &Path, place: super::text::Place) -> ImportError {
+    ImportError::Malformed {
+        path: path.to_path_buf(),
+        line: place.line,
+        reason: format!(
+            "column {} holds a NUL byte (\\0); no field may contain one",
+            place.column
+        ),
     }
 }
 

@@ -234,6 +234,10 @@ pub trait Participants: Send + Sync + std::fmt::Debug {
         progress: &dyn Progress,
     ) -> Result<UpsertCounts, StoreError>;
 
+    /// Opens the write transaction an import runs in, chunk by chunk; see
+    /// [`ImportTx`].
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError>;
+
     /// The stored participants among `niks`.
     async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError>;
 
@@ -256,6 +260,45 @@ pub trait Participants: Send + Sync + std::fmt::Debug {
 
     /// Opts every participant with this phone number back in (an SMS "DAFTAR").
     async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError>;
+}
+
+/// One write transaction that an import of any size runs in, a chunk of
+/// rows at a time, so the rows never need to be in memory together: the
+/// lookups its checks make see the transaction's own writes, and nothing is
+/// visible to others until [`commit`](Self::commit). Dropping it without
+/// committing rolls everything back. On SQLite it holds the write lock
+/// (`BEGIN IMMEDIATE`) until then.
+#[async_trait]
+pub trait ImportTx: Send {
+    /// The participants among `niks`, as the transaction sees them.
+    async fn participants_by_nik(&mut self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError>;
+
+    /// The participants among `kpjs`, as the transaction sees them.
+    async fn participants_by_kpj(&mut self, kpjs: &[String]) -> Result<Vec<ParticipantRecord>, StoreError>;
+
+    /// The payments among `refs`, as the transaction sees them.
+    async fn payments_by_ref(&mut self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError>;
+
+    /// [`Participants::upsert_participants`] inside the transaction.
+    async fn upsert_participants(
+        &mut self,
+        rows: &[NewParticipant],
+        now: DateTime<Utc>,
+        progress: &dyn Progress,
+    ) -> Result<UpsertCounts, StoreError>;
+
+    /// [`Payments::record_payments`] inside the transaction; with
+    /// `batch.strict` a refused row fails the call, and the transaction must
+    /// then be dropped.
+    async fn record_payments(
+        &mut self,
+        rows: &[NewPayment],
+        batch: &PaymentBatch,
+        progress: &dyn Progress,
+    ) -> Result<Vec<PaymentOutcome>, StoreError>;
+
+    /// Makes every write of the import visible at once.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 /// Payments and the payments inbox ledger.

@@ -9,6 +9,7 @@ use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 
 mod dispatch;
+mod import_tx;
 mod payments;
 
 /// The outcome and inbox queries, over this backend's pool.
@@ -29,7 +30,7 @@ use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, Outcome
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::{
     AttemptOutcome, Backend, BehindParticipant, BulkTable, ClaimedReminder, ConnectOptions, Delivery, DigestClaim,
-    DigestOutcome, DigestRecord, Digests, InsertedReminders, Kelurahan, Maintenance, PaidThroughCount,
+    DigestOutcome, DigestRecord, Digests, ImportTx, InsertedReminders, Kelurahan, Maintenance, PaidThroughCount,
     ParticipantRecord, Participants, Payments, PreviewCount, Progress, ReminderRecord, Reminders, Replan, ReplanCounts,
     Reports, RuleOccurrences, ScanTotals, SegmentCounts, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
@@ -199,40 +200,14 @@ impl Participants for PgStore {
         now: DateTime<Utc>,
         progress: &dyn Progress,
     ) -> Result<UpsertCounts, StoreError> {
-        let now = now.timestamp();
         let mut tx = self.pool.begin().await?;
-        let mut counts = UpsertCounts::default();
-        for chunk in rows.chunks(BATCH) {
-            let text = |f: fn(&NewParticipant) -> String| chunk.iter().map(f).collect::<Vec<_>>();
-            let opt = |f: fn(&NewParticipant) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
-            let niks = text(|p| p.nik.as_str().to_string());
-            let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM participants WHERE nik = ANY($1)")
-                .bind(&niks)
-                .fetch_one(&mut *tx)
-                .await?;
-            let changed = sqlx::query(PARTICIPANT_UPSERT_PG)
-                .bind(&niks)
-                .bind(opt(|p| p.kpj.as_ref().map(|k| k.as_str().to_string())))
-                .bind(text(|p| p.name.as_str().to_string()))
-                .bind(opt(|p| p.phone.as_ref().map(|x| x.as_str().to_string())))
-                .bind(opt(|p| p.email.as_ref().map(|x| x.as_str().to_string())))
-                .bind(text(|p| p.kelurahan.as_str().to_string()))
-                .bind(text(|p| p.segment.as_str().to_string()))
-                .bind(text(|p| p.funding.as_str().to_string()))
-                .bind(chunk.iter().map(|p| p.monthly_amount.amount()).collect::<Vec<i64>>())
-                .bind(chunk.iter().map(|p| p.start_month.index()).collect::<Vec<i32>>())
-                .bind(chunk.iter().map(|p| p.paid_through.index()).collect::<Vec<i32>>())
-                .bind(text(|p| p.preferred_channel.as_str().to_string()))
-                .bind(chunk.iter().map(|p| p.opted_out).collect::<Vec<bool>>())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            counts += upsert_counts(chunk.len(), existing as u64, changed);
-            progress.advance(chunk.len() as u64);
-        }
+        let counts = upsert_participants_in(&mut tx, rows, now, progress).await?;
         tx.commit().await?;
         Ok(counts)
+    }
+
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError> {
+        Ok(Box::new(import_tx::PgImport::begin(&self.pool).await?))
     }
 
     async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError> {
@@ -326,6 +301,48 @@ impl Reports for PgStore {
         .await?;
         Ok(SegmentCounts { bpu, pu })
     }
+}
+
+/// Upserts participants by NIK inside `tx`, batched (see
+/// [`Participants::upsert_participants`]).
+pub(super) async fn upsert_participants_in(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[NewParticipant],
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<UpsertCounts, StoreError> {
+    let now = now.timestamp();
+    let mut counts = UpsertCounts::default();
+    for chunk in rows.chunks(BATCH) {
+        let text = |f: fn(&NewParticipant) -> String| chunk.iter().map(f).collect::<Vec<_>>();
+        let opt = |f: fn(&NewParticipant) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
+        let niks = text(|p| p.nik.as_str().to_string());
+        let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM participants WHERE nik = ANY($1)")
+            .bind(&niks)
+            .fetch_one(&mut **tx)
+            .await?;
+        let changed = sqlx::query(PARTICIPANT_UPSERT_PG)
+            .bind(&niks)
+            .bind(opt(|p| p.kpj.as_ref().map(|k| k.as_str().to_string())))
+            .bind(text(|p| p.name.as_str().to_string()))
+            .bind(opt(|p| p.phone.as_ref().map(|x| x.as_str().to_string())))
+            .bind(opt(|p| p.email.as_ref().map(|x| x.as_str().to_string())))
+            .bind(text(|p| p.kelurahan.as_str().to_string()))
+            .bind(text(|p| p.segment.as_str().to_string()))
+            .bind(text(|p| p.funding.as_str().to_string()))
+            .bind(chunk.iter().map(|p| p.monthly_amount.amount()).collect::<Vec<i64>>())
+            .bind(chunk.iter().map(|p| p.start_month.index()).collect::<Vec<i32>>())
+            .bind(chunk.iter().map(|p| p.paid_through.index()).collect::<Vec<i32>>())
+            .bind(text(|p| p.preferred_channel.as_str().to_string()))
+            .bind(chunk.iter().map(|p| p.opted_out).collect::<Vec<bool>>())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        counts += upsert_counts(chunk.len(), existing as u64, changed);
+        progress.advance(chunk.len() as u64);
+    }
+    Ok(counts)
 }
 
 const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, phone, email, kelurahan_code, \

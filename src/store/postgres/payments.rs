@@ -35,25 +35,38 @@ pub(super) async fn record(
     progress: &dyn Progress,
 ) -> Result<Vec<PaymentOutcome>, StoreError> {
     let mut tx = pool.begin().await?;
+    // An error drops the transaction, which rolls it back.
+    let outcomes = record_in(&mut tx, rows, batch, progress).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Records `rows` inside `tx` (see `record`); with `batch.strict` a row
+/// that is not recorded or a duplicate fails the call, and the caller's
+/// transaction must then be dropped.
+pub(super) async fn record_in(
+    tx: &mut Tx,
+    rows: &[NewPayment],
+    batch: &PaymentBatch,
+    progress: &dyn Progress,
+) -> Result<Vec<PaymentOutcome>, StoreError> {
     let mut outcomes = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(BATCH) {
-        let mut plan = plan_chunk(&mut tx, chunk, batch).await?;
+        let mut plan = plan_chunk(tx, chunk, batch).await?;
         if batch.strict && !plan.outcomes.iter().all(PaymentOutcome::is_ok) {
             let rejected = plan.outcomes.iter().filter(|o| !o.is_ok()).count();
-            tx.rollback().await?;
             return Err(StoreError::PaymentsRejected(rejected));
         }
         let mut chunk_outcomes = std::mem::take(&mut plan.outcomes);
-        write_plan(&mut tx, &plan, batch).await?;
+        write_plan(tx, &plan, batch).await?;
         let refs: Vec<String> = plan.inserts.iter().map(|p| p.external_ref.clone()).collect();
-        let attributions = attribute(&mut tx, &refs).await?;
+        let attributions = attribute(tx, &refs).await?;
         let ids: Vec<i64> = plan.paid_through.keys().copied().collect();
-        let cancelled = cancel_paid(&mut tx, &ids, batch).await?;
+        let cancelled = cancel_paid(tx, &ids, batch).await?;
         complete_outcomes(chunk, &mut chunk_outcomes, attributions, &cancelled);
         outcomes.extend(chunk_outcomes);
         progress.advance(chunk.len() as u64);
     }
-    tx.commit().await?;
     Ok(outcomes)
 }
 

@@ -15,6 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{QueryBuilder, Sqlite};
 
 mod dispatch;
+mod import_tx;
 mod payments;
 
 /// The outcome and inbox queries, over this backend's pool.
@@ -35,7 +36,7 @@ use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, Outcome
 use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
 use super::{
     AttemptOutcome, Backend, BehindParticipant, BulkTable, ClaimedReminder, ConnectOptions, Delivery, DigestClaim,
-    DigestOutcome, DigestRecord, Digests, InsertedReminders, Kelurahan, Maintenance, PaidThroughCount,
+    DigestOutcome, DigestRecord, Digests, ImportTx, InsertedReminders, Kelurahan, Maintenance, PaidThroughCount,
     ParticipantRecord, Participants, Payments, PreviewCount, Progress, ReminderRecord, Reminders, Replan, ReplanCounts,
     Reports, RuleOccurrences, ScanTotals, SegmentCounts, StoreError, UnsentGroup, UpsertCounts, redact_url,
 };
@@ -232,44 +233,14 @@ impl Participants for SqliteStore {
         now: DateTime<Utc>,
         progress: &dyn Progress,
     ) -> Result<UpsertCounts, StoreError> {
-        let now = now.timestamp();
         let mut tx = self.begin_write().await?;
-        let mut counts = UpsertCounts::default();
-        for chunk in rows.chunks(BATCH) {
-            let niks: Vec<&str> = chunk.iter().map(|p| p.nik.as_str()).collect();
-            let (existing,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM participants WHERE nik IN (SELECT value FROM json_each($1))")
-                    .bind(json_list(&niks))
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO participants (nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
-                 monthly_amount, start_month, paid_through, preferred_channel, opted_out, created_at, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, p| {
-                b.push_bind(p.nik.as_str())
-                    .push_bind(p.kpj.as_ref().map(|k| k.as_str()))
-                    .push_bind(p.name.as_str())
-                    .push_bind(p.phone.as_ref().map(|x| x.as_str()))
-                    .push_bind(p.email.as_ref().map(|x| x.as_str()))
-                    .push_bind(p.kelurahan.as_str())
-                    .push_bind(p.segment.as_str())
-                    .push_bind(p.funding.as_str())
-                    .push_bind(p.monthly_amount.amount())
-                    .push_bind(p.start_month.index())
-                    .push_bind(p.paid_through.index())
-                    .push_bind(p.preferred_channel.as_str())
-                    .push_bind(p.opted_out)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            qb.push(PARTICIPANT_UPSERT_TAIL_SQLITE);
-            let changed = qb.build().execute(&mut *tx).await?.rows_affected();
-            counts += upsert_counts(chunk.len(), existing as u64, changed);
-            progress.advance(chunk.len() as u64);
-        }
+        let counts = upsert_participants_in(&mut tx, rows, now, progress).await?;
         tx.commit().await?;
         Ok(counts)
+    }
+
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError> {
+        Ok(Box::new(import_tx::SqliteImport::begin(&self.pool).await?))
     }
 
     async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError> {
@@ -379,6 +350,52 @@ impl Reports for SqliteStore {
         .await?;
         Ok(SegmentCounts { bpu, pu })
     }
+}
+
+/// Upserts participants by NIK inside `tx`, batched (see
+/// [`Participants::upsert_participants`]).
+pub(super) async fn upsert_participants_in(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    rows: &[NewParticipant],
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<UpsertCounts, StoreError> {
+    let now = now.timestamp();
+    let mut counts = UpsertCounts::default();
+    for chunk in rows.chunks(BATCH) {
+        let niks: Vec<&str> = chunk.iter().map(|p| p.nik.as_str()).collect();
+        let (existing,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM participants WHERE nik IN (SELECT value FROM json_each($1))")
+                .bind(json_list(&niks))
+                .fetch_one(&mut **tx)
+                .await?;
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO participants (nik, kpj, name, phone, email, kelurahan_code, segment, funding, \
+             monthly_amount, start_month, paid_through, preferred_channel, opted_out, created_at, updated_at) ",
+        );
+        qb.push_values(chunk, |mut b, p| {
+            b.push_bind(p.nik.as_str())
+                .push_bind(p.kpj.as_ref().map(|k| k.as_str()))
+                .push_bind(p.name.as_str())
+                .push_bind(p.phone.as_ref().map(|x| x.as_str()))
+                .push_bind(p.email.as_ref().map(|x| x.as_str()))
+                .push_bind(p.kelurahan.as_str())
+                .push_bind(p.segment.as_str())
+                .push_bind(p.funding.as_str())
+                .push_bind(p.monthly_amount.amount())
+                .push_bind(p.start_month.index())
+                .push_bind(p.paid_through.index())
+                .push_bind(p.preferred_channel.as_str())
+                .push_bind(p.opted_out)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        qb.push(PARTICIPANT_UPSERT_TAIL_SQLITE);
+        let changed = qb.build().execute(&mut **tx).await?.rows_affected();
+        counts += upsert_counts(chunk.len(), existing as u64, changed);
+        progress.advance(chunk.len() as u64);
+    }
+    Ok(counts)
 }
 
 const PARTICIPANT_UPSERT_TAIL_SQLITE: &str = " ON CONFLICT (nik) DO UPDATE SET kpj = excluded.kpj, name = excluded.name, \
