@@ -12,6 +12,7 @@ use pengingat::store::{NoProgress, ParticipantRecord, Progress, UpsertCounts};
 
 use crate::helpers::*;
 
+mod chunks;
 mod concurrent;
 
 both_backends!(
