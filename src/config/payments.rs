@@ -24,8 +24,9 @@ pub struct PaymentsSettings {
     pub inbox_dir: Option<PathBuf>,
     /// Seconds between two looks into the inbox. Default 10.
     pub inbox_poll_secs: u64,
-    /// An inbox file over this many MiB is moved to `rejected/` unread.
-    /// Default 16.
+    /// An inbox file over this many MiB is moved to `rejected/` unread
+    /// (1 to 4096). Default 16. A file under it is read as a stream, in
+    /// bounded memory.
     pub inbox_max_file_mb: u64,
 }
 

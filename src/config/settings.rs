@@ -387,10 +387,10 @@ impl Settings {
                 format!("must be 1 to 90, got {}", self.payments.attribution_days),
             );
         }
-        if !(1..=256).contains(&self.payments.inbox_max_file_mb) {
+        if !(1..=4096).contains(&self.payments.inbox_max_file_mb) {
             bad(
                 "payments.inbox_max_file_mb",
-                format!("must be 1 to 256, got {}", self.payments.inbox_max_file_mb),
+                format!("must be 1 to 4096, got {}", self.payments.inbox_max_file_mb),
             );
         }
         if self.import.max_file_mb == 0 {

@@ -51,8 +51,9 @@ use crate::store::{PaymentSource, StoreError, UpsertCounts};
 pub(crate) use json::parse_json;
 pub use kelurahan::import_kelurahan;
 pub use participants::import_participants;
+pub use payments::PaymentRowResult;
 pub(crate) use payments::apply_payment_table;
-pub use payments::{PaymentRowResult, import_payments};
+pub use payments_file::import_payments;
 
 /// The format of an import file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

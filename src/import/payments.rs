@@ -37,8 +37,6 @@ use crate::domain::payment::months_covered;
 use crate::domain::{ContributionMonth, ExternalRef, Kpj, NewPayment, Nik, Payer, PaymentChannel, Rupiah};
 use crate::store::{Attribution, ImportTx, ParticipantRecord, PaymentBatch, PaymentOutcome, Store, StoredPayment};
 
-pub use super::payments_file::import_payments;
-
 /// The columns a payments file may have.
 pub(super) const COLUMNS: &[&str] = &["external_ref", "nik", "kpj", "amount", "months", "paid_at", "channel"];
 

@@ -258,10 +258,8 @@ impl<R: Read> TextReader<R> {
             }
             if f.first_content.is_none() {
                 let c = decoded.unwrap_or(b as char);
-                if b < 0x80 || decoded.is_some() {
-                    if !c.is_whitespace() {
-                        f.first_content = Some((c, self.line));
-                    }
+                if (b < 0x80 || decoded.is_some()) && !c.is_whitespace() {
+                    f.first_content = Some((c, self.line));
                 }
             }
             if let Some((starts, escapes)) = &mut self.json {
@@ -295,16 +293,16 @@ fn first_char(bytes: &[u8]) -> Option<&str> {
 
 /// Advances the `\u0000` search by one byte at `place`.
 fn scan_escape(scan: &mut EscapeScan, b: u8, place: Place, findings: &mut Findings) {
-    if let Some((zeros, at)) = scan.candidate.take() {
-        if b == b'0' {
-            if zeros + 1 == 4 {
-                findings.escaped_nul.get_or_insert(at);
-            } else {
-                scan.candidate = Some((zeros + 1, at));
-            }
-            scan.backslashes = 0;
-            return;
+    if let Some((zeros, at)) = scan.candidate.take()
+        && b == b'0'
+    {
+        if zeros + 1 == 4 {
+            findings.escaped_nul.get_or_insert(at);
+        } else {
+            scan.candidate = Some((zeros + 1, at));
         }
+        scan.backslashes = 0;
+        return;
     }
     if b == b'\\' {
         scan.backslashes += 1;
