@@ -43,16 +43,19 @@ TOML
 
 printf 'kode,nama,kecamatan,kabupaten_kota,provinsi\n18.72.01.1001,Metro,Metro Pusat,Kota Metro,Lampung\n' \
     >"$work/kelurahan.csv"
-# Participants with NIK 1872010000000000 + n, and payments for them: the count of participants is
-# written to participants.count for the payments generator.
+# Participants numbered n (NIK: region 187201, a valid DDMMYY birth date, a serial), and payments
+# for them.
 python3 - "$work" "$PART_MB" "$SIZE_MB" <<'PY'
 import sys
 work, part_mb, pay_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def nik(n):
+    k = n // 9999
+    return f"187201{k % 28 + 1:02d}{(k // 28) % 12 + 1:02d}{(k // 336) % 100:02d}{n % 9999 + 1:04d}"
 n = 0
 with open(f"{work}/peserta.csv", "w") as f:
     f.write("nik,name,phone,kelurahan,segment,monthly_amount,paid_through\n")
     while f.tell() < part_mb * 1024 * 1024:
-        f.write(f"{1872010000000000 + n},Peserta Nomor {n},08123{n:07d},18.72.01.1001,bpu,16800,2025-05\n")
+        f.write(f"{nik(n)},Peserta Nomor {n},08123{n:07d},18.72.01.1001,bpu,16800,2025-05\n")
         n += 1
 people = n
 with open(f"{work}/bayar.csv.part", "w") as f:
@@ -62,7 +65,7 @@ with open(f"{work}/bayar.csv.part", "w") as f:
         person, second = i % people, (i // people) % 2
         # The later payment comes first in the file (the rows are not in paid_at order).
         day = "2025-07-10" if second == 0 else "2025-06-10"
-        f.write(f"BENCH-{i:09d},{1872010000000000 + person},16800,{day}T03:00:00Z,jmo\n")
+        f.write(f"BENCH-{i:09d},{nik(person)},16800,{day}T03:00:00Z,jmo\n")
         i += 1
 print(f"{people} participants, {i} payments", file=sys.stderr)
 PY

@@ -22,7 +22,8 @@
 //!
 //! A file import holds at most one chunk of rows, never the file's text:
 //! its memory does not grow with the file's size, only by a fixed amount
-//! per row (16 bytes for participants, 24 for payments, see each module)
+//! per row (16 bytes, and 16 more for a payment row that repeats another; see
+//! `participants` and `payments_file`)
 //! plus the problems of the rows it rejects, which it must list. The
 //! kelurahan list (reference data of a few megabytes) is read whole.
 

@@ -5,13 +5,15 @@
 //! # How a file is read
 //!
 //! 1. The file is read once into a spill file on disk (see `spill`).
-//! 2. Every row is parsed, in file order. For each that parses, 24 bytes
-//!    are kept: its `paid_at`, its offset in the spill and a hash of its
-//!    external reference. Nothing else of a row stays in memory.
+//! 2. Every row is parsed, in file order. For each that parses, 16 bytes
+//!    are kept: its `paid_at`, its offset in the spill (40 bits) and a
+//!    24-bit hash of its external reference. Nothing else of a row stays in
+//!    memory.
 //! 3. Sorting those entries by hash brings rows that may share a reference
 //!    together; only those are read again and compared, to find a
 //!    reference repeated in the file (a duplicate, or an error when the
-//!    payment differs).
+//!    payment differs). A repeat keeps 16 more bytes: the offset of the
+//!    row it repeats.
 //! 4. The rows are checked against the store a chunk at a time, in file
 //!    order. With any problem and without `skip_invalid`, the import stops
 //!    here, having written nothing, and lists every problem.
@@ -38,27 +40,56 @@ use super::{ImportCounts, ImportError, ImportOptions, ImportReport, PaymentCount
 use crate::domain::NewPayment;
 use crate::store::{ImportTx, PaymentOutcome, Progress, Store, StoreError};
 
-/// A row that parsed: 24 bytes, the only memory a row keeps between passes.
+/// A row that parsed: 16 bytes, the only memory a row keeps between passes.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     /// `paid_at` in nanoseconds since 1970, to sort on.
     paid_at: i64,
-    /// Where the row is in the spill file (also its place in the file).
-    offset: u64,
-    /// First the hash of the external reference (to find repeats), then
-    /// [`FIRST`] or the offset of the identical earlier row, then [`GOOD`]
-    /// or [`SKIP`] once checked.
-    key: u64,
+    /// The row's offset in the spill file (also its place in the file)
+    /// above the low [`TAG_BITS`] bits, which hold first a hash of its
+    /// external reference, then [`FIRST`], [`REPEAT`] or [`CONFLICT`], then
+    /// [`GOOD`] or [`SKIP`].
+    packed: u64,
 }
 
+/// Bits of [`Entry::packed`] that hold its tag.
+const TAG_BITS: u32 = 24;
+/// The mask of those bits.
+const TAG: u64 = (1 << TAG_BITS) - 1;
 /// The first row with its reference (to be checked against the store).
-const FIRST: u64 = u64::MAX;
+const FIRST: u64 = 0;
+/// Repeats an identical earlier row (see `Repeats`).
+const REPEAT: u64 = 1;
+/// Uses the reference of an earlier row for another payment.
+const CONFLICT: u64 = 2;
 /// Checked: to be recorded.
-const GOOD: u64 = u64::MAX;
+const GOOD: u64 = 3;
 /// Checked: a duplicate or rejected, not recorded.
-const SKIP: u64 = u64::MAX - 1;
-/// A row whose reference is used earlier in the file for another payment.
-const CONFLICT: u64 = u64::MAX - 2;
+const SKIP: u64 = 4;
+
+impl Entry {
+    fn new(paid_at: i64, offset: u64, tag: u64) -> Self {
+        Self {
+            paid_at,
+            packed: (offset << TAG_BITS) | (tag & TAG),
+        }
+    }
+
+    fn offset(self) -> u64 {
+        self.packed >> TAG_BITS
+    }
+
+    fn tag(self) -> u64 {
+        self.packed & TAG
+    }
+
+    fn set_tag(&mut self, tag: u64) {
+        self.packed = (self.packed & !TAG) | tag;
+    }
+}
+
+/// (row, the identical earlier row it repeats), by offset, sorted.
+type Repeats = Vec<(u64, u64)>;
 
 /// Imports the payments in `path` (see [`super::payments`] for the columns
 /// and this module for how). Each new payment advances its participant's
@@ -79,12 +110,14 @@ pub async fn import_payments(
         options,
     };
     let (mut entries, mut rejected) = file.parse()?;
-    file.repeats(&mut entries, &mut rejected)?;
+    let repeats = file.repeats(&mut entries, &mut rejected)?;
     let mut counts = PaymentCounts::default();
-    file.check(store, &mut entries, &mut rejected, &mut counts).await?;
+    file.check(store, &mut entries, &repeats, &mut rejected, &mut counts)
+        .await?;
+    drop(repeats);
     let rejected_file = settle(path, &staged, &mut rejected, options.skip_invalid).await?;
-    entries.retain(|e| e.key == GOOD);
-    entries.sort_unstable_by_key(|e| (e.paid_at, e.offset));
+    entries.retain(|e| e.tag() == GOOD);
+    entries.sort_unstable_by_key(|e| (e.paid_at, e.offset()));
     let late = match file.record(store, &entries, &mut counts, progress).await {
         Ok(late) => late,
         Err(e) => {
@@ -161,58 +194,63 @@ impl File<'_> {
         for item in self.staged.spill.records() {
             let (offset, record) = item.map_err(read_error(self.path))?;
             let record = self.staged.padded(record);
+            if offset >> (64 - TAG_BITS) != 0 {
+                let too_big = std::io::Error::other("the file has more than 1 TiB of rows");
+                return Err(read_error(self.path)(too_big));
+            }
             match parse_row(offset as usize, RowReader::new(&record, self.columns), self.options.now) {
-                Ok(row) => entries.push(Entry {
-                    paid_at: nanos(&row),
-                    offset,
-                    key: ref_hash(row.external_ref.as_str()),
-                }),
+                Ok(row) => entries.push(Entry::new(nanos(&row), offset, ref_hash(row.external_ref.as_str()))),
                 Err(errors) => rejected.push((offset, errors)),
             }
         }
         Ok((entries, rejected))
     }
 
-    /// Step 3: links each row to an identical earlier row with its
-    /// reference (a duplicate), and rejects a row that reuses an earlier
-    /// row's reference for another payment. Leaves `entries` in file order
-    /// and `rejected` in file order.
-    fn repeats(&self, entries: &mut Vec<Entry>, rejected: &mut Vec<Rejection>) -> Result<(), ImportError> {
-        entries.sort_unstable_by_key(|e| (e.key, e.offset));
+    /// Step 3: marks each row that repeats an identical earlier row with
+    /// its reference (a duplicate), returning the links, and rejects a row
+    /// that reuses an earlier row's reference for another payment. Leaves
+    /// `entries` and `rejected` in file order.
+    fn repeats(&self, entries: &mut Vec<Entry>, rejected: &mut Vec<Rejection>) -> Result<Repeats, ImportError> {
+        entries.sort_unstable_by_key(|e| (e.tag(), e.offset()));
+        let mut repeats = Vec::new();
         let mut conflicts = Vec::new();
-        for run in entries.chunk_by_mut(|a, b| a.key == b.key) {
+        for run in entries.chunk_by_mut(|a, b| a.tag() == b.tag()) {
             if run.len() == 1 {
-                run[0].key = FIRST;
+                run[0].set_tag(FIRST);
                 continue;
             }
             // Rows sharing a hash, in file order: the first of each reference.
             let mut firsts: Vec<ParsedRow> = Vec::new();
             for entry in run.iter_mut() {
-                let row = self.row_at(entry.offset)?;
+                let row = self.row_at(entry.offset())?;
                 match firsts.iter().find(|f| f.external_ref == row.external_ref) {
-                    Some(first) if first.same_payment(&row) => entry.key = first.index as u64,
+                    Some(first) if first.same_payment(&row) => {
+                        repeats.push((entry.offset(), first.index as u64));
+                        entry.set_tag(REPEAT);
+                    }
                     Some(first) => {
                         let reason = format!(
                             "external reference already used on line {} for a different payment",
                             first.line
                         );
-                        conflicts.push((entry.offset, vec![RowError::conflict(row.line, reason)]));
-                        entry.key = CONFLICT;
+                        conflicts.push((entry.offset(), vec![RowError::conflict(row.line, reason)]));
+                        entry.set_tag(CONFLICT);
                     }
                     None => {
-                        entry.key = FIRST;
+                        entry.set_tag(FIRST);
                         firsts.push(row);
                     }
                 }
             }
         }
-        entries.retain(|e| e.key != CONFLICT);
-        entries.sort_unstable_by_key(|e| e.offset);
+        entries.retain(|e| e.tag() != CONFLICT);
+        entries.sort_unstable_by_key(|e| e.offset());
+        repeats.sort_unstable();
         if !conflicts.is_empty() {
             rejected.extend(conflicts);
             rejected.sort_by_key(|(offset, _)| *offset);
         }
-        Ok(())
+        Ok(repeats)
     }
 
     /// Step 4: checks the rows against the store a chunk at a time, in file
@@ -221,6 +259,7 @@ impl File<'_> {
         &self,
         store: &dyn Store,
         entries: &mut [Entry],
+        repeats: &Repeats,
         rejected: &mut Vec<Rejection>,
         counts: &mut PaymentCounts,
     ) -> Result<(), ImportError> {
@@ -229,19 +268,26 @@ impl File<'_> {
         for chunk in entries.chunks_mut(self.options.chunk_rows.max(1)) {
             let mut rows = Vec::with_capacity(chunk.len());
             for entry in chunk.iter() {
-                rows.push(self.row_at(entry.offset)?);
+                rows.push(self.row_at(entry.offset())?);
             }
             let firsts: Vec<ParsedRow> = rows
                 .iter()
                 .zip(chunk.iter())
-                .filter(|(_, e)| e.key == FIRST)
+                .filter(|(_, e)| e.tag() == FIRST)
                 .map(|(r, _)| r.clone())
                 .collect();
             let known = Known::load(store, &firsts).await?;
             for (entry, row) in chunk.iter_mut().zip(&rows) {
-                let checked = match entry.key {
-                    FIRST => known.check(row),
-                    first => match failed.get(&first) {
+                let first = match entry.tag() {
+                    REPEAT => repeats
+                        .binary_search_by_key(&entry.offset(), |(row, _)| *row)
+                        .ok()
+                        .map(|i| repeats[i].1),
+                    _ => None,
+                };
+                let checked = match first {
+                    None => known.check(row),
+                    Some(first) => match failed.get(&first) {
                         Some(line) => Err(vec![RowError::new(
                             row.line,
                             Some("external_ref"),
@@ -250,18 +296,18 @@ impl File<'_> {
                         None => Ok(Check::Duplicate),
                     },
                 };
-                entry.key = match checked {
+                entry.set_tag(match checked {
                     Ok(Check::New(_)) => GOOD,
                     Ok(Check::Duplicate) => {
                         counts.duplicates += 1;
                         SKIP
                     }
                     Err(errors) => {
-                        failed.insert(entry.offset, row.line);
-                        rejected.push((entry.offset, errors));
+                        failed.insert(entry.offset(), row.line);
+                        rejected.push((entry.offset(), errors));
                         SKIP
                     }
-                };
+                });
             }
         }
         Ok(())
@@ -284,7 +330,7 @@ impl File<'_> {
         for chunk in entries.chunks(self.options.chunk_rows.max(1)) {
             let mut rows = Vec::with_capacity(chunk.len());
             for entry in chunk {
-                rows.push(self.row_at(entry.offset)?);
+                rows.push(self.row_at(entry.offset())?);
             }
             let checked = self.recheck(tx.as_mut(), &rows, counts, &mut late).await?;
             if strict && !late.is_empty() {
@@ -349,10 +395,10 @@ fn nanos(row: &ParsedRow) -> i64 {
     row.paid_at.timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
-/// A fixed hash of an external reference (the same in every process).
+/// A fixed 24-bit hash of an external reference (the same in every
+/// process); rows that share one are compared in full.
 fn ref_hash(reference: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     reference.hash(&mut hasher);
-    // Keep clear of the markers at the top of the range.
-    hasher.finish() >> 1
+    hasher.finish() & TAG
 }
