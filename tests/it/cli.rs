@@ -18,6 +18,7 @@ both_backends!(
     seed_metro_then_status_adds_up_to_the_pilot,
     preview_counts_and_writes_nothing_then_scan_once_creates,
     import_reports_bad_rows_and_changes_nothing,
+    import_over_the_size_limit_is_refused_naming_file_size_and_limit,
 );
 
 /// A config file for `db` in a temporary directory, with the shipped schedules.
@@ -417,4 +418,25 @@ fn check_config(dir: &std::path::Path, schedules: &std::path::Path, more: &str) 
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     text
+}
+
+async fn import_over_the_size_limit_is_refused_naming_file_size_and_limit(db: &TestDb) {
+    let cli = Cli::new(db);
+    let mut config = std::fs::read_to_string(cli.config()).unwrap();
+    config.push_str("[import]\nmax_file_mb = 1\n");
+    std::fs::write(cli.config(), config).unwrap();
+    let path = cli.dir.path().join("besar.csv");
+    let mut csv = String::from("nik,name,kelurahan,segment,monthly_amount\n");
+    while csv.len() <= 1024 * 1024 {
+        csv.push_str("1872011205900001,Peserta,18.72.01.1001,bpu,16800\n");
+    }
+    std::fs::write(&path, &csv).unwrap();
+    let out = cli.run(&["import", "participants", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in ["besar.csv", &csv.len().to_string(), "1048576"] {
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    }
+    let counts = db.store.segment_counts().await.unwrap();
+    assert_eq!(counts.bpu + counts.pu, 0);
 }
