@@ -7,6 +7,15 @@
 //! receipts and payments come back over HTTP, the inbox folder or imports;
 //! reports, the dashboard and the coordinator digest say what it achieved.
 //!
+//! # Tests
+//!
+//! A file's unit tests sit at its end in `#[cfg(test)] mod tests`. Where
+//! they would take the file past about 500 lines they move next to it: a
+//! leaf `x.rs` gets `x_tests.rs` (loaded with `#[path]`), a folder module
+//! gets `tests.rs` or, for many, a `tests/` folder. Everything that needs a
+//! database, a port or a second process is an integration test under
+//! `tests/it/`, run on SQLite and on PostgreSQL.
+//!
 //! # Layout
 //!
 //! Every module sits on a layer and uses only modules of its own layer or
