@@ -22,6 +22,7 @@ mod health;
 pub mod rate;
 mod redact;
 pub mod retry;
+mod secret;
 mod send_test;
 pub mod settings;
 pub mod sms;
