@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::sender::digits;
 use super::settings::GatewaySettings;
-use super::{CallbackGateway, Capabilities, Context, Idempotency, ParseError, ParsedReceipt, Provider, Sender};
+use super::{CallbackGateway, Capabilities, Context, Idempotency, ParseError, Receipts, ParsedReceipt, Provider, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::channels::sms::http::Answer;
 use crate::channels::sms::{OutboundSms, reminder_of};
@@ -40,12 +40,7 @@ impl Provider for Infobip {
 
     /// `{"results": [...]}`, up to 100 reports per request; each one's
     /// `callbackData` or our own `messageId` carries the reminder id.
-    fn receipts(
-        &self,
-        _gateway: &CallbackGateway,
-        _query: Option<&str>,
-        body: &[u8],
-    ) -> Result<Vec<ParsedReceipt>, ParseError> {
+    fn receipts(&self, _gateway: &CallbackGateway, _query: Option<&str>, body: &[u8]) -> Receipts {
         let reports: InfobipReports = serde_json::from_slice(body).map_err(|e| ParseError::Json(e.to_string()))?;
         reports
             .results

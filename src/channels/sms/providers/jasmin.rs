@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use super::callback::{field, form_pairs, query_and_form, required};
 use super::sender::digits;
 use super::settings::GatewaySettings;
-use super::{Ack, CallbackGateway, Capabilities, Context, ParseError, ParsedReceipt, Provider, Sender};
+use super::{Ack, CallbackGateway, Capabilities, Context, Receipts, ParsedReceipt, Provider, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::channels::sms::OutboundSms;
 use crate::channels::sms::http::Answer;
@@ -50,12 +50,7 @@ impl Provider for Jasmin {
 
     /// `id` (its UUID) and `message_status`, in the form body (POST) or the
     /// query (GET) (Jasmin's documentation).
-    fn receipts(
-        &self,
-        _gateway: &CallbackGateway,
-        query: Option<&str>,
-        body: &[u8],
-    ) -> Result<Vec<ParsedReceipt>, ParseError> {
+    fn receipts(&self, _gateway: &CallbackGateway, query: Option<&str>, body: &[u8]) -> Receipts {
         let (mut pairs, raw) = query_and_form(query, body);
         // Our reminder id travels in the dlr-url's query as `reminder`; Jasmin's
         // own fields (`id` is its message id) come in the form body, or in the

@@ -12,13 +12,8 @@
 //! (`crate::http`) take the callbacks, and the store records them.
 
 mod callback;
-mod infobip;
-mod jasmin;
-mod kannel;
 mod sender;
 pub mod settings;
-mod twilio;
-mod webhook;
 
 use serde::Deserialize;
 
@@ -32,9 +27,12 @@ use crate::channels::error::ChannelConfigError;
 use settings::GatewaySettings;
 
 /// The registry: each preset's variant, its `preset` value in the
-/// configuration, and its [`Provider`]. One line per gateway.
+/// configuration, and its [`Provider`] (`module::Type`, the module declared
+/// here). One line per gateway.
 macro_rules! registry {
-    ($($(#[$doc:meta])* $variant:ident = $name:literal => $provider:expr,)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal => $module:ident::$provider:ident,)*) => {
+        $(mod $module;)*
+
         /// The wire format a gateway speaks: `preset` of `[[sms.gateway]]`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
         pub enum Preset {
@@ -55,7 +53,7 @@ macro_rules! registry {
             /// What the gateway speaks and can do.
             pub fn provider(self) -> &'static dyn Provider {
                 match self {
-                    $(Self::$variant => &$provider,)*
+                    $(Self::$variant => &$module::$provider,)*
                 }
             }
         }
@@ -130,6 +128,9 @@ impl Capabilities {
     };
 }
 
+/// The receipts of one callback, or why it is refused whole.
+pub type Receipts = Result<Vec<ParsedReceipt>, ParseError>;
+
 /// One gateway preset: everything that differs from one gateway to another.
 pub trait Provider: Send + Sync {
     /// What it can do: by default [`Capabilities::BASE`].
@@ -155,12 +156,7 @@ pub trait Provider: Send + Sync {
 
     /// The delivery receipts in one callback; a malformed callback is
     /// refused whole.
-    fn receipts(
-        &self,
-        gateway: &CallbackGateway,
-        query: Option<&str>,
-        body: &[u8],
-    ) -> Result<Vec<ParsedReceipt>, ParseError>;
+    fn receipts(&self, gateway: &CallbackGateway, query: Option<&str>, body: &[u8]) -> Receipts;
 
     /// The answer to a receipt callback once it is recorded: by default
     /// `200` with an empty body.

@@ -35,7 +35,7 @@ use signature::{signature as receipt_signature, signature_matches};
 use super::callback::{self, field, form_pairs, invalid, query_and_form, reminder_id, required, value_of};
 use super::settings::{GatewaySettings, ReceiptAuth};
 use super::{
-    Ack, AuthError, Callback, CallbackGateway, Capabilities, Context, Inbound, ParseError, ParsedReceipt, Provider,
+    Ack, AuthError, Callback, CallbackGateway, Capabilities, Context, Inbound, Receipts, ParsedReceipt, Provider,
     Sender,
 };
 use crate::channels::error::{ChannelConfigError, SendError};
@@ -84,12 +84,7 @@ impl Provider for Kannel {
     /// `GET {dlr-url}` with `id` (our reminder id), `status` (`%d`, a
     /// bitmask read by [`dlr::state`]) and `answer` (`%A`, the SMSC's
     /// answer; Kannel user guide), `fid` (`%F`) kept as the message id for audit.
-    fn receipts(
-        &self,
-        _gateway: &CallbackGateway,
-        query: Option<&str>,
-        body: &[u8],
-    ) -> Result<Vec<ParsedReceipt>, ParseError> {
+    fn receipts(&self, _gateway: &CallbackGateway, query: Option<&str>, body: &[u8]) -> Receipts {
         let (pairs, raw) = query_and_form(query, body);
         let id = reminder_id("id", required(&pairs, "id")?)?;
         let code = required(&pairs, "status")?;

@@ -20,7 +20,7 @@ pub mod signature;
 use super::callback::{field, form_pairs, value_of};
 use super::settings::GatewaySettings;
 use super::{
-    Ack, AuthError, Callback, CallbackGateway, CallbackKey, Capabilities, Context, Inbound, ParseError, ParsedReceipt,
+    Ack, AuthError, Callback, CallbackGateway, CallbackKey, Capabilities, Context, Inbound, ParseError, Receipts, ParsedReceipt,
     Provider, Sender,
 };
 use crate::channels::error::{ChannelConfigError, SendError};
@@ -83,12 +83,7 @@ impl Provider for Twilio {
     /// twins) (Twilio's documentation). Our reminder id rides in the
     /// `StatusCallback` URL's query (`id`), which the signature covers, so a
     /// receipt that beats the send's record still finds its reminder.
-    fn receipts(
-        &self,
-        _gateway: &CallbackGateway,
-        query: Option<&str>,
-        body: &[u8],
-    ) -> Result<Vec<ParsedReceipt>, ParseError> {
+    fn receipts(&self, _gateway: &CallbackGateway, query: Option<&str>, body: &[u8]) -> Receipts {
         let ours = value_of(&form_pairs(query.unwrap_or("").as_bytes()), "id").and_then(|v| v.parse::<i64>().ok());
         let pairs = form_pairs(body);
         let sid = field(&pairs, "MessageSid")

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::sender::digits;
 use super::settings::GatewaySettings;
-use super::{Ack, CallbackGateway, Capabilities, Context, Idempotency, ParseError, ParsedReceipt, Provider, Sender};
+use super::{Ack, CallbackGateway, Capabilities, Context, Idempotency, Provider, Receipts, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::channels::sms::OutboundSms;
 use crate::channels::sms::http::{Answer, percent_encode};
@@ -48,12 +48,7 @@ impl Provider for Webhook {
 
     /// One JSON object (or an array of them) read through the configured
     /// pointers (`[sms.gateway.webhook.receipt]`).
-    fn receipts(
-        &self,
-        gateway: &CallbackGateway,
-        _query: Option<&str>,
-        body: &[u8],
-    ) -> Result<Vec<ParsedReceipt>, ParseError> {
+    fn receipts(&self, gateway: &CallbackGateway, _query: Option<&str>, body: &[u8]) -> Receipts {
         receipt::receipts(&gateway.webhook, body)
     }
 

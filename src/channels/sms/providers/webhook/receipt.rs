@@ -4,14 +4,14 @@
 use serde_json::Value;
 
 use super::super::callback::{invalid, reminder_id};
-use super::super::{ParseError, ParsedReceipt, Provider};
+use super::super::{ParseError, ParsedReceipt, Provider, Receipts};
 use super::Webhook;
 use super::settings::WebhookReceiptSettings;
 use crate::store::ReceiptState;
 
 /// A generic webhook: one JSON object (or an array of them) read through
 /// the configured pointers (`[sms.gateway.webhook.receipt]`).
-pub(super) fn receipts(settings: &WebhookReceiptSettings, body: &[u8]) -> Result<Vec<ParsedReceipt>, ParseError> {
+pub(super) fn receipts(settings: &WebhookReceiptSettings, body: &[u8]) -> Receipts {
     let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::Json(e.to_string()))?;
     match &value {
         Value::Array(items) => items.iter().map(|item| webhook_receipt(settings, item)).collect(),
