@@ -226,6 +226,49 @@ mod tests {
     }
 
     #[test]
+    fn each_preset_answers_callbacks_in_its_gateways_terms() {
+        let body = |content_type: &'static str, body: &str| Ack::Body {
+            content_type,
+            body: body.to_string(),
+        };
+        let receipt_acks: Vec<Ack> = Preset::ALL.iter().map(|p| p.provider().receipt_ack()).collect();
+        assert_eq!(
+            receipt_acks,
+            [
+                Ack::Empty,
+                body("text/plain", "ACK/Jasmin"),
+                Ack::Empty,
+                Ack::Empty,
+                body("application/json", "{}"),
+            ]
+        );
+        let reply = |p: Preset, text: Option<&str>| p.provider().inbound_reply(text);
+        assert_eq!(
+            reply(Preset::Kannel, Some("OK")),
+            body("text/plain; charset=utf-8", "OK")
+        );
+        assert_eq!(reply(Preset::Kannel, None), body("text/plain; charset=utf-8", ""));
+        assert_eq!(
+            reply(Preset::Twilio, Some("OK")),
+            body(
+                "text/xml",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>OK</Message></Response>"
+            )
+        );
+        assert_eq!(
+            reply(Preset::Twilio, None),
+            body(
+                "text/xml",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"
+            )
+        );
+        for preset in [Preset::Jasmin, Preset::Infobip, Preset::Webhook] {
+            assert_eq!(reply(preset, Some("OK")), body("application/json", r#"{"reply":"OK"}"#));
+            assert_eq!(reply(preset, None), body("application/json", "{}"));
+        }
+    }
+
+    #[test]
     fn each_preset_reads_as_its_configuration_value() {
         for preset in Preset::ALL {
             let parsed: Preset = serde_json::from_value(serde_json::json!(preset.as_str())).unwrap();
