@@ -12,6 +12,8 @@
 //! sends), compared in constant time so the answer's timing does not reveal
 //! how much of a guess was right.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, RawQuery, Request};
 use axum::http::HeaderMap;
@@ -89,7 +91,7 @@ pub struct GatewayCallback {
     /// The gateway's configured name.
     pub name: String,
     /// The gateway, whose provider reads and answers the callback.
-    pub gateway: CallbackGateway,
+    pub gateway: Arc<CallbackGateway>,
     /// The raw query string.
     pub query: Option<String>,
     /// The body as it arrived.

@@ -41,7 +41,7 @@ pub enum ReceiptSetupError {
 #[derive(Debug)]
 pub struct ReceiptGateways {
     /// By name.
-    gateways: HashMap<String, CallbackGateway>,
+    gateways: HashMap<String, Arc<CallbackGateway>>,
     /// `delivery.public_url` without a trailing `/`: Twilio signs the URL it
     /// was given, not the one the request reaches us at behind a proxy.
     public_url: String,
@@ -89,7 +89,7 @@ impl ReceiptGateways {
                 webhook,
                 signed: capabilities.signed_receipt_urls && g.receipt_auth == ReceiptAuth::Signature,
             };
-            gateways.insert(g.name.clone(), gateway);
+            gateways.insert(g.name.clone(), Arc::new(gateway));
         }
         Ok(Self {
             gateways,
@@ -105,7 +105,7 @@ impl ReceiptGateways {
     }
 
     /// The gateway `name`, when it is configured.
-    pub(crate) fn get(&self, name: &str) -> Option<&CallbackGateway> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Arc<CallbackGateway>> {
         self.gateways.get(name)
     }
 

@@ -25,7 +25,7 @@ pub struct Gateway {
     /// Lower is tried first.
     pub priority: u32,
     /// How requests are made and answers read.
-    wire: Box<dyn Sender>,
+    sender: Box<dyn Sender>,
     /// `rate_limit_per_second`.
     pub bucket: TokenBucket,
     /// Takes the gateway out of rotation while it keeps failing.
@@ -41,12 +41,12 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(settings: &GatewaySettings, wire: Box<dyn Sender>, ticker: Arc<dyn Ticker>) -> Self {
+    pub fn new(settings: &GatewaySettings, sender: Box<dyn Sender>, ticker: Arc<dyn Ticker>) -> Self {
         Self {
             name: settings.name.clone(),
             preset: settings.preset,
             priority: settings.priority,
-            wire,
+            sender,
             bucket: TokenBucket::new(settings.rate_limit_per_second, ticker.clone()),
             breaker: CircuitBreaker::new(ticker),
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
@@ -76,7 +76,7 @@ impl Gateway {
         size: &SmsSize,
         key: &str,
     ) -> Result<Option<String>, SendError> {
-        let request = self.wire.request(http, msg, size, key)?.timeout(self.timeout);
+        let request = self.sender.request(http, msg, size, key)?.timeout(self.timeout);
         let response = request
             .send()
             .await
@@ -84,6 +84,6 @@ impl Gateway {
         let answer = Answer::read(response)
             .await
             .map_err(|e| transport_error(&self.name, self.timeout, e))?;
-        self.wire.accepted(&answer)
+        self.sender.accepted(&answer)
     }
 }

@@ -118,12 +118,12 @@ impl GatewayPool {
             if gateways.iter().any(|g: &Gateway| g.name == settings.name) {
                 return Err(ChannelConfigError::gateway(&settings.name, "the name is used twice"));
             }
-            let wire = wire(settings, Context::new(settings, public_url)?)?;
+            let sender = sender(settings, Context::new(settings, public_url)?)?;
             let own_http = match &settings.ca_file {
                 Some(path) => Some(client_trusting(&settings.name, path)?),
                 None => None,
             };
-            gateways.push(Gateway::new(settings, wire, ticker.clone()).with_http(own_http));
+            gateways.push(Gateway::new(settings, sender, ticker.clone()).with_http(own_http));
         }
         gateways.sort_by_key(|g| g.priority);
         Ok(Self {
@@ -349,7 +349,7 @@ fn client_trusting(gateway: &str, ca_file: &std::path::Path) -> Result<reqwest::
 }
 
 /// The sender of one gateway, built by its preset's provider.
-fn wire(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Sender>, ChannelConfigError> {
+fn sender(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Sender>, ChannelConfigError> {
     if settings.preset != Preset::Webhook && settings.webhook.is_some() {
         return Err(ctx.config_error("[sms.gateway.webhook] goes with preset = \"webhook\" only"));
     }
