@@ -27,7 +27,6 @@
 //! | `domain` | 0 | pure rules: NIK, phone, e-mail, kelurahan code, month, Rupiah, due dates, standing; no I/O | — |
 //! | `clock` | 0 | the injected clock | — |
 //! | `shipped` | 0 | the configuration files carried in the binary | — |
-//! | `twilio_signature` | 0 | Twilio's request signature (HMAC-SHA1) | — |
 //! | `html` | 0 | HTML escaping, for templates and operators' e-mail | — |
 //! | `store` | 1 | the database: one trait, a SQLite and a PostgreSQL backend | domain |
 //! | `wilayah` | 1 | the Kemendagri kelurahan lists built in | domain, store |
@@ -35,12 +34,12 @@
 //! | `import` | 2 | CSV/JSON import of participants, payments, kelurahan | domain, store, wilayah, report (spreadsheet escaping) |
 //! | `seed` | 2 | deterministic demo and scale populations | domain, store, wilayah |
 //! | `schedule` | 2 | schedules.toml: rules, templates, send windows, SMS encoding | domain, shipped |
-//! | `channels` | 3 | SMS gateways and SMTP: their settings, send, rate limits, breakers, retries | domain, schedule |
+//! | `channels` | 3 | SMS gateways and SMTP: their settings, send, rate limits, breakers, retries; one provider per gateway (`channels::sms::providers`) | domain, schedule, store (receipt states) |
 //! | `config` | 4 | pengingat.toml: settings, defaults, validation | domain, store, import, channels (their settings) |
 //! | `telemetry` | 4 | logging with personal data masked; error reports | config |
 //! | `scan` | 5 | which reminders are due, planned per kelurahan | domain, schedule, store |
 //! | `message` | 5 | a participant's template values | domain, schedule, store |
-//! | `receipts` | 5 | delivery receipts and inbound SMS, per preset | channels, config, schedule, store, clock, twilio_signature |
+//! | `receipts` | 5 | the gateways receipts and inbound SMS are accepted from; opt-out keywords | channels, config, schedule, store, clock |
 //! | `dispatch` | 5 | claim, re-check, send and record each reminder once | channels, receipts, message, metrics, store, … |
 //! | `digest` | 5 | the weekly coordinator digest | channels, schedule, store, domain, clock |
 //! | `payments` | 5 | the watched payments inbox folder | import, store |
@@ -75,5 +74,4 @@ pub mod seed;
 pub mod shipped;
 pub mod store;
 pub mod telemetry;
-pub mod twilio_signature;
 pub mod wilayah;

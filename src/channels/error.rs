@@ -8,7 +8,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::redact::redact;
-use crate::channels::settings::SecretError;
+use crate::channels::secret::SecretError;
 
 /// Why a message was not accepted.
 ///

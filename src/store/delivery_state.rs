@@ -82,7 +82,7 @@ pub struct NewReceipt<'a> {
     /// Infobip `callbackData`, the webhook's id); it decides the match.
     pub reminder_id: Option<i64>,
     /// The gateway's message id, already normalised (see
-    /// `receipts::normalise_provider_id`); matched against the reminder's
+    /// `channels::sms::providers::normalise_provider_id`); matched against the reminder's
     /// `provider_message_id` when there is no reminder id.
     pub provider_message_id: Option<&'a str>,
     /// What the receipt says.

@@ -73,7 +73,7 @@ impl Receiver {
 
     /// The signature Twilio sends for `form` posted to `path`.
     pub fn twilio_signature(&self, path: &str, form: &[(&str, &str)]) -> String {
-        pengingat::twilio_signature::twilio_signature(TWILIO_TOKEN, &self.url(path), form)
+        pengingat::channels::sms::providers::twilio_signature(TWILIO_TOKEN, &self.url(path), form)
     }
 }
 
