@@ -39,6 +39,8 @@ struct Page<'a> {
     period: String,
     /// The headline figures of the total.
     cards: [Card; 5],
+    /// Participants on the contact-verification list, written.
+    contacts_to_verify: String,
     /// The four charts, in page order.
     charts: [ChartSection; 4],
     /// The per-kelurahan table.
@@ -71,6 +73,7 @@ pub fn render(data: &DashboardData) -> String {
         updated: date_time(data.generated_at, data.time_zone),
         period,
         cards: cards(&data.total),
+        contacts_to_verify: thousands(data.contacts_to_verify),
         charts: charts(data),
         table: Table::new(&data.kelurahan, &data.total),
     };

@@ -59,6 +59,7 @@ fn sample() -> DashboardData {
                 active: 1_800 + i64::from(i) * 10,
             })
             .collect(),
+        contacts_to_verify: 1_234,
     }
 }
 
@@ -72,6 +73,7 @@ fn empty() -> DashboardData {
         total: KelurahanRow::total(&[]),
         funnel: Vec::new(),
         history: Vec::new(),
+        contacts_to_verify: 0,
     }
 }
 
@@ -221,4 +223,11 @@ fn a_script_in_any_value_from_data_comes_out_as_text() {
     assert!(section(&html, "section-table").contains(&format!("<span class=\"name\">{ESCAPED}</span>")));
     assert!(section(&html, "section-table").contains(&format!("<span class=\"code\">{ESCAPED}</span>")));
     assert!(section(&html, "chart-funnel").contains(">&lt;script&gt;alert(1)&lt;/script&gt; &quot;x&quot; &amp; y<"));
+}
+
+#[test]
+fn the_contact_verification_count_is_a_headline_figure() {
+    let page = render(&sample());
+    assert!(page.contains("id=\"kpi-contacts\""), "{page}");
+    assert!(page.contains("Perlu verifikasi kontak</div><div class=\"kpi-value\">1.234</div>"), "{page}");
 }

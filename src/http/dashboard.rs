@@ -21,6 +21,7 @@ use super::auth::DashboardViewer;
 use super::error::ApiError;
 use crate::dashboard::{self, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
+use crate::report::contacts::contact_list;
 use crate::report::history::monthly_standing;
 use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery};
 use crate::report::status::StandingData;
@@ -85,6 +86,8 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
     let rules = (&due, &ctx.standing);
     let report = outcomes::compute_from(store, &data, rules, &query, &order, now).await?;
     let history = monthly_standing(store, &data, rules, None, now, 12).await?;
+    let contacts = contact_list(store, &data.kelurahan, None).await?;
+    let contacts_to_verify = crate::report::contacts::counts(&contacts).values().sum();
     let mut cities: Vec<&str> = data.kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
     cities.sort_unstable();
     cities.dedup();
@@ -109,6 +112,7 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
                 active: m.active,
             })
             .collect(),
+        contacts_to_verify,
     })
 }
 
