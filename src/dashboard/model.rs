@@ -22,7 +22,8 @@ pub struct DashboardData {
     /// One entry per reminder rule, in schedule order.
     pub funnel: Vec<RuleFunnel>,
     /// The active ratio at the end of each of the last 12 months, oldest first.
-    pub history: Vec<MonthRatio>,    /// BPU participants on the contact-verification list (see
+    pub history: Vec<MonthRatio>,
+    /// BPU participants on the contact-verification list (see
     /// [`crate::report::contacts`]).
     pub contacts_to_verify: i64,
 }

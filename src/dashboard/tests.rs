@@ -229,5 +229,8 @@ fn a_script_in_any_value_from_data_comes_out_as_text() {
 fn the_contact_verification_count_is_a_headline_figure() {
     let page = render(&sample());
     assert!(page.contains("id=\"kpi-contacts\""), "{page}");
-    assert!(page.contains("Perlu verifikasi kontak</div><div class=\"kpi-value\">1.234</div>"), "{page}");
+    assert!(
+        page.contains("Perlu verifikasi kontak</div><div class=\"kpi-value\">1.234</div>"),
+        "{page}"
+    );
 }

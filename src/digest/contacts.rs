@@ -54,7 +54,15 @@ pub fn text(lines: &[ContactLine]) -> String {
     }
     let _ = writeln!(t, "{NOTE}");
     for (i, l) in lines.iter().enumerate() {
-        let _ = writeln!(t, "  {}. {} | HP {} | {} | {}", i + 1, l.name, l.masked_phone, l.reason, l.date);
+        let _ = writeln!(
+            t,
+            "  {}. {} | HP {} | {} | {}",
+            i + 1,
+            l.name,
+            l.masked_phone,
+            l.reason,
+            l.date
+        );
     }
     t
 }
@@ -81,7 +89,10 @@ mod tests {
         };
         let t = text(&lines(&[entry]));
         assert!(t.starts_with("PERLU VERIFIKASI DATA KONTAK (1 peserta)"), "{t}");
-        assert!(t.contains("1. Siti Aminah | HP +62812****890 | 2 SMS terakhir gagal"), "{t}");
+        assert!(
+            t.contains("1. Siti Aminah | HP +62812****890 | 2 SMS terakhir gagal"),
+            "{t}"
+        );
         assert!(t.contains("15 Juli 2025"), "{t}");
         assert!(!t.contains("1872015207850001"), "{t}");
         assert!(text(&[]).contains(NONE));

@@ -68,9 +68,9 @@ pub fn email_failure_is_address_related(status: &str, reason: Option<&str>) -> b
     let reason = reason.unwrap_or_default();
     status == "failed"
         && !reason.starts_with("gave up")
-        && reason.split_once(PERMANENT).is_some_and(|(_, r)| {
-            r.contains("is not an e-mail address") || ADDRESS_CODES.iter().any(|c| r.contains(c))
-        })
+        && reason
+            .split_once(PERMANENT)
+            .is_some_and(|(_, r)| r.contains("is not an e-mail address") || ADDRESS_CODES.iter().any(|c| r.contains(c)))
 }
 
 /// Why a participant is on the list.
@@ -186,13 +186,25 @@ mod tests {
         for (status, reason) in [
             ("undelivered", "expired at the operator"),
             ("unknown", "no final delivery receipt within 72 hours"),
-            ("failed", "gave up after 5 attempts: kannel: permanent failure: HTTP 400: x"),
-            ("failed", "local: permanent failure: the text is 4 parts, more than any gateway sends"),
-            ("failed", "twilio: permanent failure: text longer than Twilio's 1600 characters"),
+            (
+                "failed",
+                "gave up after 5 attempts: kannel: permanent failure: HTTP 400: x",
+            ),
+            (
+                "failed",
+                "local: permanent failure: the text is 4 parts, more than any gateway sends",
+            ),
+            (
+                "failed",
+                "twilio: permanent failure: text longer than Twilio's 1600 characters",
+            ),
             ("failed", "rule h-1 has no template"),
             ("delivered", ""),
         ] {
-            assert!(!sms_failure_is_number_related(status, Some(reason)), "{status} {reason}");
+            assert!(
+                !sms_failure_is_number_related(status, Some(reason)),
+                "{status} {reason}"
+            );
         }
         assert!(!sms_failure_is_number_related("failed", None));
     }

@@ -259,7 +259,10 @@ mod tests {
     fn the_second_failure_must_be_the_one_before_the_newest() {
         // 17:30 UTC on 14 July is 15 July in WIB.
         let at = 1_784_050_200;
-        let two = [row(1, Some(1), Some("sms"), at), row(1, Some(2), Some("sms"), at - 86_400)];
+        let two = [
+            row(1, Some(1), Some("sms"), at),
+            row(1, Some(2), Some("sms"), at - 86_400),
+        ];
         let list = entries(&two, &[kelurahan()]);
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].problem, ContactProblem::PhoneUnreachable);
@@ -276,7 +279,10 @@ mod tests {
         let two = [row(1, Some(1), Some("sms"), at), row(1, Some(2), Some("sms"), at)];
         let csv = render_contacts(&entries(&two, &[kelurahan()]), OutputFormat::Csv);
         assert!(csv.starts_with("kode_kelurahan,kelurahan,nik,nama,hp,email,kode_alasan,alasan,tanggal"));
-        assert!(csv.contains("18.72.01.1005,Metro,1872015207850001,P1,'+62812****890,,nomor_hp,"), "{csv}");
+        assert!(
+            csv.contains("18.72.01.1005,Metro,1872015207850001,P1,'+62812****890,,nomor_hp,"),
+            "{csv}"
+        );
         assert!(!csv.contains("6281234567890"), "{csv}");
         let table = render_contacts(&entries(&two, &[kelurahan()]), OutputFormat::Table);
         assert!(table.contains("1 peserta"), "{table}");

@@ -322,10 +322,7 @@ impl Reports for PgStore {
         common_sql::paid_through_histogram(&self.pool, prefix).await
     }
 
-    async fn contact_check_rows(
-        &self,
-        prefix: Option<&str>,
-    ) -> Result<Vec<super::ContactCheckRow>, StoreError> {
+    async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<super::ContactCheckRow>, StoreError> {
         contact_sql::contact_check_rows(&self.pool, prefix).await
     }
 
