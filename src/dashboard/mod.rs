@@ -101,9 +101,13 @@ fn cards(total: &KelurahanRow) -> [Card; 5] {
             label: "Pengingat terkirim",
             value: thousands(total.sent),
             note: format!(
-                "{} tersampaikan ({})",
-                thousands(total.delivered),
-                percent(total.delivery_rate())
+                "SMS sampai {} dari {} ({}); email diterima relay {} dari {} ({})",
+                thousands(total.sms_delivered),
+                thousands(total.sms_sent),
+                percent(total.sms_delivery_rate()),
+                thousands(total.email_accepted),
+                thousands(total.email_accepted + total.email_failed),
+                percent(total.email_relay_rate()),
             ),
         },
         Card {

@@ -127,14 +127,18 @@ fn row(k: &KelurahanReport) -> KelurahanRow {
         arrears_2: k.arrears_2,
         arrears_3_plus: k.arrears_3_plus,
         sent: k.effect.sent,
-        delivered: k.effect.delivered,
+        sms_sent: k.effect.sms.sent,
+        sms_delivered: k.effect.sms.delivered,
+        email_accepted: k.effect.email.relay_accepted,
+        email_failed: k.effect.email.failed,
         failed: k.effect.failed,
         converted: k.effect.converted,
         amount_paid: k.effect.amount_paid,
     }
 }
 
-/// One funnel per rule, both channels together, in the report's order.
+/// One funnel per rule, both channels together, in the report's order;
+/// delivered is SMS only (e-mail has no delivery receipts).
 fn funnel(report: &OutcomeReport) -> Vec<RuleFunnel> {
     let mut out: Vec<RuleFunnel> = Vec::new();
     for r in &report.rules {
@@ -149,7 +153,10 @@ fn funnel(report: &OutcomeReport) -> Vec<RuleFunnel> {
             }
         };
         out[i].sent += r.sent;
-        out[i].delivered += r.delivered;
+        if let Some(delivered) = r.delivered {
+            out[i].sms_sent += r.sent;
+            out[i].delivered += delivered;
+        }
         out[i].paid += r.converted;
     }
     out
