@@ -95,6 +95,15 @@ impl ContactProblem {
         }
     }
 
+    /// The reason in a few words, for an 80-column table.
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::PhoneUnreachable => "Nomor HP gagal",
+            Self::EmailRefused => "Email ditolak",
+            Self::NoContact => "Tanpa kontak",
+        }
+    }
+
     /// A short stable code, for spreadsheets.
     pub fn code(self) -> &'static str {
         match self {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::OutputFormat;
 use super::table::{Align, render, render_csv};
 use crate::domain::contact_check::{EndedMessage, problems};
-use crate::domain::{ContactProblem, EmailAddress, Nik, PhoneNumber};
+use crate::domain::{ContactProblem, EmailAddress, PhoneNumber};
 use crate::store::{ContactCheckRow, Kelurahan, Reports, StoreError};
 
 /// One participant on the list, for one reason.
@@ -134,10 +134,6 @@ fn mask_email(email: &str) -> String {
     EmailAddress::parse(email).map_or_else(|_| "***".to_string(), |e| e.masked())
 }
 
-fn mask_nik(nik: &str) -> String {
-    Nik::parse(nik).map_or_else(|_| "****".to_string(), |n| n.masked())
-}
-
 /// How many participants each kelurahan has on the list (a participant
 /// listed for two reasons counts once), by code.
 pub fn counts(list: &[ContactEntry]) -> BTreeMap<String, i64> {
@@ -203,21 +199,23 @@ pub fn render_contacts(list: &[ContactEntry], format: OutputFormat) -> String {
                     vec![
                         e.kelurahan_name.clone(),
                         e.name.clone(),
-                        mask_nik(&e.nik),
                         dash(&e.masked_phone),
-                        e.problem.label().to_string(),
+                        e.problem.short().to_string(),
                         day(e.date),
                     ]
                 })
                 .collect();
             out += &render(
-                &["Kelurahan", "Nama", "NIK", "HP", "Alasan", "Tanggal"],
-                &[Align::Left; 6],
+                &["Kelurahan", "Nama", "HP", "Alasan", "Tanggal"],
+                &[Align::Left; 5],
                 &rows,
-                44,
+                16,
             );
-            out + "\nTanggal = tanggal kegagalan terakhir, atau sejak kapan data kontak kosong.\n\
-                   Peserta keluar dari daftar setelah nomor HP atau email-nya diperbarui lewat impor.\n"
+            out + "\nNomor HP gagal = 2 SMS terakhir tidak sampai karena nomornya salah/mati;\n\
+                   Email ditolak = server email menolak alamatnya; Tanpa kontak = tidak ada\n\
+                   nomor HP maupun email. Tanggal = kegagalan terakhir, atau sejak kapan data\n\
+                   kontak kosong. Peserta keluar dari daftar setelah nomor HP atau email-nya\n\
+                   diperbarui lewat impor. NIK lengkap ada di --format csv.\n"
         }
     }
 }
@@ -285,7 +283,11 @@ mod tests {
         );
         assert!(!csv.contains("6281234567890"), "{csv}");
         let table = render_contacts(&entries(&two, &[kelurahan()]), OutputFormat::Table);
-        assert!(table.contains("1 peserta"), "{table}");
+        assert!(
+            table.contains("1 peserta") && table.contains("Nomor HP gagal"),
+            "{table}"
+        );
+        assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
         assert!(!table.contains("1872015207850001"), "{table}");
     }
 }
