@@ -26,14 +26,33 @@ pub const UNDELIVERED_PREFIX: &str = "not delivered to the handset";
 /// failure: {reason}`).
 const PERMANENT: &str = ": permanent failure: ";
 
-/// What a gateway's permanent refusal says when it is about the recipient:
-/// an HTTP 4xx answer to the send (the request for this number was refused:
-/// Twilio's "not a valid phone number", Kannel's and Jasmin's invalid
-/// destination), Infobip's `REJECTED`/`UNDELIVERABLE` at submit, and our own
+/// Words a gateway's refusal uses for the recipient (compared lower case):
+/// Twilio's "Invalid 'To' Phone Number", "not a valid mobile number",
+/// invalid destination or recipient, MSISDN.
+const RECIPIENT_WORDS: [&str; 6] = ["number", "destination", "recipient", "'to'", "msisdn", "phone"];
+
+/// Infobip's status names at submit that are about the number (its status
+/// groups `REJECTED` and `UNDELIVERABLE`); `REJECTED_SOURCE`, `REJECTED_SENDER`
+/// and the like are about us and do not count.
+const INFOBIP_NUMBER_STATUSES: [&str; 4] = [
+    "REJECTED_DESTINATION",
+    "REJECTED_NETWORK",
+    "REJECTED_PREFIX_MISSING",
+    "UNDELIVERABLE",
+];
+
+/// Whether a gateway's permanent refusal (the text after "permanent
+/// failure: ") is about the recipient: an HTTP 4xx answer that names the
+/// number or destination, an Infobip status about the number, or our own
 /// check that the stored number is not E.164. Refusals about the text (too
-/// long, empty, a header value) are ours, not the number's, and are not
-/// listed.
-const NUMBER_REFUSALS: [&str; 4] = ["HTTP 4", "REJECTED", "UNDELIVERABLE", "is not an E.164 number"];
+/// long, empty, a header value) or about our sender are ours, not the
+/// number's, and are not listed.
+fn refusal_is_about_the_number(refusal: &str) -> bool {
+    let lower = refusal.to_lowercase();
+    (refusal.starts_with("HTTP 4") && RECIPIENT_WORDS.iter().any(|w| lower.contains(w)))
+        || INFOBIP_NUMBER_STATUSES.iter().any(|s| refusal.starts_with(s))
+        || refusal.contains("is not an E.164 number")
+}
 
 /// SMTP reply codes about the recipient's mailbox (RFC 5321 §4.2.2): 550
 /// mailbox unavailable, 551 user not local, 553 mailbox name not allowed;
@@ -53,7 +72,7 @@ pub fn sms_failure_is_number_related(status: &str, reason: Option<&str>) -> bool
             !reason.starts_with("gave up")
                 && reason
                     .split_once(PERMANENT)
-                    .is_some_and(|(_, r)| NUMBER_REFUSALS.iter().any(|n| r.contains(n)))
+                    .is_some_and(|(_, r)| refusal_is_about_the_number(r))
         }
         _ => false,
     }
@@ -208,6 +227,11 @@ mod tests {
                 "twilio: permanent failure: text longer than Twilio's 1600 characters",
             ),
             ("failed", "rule h-1 has no template"),
+            ("failed", "jasmin: permanent failure: HTTP 400: invalid sender id"),
+            (
+                "failed",
+                "infobip: permanent failure: REJECTED_SOURCE: sender not allowed",
+            ),
             ("delivered", ""),
         ] {
             assert!(
