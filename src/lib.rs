@@ -41,7 +41,7 @@
 //! | `message` | 5 | a participant's template values | domain, schedule, store |
 //! | `receipts` | 5 | the gateways receipts and inbound SMS are accepted from; opt-out keywords | channels, config, schedule, store, clock |
 //! | `dispatch` | 5 | claim, re-check, send and record each reminder once | channels, receipts, message, metrics, store, … |
-//! | `digest` | 5 | the weekly coordinator digest | channels, schedule, store, domain, clock |
+//! | `digest` | 5 | the weekly coordinator digest, with the contact-verification list | channels, schedule, store, domain, clock, report (the contact list) |
 //! | `payments` | 5 | the watched payments inbox folder | import, store |
 //! | `dashboard` | 5 | the dashboard page from its figures (pure rendering) | domain, report, schedule |
 //! | `metrics` | 5 | Prometheus counters | — |

@@ -252,6 +252,11 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// The contact-verification list instead: participants whose last two SMS failed for a
+    /// reason about the number, whose e-mail the relay refused for the address, or who have no
+    /// contact data, per kelurahan (--from and --to do not apply).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub contacts: bool,
 }
 
 #[derive(Debug, clap::Args)]

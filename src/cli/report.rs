@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::ReportArgs;
 use super::database::{kelurahan_filter, open};
 use crate::config::Settings;
+use crate::report::contacts;
 use crate::report::outcomes::{self, ReportQuery};
 use crate::report::render_outcomes::render_outcome_report;
 use crate::schedule::Schedules;
@@ -18,6 +19,13 @@ pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<
         anyhow::bail!("--from {from} lies after --to {to}");
     }
     let store = open(settings).await?;
+    if args.contacts {
+        let prefix = kelurahan_filter(store.as_ref(), args.kelurahan.as_deref()).await?;
+        let kelurahan = store.list_kelurahan().await?;
+        let list = contacts::contact_list(store.as_ref(), &kelurahan, prefix.as_deref()).await?;
+        print!("{}", contacts::render_contacts(&list, args.format));
+        return Ok(ExitCode::SUCCESS);
+    }
     let query = ReportQuery {
         from: args.from,
         to: args.to,

@@ -39,6 +39,8 @@ struct Page<'a> {
     period: String,
     /// The headline figures of the total.
     cards: [Card; 5],
+    /// Participants on the contact-verification list, written.
+    contacts_to_verify: String,
     /// The four charts, in page order.
     charts: [ChartSection; 4],
     /// The per-kelurahan table.
@@ -71,6 +73,7 @@ pub fn render(data: &DashboardData) -> String {
         updated: date_time(data.generated_at, data.time_zone),
         period,
         cards: cards(&data.total),
+        contacts_to_verify: thousands(data.contacts_to_verify),
         charts: charts(data),
         table: Table::new(&data.kelurahan, &data.total),
     };
@@ -98,9 +101,13 @@ fn cards(total: &KelurahanRow) -> [Card; 5] {
             label: "Pengingat terkirim",
             value: thousands(total.sent),
             note: format!(
-                "{} tersampaikan ({})",
-                thousands(total.delivered),
-                percent(total.delivery_rate())
+                "SMS sampai {} dari {} ({}); email diterima relay {} dari {} ({})",
+                thousands(total.sms_delivered),
+                thousands(total.sms_sent),
+                percent(total.sms_delivery_rate()),
+                thousands(total.email_accepted),
+                thousands(total.email_accepted + total.email_failed),
+                percent(total.email_relay_rate()),
             ),
         },
         Card {

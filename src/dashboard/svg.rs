@@ -271,7 +271,7 @@ fn ratio_bar(chart: &mut Chart, y: f64, row: &KelurahanRow) {
 /// Per rule, three bars: sent, delivered, paid, on one scale.
 pub fn funnel(funnel: &[RuleFunnel]) -> Chart {
     const KEY: &str = "chart-funnel-svg";
-    const TITLE: &str = "Corong pengingat: terkirim → tersampaikan → membayar";
+    const TITLE: &str = "Corong pengingat: terkirim → SMS sampai → membayar";
     if funnel.is_empty() {
         return empty(KEY, TITLE);
     }
@@ -282,7 +282,7 @@ pub fn funnel(funnel: &[RuleFunnel]) -> Chart {
         .unwrap_or(0);
     let block = ROW_H + 3.0 * ROW_H + 8.0;
     let desc = format!(
-        "Pengingat terkirim, tersampaikan, dan diikuti pembayaran untuk {} aturan",
+        "Pengingat terkirim, SMS yang sampai (email tanpa laporan pengiriman), dan diikuti pembayaran untuk {} aturan",
         funnel.len()
     );
     let mut chart = Chart::new(KEY, TITLE, desc, funnel.len() as f64 * block);
@@ -292,10 +292,10 @@ pub fn funnel(funnel: &[RuleFunnel]) -> Chart {
         let stages = [
             ("Terkirim", "bar sent", f.sent, thousands(f.sent)),
             (
-                "Tersampaikan",
+                "SMS sampai",
                 "bar delivered",
                 f.delivered,
-                with_share(f.delivered, f.sent),
+                with_share(f.delivered, f.sms_sent),
             ),
             ("Membayar", "bar paid", f.paid, with_share(f.paid, f.sent)),
         ];
@@ -517,12 +517,14 @@ mod tests {
             RuleFunnel {
                 rule: "H-3 sebelum jatuh tempo".into(),
                 sent: 1000,
+                sms_sent: 1000,
                 delivered: 950,
                 paid: 400,
             },
             RuleFunnel {
                 rule: "H+1 <tunggak>".into(),
                 sent: 500,
+                sms_sent: 500,
                 delivered: 450,
                 paid: 100,
             },

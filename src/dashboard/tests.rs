@@ -13,7 +13,10 @@ fn kel(code: &str, name: &str, bpu: i64, active: i64, sent: i64) -> KelurahanRow
         arrears_2: bpu / 40,
         arrears_3_plus: bpu - active,
         sent,
-        delivered: sent * 9 / 10,
+        sms_sent: sent * 4 / 5,
+        sms_delivered: sent * 7 / 10,
+        email_accepted: sent / 5,
+        email_failed: 0,
         failed: sent / 10,
         converted: sent / 4,
         amount_paid: sent / 4 * 16_800,
@@ -41,12 +44,14 @@ fn sample() -> DashboardData {
             RuleFunnel {
                 rule: "H-3".into(),
                 sent: 200,
+                sms_sent: 200,
                 delivered: 190,
                 paid: 80,
             },
             RuleFunnel {
                 rule: "H+7".into(),
                 sent: 160,
+                sms_sent: 160,
                 delivered: 150,
                 paid: 20,
             },
@@ -59,6 +64,7 @@ fn sample() -> DashboardData {
                 active: 1_800 + i64::from(i) * 10,
             })
             .collect(),
+        contacts_to_verify: 1_234,
     }
 }
 
@@ -72,6 +78,7 @@ fn empty() -> DashboardData {
         total: KelurahanRow::total(&[]),
         funnel: Vec::new(),
         history: Vec::new(),
+        contacts_to_verify: 0,
     }
 }
 
@@ -117,7 +124,7 @@ fn labels_are_in_indonesian() {
     let html = render(&sample());
     for label in [
         "Rasio aktif per kelurahan",
-        "Corong pengingat: terkirim → tersampaikan → membayar",
+        "Corong pengingat: terkirim → SMS sampai → membayar",
         "Sebaran tunggakan",
         "Rasio aktif 12 bulan terakhir",
         "Tabel per kelurahan",
@@ -221,4 +228,41 @@ fn a_script_in_any_value_from_data_comes_out_as_text() {
     assert!(section(&html, "section-table").contains(&format!("<span class=\"name\">{ESCAPED}</span>")));
     assert!(section(&html, "section-table").contains(&format!("<span class=\"code\">{ESCAPED}</span>")));
     assert!(section(&html, "chart-funnel").contains(">&lt;script&gt;alert(1)&lt;/script&gt; &quot;x&quot; &amp; y<"));
+}
+
+#[test]
+fn the_contact_verification_count_is_a_headline_figure() {
+    let page = render(&sample());
+    assert!(page.contains("id=\"kpi-contacts\""), "{page}");
+    assert!(
+        page.contains("Perlu verifikasi kontak</div><div class=\"kpi-value\">1.234</div>"),
+        "{page}"
+    );
+}
+
+#[test]
+fn sms_delivery_and_email_acceptance_are_never_one_percentage() {
+    let mut data = empty();
+    data.kelurahan = vec![KelurahanRow {
+        code: "18.72.01.1001".into(),
+        name: "Metro".into(),
+        sent: 200,
+        sms_sent: 100,
+        sms_delivered: 90,
+        email_accepted: 100,
+        email_failed: 0,
+        ..KelurahanRow::default()
+    }];
+    data.total = KelurahanRow::total(&data.kelurahan);
+    let page = render(&data);
+    assert!(
+        page.contains("SMS sampai 90 dari 100 (90,0%); email diterima relay 100 dari 100 (100,0%)"),
+        "{page}"
+    );
+    // 90 delivered of 200 reminders: what mixing the channels would show.
+    assert!(!page.contains("45,0%"), "{page}");
+    assert!(
+        page.contains("90 (90,0%)") && page.contains("100 (100,0%)"),
+        "the table: {page}"
+    );
 }

@@ -6,6 +6,7 @@
 //! and from then on can only hold a valid value ("parse, don't validate").
 
 pub mod calendar;
+pub mod contact_check;
 pub mod email;
 pub mod kelurahan;
 pub mod money;
@@ -18,6 +19,7 @@ pub mod reminder;
 pub mod standing;
 
 pub use calendar::DueDateRules;
+pub use contact_check::ContactProblem;
 pub use email::EmailAddress;
 pub use kelurahan::{KelurahanCode, RegionTimeZone};
 pub use money::Rupiah;

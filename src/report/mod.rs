@@ -1,6 +1,7 @@
 //! Reports for operators and city leadership. Labels are in Bahasa
 //! Indonesia; JSON keys stay English for machines.
 
+pub mod contacts;
 pub mod history;
 pub mod outcomes;
 pub mod render_outcomes;

@@ -117,4 +117,18 @@ fn states_round_trip_and_gateways_match() {
     assert!(gateway_matches(Some("kannel"), "kannel"));
     assert!(!gateway_matches(Some("jasmin"), "kannel"));
     assert_eq!(timeout_reason(72), "no final delivery receipt within 72 hours");
+    // The contact-verification list reads these reasons as stored.
+    use crate::domain::contact_check::sms_failure_is_number_related;
+    let undelivered = Transition {
+        from: "sent".into(),
+        to: ReminderStatus::Undelivered,
+        reason: Some(UNDELIVERED_REASON.into()),
+    }
+    .with_detail(Some("stat:UNDELIV err:001"));
+    assert!(sms_failure_is_number_related(
+        "undelivered",
+        undelivered.reason.as_deref()
+    ));
+    assert!(!sms_failure_is_number_related("undelivered", Some(EXPIRED_REASON)));
+    assert!(!sms_failure_is_number_related("unknown", Some(&timeout_reason(72))));
 }

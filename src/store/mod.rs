@@ -12,6 +12,7 @@
 //! share that is pure Rust is in [`shared`].
 
 mod common;
+pub mod contacts;
 mod delegate;
 pub mod delivery_state;
 mod digest_sql;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use contacts::ContactCheckRow;
 pub use delivery_state::{IgnoredBecause, NewReceipt, OptOutChange, ReceiptOutcome, ReceiptState};
 pub use digests::{BehindParticipant, DigestClaim, DigestOutcome, DigestRecord};
 pub use dispatch::{AttemptOutcome, ClaimedReminder};
@@ -448,6 +450,10 @@ pub trait Reports: Send + Sync + std::fmt::Debug {
 
     /// Participants per segment.
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError>;
+
+    /// What the contact-verification list of kelurahan under `prefix` (all
+    /// when `None`) is made from (see [`contacts::CONTACT_CHECK_SQL`]).
+    async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<ContactCheckRow>, StoreError>;
 }
 
 /// The weekly coordinator digest: who is behind, and the per-(kelurahan, week) claim.

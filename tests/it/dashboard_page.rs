@@ -26,7 +26,10 @@ fn kel(code: &str, name: &str, bpu: i64, active: i64, sent: i64) -> KelurahanRow
         arrears_2: bpu / 40,
         arrears_3_plus: bpu - active,
         sent,
-        delivered: sent * 9 / 10,
+        sms_sent: sent * 4 / 5,
+        sms_delivered: sent * 7 / 10,
+        email_accepted: sent / 5,
+        email_failed: 0,
         failed: sent / 10,
         converted: sent / 4,
         amount_paid: sent / 4 * 16_800,
@@ -55,18 +58,21 @@ fn sample() -> DashboardData {
             RuleFunnel {
                 rule: "H-3 sebelum jatuh tempo".into(),
                 sent: 300,
+                sms_sent: 300,
                 delivered: 280,
                 paid: 120,
             },
             RuleFunnel {
                 rule: "H+1 terlambat".into(),
                 sent: 100,
+                sms_sent: 100,
                 delivered: 90,
                 paid: 30,
             },
             RuleFunnel {
                 rule: "H+30 hampir nonaktif".into(),
                 sent: 50,
+                sms_sent: 50,
                 delivered: 40,
                 paid: 5,
             },
@@ -79,6 +85,7 @@ fn sample() -> DashboardData {
                 active: 1_900 + i64::from(i) * 15,
             })
             .collect(),
+        contacts_to_verify: 0,
     }
 }
 
@@ -93,6 +100,7 @@ fn empty() -> DashboardData {
         total: KelurahanRow::total(&[]),
         funnel: Vec::new(),
         history: Vec::new(),
+        contacts_to_verify: 0,
     }
 }
 

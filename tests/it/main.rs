@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod channels;
 mod cli;
+mod contacts;
 mod daemon;
 mod dashboard_daemon;
 mod dashboard_page;

@@ -15,6 +15,10 @@ mod payments;
 mod outcome_sql {
     crate::store::outcomes::outcome_queries!(sqlx::PgPool);
 }
+/// The contact-verification list's query, over this backend's pool.
+mod contact_sql {
+    crate::store::contacts::contact_queries!(sqlx::PgPool);
+}
 mod receipts;
 mod reminders;
 
@@ -318,6 +322,10 @@ impl Reports for PgStore {
         common_sql::paid_through_histogram(&self.pool, prefix).await
     }
 
+    async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<super::ContactCheckRow>, StoreError> {
+        contact_sql::contact_check_rows(&self.pool, prefix).await
+    }
+
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
         let (bpu, pu): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*) FILTER (WHERE segment = 'bpu'), COUNT(*) FILTER (WHERE segment = 'pu') FROM participants",
@@ -337,7 +345,9 @@ const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, p
      email = excluded.email, kelurahan_code = excluded.kelurahan_code, segment = excluded.segment, \
      funding = excluded.funding, monthly_amount = excluded.monthly_amount, start_month = excluded.start_month, \
      paid_through = GREATEST(participants.paid_through, excluded.paid_through), \
-     preferred_channel = excluded.preferred_channel, opted_out = participants.opted_out OR excluded.opted_out, updated_at = excluded.updated_at \
+     preferred_channel = excluded.preferred_channel, opted_out = participants.opted_out OR excluded.opted_out, updated_at = excluded.updated_at, \
+     contact_changed_at = CASE WHEN (participants.phone, participants.email) IS DISTINCT FROM (excluded.phone, excluded.email) \
+     THEN excluded.updated_at ELSE participants.contact_changed_at END \
      WHERE (participants.kpj, participants.name, participants.phone, participants.email, participants.kelurahan_code, \
      participants.segment, participants.funding, participants.monthly_amount, participants.start_month, \
      participants.paid_through, participants.preferred_channel, participants.opted_out) \

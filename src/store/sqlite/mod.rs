@@ -21,6 +21,10 @@ mod payments;
 mod outcome_sql {
     crate::store::outcomes::outcome_queries!(sqlx::SqlitePool);
 }
+/// The contact-verification list's query, over this backend's pool.
+mod contact_sql {
+    crate::store::contacts::contact_queries!(sqlx::SqlitePool);
+}
 mod receipts;
 mod reminders;
 
@@ -371,6 +375,10 @@ impl Reports for SqliteStore {
         common_sql::paid_through_histogram(&self.pool, prefix).await
     }
 
+    async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<super::ContactCheckRow>, StoreError> {
+        contact_sql::contact_check_rows(&self.pool, prefix).await
+    }
+
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
         let (bpu, pu): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE(SUM(segment = 'bpu'), 0), COALESCE(SUM(segment = 'pu'), 0) FROM participants",
@@ -385,7 +393,9 @@ const PARTICIPANT_UPSERT_TAIL_SQLITE: &str = " ON CONFLICT (nik) DO UPDATE SET k
      phone = excluded.phone, email = excluded.email, kelurahan_code = excluded.kelurahan_code, \
      segment = excluded.segment, funding = excluded.funding, monthly_amount = excluded.monthly_amount, \
      start_month = excluded.start_month, paid_through = MAX(participants.paid_through, excluded.paid_through), \
-     preferred_channel = excluded.preferred_channel, opted_out = MAX(participants.opted_out, excluded.opted_out), updated_at = excluded.updated_at \
+     preferred_channel = excluded.preferred_channel, opted_out = MAX(participants.opted_out, excluded.opted_out), updated_at = excluded.updated_at, \
+     contact_changed_at = CASE WHEN (participants.phone, participants.email) IS NOT (excluded.phone, excluded.email) \
+     THEN excluded.updated_at ELSE participants.contact_changed_at END \
      WHERE (participants.kpj, participants.name, participants.phone, participants.email, participants.kelurahan_code, \
      participants.segment, participants.funding, participants.monthly_amount, participants.start_month, \
      participants.paid_through, participants.preferred_channel, participants.opted_out) \
