@@ -4,6 +4,7 @@
 pub mod history;
 pub mod outcomes;
 pub mod render_outcomes;
+pub mod snapshot;
 pub mod status;
 pub mod table;
 
