@@ -177,6 +177,17 @@ pub struct MonthRatio {
     pub bpu: i64,
     /// Active participants at the end of the month.
     pub active: i64,
+    /// Non-active participants at the end of the month.
+    pub nonactive: i64,
+    /// Exactly one month in arrears.
+    pub arrears_1: i64,
+    /// Exactly two months in arrears.
+    pub arrears_2: i64,
+    /// Three or more months in arrears.
+    pub arrears_3_plus: i64,
+    /// Where the figures come from: a snapshot taken at the month's end,
+    /// rebuilt afterwards ("direkonstruksi"), or now (the running month).
+    pub source: MonthSource,
 }
 
 impl MonthRatio {
@@ -184,8 +195,14 @@ impl MonthRatio {
     pub fn ratio(&self) -> Option<f64> {
         ratio(self.active, self.bpu)
     }
+
+    /// Whether the month is rebuilt rather than recorded at its end.
+    pub fn rebuilt(&self) -> bool {
+        self.source == MonthSource::Rebuilt
+    }
 }
 
+pub use crate::report::history::MonthSource;
 pub use crate::report::outcomes::ratio;
 
 #[cfg(test)]

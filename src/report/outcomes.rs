@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::history::histogram_at;
+use super::rebuild::histogram_at;
 use super::status::{self, StandingData, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
 use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Reports, Store, StoreError};

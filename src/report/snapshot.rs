@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::history::histogram_at;
+use super::rebuild::histogram_at;
 use super::status::{StatusAt, StatusRow, tally};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};

@@ -77,6 +77,7 @@ fn sample() -> DashboardData {
                 month: (i + 6) % 12 + 1,
                 bpu: 2_550,
                 active: 1_900 + i64::from(i) * 15,
+                ..MonthRatio::default()
             })
             .collect(),
     }
