@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod outcomes;
+pub mod past_standing;
 pub mod rebuild;
 pub mod render_outcomes;
 pub mod snapshot;

@@ -34,7 +34,7 @@ pub const MAX_MONTHS: i32 = 120;
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// The month has not ended yet in every time zone.
-    #[error("month {month} has not ended yet (it ends {ends} UTC in WIB); only ended months can be taken")]
+    #[error("month {month} has not ended yet (it ends {ends} in WIB); only ended months can be taken")]
     NotEnded {
         /// The month asked for.
         month: ContributionMonth,
