@@ -19,6 +19,7 @@ use crate::daemon::daemon_settings;
 use crate::helpers::*;
 
 both_backends!(
+    the_running_daemon_takes_the_last_ended_month_as_it_starts,
     instances_racing_on_a_month_leave_one_row_per_kelurahan_and_month,
     a_daemon_that_was_down_rebuilds_the_missed_months_and_marks_them,
     the_dashboard_reads_snapshots_and_labels_months_without_one_as_rebuilt,
@@ -109,6 +110,21 @@ async fn instances_racing_on_a_month_leave_one_row_per_kelurahan_and_month(db: &
         "taken a few hours after the month's end"
     );
     assert!(row(&rows, METRO, "2026-01").rebuilt, "backfilled two months late");
+}
+
+async fn the_running_daemon_takes_the_last_ended_month_as_it_starts(db: &TestDb) {
+    population(db).await;
+    let clock = Arc::new(FixedClock::at(at("2026-05-01T01:00:00Z")));
+    let daemon = Daemon::build(daemon_settings(db), clock).await.unwrap();
+    // Stopped at once: the scan loop still finishes what it does at start.
+    daemon.run(async {}).await.unwrap();
+    let rows = all_rows(db).await;
+    let taken: Vec<(&str, i32, bool)> = rows
+        .iter()
+        .map(|r| (r.kelurahan_code.as_str(), r.month, r.rebuilt))
+        .collect();
+    let april = month("2026-04").index();
+    assert_eq!(taken, [(METRO, april, false), (DANGIN_PURI, april, false)]);
 }
 
 async fn a_daemon_that_was_down_rebuilds_the_missed_months_and_marks_them(db: &TestDb) {
