@@ -53,8 +53,8 @@ fn table(report: &OutcomeReport) -> String {
         MonthSource::Current => "",
         MonthSource::Snapshot => "Status dari snapshot akhir bulan.\n\n",
         MonthSource::Rebuilt => {
-            "* direkonstruksi: status tidak dicatat pada akhir bulan, dihitung ulang dari\n  \
-             data peserta hari ini dan riwayat pembayaran.\n\n"
+            "* direkonstruksi: bukan snapshot akhir bulan; dihitung ulang dari data peserta\n  \
+             hari ini dan riwayat pembayaran, sehingga hanya perkiraan.\n\n"
         }
     };
     let all: Vec<&KelurahanReport> = report.kelurahan.iter().chain(std::iter::once(&report.total)).collect();
