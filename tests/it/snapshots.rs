@@ -12,6 +12,7 @@ use pengingat::domain::{DueDateRules, KelurahanCode, StandingRules};
 use pengingat::report::history::MonthSource;
 use pengingat::report::outcomes::{self, ReportQuery};
 use pengingat::report::snapshot::{take_due, take_months};
+use pengingat::report::status::{self, StatusAt};
 use pengingat::store::{self, ConnectOptions, NoProgress, PaymentBatch, PaymentSource, StandingSnapshot};
 
 use crate::browser::count_tags;
@@ -174,6 +175,30 @@ async fn a_daemon_that_was_down_rebuilds_the_missed_months_and_marks_them(db: &T
     assert_eq!(wita.month_end_at, at("2026-05-31T16:00:00Z").timestamp());
     assert_eq!(may.month_end_at, at("2026-05-31T17:00:00Z").timestamp());
     assert!(row(&rows, DANGIN_PURI, "2026-04").rebuilt);
+    // The same figures as `status` at the start of 1 June in each kelurahan's
+    // own zone (no payment since): one implementation of standing.
+    let (due, standing) = rules();
+    let june = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let status = status::compute(db.store.as_ref(), &due, &standing, StatusAt::Date(june), None)
+        .await
+        .unwrap();
+    for s in &status.kelurahan {
+        let r = row(&rows, &s.code, "2026-05");
+        assert_eq!(
+            (
+                r.participants,
+                r.active,
+                r.nonactive,
+                r.arrears_1,
+                r.arrears_2,
+                r.arrears_3_plus
+            ),
+            (s.bpu, s.active, s.nonactive, s.arrears_1, s.arrears_2, s.arrears_3_plus),
+            "{}",
+            s.code
+        );
+    }
+    assert_eq!(status.kelurahan.len(), 2);
 }
 
 /// Snapshots of April and May whose figures differ from what the payment
