@@ -4,8 +4,8 @@
 //! the table as in the chart. The template `history_table.html` places it.
 
 use super::format::{month_label, percent, thousands};
-use super::model::{MonthRatio, MonthSource};
-use super::svg::{NO_DATA, REBUILT};
+use super::model::{MonthRatio, MonthSource, REBUILT};
+use super::svg::NO_DATA;
 
 /// The id of the table of past months.
 pub const HISTORY_TABLE_ID: &str = "table-history";

@@ -203,11 +203,38 @@ impl MonthRatio {
 }
 
 pub use crate::report::history::MonthSource;
+
+/// The label of months rebuilt from the payment history.
+pub const REBUILT: &str = "direkonstruksi";
+
+/// The runs of consecutive rebuilt months: `(first index, length)`.
+pub fn rebuilt_runs(history: &[MonthRatio]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, _) in history.iter().enumerate().filter(|(_, m)| m.rebuilt()) {
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == i => *len += 1,
+            _ => runs.push((i, 1)),
+        }
+    }
+    runs
+}
+
 pub use crate::report::outcomes::ratio;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebuilt_months_run_together() {
+        let m = |source| MonthRatio {
+            source,
+            ..MonthRatio::default()
+        };
+        let (r, s) = (MonthSource::Rebuilt, MonthSource::Snapshot);
+        assert_eq!(rebuilt_runs(&[m(r), m(r), m(s), m(r), m(s)]), [(0, 2), (3, 1)]);
+        assert!(rebuilt_runs(&[m(s), m(MonthSource::Current)]).is_empty());
+    }
 
     fn row(bpu: i64, active: i64) -> KelurahanRow {
         KelurahanRow {

@@ -10,7 +10,7 @@
 use askama::Template;
 
 use super::format::{coord, month_label, percent, thousands, truncate};
-use super::model::{ArrearsDistribution, KelurahanRow, MonthRatio, RuleFunnel, ratio};
+use super::model::{ArrearsDistribution, KelurahanRow, MonthRatio, REBUILT, RuleFunnel, ratio, rebuilt_runs};
 
 /// The width of every chart's coordinate system.
 const WIDTH: f64 = 640.0;
@@ -402,21 +402,6 @@ pub fn history(history: &[MonthRatio]) -> Chart {
         );
     }
     chart
-}
-
-/// The label of months rebuilt from the payment history.
-pub const REBUILT: &str = "direkonstruksi";
-
-/// The runs of consecutive rebuilt months: `(first index, length)`.
-fn rebuilt_runs(history: &[MonthRatio]) -> Vec<(usize, usize)> {
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for (i, _) in history.iter().enumerate().filter(|(_, m)| m.rebuilt()) {
-        match runs.last_mut() {
-            Some((start, len)) if *start + *len == i => *len += 1,
-            _ => runs.push((i, 1)),
-        }
-    }
-    runs
 }
 
 /// [`history`] as SVG.
