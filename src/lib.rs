@@ -30,7 +30,7 @@
 //! | `html` | 0 | HTML escaping, for templates and operators' e-mail | — |
 //! | `store` | 1 | the database: one trait, a SQLite and a PostgreSQL backend | domain |
 //! | `wilayah` | 1 | the Kemendagri kelurahan lists built in | domain, store |
-//! | `report` | 2 | `status` and `report`: standing, outcomes, history, tables | domain, store |
+//! | `report` | 2 | `status` and `report`: standing, outcomes, monthly snapshots, history, tables | domain, store |
 //! | `import` | 2 | CSV/JSON import of participants, payments, kelurahan | domain, store, wilayah, report (spreadsheet escaping) |
 //! | `seed` | 2 | deterministic demo and scale populations | domain, store, wilayah |
 //! | `schedule` | 2 | schedules.toml: rules, templates, send windows, SMS encoding | domain, shipped |
@@ -46,7 +46,7 @@
 //! | `dashboard` | 5 | the dashboard page from its figures (pure rendering) | domain, report, schedule |
 //! | `metrics` | 5 | Prometheus counters | — |
 //! | `http` | 6 | every HTTP handler, who may call it, `ApiError` | the layers below |
-//! | `daemon` | 6 | `pengingat run`: scan, dispatch, digest, inbox and HTTP loops | the layers below |
+//! | `daemon` | 6 | `pengingat run`: scan (and monthly snapshots), dispatch, digest, inbox and HTTP loops | the layers below |
 //! | `demo` | 7 | `pengingat demo`: two simulated months on SQLite, with the bundled mock gateway (the `mock-sms-gateway` crate) | daemon, seed, report, … |
 //! | `cli` | 7 | the commands: parse arguments, call the library, print | everything below |
 

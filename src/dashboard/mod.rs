@@ -5,19 +5,22 @@
 //! [`render`] is pure: it formats a [`DashboardData`] computed elsewhere.
 //! Labels are in Bahasa Indonesia and numbers are written the Indonesian way
 //! (`1.234`, `87,5%`, `Rp1.234.500`). The page is the compiled template
-//! `templates/page.html` (with `chart.svg` and `table.html`), which escapes
+//! `templates/page.html` (with `chart.svg`, `table.html` and
+//! `history_table.html`), which escapes
 //! every value from data (see [`crate::html`]).
 
 pub mod format;
+pub mod history_table;
 pub mod model;
 pub mod svg;
 pub mod table;
 
 use askama::Template;
 
-pub use model::{ArrearsDistribution, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
+pub use model::{ArrearsDistribution, DashboardData, KelurahanRow, MonthRatio, MonthSource, RuleFunnel};
 
 use format::{date, date_time, percent, rupiah, thousands};
+use history_table::HistoryTable;
 use svg::{Chart, Shape};
 use table::Table;
 
@@ -45,6 +48,8 @@ struct Page<'a> {
     charts: [ChartSection; 4],
     /// The per-kelurahan table.
     table: Table<'a>,
+    /// The table of past months under the 12-month chart.
+    history: HistoryTable,
 }
 
 /// One headline figure.
@@ -76,6 +81,7 @@ pub fn render(data: &DashboardData) -> String {
         contacts_to_verify: thousands(data.contacts_to_verify),
         charts: charts(data),
         table: Table::new(&data.kelurahan, &data.total),
+        history: HistoryTable::new(&data.history),
     };
     crate::html::render(&page)
 }

@@ -197,6 +197,17 @@ pub struct MonthRatio {
     pub bpu: i64,
     /// Active participants at the end of the month.
     pub active: i64,
+    /// Non-active participants at the end of the month.
+    pub nonactive: i64,
+    /// Exactly one month in arrears.
+    pub arrears_1: i64,
+    /// Exactly two months in arrears.
+    pub arrears_2: i64,
+    /// Three or more months in arrears.
+    pub arrears_3_plus: i64,
+    /// Where the figures come from: a snapshot taken at the month's end,
+    /// rebuilt afterwards ("direkonstruksi"), or now (the running month).
+    pub source: MonthSource,
 }
 
 impl MonthRatio {
@@ -204,6 +215,28 @@ impl MonthRatio {
     pub fn ratio(&self) -> Option<f64> {
         ratio(self.active, self.bpu)
     }
+
+    /// Whether the month is rebuilt rather than recorded at its end.
+    pub fn rebuilt(&self) -> bool {
+        self.source == MonthSource::Rebuilt
+    }
+}
+
+pub use crate::report::history::MonthSource;
+
+/// The label of months rebuilt from the payment history.
+pub const REBUILT: &str = "direkonstruksi";
+
+/// The runs of consecutive rebuilt months: `(first index, length)`.
+pub fn rebuilt_runs(history: &[MonthRatio]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, _) in history.iter().enumerate().filter(|(_, m)| m.rebuilt()) {
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == i => *len += 1,
+            _ => runs.push((i, 1)),
+        }
+    }
+    runs
 }
 
 pub use crate::report::outcomes::ratio;
@@ -211,6 +244,17 @@ pub use crate::report::outcomes::ratio;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebuilt_months_run_together() {
+        let m = |source| MonthRatio {
+            source,
+            ..MonthRatio::default()
+        };
+        let (r, s) = (MonthSource::Rebuilt, MonthSource::Snapshot);
+        assert_eq!(rebuilt_runs(&[m(r), m(r), m(s), m(r), m(s)]), [(0, 2), (3, 1)]);
+        assert!(rebuilt_runs(&[m(s), m(MonthSource::Current)]).is_empty());
+    }
 
     fn row(bpu: i64, active: i64) -> KelurahanRow {
         KelurahanRow {

@@ -62,6 +62,7 @@ fn sample() -> DashboardData {
                 month: (i + 6) % 12 + 1,
                 bpu: 2_300,
                 active: 1_800 + i64::from(i) * 10,
+                ..MonthRatio::default()
             })
             .collect(),
         contacts_to_verify: 1_234,
@@ -199,6 +200,7 @@ fn zero_counts_render_without_nan() {
         month: 6,
         bpu: 0,
         active: 0,
+        ..MonthRatio::default()
     }];
     let html = render(&data);
     assert!(!html.contains("NaN") && !html.contains("inf"));

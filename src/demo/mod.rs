@@ -165,6 +165,8 @@ impl Run<'_> {
             self.daemon.scan().await;
             if hour == 0 {
                 self.daemon.time_out_unconfirmed().await;
+                // The month-end snapshots, as the daemon's scan loop takes them.
+                self.daemon.take_snapshots().await?;
                 continue;
             }
             let sent = self.daemon.dispatch_due().await?.sent;

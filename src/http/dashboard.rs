@@ -110,6 +110,11 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
                 month: m.month,
                 bpu: m.bpu,
                 active: m.active,
+                nonactive: m.nonactive,
+                arrears_1: m.arrears_1,
+                arrears_2: m.arrears_2,
+                arrears_3_plus: m.arrears_3_plus,
+                source: m.source,
             })
             .collect(),
         contacts_to_verify,

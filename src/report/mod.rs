@@ -4,7 +4,10 @@
 pub mod contacts;
 pub mod history;
 pub mod outcomes;
+pub mod past_standing;
+pub mod rebuild;
 pub mod render_outcomes;
+pub mod snapshot;
 pub mod status;
 pub mod table;
 

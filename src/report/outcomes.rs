@@ -9,17 +9,22 @@
 //!
 //! Reminders count in the period by when they were sent (or failed);
 //! standing is taken at the end of the period (or now, when that is
-//! earlier), rebuilt from the payments made since ([`super::history`]).
+//! earlier): for a period ending on a month's last day, from the month-end
+//! snapshots ([`super::past_standing`]); otherwise, and for kelurahan
+//! without a snapshot, rebuilt from the payments made since
+//! ([`super::rebuild`]) and named as rebuilt.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::history::histogram_at;
+use super::history::MonthSource;
+use super::past_standing::{self, PastStanding};
+use super::rebuild::histogram_at;
 use super::status::{self, StandingData, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
-use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Reports, Store, StoreError};
+use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
 
 /// What a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +160,12 @@ pub struct OutcomeReport {
     pub total: KelurahanReport,
     /// Per rule and channel.
     pub rules: Vec<RuleReport>,
+    /// Where standing comes from: now (`current`), the month-end snapshots
+    /// (`snapshot`), or rebuilt from the payment history for some or all
+    /// kelurahan (`rebuilt`).
+    pub standing_source: MonthSource,
+    /// Codes of the kelurahan whose standing is rebuilt.
+    pub standing_rebuilt: Vec<String>,
 }
 
 /// The rules the report knows of, so rules are listed in schedule order.
@@ -175,7 +186,7 @@ pub async fn compute(
 
 /// [`compute`] on standing data read already.
 pub async fn compute_from(
-    store: &dyn Reports,
+    store: &dyn Store,
     data: &StandingData,
     (due, standing): (&DueDateRules, &StandingRules),
     query: &ReportQuery,
@@ -195,7 +206,7 @@ pub async fn compute_from(
         &data.histogram
     };
     let at = StatusAt::Instant(standing_at);
-    let status = status::tally(
+    let mut status = status::tally(
         &data.kelurahan,
         histogram,
         due,
@@ -210,14 +221,25 @@ pub async fn compute_from(
         .iter()
         .map(|k| (k.code.to_string(), k.name.clone()))
         .collect();
-    Ok(assemble(
+    let past = if standing_at < now {
+        let prefix = query.kelurahan.as_deref();
+        past_standing::apply_snapshots(store, &mut status.kelurahan, &names, query.to, prefix).await?
+    } else {
+        PastStanding {
+            source: MonthSource::Current,
+            rebuilt: Vec::new(),
+        }
+    };
+    let mut report = assemble(
         &status.kelurahan,
         &counts,
         &paid,
         &names,
         rule_order,
         (now, standing_at, query),
-    ))
+    );
+    (report.standing_source, report.standing_rebuilt) = (past.source, past.rebuilt);
+    Ok(report)
 }
 
 /// The store filter of a query: the period's days from WIB midnight to WIB midnight.
@@ -279,6 +301,8 @@ pub fn assemble(
         kelurahan,
         total,
         rules: rule_rows(counts, &conversions, rule_order),
+        standing_source: MonthSource::Current,
+        standing_rebuilt: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@
 //! percentage over both would read every e-mail as undelivered.
 
 use super::OutputFormat;
+use super::history::MonthSource;
 use super::outcomes::{EmailFigures, KelurahanReport, OutcomeReport, RuleReport, SmsFigures};
 use super::table::{left_then_right, render, render_csv};
 use crate::domain::RegionTimeZone;
@@ -52,8 +53,19 @@ fn table(report: &OutcomeReport) -> String {
         "Laporan pengingat iuran BPU, periode {period}\nStatus peserta per {}\n\n",
         report.standing_at.with_timezone(&wib).format("%d-%m-%Y %H:%M WIB")
     );
+    out += match report.standing_source {
+        MonthSource::Current => "",
+        MonthSource::Snapshot => "Status dari snapshot akhir bulan.\n\n",
+        MonthSource::Rebuilt => {
+            "* direkonstruksi: bukan snapshot akhir bulan; dihitung ulang dari data peserta\n  \
+             hari ini dan riwayat pembayaran, sehingga hanya perkiraan.\n\n"
+        }
+    };
     let all: Vec<&KelurahanReport> = report.kelurahan.iter().chain(std::iter::once(&report.total)).collect();
-    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k)).collect();
+    let rebuilt = |k: &KelurahanReport| {
+        report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
+    };
+    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k, rebuilt(k))).collect();
     out += &render(
         &[
             "Kelurahan",
@@ -93,9 +105,14 @@ fn table(report: &OutcomeReport) -> String {
            Hari = median hari dari pengingat sampai membayar.\n"
 }
 
-fn standing_cells(k: &KelurahanReport) -> Vec<String> {
+/// A standing row; a rebuilt one's name carries `*`.
+fn standing_cells(k: &KelurahanReport, rebuilt: bool) -> Vec<String> {
     vec![
-        k.name.clone(),
+        if rebuilt {
+            format!("{} *", k.name)
+        } else {
+            k.name.clone()
+        },
         k.bpu.to_string(),
         k.active.to_string(),
         k.nonactive.to_string(),

@@ -1,6 +1,6 @@
 //! Storage: the [`Store`] trait, made of one role trait per part of the
 //! service ([`Participants`], [`Payments`], [`Reminders`], [`Delivery`],
-//! [`Reports`], [`Digests`], [`Maintenance`]), and one small implementation
+//! [`Reports`], [`Digests`], [`Snapshots`], [`Maintenance`]), and one small implementation
 //! per backend (SQLite for the embedded default, PostgreSQL for large
 //! deployments and several daemons on one database), each with its own
 //! migrations folder.
@@ -24,6 +24,7 @@ mod postgres;
 pub mod reminders;
 pub mod replan;
 pub mod shared;
+pub mod snapshots;
 mod sqlite;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use postgres::PgStore;
 pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
 pub use replan::{FundingCancel, GroupChange, PlanTiming, Replan, ReplanCounts, UnsentGroup};
 pub use shared::{Attribution, PaymentBatch, PaymentOutcome, StoredPayment};
+pub use snapshots::{SnapshotKey, Snapshots, StandingSnapshot};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
@@ -189,9 +191,12 @@ impl BulkTable {
 /// the HTTP handlers hold an `Arc<dyn Store>` and lend each part only the
 /// role it works with (`&dyn Payments`, `&dyn Reminders`, …). Writes that
 /// span several rows are one transaction: they happen entirely or not at all.
-pub trait Store: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests {}
+pub trait Store: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + Snapshots {}
 
-impl<T> Store for T where T: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + ?Sized {}
+impl<T> Store for T where
+    T: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + Snapshots + ?Sized
+{
+}
 
 /// The database itself: its backend, schema, health, statistics and identity.
 #[async_trait]

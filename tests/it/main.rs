@@ -29,6 +29,7 @@ mod reminder_store;
 mod scan;
 mod schedule_edits;
 mod seed;
+mod snapshots;
 mod statistics;
 mod store_contract;
 mod store_errors;

@@ -303,6 +303,7 @@ impl Payments for PgStore {
 }
 
 crate::store::delegate::delegate_roles!(PgStore);
+crate::store::snapshots::snapshot_role!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Reports for PgStore {

@@ -356,6 +356,7 @@ impl Payments for SqliteStore {
 }
 
 crate::store::delegate::delegate_roles!(SqliteStore);
+crate::store::snapshots::snapshot_role!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait]
 impl Reports for SqliteStore {

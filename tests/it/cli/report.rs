@@ -261,7 +261,9 @@ async fn metro_report_as_table_csv_and_json(db: &TestDb) {
             "to",
             "kelurahan",
             "total",
-            "rules"
+            "rules",
+            "standing_source",
+            "standing_rebuilt"
         ])
     );
     assert_eq!(json["generated_at"], "2026-07-08T03:00:00Z");
