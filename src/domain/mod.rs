@@ -26,5 +26,5 @@ pub use nik::Nik;
 pub use participant::{Funding, Kpj, NewParticipant, ParticipantName, PreferredChannel, Segment};
 pub use payment::{ExternalRef, NewPayment, Payer, PaymentChannel};
 pub use phone::PhoneNumber;
-pub use reminder::{Channel, ReminderStatus};
+pub use reminder::{Channel, ReminderStatus, SkipReason};
 pub use standing::{ArrearsBucket, Standing, StandingRules};

@@ -21,6 +21,7 @@ mod import;
 mod init;
 mod mock_gateway;
 mod outcomes;
+mod passed_days;
 mod payments;
 mod prerequisites;
 mod receipts;
