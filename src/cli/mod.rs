@@ -252,6 +252,10 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// The reminders' effect instead: reminded vs the holdout group, per
+    /// kelurahan and contribution month, with 95% intervals (needs [holdout]).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub effect: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,7 +6,9 @@
 //! and from then on can only hold a valid value ("parse, don't validate").
 
 pub mod calendar;
+pub mod effect;
 pub mod email;
+pub mod holdout;
 pub mod kelurahan;
 pub mod money;
 pub mod month;

@@ -1,8 +1,10 @@
 //! Reports for operators and city leadership. Labels are in Bahasa
 //! Indonesia; JSON keys stay English for machines.
 
+pub mod effect;
 pub mod history;
 pub mod outcomes;
+pub mod render_effect;
 pub mod render_outcomes;
 pub mod status;
 pub mod table;

@@ -110,6 +110,9 @@ pub fn plan(
         PlanMode::Scan => batches(&rules, occurrences),
         PlanMode::Preview => super::preview::without_outranked(&rules, &occurrences),
     };
+    for batch in &mut plan.batches {
+        batch.holdout = schedules.holdout().holds_out(&batch.rule);
+    }
     if plan.from_send_date == i32::MAX {
         plan.from_send_date = epoch_day(now.date_naive()) - 1;
     }

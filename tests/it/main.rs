@@ -17,6 +17,7 @@ mod delivery;
 mod demo;
 mod digest;
 mod dispatch_store;
+mod holdout;
 mod import;
 mod init;
 mod mock_gateway;

@@ -24,6 +24,11 @@ mod outcome_sql {
 mod receipts;
 mod reminders;
 
+/// The holdout group's queries, over this backend's database.
+mod holdout_sql {
+    crate::store::holdout::holdout_queries!(sqlx::Sqlite);
+}
+
 /// The queries both backends run alike, over this backend's database.
 mod common_sql {
     crate::store::common::common_queries!(sqlx::Sqlite);
@@ -369,6 +374,10 @@ impl Reports for SqliteStore {
 
     async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
         common_sql::paid_through_histogram(&self.pool, prefix).await
+    }
+
+    async fn effect_rows(&self, rules: &[String]) -> Result<Vec<super::holdout::EffectRow>, StoreError> {
+        holdout_sql::effect_rows(&self.pool, rules).await
     }
 
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
