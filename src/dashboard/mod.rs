@@ -8,6 +8,7 @@
 //! `templates/page.html` (with `chart.svg` and `table.html`), which escapes
 //! every value from data (see [`crate::html`]).
 
+pub mod effect;
 pub mod format;
 pub mod model;
 pub mod svg;
@@ -43,6 +44,8 @@ struct Page<'a> {
     charts: [ChartSection; 4],
     /// The per-kelurahan table.
     table: Table<'a>,
+    /// The effect card, while the holdout is on.
+    effect: Option<effect::EffectCard>,
 }
 
 /// One headline figure.
@@ -73,6 +76,7 @@ pub fn render(data: &DashboardData) -> String {
         cards: cards(&data.total),
         charts: charts(data),
         table: Table::new(&data.kelurahan, &data.total),
+        effect: data.effect.as_ref().map(effect::card),
     };
     crate::html::render(&page)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 /// Everything the dashboard shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DashboardData {
     /// What the figures cover, e.g. "Kota Metro" or "Semua wilayah".
     pub title: String,
@@ -23,6 +23,8 @@ pub struct DashboardData {
     pub funnel: Vec<RuleFunnel>,
     /// The active ratio at the end of each of the last 12 months, oldest first.
     pub history: Vec<MonthRatio>,
+    /// Reminded vs the holdout group; `None` while the holdout is off.
+    pub effect: Option<crate::report::effect::EffectReport>,
 }
 
 impl DashboardData {

@@ -85,6 +85,7 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
     let rules = (&due, &ctx.standing);
     let report = outcomes::compute_from(store, &data, rules, &query, &order, now).await?;
     let history = monthly_standing(store, &data, rules, None, now, 12).await?;
+    let effect = effect_report(ctx, store, &data, now).await?;
     let mut cities: Vec<&str> = data.kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
     cities.sort_unstable();
     cities.dedup();
@@ -109,7 +110,25 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
                 active: m.active,
             })
             .collect(),
+        effect,
     })
+}
+
+/// Reminded vs held out, while the schedules hold a group out.
+async fn effect_report(
+    ctx: &DashboardContext,
+    store: &dyn crate::store::Store,
+    data: &StandingData,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::report::effect::EffectReport>, StoreError> {
+    let Some(schedules) = ctx.schedules.as_ref().map(|s| Arc::clone(&s.borrow())) else {
+        return Ok(None);
+    };
+    if !schedules.holdout().enabled() {
+        return Ok(None);
+    }
+    let report = crate::report::effect::compute(store, &data.kelurahan, &schedules, &ctx.due, None, now).await?;
+    Ok(Some(report))
 }
 
 fn row(k: &KelurahanReport) -> KelurahanRow {

@@ -79,6 +79,7 @@ fn sample() -> DashboardData {
                 active: 1_900 + i64::from(i) * 15,
             })
             .collect(),
+        effect: None,
     }
 }
 
@@ -93,6 +94,7 @@ fn empty() -> DashboardData {
         total: KelurahanRow::total(&[]),
         funnel: Vec::new(),
         history: Vec::new(),
+        effect: None,
     }
 }
 

@@ -187,6 +187,31 @@ async fn holdout_is_the_same_in_two_processes_on_two_databases(db: &TestDb) {
         let rows = target.store.list_reminders(None, 1_000).await.unwrap();
         assert_eq!(rows.len(), 60, "one h-7 row each");
         groups.push(held_out_niks(&rows));
+        let csv = cli(
+            &dir,
+            &[
+                "--clock",
+                "2025-08-20T00:00:00Z",
+                "report",
+                "--effect",
+                "--format",
+                "csv",
+            ],
+        );
+        assert!(
+            csv.starts_with("tingkat,kode_kelurahan,nama_kelurahan,bulan,batas,"),
+            "{csv}"
+        );
+        assert!(
+            csv.lines()
+                .any(|l| l.starts_with("total,,,2025-07,jatuh_tempo,48,0,12,0,0.0000,")),
+            "nobody paid: 48 reminded, 12 held out, no difference\n{csv}"
+        );
+        let table = cli(&dir, &["--clock", "2025-07-09T00:00:00Z", "report", "--effect"]);
+        assert!(
+            table.contains("Dampak pengingat") && table.contains("belum lewat"),
+            "{table}"
+        );
     }
     assert_eq!(groups[0].len(), 12, "20% of 60");
     assert_eq!(groups[0], groups[1]);
