@@ -30,7 +30,7 @@
 //! | `html` | 0 | HTML escaping, for templates and operators' e-mail | — |
 //! | `store` | 1 | the database: one trait, a SQLite and a PostgreSQL backend | domain |
 //! | `wilayah` | 1 | the Kemendagri kelurahan lists built in | domain, store |
-//! | `report` | 2 | `status` and `report`: standing, outcomes, monthly snapshots, history, tables | domain, store |
+//! | `report` | 2 | `status` and `report`: standing, outcomes, monthly snapshots, history, the holdout effect, tables | domain, store, schedule (holidays, `[holdout]`) |
 //! | `import` | 2 | CSV/JSON import of participants, payments, kelurahan | domain, store, wilayah, report (spreadsheet escaping) |
 //! | `seed` | 2 | deterministic demo and scale populations | domain, store, wilayah |
 //! | `schedule` | 2 | schedules.toml: rules, templates, send windows, SMS encoding | domain, shipped |

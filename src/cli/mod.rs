@@ -268,6 +268,10 @@ pub struct ReportArgs {
     /// contact data, per kelurahan (--from and --to do not apply).
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub contacts: bool,
+    /// The reminders' effect instead: reminded vs the holdout group, per
+    /// kelurahan and contribution month, with 95% intervals (needs [holdout]).
+    #[arg(long, conflicts_with_all = ["from", "to", "contacts"])]
+    pub effect: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,6 +9,7 @@
 //! `history_table.html`), which escapes
 //! every value from data (see [`crate::html`]).
 
+pub mod effect;
 pub mod format;
 pub mod history_table;
 pub mod model;
@@ -50,6 +51,8 @@ struct Page<'a> {
     table: Table<'a>,
     /// The table of past months under the 12-month chart.
     history: HistoryTable,
+    /// The effect card, while the holdout is on.
+    effect: Option<effect::EffectCard>,
 }
 
 /// One headline figure.
@@ -82,6 +85,7 @@ pub fn render(data: &DashboardData) -> String {
         charts: charts(data),
         table: Table::new(&data.kelurahan, &data.total),
         history: HistoryTable::new(&data.history),
+        effect: data.effect.as_ref().map(effect::card),
     };
     crate::html::render(&page)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 /// Everything the dashboard shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DashboardData {
     /// What the figures cover, e.g. "Kota Metro" or "Semua wilayah".
     pub title: String,
@@ -26,6 +26,8 @@ pub struct DashboardData {
     /// BPU participants on the contact-verification list (see
     /// [`crate::report::contacts`]).
     pub contacts_to_verify: i64,
+    /// Reminded vs the holdout group; `None` while the holdout is off.
+    pub effect: Option<crate::report::effect::EffectReport>,
 }
 
 impl DashboardData {

@@ -66,6 +66,7 @@ fn sample() -> DashboardData {
             })
             .collect(),
         contacts_to_verify: 1_234,
+        effect: None,
     }
 }
 
@@ -80,6 +81,7 @@ fn empty() -> DashboardData {
         funnel: Vec::new(),
         history: Vec::new(),
         contacts_to_verify: 0,
+        effect: None,
     }
 }
 
@@ -267,4 +269,63 @@ fn sms_delivery_and_email_acceptance_are_never_one_percentage() {
         page.contains("90 (90,0%)") && page.contains("100 (100,0%)"),
         "the table: {page}"
     );
+}
+
+#[test]
+fn the_effect_card_shows_the_total_and_each_kelurahan_only_while_on() {
+    use crate::report::effect::{Comparison, Counts, EffectLine, EffectReport, Interval};
+    let comparison = |paid_r, paid_h, low: f64, high: f64| Comparison {
+        reminded: Counts {
+            total: 900,
+            paid: paid_r,
+        },
+        held_out: Counts {
+            total: 100,
+            paid: paid_h,
+        },
+        difference: Some(Interval {
+            estimate_pp: (low + high) / 2.0,
+            low_pp: low,
+            high_pp: high,
+        }),
+        enough_data: high - low <= 20.0,
+    };
+    let line = |code: Option<&str>, c: Comparison| EffectLine {
+        kelurahan_code: code.map(str::to_string),
+        kelurahan_name: code.map_or_else(String::new, |_| "Metro <b>".to_string()),
+        month: "2025-07".into(),
+        by_due: Some(c),
+        by_due_30: None,
+    };
+    let mut data = sample();
+    assert!(
+        !render(&data).contains("section-effect"),
+        "no card while the holdout is off"
+    );
+    data.effect = Some(EffectReport {
+        lines: vec![
+            line(Some("18.72.01.1001"), comparison(500, 30, 8.0, 35.0)),
+            line(None, comparison(600, 40, 10.1, 29.3)),
+        ],
+        max_interval_pp: 20.0,
+        rules: vec!["h-7".into(), "h-1".into(), "h0".into()],
+        fraction: 0.1,
+    });
+    let html = render(&data);
+    let card = section(&html, "section-effect");
+    let total = card.find("<td>Total</td>").expect("the total row");
+    let kelurahan = card
+        .find("Metro &lt;b&gt; (18.72.01.1001)")
+        .expect("the kelurahan row, escaped");
+    assert!(total < kelurahan, "the total first");
+    assert!(card.contains("+19,7 pp [+10,1; +29,3]"), "{card}");
+    assert!(
+        card.contains("belum cukup data"),
+        "the kelurahan's interval is 27 points wide"
+    );
+    assert!(
+        card.contains("belum lewat"),
+        "30 days after the due date have not passed"
+    );
+    assert!(card.contains("600/900 (66,7%)"));
 }

@@ -7,6 +7,7 @@
 //! payments API. Every step is the daemon's own code ([`SteppedDaemon`]);
 //! only the clock is simulated.
 
+pub mod effect_run;
 mod payers;
 mod setup;
 

@@ -7,7 +7,9 @@
 
 pub mod calendar;
 pub mod contact_check;
+pub mod effect;
 pub mod email;
+pub mod holdout;
 pub mod kelurahan;
 pub mod money;
 pub mod month;
@@ -28,5 +30,5 @@ pub use nik::Nik;
 pub use participant::{Funding, Kpj, NewParticipant, ParticipantName, PreferredChannel, Segment};
 pub use payment::{ExternalRef, NewPayment, Payer, PaymentChannel};
 pub use phone::PhoneNumber;
-pub use reminder::{Channel, ReminderStatus};
+pub use reminder::{Channel, ReminderStatus, SkipReason};
 pub use standing::{ArrearsBucket, Standing, StandingRules};

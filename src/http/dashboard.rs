@@ -88,6 +88,7 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
     let history = monthly_standing(store, &data, rules, None, now, 12).await?;
     let contacts = contact_list(store, &data.kelurahan, None).await?;
     let contacts_to_verify = crate::report::contacts::counts(&contacts).values().sum();
+    let effect = effect_report(ctx, store, &data, now).await?;
     let mut cities: Vec<&str> = data.kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
     cities.sort_unstable();
     cities.dedup();
@@ -118,7 +119,25 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
             })
             .collect(),
         contacts_to_verify,
+        effect,
     })
+}
+
+/// Reminded vs held out, while the schedules hold a group out.
+async fn effect_report(
+    ctx: &DashboardContext,
+    store: &dyn crate::store::Store,
+    data: &StandingData,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::report::effect::EffectReport>, StoreError> {
+    let Some(schedules) = ctx.schedules.as_ref().map(|s| Arc::clone(&s.borrow())) else {
+        return Ok(None);
+    };
+    if !schedules.holdout().enabled() {
+        return Ok(None);
+    }
+    let report = crate::report::effect::compute(store, &data.kelurahan, &schedules, &ctx.due, None, now).await?;
+    Ok(Some(report))
 }
 
 fn row(k: &KelurahanReport) -> KelurahanRow {

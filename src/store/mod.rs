@@ -19,6 +19,7 @@ mod digest_sql;
 pub mod digests;
 pub mod dispatch;
 mod error;
+pub mod holdout;
 pub mod outcomes;
 mod postgres;
 pub mod reminders;
@@ -361,6 +362,14 @@ pub trait Reminders: Send + Sync + std::fmt::Debug {
 
     /// Reminders per rule and status.
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
+
+    /// Every BPU participant (id, NIK, kelurahan), for the holdout assignment.
+    async fn holdout_candidates(&self) -> Result<Vec<crate::domain::holdout::Candidate>, StoreError>;
+
+    /// Makes `members` (participant id, kelurahan code; ordered by id) the
+    /// holdout group, in one transaction; writes nothing when it is already.
+    /// Returns whether it changed.
+    async fn replace_holdout(&self, members: &[(i64, String)], now: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// Sending reminders: claims, the dispatcher registry and its heartbeat, attempts and receipts.
@@ -452,6 +461,11 @@ pub trait Reports: Send + Sync + std::fmt::Debug {
     /// BPU participants per kelurahan and paid-through month, for kelurahan
     /// under `prefix` (all when `None`).
     async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError>;
+
+    /// Per participant and contribution month, whether they were held out
+    /// from `rules` or reminded by them, and when they first paid for the
+    /// month: what the effect report is computed from.
+    async fn effect_rows(&self, rules: &[String]) -> Result<Vec<holdout::EffectRow>, StoreError>;
 
     /// Participants per segment.
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError>;

@@ -83,6 +83,7 @@ fn rule(name: &str, offset: i32, channel: Channel, planned: &str) -> RuleOccurre
         rule_offset: offset,
         channel,
         funding: None,
+        holdout: false,
         occurrences: vec![Occurrence {
             kelurahan_code: METRO.into(),
             contribution_month: month("2025-07").index(),

@@ -89,6 +89,7 @@ fn sample() -> DashboardData {
             })
             .collect(),
         contacts_to_verify: 0,
+        effect: None,
     }
 }
 
@@ -104,6 +105,7 @@ fn empty() -> DashboardData {
         funnel: Vec::new(),
         history: Vec::new(),
         contacts_to_verify: 0,
+        effect: None,
     }
 }
 

@@ -52,6 +52,7 @@ fn rule(name: &str, offset: i32, occurrences: Vec<Occurrence>) -> RuleOccurrence
         channel: Channel::Sms,
         funding: None,
         occurrences,
+        holdout: false,
     }
 }
 

@@ -251,6 +251,7 @@ pub async fn pending_reminders(db: &TestDb, n: u32) -> Vec<i64> {
         rule_offset: 0,
         channel: Channel::Sms,
         funding: None,
+        holdout: false,
         occurrences: vec![Occurrence {
             kelurahan_code: "18.72.01.1001".into(),
             contribution_month: month("2025-07").index(),

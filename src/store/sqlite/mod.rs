@@ -28,6 +28,11 @@ mod contact_sql {
 mod receipts;
 mod reminders;
 
+/// The holdout group's queries, over this backend's database.
+mod holdout_sql {
+    crate::store::holdout::holdout_queries!(sqlx::Sqlite);
+}
+
 /// The queries both backends run alike, over this backend's database.
 mod common_sql {
     crate::store::common::common_queries!(sqlx::Sqlite);
@@ -378,6 +383,10 @@ impl Reports for SqliteStore {
 
     async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<super::ContactCheckRow>, StoreError> {
         contact_sql::contact_check_rows(&self.pool, prefix).await
+    }
+
+    async fn effect_rows(&self, rules: &[String]) -> Result<Vec<super::holdout::EffectRow>, StoreError> {
+        holdout_sql::effect_rows(&self.pool, rules).await
     }
 
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
