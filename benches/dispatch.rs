@@ -358,6 +358,7 @@ async fn prepare(db: &BenchDb, n: u32) -> Result<()> {
         rule_offset: 0,
         channel: Channel::Sms,
         funding: None,
+        holdout: false,
         occurrences: vec![Occurrence {
             kelurahan_code: "18.72.01.1001".into(),
             contribution_month: june.next().index(),

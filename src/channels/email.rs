@@ -18,7 +18,8 @@ use super::error::{ChannelConfigError, SendError, causes, is_certificate_error};
 use super::first_send::FirstSend;
 use super::health::ChannelHealth;
 use super::tls::read_ca_file;
-use crate::channels::settings::{EmailSettings, read_secret};
+use crate::channels::secret::read_secret;
+use crate::channels::settings::EmailSettings;
 use crate::domain::EmailAddress;
 
 /// The gateway name e-mail errors carry.

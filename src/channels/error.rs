@@ -8,7 +8,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::redact::redact;
-use crate::channels::settings::SecretError;
+use crate::channels::secret::SecretError;
 
 /// Why a message was not accepted.
 ///
@@ -232,5 +232,18 @@ mod tests {
         assert!(raw.to_string().ends_with("(retry after 7s)"), "{raw}");
         assert_eq!(raw.retry_after(), Some(Duration::from_secs(7)));
         assert!(SendError::Unavailable { reason: "x".into() }.is_transient());
+    }
+
+    #[test]
+    fn the_contact_check_reads_refusals_as_stored() {
+        use crate::domain::contact_check::{email_failure_is_address_related, sms_failure_is_number_related};
+        let refused = SendError::permanent("twilio", "HTTP 400: The 'To' number +6281234567890 is not valid.");
+        assert!(sms_failure_is_number_related("failed", Some(&refused.to_string())));
+        let too_long = SendError::permanent("local", "the text is 4 parts, more than any gateway sends");
+        assert!(!sms_failure_is_number_related("failed", Some(&too_long.to_string())));
+        let busy = SendError::transient("kannel", "HTTP 503: busy", None);
+        assert!(!sms_failure_is_number_related("failed", Some(&busy.to_string())));
+        let mailbox = SendError::permanent("smtp", "permanent error (550): 5.1.1 <budi@example.org>: User unknown");
+        assert!(email_failure_is_address_related("failed", Some(&mailbox.to_string())));
     }
 }

@@ -5,7 +5,9 @@
 //! [`EmailSender::send`], and persists what comes back: an acceptance (with
 //! the gateway's message id, the SMS encoding and segment count) or a
 //! [`SendError`] that says whether to retry ([`SendError::is_transient`],
-//! [`RetryPolicy::delay`]).
+//! [`RetryPolicy::delay`]). What differs from one SMS gateway to another
+//! (the request, the answer, receipts, inbound SMS, callback authentication)
+//! is one module per gateway in [`sms::providers`].
 //!
 //! The lessons applied here come from other notification systems' bug trackers:
 //! a token bucket per gateway, `429` and
@@ -22,6 +24,7 @@ mod health;
 pub mod rate;
 mod redact;
 pub mod retry;
+mod secret;
 mod send_test;
 pub mod settings;
 pub mod sms;

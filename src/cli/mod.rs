@@ -8,11 +8,13 @@ mod operator;
 mod preview;
 mod progress;
 mod report;
+mod snapshot;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::domain::ContributionMonth;
 use crate::report::OutputFormat;
 
 pub use crate::telemetry::error_report;
@@ -66,6 +68,15 @@ pub enum Command {
     /// Per kelurahan and in total: standing, reminders sent/delivered/failed per channel,
     /// conversion, median days to pay and amount paid after reminders; and the same per rule.
     Report(ReportArgs),
+
+    /// Take the monthly standing snapshots (per kelurahan, at the month's end in its own time
+    /// zone) that the dashboard's 12-month chart and `report` for past months read.
+    ///
+    /// The daemon takes each month itself once it has ended, and the months it missed while
+    /// stopped; this backfills months before that. A month taken more than three days after
+    /// its end is rebuilt from the payment history and shown as "direkonstruksi". A kelurahan
+    /// and month that has a snapshot keeps it.
+    Snapshot(SnapshotArgs),
 
     /// Run the whole loop on the embedded default (SQLite) with demo data, in ./demo.
     Demo(DemoArgs),
@@ -252,6 +263,29 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// The contact-verification list instead: participants whose last two SMS failed for a
+    /// reason about the number, whose e-mail the relay refused for the address, or who have no
+    /// contact data, per kelurahan (--from and --to do not apply).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub contacts: bool,
+    /// The reminders' effect instead: reminded vs the holdout group, per
+    /// kelurahan and contribution month, with 95% intervals (needs [holdout]).
+    #[arg(long, conflicts_with_all = ["from", "to", "contacts"])]
+    pub effect: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("months").required(true).args(["month", "from"])))]
+pub struct SnapshotArgs {
+    /// One ended month (YYYY-MM).
+    #[arg(long, value_name = "YYYY-MM", value_parser = ContributionMonth::parse, conflicts_with_all = ["from", "to"])]
+    pub month: Option<ContributionMonth>,
+    /// The first month of a range (YYYY-MM), with --to.
+    #[arg(long, value_name = "YYYY-MM", value_parser = ContributionMonth::parse, requires = "to")]
+    pub from: Option<ContributionMonth>,
+    /// The last month of a range (YYYY-MM), included; it must have ended.
+    #[arg(long, value_name = "YYYY-MM", value_parser = ContributionMonth::parse, requires = "from")]
+    pub to: Option<ContributionMonth>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -7,9 +7,13 @@ use chrono::{DateTime, Utc};
 use super::ReportArgs;
 use super::database::{kelurahan_filter, open};
 use crate::config::Settings;
+use crate::report::contacts;
+use crate::report::effect;
 use crate::report::outcomes::{self, ReportQuery};
+use crate::report::render_effect::render_effect_report;
 use crate::report::render_outcomes::render_outcome_report;
 use crate::schedule::Schedules;
+use crate::store::Store;
 
 pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     if let (Some(from), Some(to)) = (args.from, args.to)
@@ -18,6 +22,16 @@ pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<
         anyhow::bail!("--from {from} lies after --to {to}");
     }
     let store = open(settings).await?;
+    if args.contacts {
+        let prefix = kelurahan_filter(store.as_ref(), args.kelurahan.as_deref()).await?;
+        let kelurahan = store.list_kelurahan().await?;
+        let list = contacts::contact_list(store.as_ref(), &kelurahan, prefix.as_deref()).await?;
+        print!("{}", contacts::render_contacts(&list, args.format));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.effect {
+        return print_effect(settings, store.as_ref(), args, now).await;
+    }
     let query = ReportQuery {
         from: args.from,
         to: args.to,
@@ -34,6 +48,29 @@ pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<
     )
     .await?;
     print!("{}", render_outcome_report(&report, args.format));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `report --effect`: reminded vs held out, from the schedules' `[holdout]`.
+async fn print_effect(
+    settings: &Settings,
+    store: &dyn Store,
+    args: &ReportArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
+    let schedules = Schedules::load_or_shipped(&settings.schedules.path)?;
+    let prefix = kelurahan_filter(store, args.kelurahan.as_deref()).await?;
+    let kelurahan = store.list_kelurahan().await?;
+    let report = effect::compute(
+        store,
+        &kelurahan,
+        &schedules,
+        &settings.due_date_rules(),
+        prefix.as_deref(),
+        now,
+    )
+    .await?;
+    print!("{}", render_effect_report(&report, args.format));
     Ok(ExitCode::SUCCESS)
 }
 

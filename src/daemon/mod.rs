@@ -11,6 +11,7 @@ mod stepped;
 pub use reload::load_schedules;
 pub use stepped::SteppedDaemon;
 mod scanning;
+mod snapshots;
 pub mod systemd;
 mod tick_source;
 

@@ -8,15 +8,19 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::snapshots::SnapshotSchedule;
 use super::{Shared, systemd, tick_source::TICK_SECONDS};
 use crate::scan::{self, ScanContext};
 
 /// Scans once at start (which catches up after downtime), then whenever a
 /// tick finds that one of the operators' scan times has passed, and right
-/// after a successful reload.
+/// after a successful reload; takes the monthly standing snapshots at start
+/// and after each month's end.
 pub(super) async fn scan_loop(shared: Arc<Shared>, mut ticks: mpsc::Receiver<()>, cancel: CancellationToken) {
     let mut last_evaluated = shared.clock.now();
     scan_now(&shared, &cancel).await;
+    let mut snapshots = SnapshotSchedule::starting(last_evaluated);
+    snapshots.tick(&shared, last_evaluated).await;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -32,6 +36,7 @@ pub(super) async fn scan_loop(shared: Arc<Shared>, mut ticks: mpsc::Receiver<()>
                     tracing::debug!(scheduled = %at, "scan time reached");
                     scan_now(&shared, &cancel).await;
                 }
+                snapshots.tick(&shared, now).await;
                 last_evaluated = now;
             }
         }

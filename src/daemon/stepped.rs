@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Daemon, Shared, dispatcher, scanning, serve_http};
+use super::{Daemon, Shared, dispatcher, scanning, serve_http, snapshots};
 use crate::dispatch::{BatchReport, Dispatcher};
+use crate::report::snapshot::SnapshotReport;
 use crate::store::{Store, StoreError};
 
 /// A daemon whose loops the caller steps.
@@ -57,6 +58,12 @@ impl SteppedDaemon {
     /// One scan at the clock's "now", as the scan loop runs it.
     pub async fn scan(&self) {
         scanning::scan_now(&self.shared, &self.cancel).await;
+    }
+
+    /// Takes the monthly standing snapshots due at the clock's "now", as
+    /// the scan loop does at start and after each month's end.
+    pub async fn take_snapshots(&self) -> Result<SnapshotReport, StoreError> {
+        snapshots::take(&self.shared, self.shared.clock.now()).await
     }
 
     /// Sends every reminder due at the clock's "now", batch after batch.

@@ -5,19 +5,23 @@
 //! [`render`] is pure: it formats a [`DashboardData`] computed elsewhere.
 //! Labels are in Bahasa Indonesia and numbers are written the Indonesian way
 //! (`1.234`, `87,5%`, `Rp1.234.500`). The page is the compiled template
-//! `templates/page.html` (with `chart.svg` and `table.html`), which escapes
+//! `templates/page.html` (with `chart.svg`, `table.html` and
+//! `history_table.html`), which escapes
 //! every value from data (see [`crate::html`]).
 
+pub mod effect;
 pub mod format;
+pub mod history_table;
 pub mod model;
 pub mod svg;
 pub mod table;
 
 use askama::Template;
 
-pub use model::{ArrearsDistribution, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
+pub use model::{ArrearsDistribution, DashboardData, KelurahanRow, MonthRatio, MonthSource, RuleFunnel};
 
 use format::{date, date_time, percent, rupiah, thousands};
+use history_table::HistoryTable;
 use svg::{Chart, Shape};
 use table::Table;
 
@@ -39,10 +43,16 @@ struct Page<'a> {
     period: String,
     /// The headline figures of the total.
     cards: [Card; 5],
+    /// Participants on the contact-verification list, written.
+    contacts_to_verify: String,
     /// The four charts, in page order.
     charts: [ChartSection; 4],
     /// The per-kelurahan table.
     table: Table<'a>,
+    /// The table of past months under the 12-month chart.
+    history: HistoryTable,
+    /// The effect card, while the holdout is on.
+    effect: Option<effect::EffectCard>,
 }
 
 /// One headline figure.
@@ -71,8 +81,11 @@ pub fn render(data: &DashboardData) -> String {
         updated: date_time(data.generated_at, data.time_zone),
         period,
         cards: cards(&data.total),
+        contacts_to_verify: thousands(data.contacts_to_verify),
         charts: charts(data),
         table: Table::new(&data.kelurahan, &data.total),
+        history: HistoryTable::new(&data.history),
+        effect: data.effect.as_ref().map(effect::card),
     };
     crate::html::render(&page)
 }
@@ -98,9 +111,13 @@ fn cards(total: &KelurahanRow) -> [Card; 5] {
             label: "Pengingat terkirim",
             value: thousands(total.sent),
             note: format!(
-                "{} tersampaikan ({})",
-                thousands(total.delivered),
-                percent(total.delivery_rate())
+                "SMS sampai {} dari {} ({}); email diterima relay {} dari {} ({})",
+                thousands(total.sms_delivered),
+                thousands(total.sms_sent),
+                percent(total.sms_delivery_rate()),
+                thousands(total.email_accepted),
+                thousands(total.email_accepted + total.email_failed),
+                percent(total.email_relay_rate()),
             ),
         },
         Card {

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 /// Everything the dashboard shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DashboardData {
     /// What the figures cover, e.g. "Kota Metro" or "Semua wilayah".
     pub title: String,
@@ -23,6 +23,11 @@ pub struct DashboardData {
     pub funnel: Vec<RuleFunnel>,
     /// The active ratio at the end of each of the last 12 months, oldest first.
     pub history: Vec<MonthRatio>,
+    /// BPU participants on the contact-verification list (see
+    /// [`crate::report::contacts`]).
+    pub contacts_to_verify: i64,
+    /// Reminded vs the holdout group; `None` while the holdout is off.
+    pub effect: Option<crate::report::effect::EffectReport>,
 }
 
 impl DashboardData {
@@ -51,11 +56,17 @@ pub struct KelurahanRow {
     pub arrears_2: i64,
     /// Participants three or more months in arrears.
     pub arrears_3_plus: i64,
-    /// Reminders sent in the period.
+    /// Reminders sent in the period: SMS sent and e-mails accepted by the relay.
     pub sent: i64,
-    /// Reminders confirmed delivered.
-    pub delivered: i64,
-    /// Reminders that failed.
+    /// SMS sent.
+    pub sms_sent: i64,
+    /// SMS confirmed delivered by a delivery receipt.
+    pub sms_delivered: i64,
+    /// E-mails accepted by the SMTP relay (e-mail has no delivery receipts).
+    pub email_accepted: i64,
+    /// E-mails that failed (refused by the relay, given up, expired).
+    pub email_failed: i64,
+    /// Reminders that failed, both channels.
     pub failed: i64,
     /// Reminders followed by a payment.
     pub converted: i64,
@@ -85,7 +96,10 @@ impl KelurahanRow {
         self.arrears_2 += other.arrears_2;
         self.arrears_3_plus += other.arrears_3_plus;
         self.sent += other.sent;
-        self.delivered += other.delivered;
+        self.sms_sent += other.sms_sent;
+        self.sms_delivered += other.sms_delivered;
+        self.email_accepted += other.email_accepted;
+        self.email_failed += other.email_failed;
         self.failed += other.failed;
         self.converted += other.converted;
         self.amount_paid += other.amount_paid;
@@ -96,9 +110,15 @@ impl KelurahanRow {
         ratio(self.active, self.bpu)
     }
 
-    /// Delivered reminders over sent reminders; `None` when none were sent.
-    pub fn delivery_rate(&self) -> Option<f64> {
-        ratio(self.delivered, self.sent)
+    /// Delivered SMS over sent SMS; `None` when none were sent. E-mail is
+    /// never part of it: it has no delivery receipts.
+    pub fn sms_delivery_rate(&self) -> Option<f64> {
+        ratio(self.sms_delivered, self.sms_sent)
+    }
+
+    /// E-mails accepted by the relay over e-mails tried; `None` when none were.
+    pub fn email_relay_rate(&self) -> Option<f64> {
+        ratio(self.email_accepted, self.email_accepted + self.email_failed)
     }
 
     /// Reminders followed by a payment over sent reminders; `None` when none
@@ -158,9 +178,11 @@ impl ArrearsDistribution {
 pub struct RuleFunnel {
     /// The rule's name from the schedule.
     pub rule: String,
-    /// Reminders sent.
+    /// Reminders sent (SMS sent and e-mails accepted by the relay).
     pub sent: i64,
-    /// Reminders confirmed delivered.
+    /// SMS among them: the share delivered is of these.
+    pub sms_sent: i64,
+    /// SMS confirmed delivered (e-mail has no delivery receipts).
     pub delivered: i64,
     /// Reminders followed by a payment.
     pub paid: i64,
@@ -177,6 +199,17 @@ pub struct MonthRatio {
     pub bpu: i64,
     /// Active participants at the end of the month.
     pub active: i64,
+    /// Non-active participants at the end of the month.
+    pub nonactive: i64,
+    /// Exactly one month in arrears.
+    pub arrears_1: i64,
+    /// Exactly two months in arrears.
+    pub arrears_2: i64,
+    /// Three or more months in arrears.
+    pub arrears_3_plus: i64,
+    /// Where the figures come from: a snapshot taken at the month's end,
+    /// rebuilt afterwards ("direkonstruksi"), or now (the running month).
+    pub source: MonthSource,
 }
 
 impl MonthRatio {
@@ -184,6 +217,28 @@ impl MonthRatio {
     pub fn ratio(&self) -> Option<f64> {
         ratio(self.active, self.bpu)
     }
+
+    /// Whether the month is rebuilt rather than recorded at its end.
+    pub fn rebuilt(&self) -> bool {
+        self.source == MonthSource::Rebuilt
+    }
+}
+
+pub use crate::report::history::MonthSource;
+
+/// The label of months rebuilt from the payment history.
+pub const REBUILT: &str = "direkonstruksi";
+
+/// The runs of consecutive rebuilt months: `(first index, length)`.
+pub fn rebuilt_runs(history: &[MonthRatio]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, _) in history.iter().enumerate().filter(|(_, m)| m.rebuilt()) {
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == i => *len += 1,
+            _ => runs.push((i, 1)),
+        }
+    }
+    runs
 }
 
 pub use crate::report::outcomes::ratio;
@@ -191,6 +246,17 @@ pub use crate::report::outcomes::ratio;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebuilt_months_run_together() {
+        let m = |source| MonthRatio {
+            source,
+            ..MonthRatio::default()
+        };
+        let (r, s) = (MonthSource::Rebuilt, MonthSource::Snapshot);
+        assert_eq!(rebuilt_runs(&[m(r), m(r), m(s), m(r), m(s)]), [(0, 2), (3, 1)]);
+        assert!(rebuilt_runs(&[m(s), m(MonthSource::Current)]).is_empty());
+    }
 
     fn row(bpu: i64, active: i64) -> KelurahanRow {
         KelurahanRow {
@@ -203,7 +269,10 @@ mod tests {
             arrears_2: 5,
             arrears_3_plus: bpu - active,
             sent: 200,
-            delivered: 180,
+            sms_sent: 150,
+            sms_delivered: 135,
+            email_accepted: 50,
+            email_failed: 10,
             failed: 20,
             converted: 50,
             amount_paid: 840_000,
@@ -214,7 +283,12 @@ mod tests {
     fn rates_divide_by_the_right_count() {
         let r = row(400, 350);
         assert_eq!(r.active_ratio(), Some(0.875));
-        assert_eq!(r.delivery_rate(), Some(0.9));
+        assert_eq!(
+            r.sms_delivery_rate(),
+            Some(0.9),
+            "135 of 150 SMS; the e-mails are not in it"
+        );
+        assert_eq!(r.email_relay_rate(), Some(50.0 / 60.0));
         assert_eq!(r.conversion_rate(), Some(0.25));
     }
 
@@ -222,7 +296,8 @@ mod tests {
     fn rates_are_none_without_a_denominator() {
         let r = KelurahanRow::default();
         assert_eq!(r.active_ratio(), None);
-        assert_eq!(r.delivery_rate(), None);
+        assert_eq!(r.sms_delivery_rate(), None);
+        assert_eq!(r.email_relay_rate(), None);
         assert_eq!(r.conversion_rate(), None);
         assert_eq!(MonthRatio::default().ratio(), None);
         assert_eq!(ratio(5, -1), None);
@@ -257,7 +332,11 @@ mod tests {
         assert_eq!((total.code.as_str(), total.name.as_str()), ("", "Total"));
         assert_eq!((total.bpu, total.active, total.nonactive), (500, 410, 90));
         assert_eq!((total.arrears_1, total.arrears_2, total.arrears_3_plus), (20, 10, 90));
-        assert_eq!((total.sent, total.delivered, total.failed), (400, 360, 40));
+        assert_eq!(
+            (total.sent, total.sms_sent, total.sms_delivered, total.failed),
+            (400, 300, 270, 40)
+        );
+        assert_eq!((total.email_accepted, total.email_failed), (100, 20));
         assert_eq!((total.converted, total.amount_paid), (100, 1_680_000));
     }
 }

@@ -10,7 +10,7 @@
 use askama::Template;
 
 use super::format::{coord, month_label, percent, thousands, truncate};
-use super::model::{ArrearsDistribution, KelurahanRow, MonthRatio, RuleFunnel, ratio};
+use super::model::{ArrearsDistribution, KelurahanRow, MonthRatio, REBUILT, RuleFunnel, ratio, rebuilt_runs};
 
 /// The width of every chart's coordinate system.
 const WIDTH: f64 = 640.0;
@@ -183,6 +183,16 @@ fn ratio_class(r: Option<f64>) -> &'static str {
     }
 }
 
+/// [`ratio_class`] of a month rebuilt from the payment history: drawn pale
+/// and outlined, so it does not read like a recorded month.
+fn rebuilt_class(r: Option<f64>) -> &'static str {
+    match ratio_class(r) {
+        "bar good" => "bar good rebuilt",
+        "bar warn" => "bar warn rebuilt",
+        _ => "bar bad rebuilt",
+    }
+}
+
 /// Kelurahan by active ratio, highest first; those without participants
 /// last; ties by name, then code.
 pub fn sorted_by_ratio(rows: &[KelurahanRow]) -> Vec<&KelurahanRow> {
@@ -271,7 +281,7 @@ fn ratio_bar(chart: &mut Chart, y: f64, row: &KelurahanRow) {
 /// Per rule, three bars: sent, delivered, paid, on one scale.
 pub fn funnel(funnel: &[RuleFunnel]) -> Chart {
     const KEY: &str = "chart-funnel-svg";
-    const TITLE: &str = "Corong pengingat: terkirim → tersampaikan → membayar";
+    const TITLE: &str = "Corong pengingat: terkirim → SMS sampai → membayar";
     if funnel.is_empty() {
         return empty(KEY, TITLE);
     }
@@ -282,7 +292,7 @@ pub fn funnel(funnel: &[RuleFunnel]) -> Chart {
         .unwrap_or(0);
     let block = ROW_H + 3.0 * ROW_H + 8.0;
     let desc = format!(
-        "Pengingat terkirim, tersampaikan, dan diikuti pembayaran untuk {} aturan",
+        "Pengingat terkirim, SMS yang sampai (email tanpa laporan pengiriman), dan diikuti pembayaran untuk {} aturan",
         funnel.len()
     );
     let mut chart = Chart::new(KEY, TITLE, desc, funnel.len() as f64 * block);
@@ -292,10 +302,10 @@ pub fn funnel(funnel: &[RuleFunnel]) -> Chart {
         let stages = [
             ("Terkirim", "bar sent", f.sent, thousands(f.sent)),
             (
-                "Tersampaikan",
+                "SMS sampai",
                 "bar delivered",
                 f.delivered,
-                with_share(f.delivered, f.sent),
+                with_share(f.delivered, f.sms_sent),
             ),
             ("Membayar", "bar paid", f.paid, with_share(f.paid, f.sent)),
         ];
@@ -352,8 +362,9 @@ pub fn arrears_chart(dist: &ArrearsDistribution) -> String {
 
 /// Plot area of the history chart.
 const HIST_LEFT: f64 = 48.0;
-/// Top margin of the history chart, room for the value above a full bar.
-const HIST_TOP: f64 = 20.0;
+/// Top margin of the history chart: the "direkonstruksi" marks, then room
+/// for the value above a full bar.
+const HIST_TOP: f64 = 40.0;
 /// Height of the history plot area.
 const HIST_PLOT_H: f64 = 180.0;
 /// Room below the plot for two-line month labels.
@@ -377,6 +388,18 @@ pub fn history(history: &[MonthRatio]) -> Chart {
     let slot = (WIDTH - HIST_LEFT - 8.0) / history.len() as f64;
     for (i, m) in history.iter().enumerate() {
         history_column(&mut chart, HIST_LEFT + slot * i as f64, slot, m);
+    }
+    for (start, len) in rebuilt_runs(history) {
+        let x = HIST_LEFT + slot * start as f64;
+        let w = slot * len as f64;
+        chart.plain_rect("rebuilt-mark", x + 2.0, HIST_TOP - 16.0, w - 4.0, 2.0);
+        chart.text(
+            "note small rebuilt-label",
+            x + w / 2.0,
+            HIST_TOP - 22.0,
+            "middle",
+            REBUILT.to_string(),
+        );
     }
     chart
 }
@@ -404,13 +427,15 @@ fn history_column(chart: &mut Chart, x: f64, slot: f64, m: &MonthRatio) {
     let height = scale(m.active, m.bpu, HIST_PLOT_H);
     if r.is_some() {
         let tip = format!(
-            "{label}: {} ({} aktif dari {} peserta)",
+            "{label}: {} ({} aktif dari {} peserta){}",
             percent(r),
             thousands(m.active),
-            thousands(m.bpu)
+            thousands(m.bpu),
+            if m.rebuilt() { ", direkonstruksi" } else { "" }
         );
         let w = slot * 0.6;
-        chart.rect(ratio_class(r), centre - w / 2.0, base - height, w, height, tip);
+        let class = if m.rebuilt() { rebuilt_class(r) } else { ratio_class(r) };
+        chart.rect(class, centre - w / 2.0, base - height, w, height, tip);
     }
     chart.text("value small", centre, base - height - 5.0, "middle", percent(r));
     let (month, year) = label.split_once(' ').unwrap_or((label.as_str(), ""));
@@ -499,6 +524,7 @@ mod tests {
             month: 6,
             bpu: 0,
             active: 0,
+            ..MonthRatio::default()
         }];
         for svg in [
             active_ratio_chart(&[kel("1", "Kosong", 0, 0)]),
@@ -517,12 +543,14 @@ mod tests {
             RuleFunnel {
                 rule: "H-3 sebelum jatuh tempo".into(),
                 sent: 1000,
+                sms_sent: 1000,
                 delivered: 950,
                 paid: 400,
             },
             RuleFunnel {
                 rule: "H+1 <tunggak>".into(),
                 sent: 500,
+                sms_sent: 500,
                 delivered: 450,
                 paid: 100,
             },
@@ -561,6 +589,7 @@ mod tests {
                 month: m,
                 bpu: 100,
                 active: 70 + i64::from(m),
+                ..MonthRatio::default()
             })
             .collect();
         let svg = history_chart(&months);

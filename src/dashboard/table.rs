@@ -8,7 +8,7 @@ use super::model::KelurahanRow;
 use super::svg::NO_DATA;
 
 /// Column heads, in order.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "Kelurahan",
     "Peserta BPU",
     "Aktif",
@@ -18,7 +18,8 @@ pub const COLUMNS: [&str; 14] = [
     "2 bln",
     "≥3 bln",
     "Terkirim",
-    "Tersampaikan",
+    "SMS sampai",
+    "Email diterima relay",
     "Gagal",
     "Membayar",
     "Konversi",
@@ -75,13 +76,22 @@ impl<'a> Row<'a> {
                 thousands(row.arrears_2),
                 thousands(row.arrears_3_plus),
                 thousands(row.sent),
-                thousands(row.delivered),
+                with_share(row.sms_delivered, row.sms_delivery_rate()),
+                with_share(row.email_accepted, row.email_relay_rate()),
                 thousands(row.failed),
                 thousands(row.converted),
                 percent(row.conversion_rate()),
                 rupiah(row.amount_paid),
             ],
         }
+    }
+}
+
+/// `1.234 (90,0%)`, or the count alone when there is no share.
+fn with_share(count: i64, share: Option<f64>) -> String {
+    match share {
+        Some(_) => format!("{} ({})", thousands(count), percent(share)),
+        None => thousands(count),
     }
 }
 
@@ -114,7 +124,10 @@ mod tests {
             arrears_2: 20,
             arrears_3_plus: 200,
             sent: 400,
-            delivered: 380,
+            sms_sent: 300,
+            sms_delivered: 285,
+            email_accepted: 100,
+            email_failed: 5,
             failed: 20,
             converted: 90,
             amount_paid: 1_512_000,
@@ -146,7 +159,7 @@ mod tests {
     #[test]
     fn no_kelurahan_says_so() {
         let html = table(&[], &KelurahanRow::total(&[]));
-        assert!(html.contains("<tr class=\"empty\"><td colspan=\"14\">Belum ada data</td></tr>"));
+        assert!(html.contains("<tr class=\"empty\"><td colspan=\"15\">Belum ada data</td></tr>"));
         assert!(html.contains(">–<"), "ratios without participants");
     }
 }

@@ -13,7 +13,10 @@ fn kel(code: &str, name: &str, bpu: i64, active: i64, sent: i64) -> KelurahanRow
         arrears_2: bpu / 40,
         arrears_3_plus: bpu - active,
         sent,
-        delivered: sent * 9 / 10,
+        sms_sent: sent * 4 / 5,
+        sms_delivered: sent * 7 / 10,
+        email_accepted: sent / 5,
+        email_failed: 0,
         failed: sent / 10,
         converted: sent / 4,
         amount_paid: sent / 4 * 16_800,
@@ -41,12 +44,14 @@ fn sample() -> DashboardData {
             RuleFunnel {
                 rule: "H-3".into(),
                 sent: 200,
+                sms_sent: 200,
                 delivered: 190,
                 paid: 80,
             },
             RuleFunnel {
                 rule: "H+7".into(),
                 sent: 160,
+                sms_sent: 160,
                 delivered: 150,
                 paid: 20,
             },
@@ -57,8 +62,11 @@ fn sample() -> DashboardData {
                 month: (i + 6) % 12 + 1,
                 bpu: 2_300,
                 active: 1_800 + i64::from(i) * 10,
+                ..MonthRatio::default()
             })
             .collect(),
+        contacts_to_verify: 1_234,
+        effect: None,
     }
 }
 
@@ -72,6 +80,8 @@ fn empty() -> DashboardData {
         total: KelurahanRow::total(&[]),
         funnel: Vec::new(),
         history: Vec::new(),
+        contacts_to_verify: 0,
+        effect: None,
     }
 }
 
@@ -117,7 +127,7 @@ fn labels_are_in_indonesian() {
     let html = render(&sample());
     for label in [
         "Rasio aktif per kelurahan",
-        "Corong pengingat: terkirim → tersampaikan → membayar",
+        "Corong pengingat: terkirim → SMS sampai → membayar",
         "Sebaran tunggakan",
         "Rasio aktif 12 bulan terakhir",
         "Tabel per kelurahan",
@@ -192,6 +202,7 @@ fn zero_counts_render_without_nan() {
         month: 6,
         bpu: 0,
         active: 0,
+        ..MonthRatio::default()
     }];
     let html = render(&data);
     assert!(!html.contains("NaN") && !html.contains("inf"));
@@ -221,4 +232,100 @@ fn a_script_in_any_value_from_data_comes_out_as_text() {
     assert!(section(&html, "section-table").contains(&format!("<span class=\"name\">{ESCAPED}</span>")));
     assert!(section(&html, "section-table").contains(&format!("<span class=\"code\">{ESCAPED}</span>")));
     assert!(section(&html, "chart-funnel").contains(">&lt;script&gt;alert(1)&lt;/script&gt; &quot;x&quot; &amp; y<"));
+}
+
+#[test]
+fn the_contact_verification_count_is_a_headline_figure() {
+    let page = render(&sample());
+    assert!(page.contains("id=\"kpi-contacts\""), "{page}");
+    assert!(
+        page.contains("Perlu verifikasi kontak</div><div class=\"kpi-value\">1.234</div>"),
+        "{page}"
+    );
+}
+
+#[test]
+fn sms_delivery_and_email_acceptance_are_never_one_percentage() {
+    let mut data = empty();
+    data.kelurahan = vec![KelurahanRow {
+        code: "18.72.01.1001".into(),
+        name: "Metro".into(),
+        sent: 200,
+        sms_sent: 100,
+        sms_delivered: 90,
+        email_accepted: 100,
+        email_failed: 0,
+        ..KelurahanRow::default()
+    }];
+    data.total = KelurahanRow::total(&data.kelurahan);
+    let page = render(&data);
+    assert!(
+        page.contains("SMS sampai 90 dari 100 (90,0%); email diterima relay 100 dari 100 (100,0%)"),
+        "{page}"
+    );
+    // 90 delivered of 200 reminders: what mixing the channels would show.
+    assert!(!page.contains("45,0%"), "{page}");
+    assert!(
+        page.contains("90 (90,0%)") && page.contains("100 (100,0%)"),
+        "the table: {page}"
+    );
+}
+
+#[test]
+fn the_effect_card_shows_the_total_and_each_kelurahan_only_while_on() {
+    use crate::report::effect::{Comparison, Counts, EffectLine, EffectReport, Interval};
+    let comparison = |paid_r, paid_h, low: f64, high: f64| Comparison {
+        reminded: Counts {
+            total: 900,
+            paid: paid_r,
+        },
+        held_out: Counts {
+            total: 100,
+            paid: paid_h,
+        },
+        difference: Some(Interval {
+            estimate_pp: (low + high) / 2.0,
+            low_pp: low,
+            high_pp: high,
+        }),
+        enough_data: high - low <= 20.0,
+    };
+    let line = |code: Option<&str>, c: Comparison| EffectLine {
+        kelurahan_code: code.map(str::to_string),
+        kelurahan_name: code.map_or_else(String::new, |_| "Metro <b>".to_string()),
+        month: "2025-07".into(),
+        by_due: Some(c),
+        by_due_30: None,
+    };
+    let mut data = sample();
+    assert!(
+        !render(&data).contains("section-effect"),
+        "no card while the holdout is off"
+    );
+    data.effect = Some(EffectReport {
+        lines: vec![
+            line(Some("18.72.01.1001"), comparison(500, 30, 8.0, 35.0)),
+            line(None, comparison(600, 40, 10.1, 29.3)),
+        ],
+        max_interval_pp: 20.0,
+        rules: vec!["h-7".into(), "h-1".into(), "h0".into()],
+        fraction: 0.1,
+    });
+    let html = render(&data);
+    let card = section(&html, "section-effect");
+    let total = card.find("<td>Total</td>").expect("the total row");
+    let kelurahan = card
+        .find("Metro &lt;b&gt; (18.72.01.1001)")
+        .expect("the kelurahan row, escaped");
+    assert!(total < kelurahan, "the total first");
+    assert!(card.contains("+19,7 pp [+10,1; +29,3]"), "{card}");
+    assert!(
+        card.contains("belum cukup data"),
+        "the kelurahan's interval is 27 points wide"
+    );
+    assert!(
+        card.contains("belum lewat"),
+        "30 days after the due date have not passed"
+    );
+    assert!(card.contains("600/900 (66,7%)"));
 }

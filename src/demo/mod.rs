@@ -7,6 +7,7 @@
 //! payments API. Every step is the daemon's own code ([`SteppedDaemon`]);
 //! only the clock is simulated.
 
+pub mod effect_run;
 mod payers;
 mod setup;
 
@@ -165,6 +166,8 @@ impl Run<'_> {
             self.daemon.scan().await;
             if hour == 0 {
                 self.daemon.time_out_unconfirmed().await;
+                // The month-end snapshots, as the daemon's scan loop takes them.
+                self.daemon.take_snapshots().await?;
                 continue;
             }
             let sent = self.daemon.dispatch_due().await?.sent;

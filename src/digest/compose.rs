@@ -20,6 +20,8 @@ use crate::schedule::vars::indonesian_date;
 
 use crate::store::BehindParticipant;
 
+use super::contacts::{self, ContactLine};
+
 /// Active BPU participants out of all BPU participants of a kelurahan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ActiveRatio {
@@ -154,6 +156,8 @@ pub struct DigestContent {
     pub ratio: ActiveRatio,
     /// The last digest sent for this kelurahan, if any.
     pub previous: Option<PreviousDigest>,
+    /// Participants whose contact data needs checking ([`contacts::lines`]).
+    pub contacts: Vec<ContactLine>,
 }
 
 /// A composed digest.
@@ -342,6 +346,8 @@ fn compose_text(c: &DigestContent) -> String {
         format_rupiah(total_due(&all))
     );
     let _ = writeln!(t);
+    t.push_str(&contacts::text(&c.contacts));
+    let _ = writeln!(t);
     let _ = writeln!(t, "Keterangan:");
     for line in LEGEND {
         let _ = writeln!(t, "- {line}");
@@ -365,6 +371,10 @@ struct DigestHtml<'a> {
     groups: Vec<GroupHtml<'a>>,
     behind: usize,
     total_due: String,
+    contacts: &'a [ContactLine],
+    contacts_title: &'static str,
+    contacts_note: &'static str,
+    contacts_none: &'static str,
     legend: &'static [&'static str],
     footer: &'static str,
 }
@@ -417,6 +427,10 @@ fn compose_html(c: &DigestContent) -> String {
         groups,
         behind: all.len(),
         total_due: format_rupiah(total_due(&all)),
+        contacts: &c.contacts,
+        contacts_title: contacts::TITLE,
+        contacts_note: contacts::NOTE,
+        contacts_none: contacts::NONE,
         legend: &LEGEND,
         footer: FOOTER,
     })

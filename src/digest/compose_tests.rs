@@ -39,6 +39,7 @@ fn content(entries: Vec<DigestEntry>, previous: Option<PreviousDigest>) -> Diges
         entries,
         ratio: ActiveRatio { bpu: 40, active: 33 },
         previous,
+        contacts: Vec::new(),
     }
 }
 

@@ -22,6 +22,7 @@
 //! and a retry never sends it to a coordinator twice.
 
 pub mod compose;
+pub mod contacts;
 mod daemon_loop;
 
 use std::collections::HashMap;
@@ -262,6 +263,12 @@ pub async fn gather(
             ratio.active += bucket.participants;
         }
     }
+    let contact_list =
+        crate::report::contacts::contact_list(ctx.store, std::slice::from_ref(k), Some(code.as_str())).await?;
+    let contact_list: Vec<_> = contact_list
+        .into_iter()
+        .filter(|e| e.kelurahan_code == code.as_str())
+        .collect();
     let previous = ctx.store.last_sent_digest(code.as_str(), week).await?.and_then(|r| {
         let (bpu, active) = r.sent_counts()?;
         Some(PreviousDigest {
@@ -284,6 +291,7 @@ pub async fn gather(
         entries: entries(&rows, last_past_due, ctx.standing),
         ratio,
         previous,
+        contacts: contacts::lines(&contact_list),
     })
 }
 

@@ -13,6 +13,7 @@ use tokio::sync::{RwLock, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::recheck::{SendContext, Verdict, recheck};
+use crate::channels::sms::providers::normalise_provider_id;
 use crate::channels::{
     Availability, EmailSender, GatewayPool, OutboundEmail, OutboundSms, RetryPolicy, SendError, SmsEncoding,
 };
@@ -21,7 +22,6 @@ use crate::config::delivery::{DeliverySettings, Preset};
 use crate::domain::{Channel, DueDateRules, KelurahanCode, StandingRules};
 use crate::message::{MessageContext, reminder_vars};
 use crate::metrics::Metrics;
-use crate::receipts::normalise_provider_id;
 use crate::schedule::Schedules;
 use crate::store::{AttemptOutcome, ClaimedReminder, Kelurahan, Store, StoreError};
 

@@ -6,7 +6,10 @@
 //! and from then on can only hold a valid value ("parse, don't validate").
 
 pub mod calendar;
+pub mod contact_check;
+pub mod effect;
 pub mod email;
+pub mod holdout;
 pub mod kelurahan;
 pub mod money;
 pub mod month;
@@ -18,6 +21,7 @@ pub mod reminder;
 pub mod standing;
 
 pub use calendar::DueDateRules;
+pub use contact_check::ContactProblem;
 pub use email::EmailAddress;
 pub use kelurahan::{KelurahanCode, RegionTimeZone};
 pub use money::Rupiah;
@@ -26,5 +30,5 @@ pub use nik::Nik;
 pub use participant::{Funding, Kpj, NewParticipant, ParticipantName, PreferredChannel, Segment};
 pub use payment::{ExternalRef, NewPayment, Payer, PaymentChannel};
 pub use phone::PhoneNumber;
-pub use reminder::{Channel, ReminderStatus};
+pub use reminder::{Channel, ReminderStatus, SkipReason};
 pub use standing::{ArrearsBucket, Standing, StandingRules};

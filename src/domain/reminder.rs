@@ -124,6 +124,45 @@ impl FromStr for ReminderStatus {
     }
 }
 
+/// Why the scan recorded a reminder as `skipped` without sending it, for
+/// the reasons a report explains to its readers. Other skip reasons (a day
+/// missed while the daemon was down) are stored as free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// The rule's day had already passed when a payment made this month the
+    /// participant's first unpaid month (someone three months behind pays
+    /// one month): the day was never theirs to be reminded on.
+    PassedBeforePayment,
+    /// The participant is in the holdout group for this rule: not reminded,
+    /// so that the reminders' effect can be measured against them.
+    Holdout,
+}
+
+impl SkipReason {
+    /// The reason as stored in `reminders.reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PassedBeforePayment => "passed_before_payment",
+            Self::Holdout => "holdout",
+        }
+    }
+
+    /// The reason in Bahasa Indonesia, for reports and the dashboard.
+    pub fn label_id(self) -> &'static str {
+        match self {
+            Self::PassedBeforePayment => "hari pengingat sudah lewat sebelum pembayaran tercatat",
+            Self::Holdout => "kelompok pembanding (tidak diingatkan, untuk mengukur dampak)",
+        }
+    }
+
+    /// The reason stored as `text`, if it is one of these.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        [Self::PassedBeforePayment, Self::Holdout]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +176,14 @@ mod tests {
         assert!(!ReminderStatus::Sent.is_terminal());
         assert_eq!("email".parse::<Channel>().unwrap(), Channel::Email);
         assert!("SMS ".parse::<Channel>().is_err());
+    }
+
+    #[test]
+    fn skip_reasons_round_trip() {
+        for r in [SkipReason::PassedBeforePayment, SkipReason::Holdout] {
+            assert_eq!(SkipReason::from_stored(r.as_str()), Some(r));
+            assert!(!r.label_id().is_empty());
+        }
+        assert_eq!(SkipReason::from_stored("paid"), None);
     }
 }

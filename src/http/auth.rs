@@ -12,6 +12,8 @@
 //! sends), compared in constant time so the answer's timing does not reveal
 //! how much of a guess was right.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, RawQuery, Request};
 use axum::http::HeaderMap;
@@ -22,8 +24,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::{ApiError, JsonApiError};
-use crate::config::delivery::{Preset, WebhookReceiptSettings};
-use crate::receipts::{Callback, authenticate};
+use crate::channels::sms::providers::CallbackGateway;
 
 /// A payments API request whose caller carried the token, with its body.
 /// The body is read first, as for any request, so a client that never
@@ -89,10 +90,8 @@ impl FromRequestParts<AppState> for DashboardViewer {
 pub struct GatewayCallback {
     /// The gateway's configured name.
     pub name: String,
-    /// The format its callbacks come in.
-    pub preset: Preset,
-    /// How a generic webhook's receipts read.
-    pub webhook: WebhookReceiptSettings,
+    /// The gateway, whose provider reads and answers the callback.
+    pub gateway: Arc<CallbackGateway>,
     /// The raw query string.
     pub query: Option<String>,
     /// The body as it arrived.
@@ -126,13 +125,7 @@ impl FromRequest<AppState> for GatewayCallback {
         let Some(gateway) = gateways.get(&name) else {
             return Err(ApiError::UnknownGateway.into_response());
         };
-        let callback = Callback {
-            route: &route,
-            query: query.as_deref(),
-            headers: &headers,
-            body: &body,
-        };
-        if let Err(e) = authenticate(gateways, gateway, &callback) {
+        if let Err(e) = gateways.authenticate(gateway, &route, query.as_deref(), &headers, &body) {
             let what = if route == "inbound" {
                 "inbound SMS"
             } else {
@@ -142,8 +135,7 @@ impl FromRequest<AppState> for GatewayCallback {
             return Err(ApiError::Unauthorized(e.as_str().to_string()).into_response());
         }
         Ok(Self {
-            preset: gateway.preset,
-            webhook: gateway.webhook.clone(),
+            gateway: gateway.clone(),
             name,
             query,
             body,

@@ -21,6 +21,7 @@ use super::auth::DashboardViewer;
 use super::error::ApiError;
 use crate::dashboard::{self, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
+use crate::report::contacts::contact_list;
 use crate::report::history::monthly_standing;
 use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery};
 use crate::report::status::StandingData;
@@ -85,6 +86,9 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
     let rules = (&due, &ctx.standing);
     let report = outcomes::compute_from(store, &data, rules, &query, &order, now).await?;
     let history = monthly_standing(store, &data, rules, None, now, 12).await?;
+    let contacts = contact_list(store, &data.kelurahan, None).await?;
+    let contacts_to_verify = crate::report::contacts::counts(&contacts).values().sum();
+    let effect = effect_report(ctx, store, &data, now).await?;
     let mut cities: Vec<&str> = data.kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
     cities.sort_unstable();
     cities.dedup();
@@ -107,9 +111,33 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
                 month: m.month,
                 bpu: m.bpu,
                 active: m.active,
+                nonactive: m.nonactive,
+                arrears_1: m.arrears_1,
+                arrears_2: m.arrears_2,
+                arrears_3_plus: m.arrears_3_plus,
+                source: m.source,
             })
             .collect(),
+        contacts_to_verify,
+        effect,
     })
+}
+
+/// Reminded vs held out, while the schedules hold a group out.
+async fn effect_report(
+    ctx: &DashboardContext,
+    store: &dyn crate::store::Store,
+    data: &StandingData,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::report::effect::EffectReport>, StoreError> {
+    let Some(schedules) = ctx.schedules.as_ref().map(|s| Arc::clone(&s.borrow())) else {
+        return Ok(None);
+    };
+    if !schedules.holdout().enabled() {
+        return Ok(None);
+    }
+    let report = crate::report::effect::compute(store, &data.kelurahan, &schedules, &ctx.due, None, now).await?;
+    Ok(Some(report))
 }
 
 fn row(k: &KelurahanReport) -> KelurahanRow {
@@ -123,14 +151,18 @@ fn row(k: &KelurahanReport) -> KelurahanRow {
         arrears_2: k.arrears_2,
         arrears_3_plus: k.arrears_3_plus,
         sent: k.effect.sent,
-        delivered: k.effect.delivered,
+        sms_sent: k.effect.sms.sent,
+        sms_delivered: k.effect.sms.delivered,
+        email_accepted: k.effect.email.relay_accepted,
+        email_failed: k.effect.email.failed,
         failed: k.effect.failed,
         converted: k.effect.converted,
         amount_paid: k.effect.amount_paid,
     }
 }
 
-/// One funnel per rule, both channels together, in the report's order.
+/// One funnel per rule, both channels together, in the report's order;
+/// delivered is SMS only (e-mail has no delivery receipts).
 fn funnel(report: &OutcomeReport) -> Vec<RuleFunnel> {
     let mut out: Vec<RuleFunnel> = Vec::new();
     for r in &report.rules {
@@ -145,7 +177,10 @@ fn funnel(report: &OutcomeReport) -> Vec<RuleFunnel> {
             }
         };
         out[i].sent += r.sent;
-        out[i].delivered += r.delivered;
+        if let Some(delivered) = r.delivered {
+            out[i].sms_sent += r.sent;
+            out[i].delivered += delivered;
+        }
         out[i].paid += r.converted;
     }
     out

@@ -1,27 +1,29 @@
 //! `GET|POST /inbound/{gateway}`: an SMS from a participant. STOP (or
 //! BERHENTI, UNREG) stops their reminders, DAFTAR starts them again; the
-//! answer carries the reply in the gateway's terms. The formats each preset
-//! sends are read by [`crate::receipts::inbound`].
+//! answer carries the reply in the gateway's terms. Each preset's provider
+//! reads the message and words the answer
+//! ([`crate::channels::sms::providers::Provider::inbound`]).
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::auth::GatewayCallback;
 use super::error::ApiError;
-use crate::config::delivery::Preset;
+use crate::channels::sms::providers::{Ack, Provider};
 use crate::domain::PhoneNumber;
-use crate::receipts::inbound::{Keyword, START_REPLY, STOP_REPLY, keyword, masked_text, read};
+use crate::receipts::inbound::{Keyword, START_REPLY, STOP_REPLY, keyword, masked_text};
 
 pub(super) async fn inbound(State(state): State<AppState>, callback: GatewayCallback) -> Result<Response, ApiError> {
     let name = &callback.name;
-    let preset = callback.preset;
-    let message = read(preset, callback.query.as_deref(), &callback.body)
+    let provider = callback.gateway.preset.provider();
+    let message = provider
+        .inbound(callback.query.as_deref(), &callback.body)
         .map_err(|reason| ApiError::BadRequest(format!("malformed inbound SMS: {reason}")))?;
     let Ok(phone) = PhoneNumber::parse(&message.from) else {
         tracing::info!(gateway = %name, "inbound SMS from a number that is not an Indonesian mobile; ignored");
-        return Ok(reply(preset, None));
+        return Ok(reply(provider, None));
     };
     let now = state.receipts.now();
     let (result, text) = match keyword(&message.text) {
@@ -30,7 +32,7 @@ pub(super) async fn inbound(State(state): State<AppState>, callback: GatewayCall
         None => {
             tracing::info!(gateway = %name, from = %phone.masked(), text = %masked_text(&message.text),
                 "inbound SMS is not a keyword; ignored");
-            return Ok(reply(preset, None));
+            return Ok(reply(provider, None));
         }
     };
     match result {
@@ -38,7 +40,7 @@ pub(super) async fn inbound(State(state): State<AppState>, callback: GatewayCall
             let cancelled: u64 = changes.iter().map(|c| c.cancelled_reminders).sum();
             tracing::info!(gateway = %name, from = %phone.masked(), participants = changes.len(),
                 cancelled_reminders = cancelled, stop = text == STOP_REPLY, "opt-out by SMS");
-            Ok(reply(preset, Some(text)))
+            Ok(reply(provider, Some(text)))
         }
         Err(e) => {
             tracing::error!(gateway = %name, error = %e, "cannot record an SMS opt-out");
@@ -47,31 +49,15 @@ pub(super) async fn inbound(State(state): State<AppState>, callback: GatewayCall
     }
 }
 
-/// The answer in the gateway's terms: Kannel sends the body back as the
-/// reply SMS, Twilio reads TwiML, any other gets `{"reply": …}`.
-fn reply(preset: Preset, text: Option<&str>) -> Response {
-    match preset {
-        Preset::Kannel => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            text.unwrap_or("").to_string(),
-        )
-            .into_response(),
-        Preset::Twilio => {
-            // The replies are fixed texts without XML's special characters.
-            let twiml = match text {
-                Some(t) => {
-                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{t}</Message></Response>")
-                }
-                None => "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".to_string(),
-            };
-            ([(header::CONTENT_TYPE, "text/xml")], twiml).into_response()
-        }
-        _ => {
-            let body = match text {
-                Some(t) => serde_json::json!({ "reply": t }),
-                None => serde_json::json!({}),
-            };
-            axum::Json(body).into_response()
-        }
+/// The answer in the gateway's terms, with `text` as the reply when there is one.
+fn reply(provider: &dyn Provider, text: Option<&str>) -> Response {
+    respond(provider.inbound_reply(text))
+}
+
+/// A provider's acknowledgement as the response (always `200`).
+pub(super) fn respond(ack: Ack) -> Response {
+    match ack {
+        Ack::Empty => StatusCode::OK.into_response(),
+        Ack::Body { content_type, body } => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
     }
 }

@@ -16,16 +16,14 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
 use super::auth::GatewayCallback;
 use super::error::ApiError;
-use super::inbound::inbound;
-use crate::config::delivery::Preset;
-use crate::receipts::{ParsedReceipt, parse};
+use super::inbound::{inbound, respond};
+use crate::channels::sms::providers::ParsedReceipt;
 use crate::store::NewReceipt;
 
 /// The largest callback body accepted: an Infobip batch of 100 reports is
@@ -42,16 +40,13 @@ pub fn router() -> Router<AppState> {
 
 async fn receipt(State(state): State<AppState>, callback: GatewayCallback) -> Result<Response, ApiError> {
     let name = &callback.name;
-    let receipts = parse(
-        callback.preset,
-        &callback.webhook,
-        callback.query.as_deref(),
-        &callback.body,
-    )
-    .map_err(|e| {
-        tracing::warn!(gateway = %name, error = %e, "malformed delivery receipt");
-        ApiError::BadRequest(format!("malformed receipt: {e}"))
-    })?;
+    let provider = callback.gateway.preset.provider();
+    let receipts = provider
+        .receipts(&callback.gateway, callback.query.as_deref(), &callback.body)
+        .map_err(|e| {
+            tracing::warn!(gateway = %name, error = %e, "malformed delivery receipt");
+            ApiError::BadRequest(format!("malformed receipt: {e}"))
+        })?;
     if let Some(field) = receipts.iter().find_map(nul_field) {
         tracing::warn!(gateway = %name, field, "delivery receipt with a NUL byte refused");
         return Err(ApiError::BadRequest(format!(
@@ -75,7 +70,7 @@ async fn receipt(State(state): State<AppState>, callback: GatewayCallback) -> Re
             }
         }
     }
-    Ok(acknowledge(callback.preset))
+    Ok(respond(provider.receipt_ack()))
 }
 
 /// The field of `r` holding a NUL byte, if one does: no text column stores
@@ -87,15 +82,5 @@ fn nul_field(r: &ParsedReceipt) -> Option<&'static str> {
         Some("callback")
     } else {
         None
-    }
-}
-
-/// What each gateway expects back (each vendor's callback documentation).
-fn acknowledge(preset: Preset) -> Response {
-    match preset {
-        // Anything else and Jasmin retries the receipt.
-        Preset::Jasmin => ([(header::CONTENT_TYPE, "text/plain")], "ACK/Jasmin").into_response(),
-        Preset::Webhook => axum::Json(serde_json::json!({})).into_response(),
-        Preset::Kannel | Preset::Twilio | Preset::Infobip => StatusCode::OK.into_response(),
     }
 }

@@ -1,33 +1,83 @@
-//! Standing at an earlier date, rebuilt from today's paid-through months
-//! and the payments made since: a participant's paid-through month at `T`
-//! is today's minus the months paid after `T`. It needs no snapshots, so the
-//! 12-month chart is complete from the first day; participants registered
-//! after `T` are counted as if they had been there (their paid-through month
-//! then lies before their start, which reads as arrears).
+//! Standing at the end of each of the last months, for the 12-month chart
+//! and its table: read from the monthly snapshots ([`super::snapshot`]);
+//! a kelurahan without a snapshot for a month (months before the first
+//! snapshot) is rebuilt from today's paid-through months and the payments
+//! made since ([`super::rebuild`]), and the month is marked rebuilt, as is
+//! a month whose snapshot was itself taken late. The current month is
+//! standing now.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
 
+use super::snapshot::{Basis, month_end, rows_for_month};
 use super::status::{StandingData, StatusAt, tally};
 use crate::domain::calendar::local_midnight;
-use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
-use crate::store::{PaidThroughCount, PaymentSince, Reports, StoreError};
+use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
+use crate::store::{Kelurahan, StandingSnapshot, Store, StoreError};
 
-/// BPU participants and active ones at the end of one month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a month's figures come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonthSource {
+    /// The month still running: standing now.
+    Current,
+    /// Snapshots taken at the month's end, for every kelurahan.
+    #[default]
+    Snapshot,
+    /// Rebuilt afterwards from the payment history, for some or all kelurahan.
+    Rebuilt,
+}
+
+/// Standing of the BPU participants at the end of one month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct MonthStanding {
     pub year: i32,
     pub month: u32,
+    /// BPU participants.
     pub bpu: i64,
     pub active: i64,
+    pub nonactive: i64,
+    /// Exactly one month in arrears.
+    pub arrears_1: i64,
+    /// Exactly two months in arrears.
+    pub arrears_2: i64,
+    /// Three or more months in arrears.
+    pub arrears_3_plus: i64,
+    /// Where the figures come from.
+    pub source: MonthSource,
+}
+
+impl MonthStanding {
+    fn empty(year: i32, month: u32, source: MonthSource) -> Self {
+        Self {
+            year,
+            month,
+            bpu: 0,
+            active: 0,
+            nonactive: 0,
+            arrears_1: 0,
+            arrears_2: 0,
+            arrears_3_plus: 0,
+            source,
+        }
+    }
+
+    fn add(&mut self, s: &StandingSnapshot) {
+        self.bpu += s.participants;
+        self.active += s.active;
+        self.nonactive += s.nonactive;
+        self.arrears_1 += s.arrears_1;
+        self.arrears_2 += s.arrears_2;
+        self.arrears_3_plus += s.arrears_3_plus;
+    }
 }
 
 /// Standing at the end of each of the last `months` months (the current
-/// one: now), oldest first, for kelurahan under `filter`. Month ends are
-/// WIB midnights.
+/// one: now), oldest first, for kelurahan under `filter`.
 pub async fn monthly_standing(
-    store: &dyn Reports,
+    store: &dyn Store,
     data: &StandingData,
     (due, standing): (&DueDateRules, &StandingRules),
     filter: Option<&str>,
@@ -35,32 +85,87 @@ pub async fn monthly_standing(
     months: u32,
 ) -> Result<Vec<MonthStanding>, StoreError> {
     let ends = month_ends(now, months);
-    let oldest = ends.first().map_or(now, |(_, _, at)| *at);
-    let payments = store.bpu_payments_since(oldest.timestamp()).await?;
-    Ok(ends
-        .into_iter()
-        .map(|(year, month, at)| {
-            let histogram = histogram_at(&data.histogram, &payments, at.timestamp());
-            let status = tally(
-                &data.kelurahan,
-                &histogram,
-                due,
-                standing,
-                StatusAt::Instant(at),
-                filter,
-            );
-            MonthStanding {
-                year,
-                month,
-                bpu: status.total.bpu,
-                active: status.total.active,
-            }
-        })
-        .collect())
+    let Some(((year, month, _), past)) = ends.split_last() else {
+        return Ok(Vec::new());
+    };
+    let past: Vec<ContributionMonth> = past
+        .iter()
+        .filter_map(|(y, m, _)| ContributionMonth::new(*y, *m))
+        .collect();
+    let mut out = Vec::new();
+    if let (Some(first), Some(last)) = (past.first(), past.last()) {
+        let snapshots = store.snapshots_between(first.index(), last.index(), filter).await?;
+        let since = month_end(*first, RegionTimeZone::Wit).timestamp();
+        let payments = store.bpu_payments_since(since).await?;
+        let basis = Basis {
+            histogram: &data.histogram,
+            payments: &payments,
+            due,
+            standing,
+        };
+        let with_participants: HashSet<&str> = data.histogram.iter().map(|b| b.kelurahan_code.as_str()).collect();
+        let today: Vec<&Kelurahan> = data
+            .kelurahan
+            .iter()
+            .filter(|k| filter.is_none_or(|f| k.code.has_prefix(f)) && with_participants.contains(k.code.as_str()))
+            .collect();
+        for m in &past {
+            out.push(past_month(*m, &snapshots, &today, &basis, now));
+        }
+    }
+    let status = tally(
+        &data.kelurahan,
+        &data.histogram,
+        due,
+        standing,
+        StatusAt::Instant(now),
+        filter,
+    );
+    let t = &status.total;
+    out.push(MonthStanding {
+        bpu: t.bpu,
+        active: t.active,
+        nonactive: t.nonactive,
+        arrears_1: t.arrears_1,
+        arrears_2: t.arrears_2,
+        arrears_3_plus: t.arrears_3_plus,
+        ..MonthStanding::empty(*year, *month, MonthSource::Current)
+    });
+    Ok(out)
+}
+
+/// One ended month: its snapshots, and the kelurahan with participants
+/// today that have none rebuilt.
+fn past_month(
+    m: ContributionMonth,
+    snapshots: &[StandingSnapshot],
+    today: &[&Kelurahan],
+    basis: &Basis<'_>,
+    now: DateTime<Utc>,
+) -> MonthStanding {
+    let mut out = MonthStanding::empty(m.year(), m.month(), MonthSource::Snapshot);
+    let taken: Vec<&StandingSnapshot> = snapshots.iter().filter(|s| s.month == m.index()).collect();
+    let codes: HashSet<&str> = taken.iter().map(|s| s.kelurahan_code.as_str()).collect();
+    let missing: Vec<&Kelurahan> = today
+        .iter()
+        .copied()
+        .filter(|k| !codes.contains(k.code.as_str()))
+        .collect();
+    for s in &taken {
+        out.add(s);
+    }
+    let rebuilt = rows_for_month(&missing, basis, m, now);
+    for s in &rebuilt {
+        out.add(s);
+    }
+    if !missing.is_empty() || taken.iter().any(|s| s.rebuilt) {
+        out.source = MonthSource::Rebuilt;
+    }
+    out
 }
 
 /// `(year, month, end)` of the last `months` months, oldest first; the
-/// current month ends now.
+/// current month (in WIB) ends now.
 pub fn month_ends(now: DateTime<Utc>, months: u32) -> Vec<(i32, u32, DateTime<Utc>)> {
     let wib = RegionTimeZone::Wib.tz();
     let today = now.with_timezone(&wib).date_naive();
@@ -80,60 +185,9 @@ pub fn month_ends(now: DateTime<Utc>, months: u32) -> Vec<(i32, u32, DateTime<Ut
     out
 }
 
-/// The histogram as it was at `at` (Unix seconds): `current` with every
-/// payment of `payments` made after `at` taken back.
-pub fn histogram_at(current: &[PaidThroughCount], payments: &[PaymentSince], at: i64) -> Vec<PaidThroughCount> {
-    let mut buckets: HashMap<(&str, i32), i64> = current
-        .iter()
-        .map(|b| ((b.kelurahan_code.as_str(), b.paid_through), b.participants))
-        .collect();
-    let mut later: HashMap<i64, (&str, i32, i32)> = HashMap::new();
-    for p in payments.iter().filter(|p| p.paid_at > at) {
-        let e = later
-            .entry(p.participant_id)
-            .or_insert((p.kelurahan_code.as_str(), p.paid_through, 0));
-        e.2 += p.months;
-    }
-    for (code, now, months) in later.into_values() {
-        if let Some(n) = buckets.get_mut(&(code, now)) {
-            *n -= 1;
-        }
-        *buckets.entry((code, now - months)).or_insert(0) += 1;
-    }
-    let mut out: Vec<PaidThroughCount> = buckets
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|((code, paid_through), participants)| PaidThroughCount {
-            kelurahan_code: code.to_string(),
-            paid_through,
-            participants,
-        })
-        .collect();
-    out.sort_by(|a, b| (&a.kelurahan_code, a.paid_through).cmp(&(&b.kelurahan_code, b.paid_through)));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bucket(code: &str, paid_through: i32, participants: i64) -> PaidThroughCount {
-        PaidThroughCount {
-            kelurahan_code: code.into(),
-            paid_through,
-            participants,
-        }
-    }
-
-    fn paid(participant_id: i64, paid_through: i32, months: i32, paid_at: i64) -> PaymentSince {
-        PaymentSince {
-            participant_id,
-            kelurahan_code: "A".into(),
-            paid_through,
-            months,
-            paid_at,
-        }
-    }
 
     #[test]
     fn month_ends_are_wib_midnights_oldest_first() {
@@ -143,33 +197,5 @@ mod tests {
         assert_eq!(ends[0].2.to_rfc3339(), "2026-01-31T17:00:00+00:00");
         assert_eq!((ends[1].0, ends[1].1), (2026, 2));
         assert_eq!(ends[2], (2026, 3, now));
-    }
-
-    #[test]
-    fn payments_after_the_date_are_taken_back() {
-        let current = [bucket("A", 100, 3), bucket("A", 98, 1)];
-        // Participant 1 paid 1 month at t=10 and 2 months at t=20: through 100 now.
-        let payments = [paid(1, 100, 1, 10), paid(1, 100, 2, 20), paid(2, 100, 1, 30)];
-        assert_eq!(
-            histogram_at(&current, &payments, 25),
-            vec![bucket("A", 98, 1), bucket("A", 99, 1), bucket("A", 100, 2)]
-        );
-        assert_eq!(
-            histogram_at(&current, &payments, 15),
-            vec![bucket("A", 98, 2), bucket("A", 99, 1), bucket("A", 100, 1)]
-        );
-        assert_eq!(
-            histogram_at(&current, &payments, 5),
-            vec![
-                bucket("A", 97, 1),
-                bucket("A", 98, 1),
-                bucket("A", 99, 1),
-                bucket("A", 100, 1)
-            ]
-        );
-        assert_eq!(
-            histogram_at(&current, &payments, 30),
-            current.iter().rev().cloned().collect::<Vec<_>>()
-        );
     }
 }

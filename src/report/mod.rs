@@ -1,9 +1,15 @@
 //! Reports for operators and city leadership. Labels are in Bahasa
 //! Indonesia; JSON keys stay English for machines.
 
+pub mod contacts;
+pub mod effect;
 pub mod history;
 pub mod outcomes;
+pub mod past_standing;
+pub mod rebuild;
+pub mod render_effect;
 pub mod render_outcomes;
+pub mod snapshot;
 pub mod status;
 pub mod table;
 

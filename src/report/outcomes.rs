@@ -1,22 +1,30 @@
 //! `pengingat report`: per kelurahan and in total, the standing of BPU
-//! participants and what the reminders achieved — sent, delivered and
-//! failed per channel, conversion (a payment credited to the reminder),
-//! median days to pay and the amount paid after reminders — and the same
-//! per rule and channel.
+//! participants and what the reminders achieved — per channel, as far as
+//! each channel can tell: SMS sent, delivered (by the gateways' delivery
+//! receipts) and failed; e-mail accepted by the SMTP relay and failed (e-mail
+//! has no delivery receipts, so "delivered" means nothing for it and the two
+//! channels are never put in one delivery percentage) — conversion (a
+//! payment credited to the reminder), median days to pay and the amount paid
+//! after reminders, and the same per rule and channel.
 //!
 //! Reminders count in the period by when they were sent (or failed);
 //! standing is taken at the end of the period (or now, when that is
-//! earlier), rebuilt from the payments made since ([`super::history`]).
+//! earlier): for a period ending on a month's last day, from the month-end
+//! snapshots ([`super::past_standing`]); otherwise, and for kelurahan
+//! without a snapshot, rebuilt from the payments made since
+//! ([`super::rebuild`]) and named as rebuilt.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::history::histogram_at;
+use super::history::MonthSource;
+use super::past_standing::{self, PastStanding};
+use super::rebuild::histogram_at;
 use super::status::{self, StandingData, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
-use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Reports, Store, StoreError};
+use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
 
 /// What a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,22 +37,46 @@ pub struct ReportQuery {
     pub kelurahan: Option<String>,
 }
 
-/// Reminders of one channel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ChannelFigures {
-    /// Accepted by a gateway or the SMTP relay.
+/// SMS reminders: what the gateways' delivery receipts say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SmsFigures {
+    /// Accepted by a gateway.
     pub sent: i64,
-    /// Confirmed delivered.
+    /// Confirmed delivered to the handset by a receipt.
     pub delivered: i64,
     /// Refused, undelivered, or expired unsent.
     pub failed: i64,
+    /// Delivered ÷ sent; `None` when none was sent.
+    pub delivery_rate: Option<f64>,
 }
 
-impl ChannelFigures {
-    fn add(&mut self, c: &OutcomeCounts) {
-        self.sent += c.sent;
-        self.delivered += c.delivered;
-        self.failed += c.failed;
+impl SmsFigures {
+    fn add(&mut self, sent: i64, delivered: i64, failed: i64) {
+        self.sent += sent;
+        self.delivered += delivered;
+        self.failed += failed;
+        self.delivery_rate = ratio(self.delivered, self.sent);
+    }
+}
+
+/// E-mail reminders: SMTP has no delivery receipts, so all that is known is
+/// whether the relay accepted the message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct EmailFigures {
+    /// Accepted by the SMTP relay ("diterima relay").
+    pub relay_accepted: i64,
+    /// Refused by the relay (an address it rejects, a malformed one), given
+    /// up after temporary errors, or expired unsent.
+    pub failed: i64,
+    /// Accepted ÷ (accepted + failed); `None` when none was tried.
+    pub relay_rate: Option<f64>,
+}
+
+impl EmailFigures {
+    fn add(&mut self, accepted: i64, failed: i64) {
+        self.relay_accepted += accepted;
+        self.failed += failed;
+        self.relay_rate = ratio(self.relay_accepted, self.relay_accepted + self.failed);
     }
 }
 
@@ -52,15 +84,13 @@ impl ChannelFigures {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Effect {
     /// SMS reminders.
-    pub sms: ChannelFigures,
+    pub sms: SmsFigures,
     /// E-mail reminders.
-    pub email: ChannelFigures,
-    /// Both channels.
+    pub email: EmailFigures,
+    /// Both channels: SMS sent and e-mails accepted by the relay.
     pub sent: i64,
-    pub delivered: i64,
+    /// Both channels: reminders that failed.
     pub failed: i64,
-    /// Delivered ÷ sent; `None` when nothing was sent.
-    pub delivery_rate: Option<f64>,
     /// Reminders credited with a payment.
     pub converted: i64,
     /// Converted ÷ sent; `None` when nothing was sent.
@@ -98,10 +128,15 @@ pub struct RuleReport {
     pub rule: String,
     /// `sms` or `email`.
     pub channel: String,
+    /// SMS sent, or e-mails accepted by the relay.
     pub sent: i64,
-    pub delivered: i64,
+    /// SMS confirmed delivered; `None` for e-mail (no delivery receipts).
+    pub delivered: Option<i64>,
     pub failed: i64,
+    /// SMS: delivered ÷ sent; `None` for e-mail.
     pub delivery_rate: Option<f64>,
+    /// E-mail: accepted by the relay ÷ (accepted + failed); `None` for SMS.
+    pub relay_rate: Option<f64>,
     pub converted: i64,
     pub conversion_rate: Option<f64>,
     pub median_days_to_pay: Option<f64>,
@@ -125,6 +160,12 @@ pub struct OutcomeReport {
     pub total: KelurahanReport,
     /// Per rule and channel.
     pub rules: Vec<RuleReport>,
+    /// Where standing comes from: now (`current`), the month-end snapshots
+    /// (`snapshot`), or rebuilt from the payment history for some or all
+    /// kelurahan (`rebuilt`).
+    pub standing_source: MonthSource,
+    /// Codes of the kelurahan whose standing is rebuilt.
+    pub standing_rebuilt: Vec<String>,
 }
 
 /// The rules the report knows of, so rules are listed in schedule order.
@@ -145,7 +186,7 @@ pub async fn compute(
 
 /// [`compute`] on standing data read already.
 pub async fn compute_from(
-    store: &dyn Reports,
+    store: &dyn Store,
     data: &StandingData,
     (due, standing): (&DueDateRules, &StandingRules),
     query: &ReportQuery,
@@ -165,7 +206,7 @@ pub async fn compute_from(
         &data.histogram
     };
     let at = StatusAt::Instant(standing_at);
-    let status = status::tally(
+    let mut status = status::tally(
         &data.kelurahan,
         histogram,
         due,
@@ -180,14 +221,25 @@ pub async fn compute_from(
         .iter()
         .map(|k| (k.code.to_string(), k.name.clone()))
         .collect();
-    Ok(assemble(
+    let past = if standing_at < now {
+        let prefix = query.kelurahan.as_deref();
+        past_standing::apply_snapshots(store, &mut status.kelurahan, &names, query.to, prefix).await?
+    } else {
+        PastStanding {
+            source: MonthSource::Current,
+            rebuilt: Vec::new(),
+        }
+    };
+    let mut report = assemble(
         &status.kelurahan,
         &counts,
         &paid,
         &names,
         rule_order,
         (now, standing_at, query),
-    ))
+    );
+    (report.standing_source, report.standing_rebuilt) = (past.source, past.rebuilt);
+    Ok(report)
 }
 
 /// The store filter of a query: the period's days from WIB midnight to WIB midnight.
@@ -220,8 +272,8 @@ pub fn assemble(
             ..Default::default()
         });
         match c.channel.as_str() {
-            "email" => r.effect.email.add(c),
-            _ => r.effect.sms.add(c),
+            "email" => r.effect.email.add(c.sent, c.failed),
+            _ => r.effect.sms.add(c.sent, c.delivered, c.failed),
         }
     }
     let mut kelurahan: Vec<KelurahanReport> = rows.into_values().collect();
@@ -235,8 +287,9 @@ pub fn assemble(
     };
     for k in &kelurahan {
         add_standing(&mut total, k);
-        add_channel(&mut total.effect.sms, &k.effect.sms);
-        add_channel(&mut total.effect.email, &k.effect.email);
+        let (sms, email) = (k.effect.sms, k.effect.email);
+        total.effect.sms.add(sms.sent, sms.delivered, sms.failed);
+        total.effect.email.add(email.relay_accepted, email.failed);
     }
     total.active_ratio = ratio(total.active, total.bpu);
     finish_effect(&mut total.effect, conversions.matching(|_| true));
@@ -248,6 +301,8 @@ pub fn assemble(
         kelurahan,
         total,
         rules: rule_rows(counts, &conversions, rule_order),
+        standing_source: MonthSource::Current,
+        standing_rebuilt: Vec::new(),
     }
 }
 
@@ -275,18 +330,10 @@ fn add_standing(total: &mut KelurahanReport, k: &KelurahanReport) {
     total.arrears_3_plus += k.arrears_3_plus;
 }
 
-fn add_channel(total: &mut ChannelFigures, c: &ChannelFigures) {
-    total.sent += c.sent;
-    total.delivered += c.delivered;
-    total.failed += c.failed;
-}
-
 /// Sums the channels and adds the conversions of `converted`.
 fn finish_effect(e: &mut Effect, converted: Vec<&Converted>) {
-    e.sent = e.sms.sent + e.email.sent;
-    e.delivered = e.sms.delivered + e.email.delivered;
+    e.sent = e.sms.sent + e.email.relay_accepted;
     e.failed = e.sms.failed + e.email.failed;
-    e.delivery_rate = ratio(e.delivered, e.sent);
     (e.converted, e.conversion_rate, e.median_days_to_pay, e.amount_paid) = conversion_figures(e.sent, &converted);
 }
 
@@ -315,13 +362,18 @@ fn rule_rows(counts: &[OutcomeCounts], conversions: &Conversions, order: RuleOrd
             ..Default::default()
         });
         r.sent += c.sent;
-        r.delivered += c.delivered;
         r.failed += c.failed;
+        if c.channel != "email" {
+            r.delivered = Some(r.delivered.unwrap_or_default() + c.delivered);
+        }
     }
     let mut out: Vec<RuleReport> = rows.into_values().collect();
     for r in &mut out {
         let converted = conversions.matching(|p| p.rule == r.rule && p.channel == r.channel);
-        r.delivery_rate = ratio(r.delivered, r.sent);
+        match r.delivered {
+            Some(delivered) => r.delivery_rate = ratio(delivered, r.sent),
+            None => r.relay_rate = ratio(r.sent, r.sent + r.failed),
+        }
         (r.converted, r.conversion_rate, r.median_days_to_pay, r.amount_paid) = conversion_figures(r.sent, &converted);
     }
     out
@@ -418,5 +470,42 @@ mod tests {
         assert_eq!((c.0[0].days, c.0[0].amount), (2, 50_400));
         assert_eq!(ratio(1, 0), None);
         assert_eq!(ratio(1, 4), Some(0.25));
+    }
+
+    #[test]
+    fn sms_delivery_and_email_acceptance_stay_apart() {
+        let count = |channel: &str, sent, delivered, failed| OutcomeCounts {
+            kelurahan_code: "K".into(),
+            rule: "h-1".into(),
+            channel: channel.into(),
+            sent,
+            delivered,
+            failed,
+        };
+        let counts = [count("email", 9, 0, 1), count("sms", 10, 9, 1)];
+        let query = ReportQuery {
+            from: None,
+            to: None,
+            kelurahan: None,
+        };
+        let now = DateTime::UNIX_EPOCH;
+        let r = assemble(&[], &counts, &[], &HashMap::new(), &[], (now, now, &query));
+        let e = &r.total.effect;
+        assert_eq!((e.sms.sent, e.sms.delivered, e.sms.delivery_rate), (10, 9, Some(0.9)));
+        assert_eq!(
+            (e.email.relay_accepted, e.email.failed, e.email.relay_rate),
+            (9, 1, Some(0.9))
+        );
+        assert_eq!((e.sent, e.failed), (19, 2));
+        let email = r.rules.iter().find(|x| x.channel == "email").unwrap();
+        assert_eq!(
+            (email.delivered, email.delivery_rate, email.relay_rate),
+            (None, None, Some(0.9))
+        );
+        let sms = r.rules.iter().find(|x| x.channel == "sms").unwrap();
+        assert_eq!(
+            (sms.delivered, sms.delivery_rate, sms.relay_rate),
+            (Some(9), Some(0.9), None)
+        );
     }
 }

@@ -4,9 +4,14 @@
 //! kelurahan, reminders per rule and channel. The CSV is one sheet: a
 //! `tingkat` column tells kelurahan rows, the total and rule rows apart;
 //! ratios are decimals with a dot. The JSON is [`OutcomeReport`] as is.
+//!
+//! SMS delivery (from receipts) and e-mail acceptance by the relay are
+//! separate figures everywhere: e-mail has no delivery receipts, and one
+//! percentage over both would read every e-mail as undelivered.
 
 use super::OutputFormat;
-use super::outcomes::{ChannelFigures, KelurahanReport, OutcomeReport, RuleReport};
+use super::history::MonthSource;
+use super::outcomes::{EmailFigures, KelurahanReport, OutcomeReport, RuleReport, SmsFigures};
 use super::table::{left_then_right, render, render_csv};
 use crate::domain::RegionTimeZone;
 use crate::domain::money::format_rupiah;
@@ -48,8 +53,19 @@ fn table(report: &OutcomeReport) -> String {
         "Laporan pengingat iuran BPU, periode {period}\nStatus peserta per {}\n\n",
         report.standing_at.with_timezone(&wib).format("%d-%m-%Y %H:%M WIB")
     );
+    out += match report.standing_source {
+        MonthSource::Current => "",
+        MonthSource::Snapshot => "Status dari snapshot akhir bulan.\n\n",
+        MonthSource::Rebuilt => {
+            "* direkonstruksi: bukan snapshot akhir bulan; dihitung ulang dari data peserta\n  \
+             hari ini dan riwayat pembayaran, sehingga hanya perkiraan.\n\n"
+        }
+    };
     let all: Vec<&KelurahanReport> = report.kelurahan.iter().chain(std::iter::once(&report.total)).collect();
-    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k)).collect();
+    let rebuilt = |k: &KelurahanReport| {
+        report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
+    };
+    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k, rebuilt(k))).collect();
     out += &render(
         &[
             "Kelurahan",
@@ -65,10 +81,10 @@ fn table(report: &OutcomeReport) -> String {
         &standing,
         20,
     );
-    out += "\nPengingat per kelurahan (kirim/sampai/gagal)\n";
+    out += "\nPengingat per kelurahan (SMS kirim/sampai/gagal; email diterima relay/gagal)\n";
     let effect: Vec<Vec<String>> = all.iter().map(|k| effect_cells(k)).collect();
     out += &render(
-        &["Kelurahan", "SMS", "Email", "Sampai", "Konversi", "Hari", "Dibayar"],
+        &["Kelurahan", "SMS", "SMS%", "Email", "Konversi", "Hari", "Dibayar"],
         &left_then_right(1, 7),
         &effect,
         16,
@@ -77,19 +93,26 @@ fn table(report: &OutcomeReport) -> String {
     let rules: Vec<Vec<String>> = report.rules.iter().map(rule_cells).collect();
     out += &render(
         &[
-            "Aturan", "Kanal", "Kirim", "Sampai", "Gagal", "%Sampai", "Konversi", "Hari", "Dibayar",
+            "Aturan", "Kanal", "Kirim", "Sampai", "Gagal", "%Sampai", "%Relay", "Konversi", "Hari", "Dibayar",
         ],
-        &left_then_right(2, 9),
+        &left_then_right(2, 10),
         &rules,
         12,
     );
-    out + "\nTgk = bulan menunggak; Konversi = pengingat yang diikuti pembayaran;\n\
+    out + "\nTgk = bulan menunggak; SMS% = SMS sampai ÷ SMS terkirim (laporan pengiriman);\n\
+           email tidak punya laporan pengiriman: Kirim = diterima server email (relay),\n\
+           %Relay = diterima ÷ dicoba; Konversi = pengingat yang diikuti pembayaran;\n\
            Hari = median hari dari pengingat sampai membayar.\n"
 }
 
-fn standing_cells(k: &KelurahanReport) -> Vec<String> {
+/// A standing row; a rebuilt one's name carries `*`.
+fn standing_cells(k: &KelurahanReport, rebuilt: bool) -> Vec<String> {
     vec![
-        k.name.clone(),
+        if rebuilt {
+            format!("{} *", k.name)
+        } else {
+            k.name.clone()
+        },
         k.bpu.to_string(),
         k.active.to_string(),
         k.nonactive.to_string(),
@@ -100,17 +123,21 @@ fn standing_cells(k: &KelurahanReport) -> Vec<String> {
     ]
 }
 
-fn triple(c: &ChannelFigures) -> String {
+fn sms_triple(c: &SmsFigures) -> String {
     format!("{}/{}/{}", c.sent, c.delivered, c.failed)
+}
+
+fn email_pair(c: &EmailFigures) -> String {
+    format!("{}/{}", c.relay_accepted, c.failed)
 }
 
 fn effect_cells(k: &KelurahanReport) -> Vec<String> {
     let e = &k.effect;
     vec![
         k.name.clone(),
-        triple(&e.sms),
-        triple(&e.email),
-        percent(e.delivery_rate),
+        sms_triple(&e.sms),
+        percent(e.sms.delivery_rate),
+        email_pair(&e.email),
         percent(e.conversion_rate),
         days(e.median_days_to_pay),
         format_rupiah(e.amount_paid),
@@ -122,16 +149,17 @@ fn rule_cells(r: &RuleReport) -> Vec<String> {
         r.rule.clone(),
         r.channel.clone(),
         r.sent.to_string(),
-        r.delivered.to_string(),
+        r.delivered.map_or_else(|| "-".to_string(), |d| d.to_string()),
         r.failed.to_string(),
         percent(r.delivery_rate),
+        percent(r.relay_rate),
         percent(r.conversion_rate),
         days(r.median_days_to_pay),
         format_rupiah(r.amount_paid),
     ]
 }
 
-const CSV_HEADER: [&str; 26] = [
+const CSV_HEADER: [&str; 25] = [
     "tingkat",
     "kode",
     "kelurahan",
@@ -147,13 +175,12 @@ const CSV_HEADER: [&str; 26] = [
     "sms_terkirim",
     "sms_tersampaikan",
     "sms_gagal",
-    "email_terkirim",
-    "email_tersampaikan",
+    "rasio_sms_tersampaikan",
+    "email_diterima_relay",
     "email_gagal",
+    "rasio_email_diterima_relay",
     "terkirim",
-    "tersampaikan",
     "gagal",
-    "rasio_tersampaikan",
     "membayar",
     "rasio_konversi",
     "median_hari_bayar",
@@ -190,13 +217,12 @@ fn kelurahan_csv(level: &str, k: &KelurahanReport) -> Vec<String> {
         n(e.sms.sent),
         n(e.sms.delivered),
         n(e.sms.failed),
-        n(e.email.sent),
-        n(e.email.delivered),
+        decimal(e.sms.delivery_rate),
+        n(e.email.relay_accepted),
         n(e.email.failed),
+        decimal(e.email.relay_rate),
         n(e.sent),
-        n(e.delivered),
         n(e.failed),
-        decimal(e.delivery_rate),
         n(e.converted),
         decimal(e.conversion_rate),
         decimal(e.median_days_to_pay),
@@ -206,12 +232,21 @@ fn kelurahan_csv(level: &str, k: &KelurahanReport) -> Vec<String> {
 
 fn rule_csv(r: &RuleReport) -> Vec<String> {
     let n = |v: i64| v.to_string();
-    let channel = |c: &str| -> [String; 3] {
-        if r.channel == c {
-            [n(r.sent), n(r.delivered), n(r.failed)]
-        } else {
-            [n(0), n(0), n(0)]
-        }
+    let (sms, email) = if r.channel == "email" {
+        (
+            [n(0), n(0), n(0), String::new()],
+            [n(r.sent), n(r.failed), decimal(r.relay_rate)],
+        )
+    } else {
+        (
+            [
+                n(r.sent),
+                n(r.delivered.unwrap_or_default()),
+                n(r.failed),
+                decimal(r.delivery_rate),
+            ],
+            [n(0), n(0), String::new()],
+        )
     };
     let mut row = vec![
         "aturan".into(),
@@ -221,13 +256,11 @@ fn rule_csv(r: &RuleReport) -> Vec<String> {
         r.channel.clone(),
     ];
     row.extend(std::iter::repeat_n(String::new(), 7));
-    row.extend(channel("sms"));
-    row.extend(channel("email"));
+    row.extend(sms);
+    row.extend(email);
     row.extend([
         n(r.sent),
-        n(r.delivered),
         n(r.failed),
-        decimal(r.delivery_rate),
         n(r.converted),
         decimal(r.conversion_rate),
         decimal(r.median_days_to_pay),

@@ -32,6 +32,7 @@ pub(super) fn batch(
         channel,
         funding,
         occurrences,
+        holdout: false,
     }
 }
 

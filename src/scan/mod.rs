@@ -8,6 +8,10 @@
 //! scan on another instance, creates nothing twice. Correctness never depends
 //! on a tick firing exactly once.
 //!
+//! With `[holdout]` on, each scan first brings the holdout group up to date
+//! (`domain::holdout`); the rules it names record its members' reminders
+//! as skipped, reason `holdout`.
+//!
 //! A schedule edit applies to what is not yet sent: [`replan`] moves or
 //! cancels the pending reminders of an edited rule before the new ones are
 //! created, and [`urgency`] says which reminder keeps a day.
@@ -67,6 +71,7 @@ pub async fn run(store: &dyn Reminders, ctx: &ScanContext<'_>, now: DateTime<Utc
         .last_scan_started_at()
         .await?
         .and_then(|t| DateTime::from_timestamp(t, 0));
+    refresh_holdout(store, ctx.schedules, now).await?;
     let plan = plan::plan(
         ctx.schedules,
         ctx.kelurahan,
@@ -90,6 +95,22 @@ pub async fn run(store: &dyn Reminders, ctx: &ScanContext<'_>, now: DateTime<Utc
     let fingerprints = serde_json::to_string(&fingerprints).unwrap_or_default();
     store.record_scan(&report.totals, &fingerprints).await?;
     Ok(report)
+}
+
+/// Makes the holdout group what `[holdout]` and today's participants say
+/// (empty when it is off), before any reminder of this scan is created.
+async fn refresh_holdout(store: &dyn Reminders, schedules: &Schedules, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let settings = schedules.holdout();
+    let members = if settings.enabled() {
+        let candidates = store.holdout_candidates().await?;
+        crate::domain::holdout::assign(&candidates, settings.fraction, &settings.salt)
+    } else {
+        Vec::new()
+    };
+    if store.replace_holdout(&members, now).await? {
+        tracing::info!(members = members.len(), "holdout group updated");
+    }
+    Ok(())
 }
 
 /// Re-plans the unsent reminders of the rules whose fingerprint differs

@@ -8,7 +8,9 @@
 //! `max_late_days` old are still sent (as soon as the send window allows);
 //! older ones within [`LOOKBACK_DAYS`] are recorded as skipped with the
 //! reason; older still are ignored, so a first start on old data records no
-//! flood of history either.
+//! flood of history either. A day that had passed before a payment made its
+//! month someone's first unpaid month is recorded as skipped for them too
+//! (`passed_before_payment`), so the history explains every rule day.
 
 use std::collections::HashMap;
 
@@ -16,7 +18,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::batches::batches;
-use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
+use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, SkipReason, StandingRules};
 use crate::schedule::{Lateness, Rule, Schedules, SendWindow, place};
 use crate::store::{Kelurahan, Occurrence, RuleOccurrences};
 
@@ -108,6 +110,9 @@ pub fn plan(
         PlanMode::Scan => batches(&rules, occurrences),
         PlanMode::Preview => super::preview::without_outranked(&rules, &occurrences),
     };
+    for batch in &mut plan.batches {
+        batch.holdout = schedules.holdout().holds_out(&batch.rule);
+    }
     if plan.from_send_date == i32::MAX {
         plan.from_send_date = epoch_day(now.date_naive()) - 1;
     }
@@ -145,17 +150,16 @@ fn rule_occurrences(
                 return None;
             }
             let lateness = rule.lateness(planned0.date(), today);
-            if let Lateness::TooLate { .. } = lateness
-                && !newly_too_late(rule, planned0, tz, horizon.last_scan)
-            {
-                return None; // recorded by an earlier scan
-            }
+            // A day that became too late before the last scan was recorded
+            // by it for whoever had this first unpaid month then; it is
+            // planned again for those a payment has moved onto it since.
+            let passed =
+                matches!(lateness, Lateness::TooLate { .. }) && !newly_too_late(rule, planned0, tz, horizon.last_scan);
             occurrence(
                 rule,
-                month,
-                day,
-                planned0,
+                Day { month, day, planned0 },
                 lateness,
+                passed,
                 now_local,
                 window,
                 tz,
@@ -165,26 +169,39 @@ fn rule_occurrences(
         .collect()
 }
 
-/// Builds the occurrence of `rule` for first unpaid `month`, or `None` when
-/// the mode leaves it out.
-#[allow(clippy::too_many_arguments)]
-fn occurrence(
-    rule: &Rule,
+/// One rule day of one first unpaid month: the month, the rule's day and
+/// its planned local instant before any catch-up.
+struct Day {
     month: ContributionMonth,
     day: NaiveDate,
     planned0: NaiveDateTime,
+}
+
+/// Builds the occurrence of `rule` for first unpaid month `d.month`, or
+/// `None` when the mode leaves it out. `passed`: the day became too late
+/// before the last scan, so it is recorded only for participants a payment
+/// moved onto it afterwards ([`SkipReason::PassedBeforePayment`]).
+#[allow(clippy::too_many_arguments)]
+fn occurrence(
+    rule: &Rule,
+    d: Day,
     lateness: Lateness,
+    passed: bool,
     now_local: NaiveDateTime,
     window: &SendWindow,
     tz: Tz,
     mode: PlanMode,
 ) -> Option<Occurrence> {
+    let Day { month, day, planned0 } = d;
     let (planned, skip_reason) = match (lateness, mode) {
         (Lateness::Early { .. }, _) => return None,
         (Lateness::OnTime, _) => (planned0, None),
         (Lateness::Late { .. } | Lateness::TooLate { .. }, PlanMode::Preview) => return None,
         (Lateness::Late { .. }, PlanMode::Scan) => (place(now_local, window), None),
         (Lateness::TooLate { days }, PlanMode::Scan) if days > LOOKBACK_DAYS => return None,
+        (Lateness::TooLate { .. }, PlanMode::Scan) if passed => {
+            (planned0, Some(SkipReason::PassedBeforePayment.as_str().to_string()))
+        }
         (Lateness::TooLate { days }, PlanMode::Scan) => (
             planned0,
             Some(format!(

@@ -19,6 +19,7 @@ use super::cron::ScanSchedule;
 use super::digest::{DigestSchedule, build_digest};
 use super::encoding::SmsEncoding;
 use super::error::{Problem, ProblemKind, ScheduleError};
+use super::holdout::{HoldoutSettings, build_holdout};
 use super::overrides::{Coordinator, KelurahanOverride, build_overrides};
 use super::raw::RawSchedules;
 use super::rules::{Channel, Rule};
@@ -52,6 +53,8 @@ pub struct Schedules {
     warnings: Vec<String>,
     /// When the weekly coordinator digest goes out; `None`: no digest.
     digest: Option<DigestSchedule>,
+    /// The holdout group (off by default).
+    holdout: HoldoutSettings,
 }
 
 impl Schedules {
@@ -87,6 +90,13 @@ impl Schedules {
         }
     }
 
+    /// The shipped schedules with `extra` TOML appended (tables the shipped
+    /// file leaves commented out, such as `[holdout]`), for simulations.
+    pub fn shipped_with(extra: &str) -> Result<Self, ScheduleError> {
+        let text = format!("{}\n{extra}", crate::shipped::SCHEDULES);
+        Self::parse_with(&text, TemplateFiles::Shipped, SHIPPED_NAME)
+    }
+
     /// Whether these are the shipped schedules carried in the binary.
     pub fn is_shipped(&self) -> bool {
         self.source == SHIPPED_NAME
@@ -114,6 +124,7 @@ impl Schedules {
         let built = build_rules(&mut ck, raw.rules, &loaded, &declared);
         let kelurahan = build_overrides(&mut ck, raw.kelurahan, &quiet_hours);
         let digest = build_digest(&mut ck, raw.digest);
+        let holdout = build_holdout(&mut ck, raw.holdout, &built.rules);
         if !ck.problems.is_empty() {
             return Err(ScheduleError::Invalid {
                 file: source_name.to_string(),
@@ -131,6 +142,7 @@ impl Schedules {
             kelurahan,
             warnings: Vec::new(),
             digest,
+            holdout,
         };
         schedules.warnings = schedules.find_warnings();
         Ok(schedules)
@@ -154,6 +166,11 @@ impl Schedules {
     /// The scan occurrence due in `(after, until]`, if any.
     pub fn scan_due_between(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.scan.latest_between(after, until)
+    }
+
+    /// The holdout group's settings (`fraction = 0`, off, without `[holdout]`).
+    pub fn holdout(&self) -> &HoldoutSettings {
+        &self.holdout
     }
 
     /// When the weekly coordinator digest goes out; `None` without `[digest]`.

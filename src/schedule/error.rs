@@ -245,4 +245,7 @@ pub enum ProblemKind {
     /// A coordinator's e-mail address or phone number that does not parse.
     #[error("{0}")]
     BadContact(String),
+    /// A `[holdout]` value out of its range or naming a rule it may not hold out.
+    #[error("{0}")]
+    BadHoldout(String),
 }

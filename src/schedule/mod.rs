@@ -13,6 +13,7 @@
 //! - [`encoding`]: GSM-7 / UCS-2 and segment counts.
 //! - [`mod@diff`]: what a reload changes.
 //! - [`digest`]: when the weekly coordinator digest goes out, and its ISO week.
+//! - [`holdout`]: `[holdout]`, who does not get the early reminders, for measuring their effect.
 
 pub mod arrears;
 mod build;
@@ -25,6 +26,7 @@ pub mod diff;
 pub mod digest;
 pub mod encoding;
 pub mod error;
+pub mod holdout;
 pub mod overrides;
 mod raw;
 pub mod rules;
@@ -42,6 +44,7 @@ pub use diff::{ScheduleDiff, diff};
 pub use digest::{DigestSchedule, week_key};
 pub use encoding::{SmsEncoding, SmsSize, measure, to_gsm7};
 pub use error::{Problem, ProblemKind, ScheduleError};
+pub use holdout::HoldoutSettings;
 pub use overrides::{Coordinator, KelurahanOverride};
 pub use rules::{Anchor, AnchorShift, ArrearsBound, Channel, Lateness, Rule, nonactive_date};
 pub use template::{RenderedEmail, Template, TemplateOrigin, TemplateText};

@@ -34,6 +34,27 @@ pub(super) struct RawSchedules {
     /// `[digest]`, the weekly coordinator digest (none without it).
     #[serde(default)]
     pub digest: Option<RawDigest>,
+    /// `[holdout]`, the group not reminded (off without it).
+    #[serde(default)]
+    pub holdout: Option<Spanned<RawHoldout>>,
+}
+
+/// `[holdout]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHoldout {
+    /// Share of each kelurahan's BPU participants held out, 0 to 0.2.
+    #[serde(default)]
+    pub fraction: Option<Spanned<f64>>,
+    /// Mixed into each NIK's hash.
+    #[serde(default)]
+    pub salt: Option<Spanned<String>>,
+    /// The rules held out.
+    #[serde(default)]
+    pub rules: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Widest 95% interval, in percentage points, the effect report shows a figure for.
+    #[serde(default)]
+    pub max_interval_pp: Option<Spanned<f64>>,
 }
 
 /// `[scan]`.

@@ -8,6 +8,7 @@
 //! byte-identical participants on either backend, so re-seeding changes
 //! nothing.
 
+pub mod effect;
 mod generator;
 pub mod identity;
 mod name_lists;

@@ -74,6 +74,14 @@ macro_rules! delegate_roles {
             async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
                 common_sql::reminder_counts(&self.pool).await
             }
+
+            async fn holdout_candidates(&self) -> Result<Vec<crate::domain::holdout::Candidate>, StoreError> {
+                holdout_sql::candidates(&self.pool).await
+            }
+
+            async fn replace_holdout(&self, members: &[(i64, String)], now: DateTime<Utc>) -> Result<bool, StoreError> {
+                holdout_sql::replace_members(&self.pool, members, now.timestamp()).await
+            }
         }
 
         #[async_trait::async_trait]

@@ -1,6 +1,6 @@
 //! Storage: the [`Store`] trait, made of one role trait per part of the
 //! service ([`Participants`], [`Payments`], [`Reminders`], [`Delivery`],
-//! [`Reports`], [`Digests`], [`Maintenance`]), and one small implementation
+//! [`Reports`], [`Digests`], [`Snapshots`], [`Maintenance`]), and one small implementation
 //! per backend (SQLite for the embedded default, PostgreSQL for large
 //! deployments and several daemons on one database), each with its own
 //! migrations folder.
@@ -12,17 +12,20 @@
 //! share that is pure Rust is in [`shared`].
 
 mod common;
+pub mod contacts;
 mod delegate;
 pub mod delivery_state;
 mod digest_sql;
 pub mod digests;
 pub mod dispatch;
 mod error;
+pub mod holdout;
 pub mod outcomes;
 mod postgres;
 pub mod reminders;
 pub mod replan;
 pub mod shared;
+pub mod snapshots;
 mod sqlite;
 
 use std::sync::Arc;
@@ -30,6 +33,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use contacts::ContactCheckRow;
 pub use delivery_state::{IgnoredBecause, NewReceipt, OptOutChange, ReceiptOutcome, ReceiptState};
 pub use digests::{BehindParticipant, DigestClaim, DigestOutcome, DigestRecord};
 pub use dispatch::{AttemptOutcome, ClaimedReminder};
@@ -39,6 +43,7 @@ pub use postgres::PgStore;
 pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
 pub use replan::{FundingCancel, GroupChange, PlanTiming, Replan, ReplanCounts, UnsentGroup};
 pub use shared::{Attribution, PaymentBatch, PaymentOutcome, StoredPayment};
+pub use snapshots::{SnapshotKey, Snapshots, StandingSnapshot};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
@@ -187,9 +192,12 @@ impl BulkTable {
 /// the HTTP handlers hold an `Arc<dyn Store>` and lend each part only the
 /// role it works with (`&dyn Payments`, `&dyn Reminders`, …). Writes that
 /// span several rows are one transaction: they happen entirely or not at all.
-pub trait Store: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests {}
+pub trait Store: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + Snapshots {}
 
-impl<T> Store for T where T: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + ?Sized {}
+impl<T> Store for T where
+    T: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + Snapshots + ?Sized
+{
+}
 
 /// The database itself: its backend, schema, health, statistics and identity.
 #[async_trait]
@@ -397,6 +405,14 @@ pub trait Reminders: Send + Sync + std::fmt::Debug {
 
     /// Reminders per rule and status.
     async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
+
+    /// Every BPU participant (id, NIK, kelurahan), for the holdout assignment.
+    async fn holdout_candidates(&self) -> Result<Vec<crate::domain::holdout::Candidate>, StoreError>;
+
+    /// Makes `members` (participant id, kelurahan code; ordered by id) the
+    /// holdout group, in one transaction; writes nothing when it is already.
+    /// Returns whether it changed.
+    async fn replace_holdout(&self, members: &[(i64, String)], now: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// Sending reminders: claims, the dispatcher registry and its heartbeat, attempts and receipts.
@@ -489,8 +505,17 @@ pub trait Reports: Send + Sync + std::fmt::Debug {
     /// under `prefix` (all when `None`).
     async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError>;
 
+    /// Per participant and contribution month, whether they were held out
+    /// from `rules` or reminded by them, and when they first paid for the
+    /// month: what the effect report is computed from.
+    async fn effect_rows(&self, rules: &[String]) -> Result<Vec<holdout::EffectRow>, StoreError>;
+
     /// Participants per segment.
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError>;
+
+    /// What the contact-verification list of kelurahan under `prefix` (all
+    /// when `None`) is made from (see [`contacts::CONTACT_CHECK_SQL`]).
+    async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<ContactCheckRow>, StoreError>;
 }
 
 /// The weekly coordinator digest: who is behind, and the per-(kelurahan, week) claim.

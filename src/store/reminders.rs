@@ -3,7 +3,7 @@
 //! set-based `INSERT … SELECT` that is idempotent through the unique key
 //! (participant, contribution month, rule, channel).
 
-use crate::domain::{Channel, ReminderStatus};
+use crate::domain::{Channel, ReminderStatus, SkipReason};
 
 /// One kelurahan and contribution month on which a rule fires: every BPU
 /// participant of `kelurahan_code` whose first unpaid month is
@@ -38,14 +38,105 @@ pub struct RuleOccurrences {
     /// Funding sources the rule applies to (`self`, `collective`, `budget`); `None` for all.
     pub funding: Option<Vec<String>>,
     pub occurrences: Vec<Occurrence>,
+    /// Whether the rule spares the holdout group: its members (the
+    /// `holdout_members` table) get this rule's reminder recorded as skipped
+    /// with reason `holdout` instead of a pending one.
+    pub holdout: bool,
 }
+
+/// One statement of an insert, for one part of a batch's occurrences:
+/// the same `INSERT … SELECT` with its own status, reason and condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum InsertPass {
+    /// Due now: pending (the holdout group left out when the rule spares it).
+    Pending,
+    /// Due now for the holdout group of a rule that spares it: skipped, reason `holdout`.
+    HeldOut,
+    /// Too late to send: skipped with the occurrence's reason.
+    Skipped,
+    /// A day that had passed before the last scan: skipped, only for
+    /// participants a payment recorded after the day moved onto its month.
+    PassedBeforePayment,
+}
+
+impl InsertPass {
+    /// The passes `batch` needs, in the order they run.
+    pub fn of(batch: &RuleOccurrences) -> Vec<Self> {
+        let mut passes = vec![Self::Pending];
+        if batch.holdout {
+            passes.push(Self::HeldOut);
+        }
+        passes.extend([Self::Skipped, Self::PassedBeforePayment]);
+        passes
+    }
+
+    /// Whether occurrence `o` belongs to this pass.
+    pub fn takes(self, o: &Occurrence) -> bool {
+        let passed = SkipReason::PassedBeforePayment.as_str();
+        match self {
+            Self::Pending | Self::HeldOut => o.skip_reason.is_none(),
+            Self::Skipped => o.skip_reason.as_deref().is_some_and(|r| r != passed),
+            Self::PassedBeforePayment => o.skip_reason.as_deref() == Some(passed),
+        }
+    }
+
+    /// The status the pass's rows get.
+    pub fn status(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            _ => "skipped",
+        }
+    }
+
+    /// Whether the pass's rows count as created (else as skipped).
+    pub fn creates(self) -> bool {
+        self == Self::Pending
+    }
+
+    /// The reason column's expression (`occ.s`: the occurrence's reason).
+    pub fn reason_sql(self) -> &'static str {
+        match self {
+            Self::HeldOut => "'holdout'",
+            _ => "occ.s",
+        }
+    }
+
+    /// The expiry column's expression: none for a row that is never sent.
+    pub fn expires_sql(self) -> &'static str {
+        match self {
+            Self::HeldOut => "CAST(NULL AS BIGINT)",
+            _ => "occ.e",
+        }
+    }
+
+    /// The pass's own condition on `p` (participants) and `occ`, appended
+    /// to the shared `WHERE`. A payment moved a participant onto a passed
+    /// day when it covers the month before (their paid-through month now)
+    /// and was recorded after the day's planned instant.
+    pub fn condition(self, holdout: bool) -> &'static str {
+        match self {
+            Self::Pending if holdout => HELD_OUT_EXCLUDED,
+            Self::Pending | Self::Skipped => "",
+            Self::HeldOut => " AND EXISTS (SELECT 1 FROM holdout_members h WHERE h.participant_id = p.id)",
+            Self::PassedBeforePayment => {
+                " AND EXISTS (SELECT 1 FROM payments pay WHERE pay.participant_id = p.id \
+                 AND pay.first_month <= occ.m - 1 AND pay.last_month >= occ.m - 1 AND pay.recorded_at > occ.p)"
+            }
+        }
+    }
+}
+
+/// Leaves the holdout group out (pending reminders and previews of a rule that spares it).
+pub(super) const HELD_OUT_EXCLUDED: &str =
+    " AND NOT EXISTS (SELECT 1 FROM holdout_members h WHERE h.participant_id = p.id)";
 
 /// What inserting one rule's occurrences did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InsertedReminders {
     /// New pending reminders.
     pub created: u64,
-    /// New reminders recorded as skipped (too late to send).
+    /// New reminders recorded as skipped (too late to send, passed before
+    /// a payment, or held out).
     pub skipped: u64,
 }
 

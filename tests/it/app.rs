@@ -57,6 +57,7 @@ pub struct TestAppBuilder {
     secrets: Option<TempDir>,
     payments_token: Option<String>,
     channels: ChannelHealth,
+    dashboard_open: bool,
 }
 
 impl TestApp {
@@ -70,6 +71,7 @@ impl TestApp {
             secrets: None,
             payments_token: None,
             channels: ChannelHealth::default(),
+            dashboard_open: false,
         }
     }
 
@@ -169,6 +171,12 @@ impl TestAppBuilder {
     }
 
     /// Where the channels report being out of service (for `/readyz`).
+    /// Serves the dashboard without a token (as on a loopback address).
+    pub fn open_dashboard(mut self) -> Self {
+        self.dashboard_open = true;
+        self
+    }
+
     pub fn channels(mut self, health: ChannelHealth) -> Self {
         self.channels = health;
         self
@@ -191,7 +199,10 @@ impl TestAppBuilder {
                 token: self.payments_token,
                 attribution_secs: ATTRIBUTION_SECS,
             }),
-            dashboard: Default::default(),
+            dashboard: Arc::new(pengingat::http::dashboard::DashboardContext {
+                open: self.dashboard_open,
+                ..Default::default()
+            }),
             channels: self.channels,
         };
         let app = router(state);

@@ -8,6 +8,7 @@ mod preview;
 mod report;
 mod secrets_in_logs;
 mod segments;
+mod snapshot;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -52,6 +52,11 @@ async fn the_daemon_serves_the_dashboard_to_a_browser(db: &TestDb) {
     assert_eq!(bars("chart-active-ratio"), 2, "Metro and Yosomulyo");
     assert_eq!(bars("chart-funnel"), 6, "sent, delivered, paid for h-1 and h+7");
     assert_eq!(bars("chart-history"), 12, "the last 12 months");
+    // No month-end snapshot before the daemon's first (June 2025, taken late):
+    // every month but the running one is rebuilt.
+    let history = page.element("chart-history").unwrap();
+    assert_eq!(history.matches(" rebuilt\"").count(), 11, "{history}");
+    assert!(history.contains(">direkonstruksi</text>"));
     let table = page.element(TABLE_ID).expect("the table");
     let body = table.split_once("<tbody>").unwrap().1.split_once("</tbody>").unwrap().0;
     assert_eq!(count_tags(body, "tr"), 2);

@@ -6,7 +6,9 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use chrono::{NaiveDate, TimeZone, Utc};
-use pengingat::dashboard::{self, CHART_IDS, DashboardData, KelurahanRow, MonthRatio, RuleFunnel, TABLE_ID};
+use pengingat::dashboard::{
+    self, CHART_IDS, DashboardData, KelurahanRow, MonthRatio, MonthSource, RuleFunnel, TABLE_ID,
+};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
@@ -26,7 +28,10 @@ fn kel(code: &str, name: &str, bpu: i64, active: i64, sent: i64) -> KelurahanRow
         arrears_2: bpu / 40,
         arrears_3_plus: bpu - active,
         sent,
-        delivered: sent * 9 / 10,
+        sms_sent: sent * 4 / 5,
+        sms_delivered: sent * 7 / 10,
+        email_accepted: sent / 5,
+        email_failed: 0,
         failed: sent / 10,
         converted: sent / 4,
         amount_paid: sent / 4 * 16_800,
@@ -55,18 +60,21 @@ fn sample() -> DashboardData {
             RuleFunnel {
                 rule: "H-3 sebelum jatuh tempo".into(),
                 sent: 300,
+                sms_sent: 300,
                 delivered: 280,
                 paid: 120,
             },
             RuleFunnel {
                 rule: "H+1 terlambat".into(),
                 sent: 100,
+                sms_sent: 100,
                 delivered: 90,
                 paid: 30,
             },
             RuleFunnel {
                 rule: "H+30 hampir nonaktif".into(),
                 sent: 50,
+                sms_sent: 50,
                 delivered: 40,
                 paid: 5,
             },
@@ -77,8 +85,11 @@ fn sample() -> DashboardData {
                 month: (i + 6) % 12 + 1,
                 bpu: 2_550,
                 active: 1_900 + i64::from(i) * 15,
+                ..MonthRatio::default()
             })
             .collect(),
+        contacts_to_verify: 0,
+        effect: None,
     }
 }
 
@@ -93,6 +104,8 @@ fn empty() -> DashboardData {
         total: KelurahanRow::total(&[]),
         funnel: Vec::new(),
         history: Vec::new(),
+        contacts_to_verify: 0,
+        effect: None,
     }
 }
 
@@ -185,6 +198,68 @@ async fn the_dashboard_draws_every_chart_and_the_table_without_console_errors() 
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
     assert_eq!(width, 1280);
     assert!(height > 900, "the whole page, not only the window: {height}");
+}
+
+#[tokio::test]
+async fn months_without_a_snapshot_are_drawn_and_listed_as_direkonstruksi() {
+    let mut data = sample();
+    for (i, m) in data.history.iter_mut().enumerate() {
+        m.source = match i {
+            0..=3 => MonthSource::Rebuilt,
+            11 => MonthSource::Current,
+            _ => MonthSource::Snapshot,
+        };
+    }
+    let (base, server) = serve_page(dashboard::render(&data)).await;
+    let page = PageRequest::new(&format!("{base}/"))
+        .screenshot(&screenshot_path("dashboard-rebuilt"))
+        .evaluate("[...document.querySelectorAll('#chart-history rect.bar')].map(r => getComputedStyle(r).fillOpacity)")
+        .evaluate(
+            "[...document.querySelectorAll('#chart-history text')].filter(t => t.textContent === 'direkonstruksi')\
+             .map(t => t.getBoundingClientRect().width)",
+        )
+        .evaluate("[...document.querySelectorAll('#table-history tbody tr')].map(r => r.className + '|' + r.innerText)")
+        .evaluate("document.querySelector('#note-rebuilt').getBoundingClientRect().height")
+        .load_async()
+        .await;
+    server.abort();
+    page.assert_no_console_errors();
+    assert_eq!(bars(&page, "chart-history"), 12);
+    // The four oldest months are drawn pale; the others in full colour.
+    let opacity: Vec<f64> = page.values[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(opacity.len(), 12);
+    assert!(opacity[..4].iter().all(|o| *o < 0.5), "{opacity:?}");
+    assert!(opacity[4..].iter().all(|o| *o == 1.0), "{opacity:?}");
+    // One label over the run of rebuilt months, laid out with a width.
+    let labels = numbers(&page.values[1]);
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    assert!(labels[0] > 20.0, "{labels:?}");
+    // The table lists the newest month first; the four oldest say direkonstruksi.
+    let rows: Vec<&str> = page.values[2]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 12);
+    assert!(
+        rows[0].starts_with("|Jun 2026") && rows[0].contains("bulan berjalan"),
+        "{rows:?}"
+    );
+    assert!(rows[1].contains("dicatat akhir bulan"), "{rows:?}");
+    for row in &rows[8..] {
+        assert!(row.starts_with("rebuilt|") && row.contains("direkonstruksi"), "{row}");
+    }
+    assert!(rows[11].contains("Jul 2025"), "{rows:?}");
+    assert!(
+        page.values[3].as_f64().unwrap() > 10.0,
+        "the note under the table is shown"
+    );
 }
 
 #[tokio::test]

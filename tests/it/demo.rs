@@ -59,4 +59,14 @@ fn the_demo_runs_the_whole_loop_and_reports_it() {
     let (all, credited) = counts.trim().split_once('|').expect("two counts");
     let (all, credited): (u64, u64) = (all.parse().unwrap(), credited.parse().unwrap());
     assert!(all > 50 && credited == all, "{all} payments, {credited} credited");
+
+    // The month-end snapshots were taken as the simulated days passed: at
+    // least the month before the first day, for each of the 22 kelurahan.
+    let snapshots = Command::new("sqlite3")
+        .arg(&db)
+        .arg("SELECT COUNT(*) FROM standing_snapshots")
+        .output()
+        .expect("sqlite3 runs");
+    let snapshots: u64 = String::from_utf8_lossy(&snapshots.stdout).trim().parse().unwrap();
+    assert!(snapshots >= 22, "{snapshots} snapshot rows");
 }

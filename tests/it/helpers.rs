@@ -217,6 +217,7 @@ pub fn h0_july(channel: Channel) -> pengingat::store::RuleOccurrences {
         rule_offset: 0,
         channel,
         funding: None,
+        holdout: false,
         occurrences: vec![pengingat::store::Occurrence {
             kelurahan_code: "18.72.01.1001".into(),
             contribution_month: month("2025-07").index(),

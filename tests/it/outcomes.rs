@@ -25,7 +25,8 @@ use crate::helpers::*;
 
 both_backends!(
     report_matches_hand_computed_figures,
-    report_of_an_earlier_date_rebuilds_standing
+    report_of_an_earlier_date_rebuilds_standing,
+    email_is_accepted_by_the_relay_never_undelivered_and_never_mixed_with_sms
 );
 
 const METRO: &str = "18.72.01.1001";
@@ -51,6 +52,7 @@ fn rule(name: &str, offset: i32, occurrences: Vec<Occurrence>) -> RuleOccurrence
         channel: Channel::Sms,
         funding: None,
         occurrences,
+        holdout: false,
     }
 }
 
@@ -188,8 +190,8 @@ async fn report_matches_hand_computed_figures(db: &TestDb) {
         (t.effect.sms.sent, t.effect.sms.delivered, t.effect.sms.failed),
         (3, 2, 2)
     );
-    assert_eq!((t.effect.email.sent, t.effect.email.failed), (0, 0));
-    assert_eq!(t.effect.delivery_rate, Some(2.0 / 3.0));
+    assert_eq!((t.effect.email.relay_accepted, t.effect.email.failed), (0, 0));
+    assert_eq!(t.effect.sms.delivery_rate, Some(2.0 / 3.0));
     assert_eq!(t.effect.converted, 2);
     assert_eq!(t.effect.conversion_rate, Some(2.0 / 3.0));
     assert_eq!(t.effect.median_days_to_pay, Some(4.0), "3 and 5 days");
@@ -213,8 +215,8 @@ async fn report_matches_hand_computed_figures(db: &TestDb) {
     assert_eq!(
         rules,
         [
-            ("h-1", 1, 1, 0, 1, Some(5.0), 16_800),
-            ("h+7", 2, 1, 2, 1, Some(3.0), 33_600),
+            ("h-1", 1, Some(1), 0, 1, Some(5.0), 16_800),
+            ("h+7", 2, Some(1), 2, 1, Some(3.0), 33_600),
         ]
     );
     assert_eq!(r.rules[1].conversion_rate, Some(0.5));
@@ -230,7 +232,7 @@ async fn report_matches_hand_computed_figures(db: &TestDb) {
     )
     .await;
     let e = &since.total.effect;
-    assert_eq!((e.sent, e.delivered, e.failed, e.converted), (1, 1, 0, 1));
+    assert_eq!((e.sent, e.sms.delivered, e.failed, e.converted), (1, 1, 0, 1));
     assert_eq!(e.median_days_to_pay, Some(5.0));
     assert_eq!(since.total.active, 4, "standing is capped at now");
 
@@ -247,7 +249,7 @@ async fn report_matches_hand_computed_figures(db: &TestDb) {
     let e = &empty.total.effect;
     assert_eq!((e.sent, e.converted, e.amount_paid), (0, 0, 0));
     assert_eq!(
-        (e.delivery_rate, e.conversion_rate, e.median_days_to_pay),
+        (e.sms.delivery_rate, e.conversion_rate, e.median_days_to_pay),
         (None, None, None)
     );
     assert!(empty.rules.is_empty());
@@ -277,4 +279,89 @@ async fn report_of_an_earlier_date_rebuilds_standing(db: &TestDb) {
     // Reminders of the period: the h+7 batch of the 10th only, no conversion
     // credited to reminders sent after the period.
     assert_eq!((r.total.effect.sent, r.total.effect.converted), (2, 1));
+}
+
+/// Metro's July h-1, by SMS and by e-mail, to two participants who take both:
+/// two SMS sent, one delivered; two e-mails accepted by the relay (no
+/// receipts). Mixed, that is 1 delivered of 4 sent (25,0%); per channel, SMS
+/// 50,0% delivered and e-mail 100,0% accepted by the relay.
+async fn email_is_accepted_by_the_relay_never_undelivered_and_never_mixed_with_sms(db: &TestDb) {
+    use pengingat::domain::{EmailAddress, PreferredChannel};
+    use pengingat::report::OutputFormat;
+    use pengingat::report::render_outcomes::render_outcome_report;
+
+    load_test_kelurahan(db).await;
+    let mut rows = vec![participant(1, "2025-06"), participant(2, "2025-06")];
+    for (i, p) in rows.iter_mut().enumerate() {
+        p.email = Some(EmailAddress::parse(&format!("peserta{i}@example.org")).unwrap());
+        p.preferred_channel = PreferredChannel::Both;
+    }
+    db.store
+        .upsert_participants(&rows, at("2025-07-01T00:00:00Z"), &NoProgress)
+        .await
+        .unwrap();
+    let planned = "2025-07-14T02:00:00Z";
+    let mut sms = rule("h-1", -1, vec![occurrence(METRO, "2025-07", planned)]);
+    db.store
+        .insert_reminders(&sms, at("2025-07-09T00:00:00Z"))
+        .await
+        .unwrap();
+    sms.channel = Channel::Email;
+    db.store
+        .insert_reminders(&sms, at("2025-07-09T00:00:00Z"))
+        .await
+        .unwrap();
+    let texts = send_due(db, planned, |_| sent()).await;
+    assert_eq!(texts.len(), 2);
+    receipt(db, texts[0].0, ReceiptState::Delivered, "2025-07-14T02:01:00Z").await;
+    let mails = db.store.claim_due(at(planned), Channel::Email, 100, "w").await.unwrap();
+    let accepted = AttemptOutcome::Sent {
+        gateway: "smtp".into(),
+        provider_message_id: Some("<1@pengingat>".into()),
+        encoding: None,
+        segments: None,
+    };
+    let outcomes: Vec<_> = mails.iter().map(|m| (m.id, accepted.clone())).collect();
+    assert_eq!(outcomes.len(), 2);
+    db.store.finish_attempts("w", &outcomes, at(planned)).await.unwrap();
+
+    let r = report(db, all_time()).await;
+    let e = &r.total.effect;
+    assert_eq!((e.sms.sent, e.sms.delivered, e.sms.delivery_rate), (2, 1, Some(0.5)));
+    assert_eq!(
+        (e.email.relay_accepted, e.email.failed, e.email.relay_rate),
+        (2, 0, Some(1.0))
+    );
+
+    let table = render_outcome_report(&r, OutputFormat::Table);
+    let total = table
+        .lines()
+        .filter(|l| l.starts_with("Total"))
+        .nth(1)
+        .expect("a Total row in the reminders block");
+    let cells: Vec<&str> = total.split_whitespace().collect();
+    assert_eq!(cells[1..4], ["2/1/0", "50,0%", "2/0"], "{table}");
+    assert!(!table.contains("25,0%"), "no mixed delivery rate:\n{table}");
+    let email_rule: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("h-1") && l.contains("email"))
+        .expect("the e-mail rule row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(email_rule[2..7], ["2", "-", "0", "-", "100,0%"], "{table}");
+
+    let csv = render_outcome_report(&r, OutputFormat::Csv);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}: {csv}"))
+    };
+    let total = reader.records().map(Result::unwrap).find(|r| &r[0] == "total").unwrap();
+    assert_eq!(&total[col("rasio_sms_tersampaikan")], "0.5000");
+    assert_eq!(&total[col("email_diterima_relay")], "2");
+    assert_eq!(&total[col("rasio_email_diterima_relay")], "1.0000");
+    assert!(!header.iter().any(|h| h == "rasio_tersampaikan"), "{csv}");
 }

@@ -73,7 +73,7 @@ impl Receiver {
 
     /// The signature Twilio sends for `form` posted to `path`.
     pub fn twilio_signature(&self, path: &str, form: &[(&str, &str)]) -> String {
-        pengingat::twilio_signature::twilio_signature(TWILIO_TOKEN, &self.url(path), form)
+        pengingat::channels::sms::providers::twilio_signature(TWILIO_TOKEN, &self.url(path), form)
     }
 }
 
@@ -251,6 +251,7 @@ pub async fn pending_reminders(db: &TestDb, n: u32) -> Vec<i64> {
         rule_offset: 0,
         channel: Channel::Sms,
         funding: None,
+        holdout: false,
         occurrences: vec![Occurrence {
             kelurahan_code: "18.72.01.1001".into(),
             contribution_month: month("2025-07").index(),

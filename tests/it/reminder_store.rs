@@ -36,6 +36,7 @@ fn rule(name: &str, offset: i32, channel: Channel, occurrences: Vec<Occurrence>)
         channel,
         funding: None,
         occurrences,
+        holdout: false,
     }
 }
 

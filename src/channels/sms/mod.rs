@@ -1,28 +1,24 @@
 //! SMS through HTTP gateways: a pool tried in priority order with failover,
-//! each gateway behind its own token bucket and circuit breaker.
+//! each gateway behind its own token bucket and circuit breaker. What
+//! differs from one gateway to another is in [`providers`], one module each.
 
-pub mod dlr_signature;
 mod gateway;
 mod http;
 mod idempotency;
-mod infobip;
-mod jasmin;
-mod kannel;
 mod limits;
-mod twilio;
-mod webhook;
-mod webhook_template;
+pub mod providers;
 
 use std::sync::Arc;
 
-use gateway::{Context, Gateway, Wire};
+use gateway::Gateway;
+use providers::{Context, Preset, Sender};
 use tokio_util::sync::CancellationToken;
 
 use super::breaker::BreakerState;
 use super::error::{ChannelConfigError, SendError};
 use super::health::ChannelHealth;
 use super::ticker::{Ticker, TokioTicker};
-use crate::channels::settings::{GatewaySettings, Preset, ReceiptAuth, SmsSettings};
+use crate::channels::settings::{GatewaySettings, ReceiptAuth, SmsSettings};
 use crate::domain::PhoneNumber;
 use crate::schedule::{SmsEncoding, SmsSize, measure};
 
@@ -122,12 +118,12 @@ impl GatewayPool {
             if gateways.iter().any(|g: &Gateway| g.name == settings.name) {
                 return Err(ChannelConfigError::gateway(&settings.name, "the name is used twice"));
             }
-            let wire = wire(settings, Context::new(settings, public_url)?)?;
+            let sender = sender(settings, Context::new(settings, public_url)?)?;
             let own_http = match &settings.ca_file {
                 Some(path) => Some(client_trusting(&settings.name, path)?),
                 None => None,
             };
-            gateways.push(Gateway::new(settings, wire, ticker.clone()).with_http(own_http));
+            gateways.push(Gateway::new(settings, sender, ticker.clone()).with_http(own_http));
         }
         gateways.sort_by_key(|g| g.priority);
         Ok(Self {
@@ -352,24 +348,27 @@ fn client_trusting(gateway: &str, ca_file: &std::path::Path) -> Result<reqwest::
         .map_err(|e| ChannelConfigError::gateway(gateway, format!("ca_file {}: {e}", ca_file.display())))
 }
 
-/// The wire format of one gateway.
-fn wire(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Wire>, ChannelConfigError> {
+/// The sender of one gateway, built by its preset's provider.
+fn sender(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Sender>, ChannelConfigError> {
     if settings.preset != Preset::Webhook && settings.webhook.is_some() {
         return Err(ctx.config_error("[sms.gateway.webhook] goes with preset = \"webhook\" only"));
     }
     if settings.max_segments == Some(0) {
         return Err(ctx.config_error("max_segments must be at least 1"));
     }
-    if settings.preset != Preset::Kannel && settings.receipt_auth == ReceiptAuth::Signature {
-        return Err(ctx.config_error("receipt_auth = \"signature\" goes with preset = \"kannel\" only"));
+    let provider = settings.preset.provider();
+    if !provider.capabilities().signed_receipt_urls && settings.receipt_auth == ReceiptAuth::Signature {
+        let signing: Vec<String> = Preset::ALL
+            .iter()
+            .filter(|p| p.provider().capabilities().signed_receipt_urls)
+            .map(|p| format!("preset = {:?}", p.as_str()))
+            .collect();
+        return Err(ctx.config_error(format!(
+            "receipt_auth = \"signature\" goes with {} only",
+            signing.join(" or ")
+        )));
     }
-    Ok(match settings.preset {
-        Preset::Kannel => Box::new(kannel::Kannel::new(ctx, settings)?),
-        Preset::Jasmin => Box::new(jasmin::Jasmin::new(ctx, settings)?),
-        Preset::Twilio => Box::new(twilio::Twilio::new(ctx, settings)?),
-        Preset::Infobip => Box::new(infobip::Infobip::new(ctx, settings)?),
-        Preset::Webhook => Box::new(webhook::Webhook::new(ctx, settings)?),
-    })
+    provider.sender(ctx, settings)
 }
 
 /// What no gateway could send: a recipient that is not E.164, an empty text.

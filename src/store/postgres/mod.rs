@@ -16,8 +16,17 @@ mod payments;
 mod outcome_sql {
     crate::store::outcomes::outcome_queries!(sqlx::PgPool);
 }
+/// The contact-verification list's query, over this backend's pool.
+mod contact_sql {
+    crate::store::contacts::contact_queries!(sqlx::PgPool);
+}
 mod receipts;
 mod reminders;
+
+/// The holdout group's queries, over this backend's database.
+mod holdout_sql {
+    crate::store::holdout::holdout_queries!(sqlx::Postgres);
+}
 
 /// The queries both backends run alike, over this backend's database.
 mod common_sql {
@@ -274,6 +283,7 @@ impl Payments for PgStore {
 }
 
 crate::store::delegate::delegate_roles!(PgStore);
+crate::store::snapshots::snapshot_role!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Reports for PgStore {
@@ -291,6 +301,14 @@ impl Reports for PgStore {
 
     async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
         common_sql::paid_through_histogram(&self.pool, prefix).await
+    }
+
+    async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<super::ContactCheckRow>, StoreError> {
+        contact_sql::contact_check_rows(&self.pool, prefix).await
+    }
+
+    async fn effect_rows(&self, rules: &[String]) -> Result<Vec<super::holdout::EffectRow>, StoreError> {
+        holdout_sql::effect_rows(&self.pool, rules).await
     }
 
     async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
@@ -354,7 +372,9 @@ const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, p
      email = excluded.email, kelurahan_code = excluded.kelurahan_code, segment = excluded.segment, \
      funding = excluded.funding, monthly_amount = excluded.monthly_amount, start_month = excluded.start_month, \
      paid_through = GREATEST(participants.paid_through, excluded.paid_through), \
-     preferred_channel = excluded.preferred_channel, opted_out = participants.opted_out OR excluded.opted_out, updated_at = excluded.updated_at \
+     preferred_channel = excluded.preferred_channel, opted_out = participants.opted_out OR excluded.opted_out, updated_at = excluded.updated_at, \
+     contact_changed_at = CASE WHEN (participants.phone, participants.email) IS DISTINCT FROM (excluded.phone, excluded.email) \
+     THEN excluded.updated_at ELSE participants.contact_changed_at END \
      WHERE (participants.kpj, participants.name, participants.phone, participants.email, participants.kelurahan_code, \
      participants.segment, participants.funding, participants.monthly_amount, participants.start_month, \
      participants.paid_through, participants.preferred_channel, participants.opted_out) \

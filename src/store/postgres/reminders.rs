@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::store::reminders::{
-    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, PreviewCount, RuleOccurrences, channel_condition,
+    CANCEL_REMOVED_SQL_TAIL, InsertPass, InsertedReminders, PreviewCount, RuleOccurrences, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
 
@@ -42,12 +42,8 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(batch: &RuleOccurrences, skipped: bool) -> Self {
-        let occ: Vec<_> = batch
-            .occurrences
-            .iter()
-            .filter(|o| o.skip_reason.is_some() == skipped)
-            .collect();
+    fn of(batch: &RuleOccurrences, pass: InsertPass) -> Self {
+        let occ: Vec<_> = batch.occurrences.iter().filter(|o| pass.takes(o)).collect();
         Self {
             kelurahan: occ.iter().map(|o| o.kelurahan_code.clone()).collect(),
             month: occ.iter().map(|o| o.contribution_month).collect(),
@@ -86,14 +82,17 @@ fn matching_participants(batch: &RuleOccurrences) -> String {
     )
 }
 
-/// The scan's statement: one rule's reminders for every matching participant.
-fn insert_sql(batch: &RuleOccurrences) -> String {
+/// The scan's statement for one pass: one rule's reminders for every matching participant.
+fn insert_sql(batch: &RuleOccurrences, pass: InsertPass) -> String {
     format!(
         "INSERT INTO reminders (participant_id, kelurahan_code, contribution_month, rule, rule_offset, channel, \
          slot, status, reason, occurrence_date, send_date, planned_at, expires_at, created_at, updated_at) \
-         SELECT p.id, p.kelurahan_code, occ.m, $9, $10, $11, 1, $12, occ.s, occ.o, occ.d, occ.p, occ.e, $13, $13 {} \
+         SELECT p.id, p.kelurahan_code, occ.m, $9, $10, $11, 1, $12, {}, occ.o, occ.d, occ.p, {}, $13, $13 {}{} \
          ON CONFLICT (participant_id, contribution_month, rule, channel, slot) DO NOTHING",
-        matching_participants(batch)
+        pass.reason_sql(),
+        pass.expires_sql(),
+        matching_participants(batch),
+        pass.condition(batch.holdout),
     )
 }
 
@@ -104,8 +103,8 @@ pub(super) async fn explain_insert(
     batch: &RuleOccurrences,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
-    let sql = format!("EXPLAIN {}", insert_sql(batch));
-    let rows: Vec<(String,)> = Columns::of(batch, false)
+    let sql = format!("EXPLAIN {}", insert_sql(batch, InsertPass::Pending));
+    let rows: Vec<(String,)> = Columns::of(batch, InsertPass::Pending)
         .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), batch.funding.clone())
         .bind(&batch.rule)
         .bind(batch.rule_offset)
@@ -123,28 +122,30 @@ pub(super) async fn insert(
     batch: &RuleOccurrences,
     now: DateTime<Utc>,
 ) -> Result<InsertedReminders, StoreError> {
-    let sql = insert_sql(batch);
     let mut tx = pool.begin().await?;
     let mut counts = InsertedReminders::default();
-    for (skipped, status) in [(false, "pending"), (true, "skipped")] {
-        let columns = Columns::of(batch, skipped);
+    for pass in InsertPass::of(batch) {
+        let columns = Columns::of(batch, pass);
         if columns.kelurahan.is_empty() {
             continue;
         }
         let n = columns
-            .bind(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), batch.funding.clone())
+            .bind(
+                sqlx::query(sqlx::AssertSqlSafe(insert_sql(batch, pass))),
+                batch.funding.clone(),
+            )
             .bind(&batch.rule)
             .bind(batch.rule_offset)
             .bind(batch.channel.as_str())
-            .bind(status)
+            .bind(pass.status())
             .bind(now.timestamp())
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if skipped {
-            counts.skipped = n;
+        if pass.creates() {
+            counts.created += n;
         } else {
-            counts.created = n;
+            counts.skipped += n;
         }
     }
     tx.commit().await?;
@@ -154,9 +155,10 @@ pub(super) async fn insert(
 /// Participants not yet holding this rule's reminder for the month.
 fn not_yet_reminded(batch: &RuleOccurrences) -> String {
     format!(
-        "{} AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.participant_id = p.id \
+        "{}{} AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.participant_id = p.id \
          AND r.contribution_month = occ.m AND r.rule = $9 AND r.channel = $10 AND r.slot = 1)",
-        matching_participants(batch)
+        matching_participants(batch),
+        InsertPass::Pending.condition(batch.holdout),
     )
 }
 
@@ -166,7 +168,7 @@ pub(super) async fn preview(pool: &PgPool, batch: &RuleOccurrences) -> Result<Ve
          GROUP BY occ.k, occ.m ORDER BY occ.k, occ.m",
         not_yet_reminded(batch)
     );
-    Ok(Columns::of(batch, false)
+    Ok(Columns::of(batch, InsertPass::Pending)
         .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), batch.funding.clone())
         .bind(&batch.rule)
         .bind(batch.channel.as_str())
@@ -192,7 +194,7 @@ pub(super) async fn preview_participants(
          p.monthly_amount, p.start_month, p.paid_through, p.preferred_channel, p.opted_out {} ORDER BY p.id LIMIT $11",
         not_yet_reminded(batch)
     );
-    let rows = Columns::of(batch, false)
+    let rows = Columns::of(batch, InsertPass::Pending)
         .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), batch.funding.clone())
         .bind(&batch.rule)
         .bind(batch.channel.as_str())

@@ -9,7 +9,7 @@ use sqlx::SqlitePool;
 
 use super::json_list;
 use crate::store::reminders::{
-    CANCEL_REMOVED_SQL_TAIL, InsertedReminders, PreviewCount, RuleOccurrences, channel_condition,
+    CANCEL_REMOVED_SQL_TAIL, InsertPass, InsertedReminders, PreviewCount, RuleOccurrences, channel_condition,
 };
 use crate::store::{ParticipantRecord, StoreError};
 
@@ -30,12 +30,12 @@ crate::store::reminders::reminder_plan_queries!(
     kept_in: "p.funding IN (SELECT value FROM json_each($2))"
 );
 
-/// The occurrences as a JSON array, optionally only the skipped or only the pending ones.
-fn occurrences_json(batch: &RuleOccurrences, skipped: bool) -> String {
+/// The occurrences of one insert pass as a JSON array.
+fn occurrences_json(batch: &RuleOccurrences, pass: InsertPass) -> String {
     let rows: Vec<serde_json::Value> = batch
         .occurrences
         .iter()
-        .filter(|o| o.skip_reason.is_some() == skipped)
+        .filter(|o| pass.takes(o))
         .map(|o| {
             json!({"k": o.kelurahan_code, "m": o.contribution_month, "o": o.occurrence_date, "d": o.send_date,
                    "p": o.planned_at, "e": o.expires_at, "s": o.skip_reason})
@@ -66,35 +66,38 @@ pub(super) async fn insert(
     batch: &RuleOccurrences,
     now: DateTime<Utc>,
 ) -> Result<InsertedReminders, StoreError> {
-    let sql = format!(
-        "INSERT INTO reminders (participant_id, kelurahan_code, contribution_month, rule, rule_offset, channel, \
-         slot, status, reason, occurrence_date, send_date, planned_at, expires_at, created_at, updated_at) \
-         SELECT p.id, p.kelurahan_code, occ.m, $3, $4, $5, 1, $6, occ.s, occ.o, occ.d, occ.p, occ.e, $7, $7 {} \
-         ON CONFLICT (participant_id, contribution_month, rule, channel, slot) DO NOTHING",
-        matching_participants(batch)
-    );
     let mut tx = super::begin_write(pool).await?;
     let mut counts = InsertedReminders::default();
-    for (skipped, status) in [(false, "pending"), (true, "skipped")] {
-        let occurrences = occurrences_json(batch, skipped);
+    for pass in InsertPass::of(batch) {
+        let occurrences = occurrences_json(batch, pass);
         if occurrences == "[]" {
             continue;
         }
-        let n = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        let sql = format!(
+            "INSERT INTO reminders (participant_id, kelurahan_code, contribution_month, rule, rule_offset, channel, \
+             slot, status, reason, occurrence_date, send_date, planned_at, expires_at, created_at, updated_at) \
+             SELECT p.id, p.kelurahan_code, occ.m, $3, $4, $5, 1, $6, {}, occ.o, occ.d, occ.p, {}, $7, $7 {}{} \
+             ON CONFLICT (participant_id, contribution_month, rule, channel, slot) DO NOTHING",
+            pass.reason_sql(),
+            pass.expires_sql(),
+            matching_participants(batch),
+            pass.condition(batch.holdout),
+        );
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(occurrences)
             .bind(funding_json(batch))
             .bind(&batch.rule)
             .bind(batch.rule_offset)
             .bind(batch.channel.as_str())
-            .bind(status)
+            .bind(pass.status())
             .bind(now.timestamp())
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if skipped {
-            counts.skipped = n;
+        if pass.creates() {
+            counts.created += n;
         } else {
-            counts.created = n;
+            counts.skipped += n;
         }
     }
     tx.commit().await?;
@@ -104,9 +107,10 @@ pub(super) async fn insert(
 /// Participants not yet holding this rule's reminder for the month.
 fn not_yet_reminded(batch: &RuleOccurrences) -> String {
     format!(
-        "{} AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.participant_id = p.id \
+        "{}{} AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.participant_id = p.id \
          AND r.contribution_month = occ.m AND r.rule = $3 AND r.channel = $4 AND r.slot = 1)",
-        matching_participants(batch)
+        matching_participants(batch),
+        InsertPass::Pending.condition(batch.holdout),
     )
 }
 
@@ -117,7 +121,7 @@ pub(super) async fn preview(pool: &SqlitePool, batch: &RuleOccurrences) -> Resul
         not_yet_reminded(batch)
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(occurrences_json(batch, false))
+        .bind(occurrences_json(batch, InsertPass::Pending))
         .bind(funding_json(batch))
         .bind(&batch.rule)
         .bind(batch.channel.as_str())
@@ -136,7 +140,7 @@ pub(super) async fn preview_participants(
         not_yet_reminded(batch)
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(occurrences_json(batch, false))
+        .bind(occurrences_json(batch, InsertPass::Pending))
         .bind(funding_json(batch))
         .bind(&batch.rule)
         .bind(batch.channel.as_str())

@@ -20,7 +20,7 @@ both_backends!(
 );
 
 /// The report's CSV header (`CSV_HEADER` in `src/report/render_outcomes.rs`).
-const CSV_HEADER: [&str; 26] = [
+const CSV_HEADER: [&str; 25] = [
     "tingkat",
     "kode",
     "kelurahan",
@@ -36,13 +36,12 @@ const CSV_HEADER: [&str; 26] = [
     "sms_terkirim",
     "sms_tersampaikan",
     "sms_gagal",
-    "email_terkirim",
-    "email_tersampaikan",
+    "rasio_sms_tersampaikan",
+    "email_diterima_relay",
     "email_gagal",
+    "rasio_email_diterima_relay",
     "terkirim",
-    "tersampaikan",
     "gagal",
-    "rasio_tersampaikan",
     "membayar",
     "rasio_konversi",
     "median_hari_bayar",
@@ -50,7 +49,7 @@ const CSV_HEADER: [&str; 26] = [
 ];
 
 /// The keys of a kelurahan row (and the total) in the JSON, `effect` flattened in.
-const KELURAHAN_KEYS: [&str; 19] = [
+const KELURAHAN_KEYS: [&str; 17] = [
     "code",
     "name",
     "bpu",
@@ -63,9 +62,7 @@ const KELURAHAN_KEYS: [&str; 19] = [
     "sms",
     "email",
     "sent",
-    "delivered",
     "failed",
-    "delivery_rate",
     "converted",
     "conversion_rate",
     "median_days_to_pay",
@@ -73,13 +70,14 @@ const KELURAHAN_KEYS: [&str; 19] = [
 ];
 
 /// The keys of a rule row in the JSON.
-const RULE_KEYS: [&str; 10] = [
+const RULE_KEYS: [&str; 11] = [
     "rule",
     "channel",
     "sent",
     "delivered",
     "failed",
     "delivery_rate",
+    "relay_rate",
     "converted",
     "conversion_rate",
     "median_days_to_pay",
@@ -263,7 +261,9 @@ async fn metro_report_as_table_csv_and_json(db: &TestDb) {
             "to",
             "kelurahan",
             "total",
-            "rules"
+            "rules",
+            "standing_source",
+            "standing_rebuilt"
         ])
     );
     assert_eq!(json["generated_at"], "2026-07-08T03:00:00Z");
@@ -271,8 +271,11 @@ async fn metro_report_as_table_csv_and_json(db: &TestDb) {
     assert_eq!(json["kelurahan"].as_array().unwrap().len(), 22);
     for row in json["kelurahan"].as_array().unwrap().iter().chain([&json["total"]]) {
         assert_eq!(keys(row), sorted(&KELURAHAN_KEYS), "{row}");
-        assert_eq!(keys(&row["sms"]), sorted(&["sent", "delivered", "failed"]));
-        assert_eq!(keys(&row["email"]), sorted(&["sent", "delivered", "failed"]));
+        assert_eq!(
+            keys(&row["sms"]),
+            sorted(&["sent", "delivered", "failed", "delivery_rate"])
+        );
+        assert_eq!(keys(&row["email"]), sorted(&["relay_accepted", "failed", "relay_rate"]));
     }
     assert_eq!(json["total"]["bpu"], 4_082);
     assert_eq!(json["total"]["sms"]["sent"], sent);
@@ -307,9 +310,11 @@ async fn metro_report_as_table_csv_and_json(db: &TestDb) {
         (empty["from"].as_str(), empty["to"].as_str()),
         (Some("2030-01-01"), Some("2030-01-31"))
     );
-    for key in ["sent", "delivered", "failed", "converted", "amount_paid"] {
+    for key in ["sent", "failed", "converted", "amount_paid"] {
         assert_eq!(empty["total"][key], 0, "{key}");
     }
+    assert_eq!(empty["total"]["sms"]["delivered"], 0);
+    assert_eq!(empty["total"]["email"]["relay_accepted"], 0);
     assert_eq!(empty["rules"], Value::Array(vec![]));
     let table = cli.ok(&[
         "--clock",
@@ -324,7 +329,7 @@ async fn metro_report_as_table_csv_and_json(db: &TestDb) {
     assert!(
         table
             .lines()
-            .any(|l| l.starts_with("Total ") && l.contains(" 0/0/0 0/0/0 ")),
+            .any(|l| l.starts_with("Total ") && l.split_whitespace().collect::<Vec<_>>()[1..4] == ["0/0/0", "-", "0/0"]),
         "no reminder in the period:\n{table}"
     );
 

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use mock_sms_gateway::{MockGatewayConfig, Preset};
-use pengingat::twilio_signature::verify_twilio_signature;
+use pengingat::channels::sms::providers::verify_twilio_signature;
 use serde_json::{Value, json};
 
 use super::{Gateway, Receiver, config};

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mock_sms_gateway::{KannelFailure, MockGatewayConfig, ReceiptConfig, kannel_failure_of};
+use pengingat::channels::sms::providers::normalise_provider_id;
 use pengingat::clock::FixedClock;
 use pengingat::config::delivery::Preset;
-use pengingat::receipts::normalise_provider_id;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 

@@ -67,8 +67,11 @@ async fn twilio_signatures_are_verified(db: &TestDb) {
         ("To", "+6281200000002"),
     ];
     let other_url = receiver.twilio_signature("/receipts/kannel", &form);
-    let other_key =
-        pengingat::twilio_signature::twilio_signature("not-the-token", &receiver.url("/receipts/twilio"), &form);
+    let other_key = pengingat::channels::sms::providers::twilio_signature(
+        "not-the-token",
+        &receiver.url("/receipts/twilio"),
+        &form,
+    );
     assert_eq!(
         receiver.post_twilio("/receipts/twilio", &form, None).await.0,
         401,

@@ -4,7 +4,7 @@
 //! signature for its own reminder.
 
 use pengingat::channels::OutboundSms;
-use pengingat::receipts::kannel::signature;
+use pengingat::channels::sms::providers::kannel_signature as signature;
 
 use super::kannel_reports::{kannel_pool, start_mock};
 use super::{Receiver, Sql, now, pending_reminders, token};

@@ -2,9 +2,9 @@
 //! receipts that come before the send's record are matched afterwards, and
 //! sends with no final receipt time out.
 
+use pengingat::channels::sms::providers::normalise_provider_id;
 use pengingat::config::delivery::Preset;
 use pengingat::domain::ReminderStatus;
-use pengingat::receipts::normalise_provider_id;
 use pengingat::store::{IgnoredBecause, NewReceipt, ReceiptOutcome, ReceiptState};
 
 use super::{Receiver, Sql, now, pending_reminders, token};

@@ -1,10 +1,32 @@
 //! Each preset's receipts, read from the exact fields the mock gateway (and
 //! the real gateway) sends.
 
+use serde_json::Value;
+
+use super::infobip::reminder_id_in_callback_data;
 use super::*;
+use crate::store::ReceiptState;
 
 fn settings() -> WebhookReceiptSettings {
     WebhookReceiptSettings::default()
+}
+
+/// Reads one callback of `preset` from a gateway whose webhook receipts read as `webhook` says.
+fn parse(
+    preset: Preset,
+    webhook: &WebhookReceiptSettings,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<ParsedReceipt>, ParseError> {
+    let gateway = CallbackGateway {
+        name: "gw-1".into(),
+        preset,
+        token: None,
+        auth_token: None,
+        webhook: webhook.clone(),
+        signed: false,
+    };
+    preset.provider().receipts(&gateway, query, body)
 }
 
 fn one(preset: Preset, query: Option<&str>, body: &str) -> ParsedReceipt {

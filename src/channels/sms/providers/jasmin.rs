@@ -11,19 +11,87 @@
 
 use std::fmt::Write as _;
 
-use super::OutboundSms;
-use super::gateway::{Context, Wire, digits};
-use super::http::Answer;
+use super::callback::{field, form_pairs, query_and_form, required};
+use super::sender::digits;
+use super::settings::GatewaySettings;
+use super::{Ack, CallbackGateway, Capabilities, Context, Receipts, ParsedReceipt, Provider, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::channels::settings::GatewaySettings;
+use crate::channels::sms::OutboundSms;
+use crate::channels::sms::http::Answer;
 use crate::schedule::{SmsEncoding, SmsSize};
+use crate::store::ReceiptState;
 
 /// Jasmin refuses user names and passwords longer than this.
 const MAX_CREDENTIAL_CHARS: usize = 30;
 
-/// Jasmin's HTTP API.
+/// The Jasmin preset.
 #[derive(Debug)]
-pub struct Jasmin {
+pub struct Jasmin;
+
+impl Provider for Jasmin {
+    /// Jasmin's `long_content_max_parts` is 5.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            default_max_segments: 5,
+            ..Capabilities::BASE
+        }
+    }
+
+    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
+        Ok(Box::new(JasminSender::new(ctx, settings)?))
+    }
+
+    /// Trimmed and lower-cased: Jasmin users were hurt by UUIDs whose case
+    /// or format differed between the send's answer and the receipt.
+    fn message_id(&self, id: &str) -> Option<String> {
+        let id = id.trim();
+        (!id.is_empty()).then(|| id.to_ascii_lowercase())
+    }
+
+    /// `id` (its UUID) and `message_status`, in the form body (POST) or the
+    /// query (GET) (Jasmin's documentation).
+    fn receipts(&self, _gateway: &CallbackGateway, query: Option<&str>, body: &[u8]) -> Receipts {
+        let (mut pairs, raw) = query_and_form(query, body);
+        // Our reminder id travels in the dlr-url's query as `reminder`; Jasmin's
+        // own fields (`id` is its message id) come in the form body, or in the
+        // query for dlr-method GET. The body's win.
+        let ours = field(&pairs, "reminder").and_then(|v| v.parse::<i64>().ok());
+        let from_body = form_pairs(body);
+        if !from_body.is_empty() {
+            pairs = from_body;
+        }
+        let id = required(&pairs, "id")?;
+        let status = required(&pairs, "message_status")?.to_ascii_uppercase();
+        let state = match status.as_str() {
+            "DELIVRD" => ReceiptState::Delivered,
+            "UNDELIV" | "REJECTD" | "DELETED" => ReceiptState::Undelivered,
+            "EXPIRED" => ReceiptState::Expired,
+            "ACCEPTD" | "ENROUTE" => ReceiptState::Sent,
+            "ESME_ROK" => ReceiptState::Accepted,
+            s if s.starts_with("ESME_R") => ReceiptState::Undelivered,
+            _ => ReceiptState::Unknown,
+        };
+        Ok(vec![ParsedReceipt {
+            reminder_id: ours,
+            provider_message_id: self.message_id(id),
+            state,
+            detail: None,
+            raw,
+        }])
+    }
+
+    /// Anything but `ACK/Jasmin` and Jasmin sends the receipt again.
+    fn receipt_ack(&self) -> Ack {
+        Ack::Body {
+            content_type: "text/plain",
+            body: "ACK/Jasmin".to_string(),
+        }
+    }
+}
+
+/// Jasmin's HTTP API, for one configured gateway.
+#[derive(Debug)]
+pub struct JasminSender {
     /// The gateway.
     ctx: Context,
     /// Jasmin user.
@@ -34,7 +102,8 @@ pub struct Jasmin {
     sender: Option<String>,
 }
 
-impl Jasmin {
+impl JasminSender {
+    /// The sender of the gateway `settings` describe.
     pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
         let username = settings
             .username
@@ -62,7 +131,7 @@ fn ucs2_hex(text: &str) -> String {
     hex
 }
 
-impl Wire for Jasmin {
+impl Sender for JasminSender {
     fn request(
         &self,
         http: &reqwest::Client,

@@ -11,21 +11,116 @@
 //! `sendsms` takes no client message id or idempotency key (the id in our
 //! `dlr-url` only comes back in receipts): a message sent again (after a
 //! crash between the send and its record) is sent twice.
+//!
+//! Inbound SMS come from an `sms-service` as `GET
+//! /inbound/{gateway}?from=%p&text=%a&token=…`, and Kannel sends the answer
+//! back as the reply SMS:
+//!
+//! ```text
+//! group = sms-service
+//! keyword = default
+//! get-url = "https://pengingat.example.go.id/inbound/kannel?from=%p&text=%a&token=SECRET"
+//! max-messages = 1
+//! omit-empty = true
+//! ```
+//!
+//! (`omit-empty`: an empty answer, for a message that is not a keyword,
+//! sends no reply.)
 
-use super::OutboundSms;
-use super::dlr_signature::signature as receipt_signature;
-use super::gateway::{Context, Wire};
-use super::http::{Answer, is_unreserved};
+mod dlr;
+pub mod signature;
+
+use signature::{signature as receipt_signature, signature_matches};
+
+use super::callback::{self, field, form_pairs, invalid, query_and_form, reminder_id, required, value_of};
+use super::settings::{GatewaySettings, ReceiptAuth};
+use super::{
+    Ack, AuthError, Callback, CallbackGateway, Capabilities, Context, Inbound, Receipts, ParsedReceipt, Provider,
+    Sender,
+};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::channels::settings::{GatewaySettings, ReceiptAuth};
+use crate::channels::sms::OutboundSms;
+use crate::channels::sms::http::{Answer, is_unreserved};
 use crate::schedule::{SmsEncoding, SmsSize};
 
 /// Final states only: 1 + 2 + 16.
 const DLR_MASK: &str = "19";
 
-/// Kannel's sendsms interface.
+/// The Kannel preset.
 #[derive(Debug)]
-pub struct Kannel {
+pub struct Kannel;
+
+impl Provider for Kannel {
+    /// Kannel's smsbox `max-messages` is 10 by default; a longer text is cut
+    /// while smsbox still answers "0: Accepted".
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            signed_receipt_urls: true,
+            ..Capabilities::BASE
+        }
+    }
+
+    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
+        Ok(Box::new(KannelSender::new(ctx, settings)?))
+    }
+
+    /// The receipt token, or with `receipt_auth = "signature"` a report's
+    /// `sig` over its reminder id.
+    fn authenticate(&self, gateway: &CallbackGateway, callback: &Callback<'_>) -> Result<(), AuthError> {
+        let expected = callback::receipt_token(gateway)?;
+        let query = callback.query.map(|q| form_pairs(q.as_bytes())).unwrap_or_default();
+        if gateway.signed
+            && let Some(sig) = value_of(&query, "sig")
+        {
+            let id = value_of(&query, "id").and_then(|id| id.trim().parse::<i64>().ok());
+            return match id {
+                Some(id) if signature_matches(expected, &gateway.name, id, &sig) => Ok(()),
+                _ => Err(AuthError::Wrong),
+            };
+        }
+        callback::check_token(expected, callback)
+    }
+
+    /// `GET {dlr-url}` with `id` (our reminder id), `status` (`%d`, a
+    /// bitmask read by [`dlr::state`]) and `answer` (`%A`, the SMSC's
+    /// answer; Kannel user guide), `fid` (`%F`) kept as the message id for audit.
+    fn receipts(&self, _gateway: &CallbackGateway, query: Option<&str>, body: &[u8]) -> Receipts {
+        let (pairs, raw) = query_and_form(query, body);
+        let id = reminder_id("id", required(&pairs, "id")?)?;
+        let code = required(&pairs, "status")?;
+        let answer = field(&pairs, "answer");
+        let state = code
+            .parse::<u8>()
+            .ok()
+            .and_then(|value| dlr::state(value, answer))
+            .ok_or_else(|| invalid("status", code))?;
+        Ok(vec![ParsedReceipt {
+            reminder_id: Some(id),
+            provider_message_id: field(&pairs, "fid").and_then(|f| self.message_id(f)),
+            state,
+            detail: answer.and_then(dlr::detail),
+            raw,
+        }])
+    }
+
+    /// `from` and `text`, in the query (minus `token`) or a form body.
+    fn inbound(&self, query: Option<&str>, body: &[u8]) -> Result<Inbound, String> {
+        let (pairs, _) = query_and_form(query, body);
+        Inbound::new(value_of(&pairs, "from"), value_of(&pairs, "text"))
+    }
+
+    /// Kannel sends the body back as the reply SMS; an empty one sends nothing.
+    fn inbound_reply(&self, reply: Option<&str>) -> Ack {
+        Ack::Body {
+            content_type: "text/plain; charset=utf-8",
+            body: reply.unwrap_or("").to_string(),
+        }
+    }
+}
+
+/// Kannel's sendsms interface, for one configured gateway.
+#[derive(Debug)]
+pub struct KannelSender {
     /// The gateway.
     ctx: Context,
     /// `sendsms-user` name.
@@ -38,7 +133,8 @@ pub struct Kannel {
     signed: bool,
 }
 
-impl Kannel {
+impl KannelSender {
+    /// The sender of the gateway `settings` describe.
     pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
         let username = settings
             .username
@@ -90,7 +186,7 @@ impl Kannel {
     }
 }
 
-impl Wire for Kannel {
+impl Sender for KannelSender {
     fn request(
         &self,
         http: &reqwest::Client,
@@ -150,11 +246,11 @@ impl Wire for Kannel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::settings::Preset;
     use crate::channels::sms::fixtures;
+    use crate::channels::sms::providers::Preset;
 
-    fn kannel(token: Option<&str>) -> Kannel {
-        Kannel::new(fixtures::context(token), &fixtures::settings(Preset::Kannel)).unwrap()
+    fn kannel(token: Option<&str>) -> KannelSender {
+        KannelSender::new(fixtures::context(token), &fixtures::settings(Preset::Kannel)).unwrap()
     }
 
     #[test]
@@ -173,14 +269,14 @@ mod tests {
     fn a_signed_dlr_url_carries_the_signature_never_the_token() {
         let mut settings = fixtures::settings(Preset::Kannel);
         settings.receipt_auth = ReceiptAuth::Signature;
-        let signed = Kannel::new(fixtures::context(Some("t0k3n")), &settings).unwrap();
+        let signed = KannelSender::new(fixtures::context(Some("t0k3n")), &settings).unwrap();
         let sig = receipt_signature("t0k3n", "gw-1", 42);
         assert_eq!(
             signed.dlr_url(42),
             format!("https://pengingat.example/receipts/gw-1?id=42&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T&sig={sig}")
         );
         assert!(!signed.dlr_url(42).contains("t0k3n"));
-        let error = Kannel::new(fixtures::context(None), &settings).unwrap_err();
+        let error = KannelSender::new(fixtures::context(None), &settings).unwrap_err();
         assert!(error.to_string().contains("needs a receipt token"), "{error}");
     }
 }

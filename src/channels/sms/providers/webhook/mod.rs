@@ -1,6 +1,6 @@
 //! A generic HTTP gateway described in the configuration
 //! (`[sms.gateway.webhook]`): method, path, headers and fields are templates
-//! over the message (see [`super::template`]). Values are escaped for where
+//! over the message (see [`template`]). Values are escaped for where
 //! they land: percent-encoded in the path, as JSON strings in a JSON body,
 //! form- or query-encoded by the HTTP client; header values are used as
 //! they are (and refused if they cannot be a header).
@@ -12,17 +12,51 @@
 //! processed: with a key header configured, 409 is transient (the next try
 //! gets the first answer), not a refusal of the message.
 
+mod receipt;
+pub mod settings;
+mod template;
+
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
-use super::OutboundSms;
-use super::gateway::{Context, Wire, digits};
-use super::http::{Answer, percent_encode};
-use super::webhook_template::{Placeholder, Template};
+use super::sender::digits;
+use super::settings::GatewaySettings;
+use super::{Ack, CallbackGateway, Capabilities, Context, Idempotency, Provider, Receipts, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::channels::settings::{GatewaySettings, WebhookSettings};
+use crate::channels::sms::OutboundSms;
+use crate::channels::sms::http::{Answer, percent_encode};
 use crate::schedule::SmsSize;
+use settings::WebhookSettings;
+use template::{Placeholder, Template};
+
+/// The generic webhook preset.
+#[derive(Debug)]
+pub struct Webhook;
+
+impl Provider for Webhook {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            idempotency: Idempotency::Header,
+            ..Capabilities::BASE
+        }
+    }
+
+    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
+        Ok(Box::new(WebhookSender::new(ctx, settings)?))
+    }
+
+    /// One JSON object (or an array of them) read through the configured
+    /// pointers (`[sms.gateway.webhook.receipt]`).
+    fn receipts(&self, gateway: &CallbackGateway, _query: Option<&str>, body: &[u8]) -> Receipts {
+        receipt::receipts(&gateway.webhook, body)
+    }
+
+    /// `{}`.
+    fn receipt_ack(&self) -> Ack {
+        Ack::json(&serde_json::json!({}))
+    }
+}
 
 /// Where the fields go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +71,7 @@ enum BodyKind {
 
 /// A gateway spoken to as configured.
 #[derive(Debug)]
-pub struct Webhook {
+pub struct WebhookSender {
     /// The gateway.
     ctx: Context,
     /// `sender`, when configured.
@@ -60,7 +94,8 @@ pub struct Webhook {
     idempotency_header: Option<HeaderName>,
 }
 
-impl Webhook {
+impl WebhookSender {
+    /// The sender of the gateway `settings` describe.
     pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
         let webhook: &WebhookSettings = settings
             .webhook
@@ -160,7 +195,7 @@ impl Webhook {
     }
 }
 
-impl Wire for Webhook {
+impl Sender for WebhookSender {
     fn request(
         &self,
         http: &reqwest::Client,
@@ -244,8 +279,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::channels::settings::Preset;
     use crate::channels::sms::fixtures;
+    use crate::channels::sms::providers::Preset;
     use crate::schedule::measure;
 
     fn settings(body: &str, path: &str, fields: &[(&str, &str)]) -> GatewaySettings {
@@ -265,7 +300,7 @@ mod tests {
     }
 
     fn build(settings: &GatewaySettings) -> reqwest::Request {
-        let webhook = Webhook::new(fixtures::context(Some("tok")), settings).unwrap();
+        let webhook = WebhookSender::new(fixtures::context(Some("tok")), settings).unwrap();
         let msg = OutboundSms {
             reminder_id: 9,
             to: "+6281234567890".into(),
@@ -322,7 +357,7 @@ mod tests {
         let context = || fixtures::context(None);
         let token = settings("json", "/kirim", &[("t", "{token}")]);
         assert!(
-            Webhook::new(context(), &token)
+            WebhookSender::new(context(), &token)
                 .unwrap_err()
                 .to_string()
                 .contains("{token} is used")
@@ -330,21 +365,21 @@ mod tests {
         let mut no_sender = settings("json", "/kirim/{sender}", &[]);
         no_sender.sender = None;
         assert!(
-            Webhook::new(context(), &no_sender)
+            WebhookSender::new(context(), &no_sender)
                 .unwrap_err()
                 .to_string()
                 .contains("{sender} is used")
         );
         let xml = settings("xml", "/kirim", &[]);
         assert!(
-            Webhook::new(context(), &xml)
+            WebhookSender::new(context(), &xml)
                 .unwrap_err()
                 .to_string()
                 .contains("json, form or query")
         );
         let mut delete = settings("json", "/kirim", &[]);
         delete.webhook.as_mut().unwrap().method = "DELETE".into();
-        assert!(Webhook::new(context(), &delete).is_err());
+        assert!(WebhookSender::new(context(), &delete).is_err());
     }
 
     #[test]
@@ -366,7 +401,7 @@ mod tests {
 
         let mut bad = settings("json", "/kirim", &[]);
         bad.webhook.as_mut().unwrap().idempotency_header = "bad header".into();
-        let error = Webhook::new(fixtures::context(None), &bad).unwrap_err();
+        let error = WebhookSender::new(fixtures::context(None), &bad).unwrap_err();
         assert!(error.to_string().contains("idempotency_header"), "{error}");
     }
 
@@ -377,11 +412,11 @@ mod tests {
             retry_after: None,
             body: r#"{"error": "a request with this key is in progress"}"#.into(),
         };
-        let with_key = Webhook::new(fixtures::context(Some("tok")), &settings("json", "/kirim", &[])).unwrap();
+        let with_key = WebhookSender::new(fixtures::context(Some("tok")), &settings("json", "/kirim", &[])).unwrap();
         assert!(with_key.accepted(&answer).unwrap_err().is_transient());
         let mut off = settings("json", "/kirim", &[]);
         off.webhook.as_mut().unwrap().idempotency_header = String::new();
-        let without = Webhook::new(fixtures::context(Some("tok")), &off).unwrap();
+        let without = WebhookSender::new(fixtures::context(Some("tok")), &off).unwrap();
         assert!(!without.accepted(&answer).unwrap_err().is_transient());
     }
 }

@@ -12,12 +12,11 @@
 //!
 //! smsbox logs the whole `dlr-url` when it cannot deliver a report, so a
 //! receipt token in it lands in Kannel's log. With `receipt_auth =
-//! "signature"` the URL carries [`signature`] instead: an HMAC-SHA256 of
+//! "signature"` the URL carries [`super::signature::signature`] instead: an HMAC-SHA256 of
 //! the gateway and reminder id keyed with the receipt token (RFC 2104), which
 //! vouches for that one reminder's reports and reveals nothing of the key.
 
 use crate::channels::redact;
-pub use crate::channels::sms::dlr_signature::{signature, signature_matches};
 use crate::store::ReceiptState;
 
 /// Delivered to the handset (`DLR_SUCCESS`).

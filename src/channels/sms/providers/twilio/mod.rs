@@ -10,29 +10,128 @@
 //! `CreateMessage` takes no idempotency key or client reference that Twilio
 //! de-duplicates by: a message sent again (after a crash between the send
 //! and its record) is a second message to the phone.
+//!
+//! Its callbacks (status callbacks and incoming messages) are signed with
+//! `X-Twilio-Signature` ([`signature`]); an incoming message (form `From`,
+//! `Body`) is answered with TwiML carrying the reply.
 
-use super::OutboundSms;
-use super::gateway::{Context, Wire};
-use super::http::Answer;
+pub mod signature;
+
+use super::callback::{field, form_pairs, value_of};
+use super::settings::GatewaySettings;
+use super::{
+    Ack, AuthError, Callback, CallbackGateway, CallbackKey, Capabilities, Context, Inbound, ParseError, Receipts, ParsedReceipt,
+    Provider, Sender,
+};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::channels::settings::GatewaySettings;
+use crate::channels::sms::OutboundSms;
+use crate::channels::sms::http::Answer;
 use crate::schedule::SmsSize;
+use crate::store::ReceiptState;
 
 /// "Can be up to 1,600 characters in length" (`Body`, OpenAPI).
 const MAX_BODY_CHARS: usize = 1600;
 
 /// Who the message is from.
 #[derive(Debug, Clone)]
-enum Sender {
+enum Origin {
     /// `From`: a Twilio number or an alphanumeric sender id.
     From(String),
     /// `MessagingServiceSid`: `MG` + 32 hex digits.
     Service(String),
 }
 
-/// Twilio's REST API.
+/// The Twilio preset.
 #[derive(Debug)]
-pub struct Twilio {
+pub struct Twilio;
+
+impl Provider for Twilio {
+    /// 10 GSM-7 segments fit the 1,600-character body limit (error 21617 beyond).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            callback_key: CallbackKey::Password,
+            ..Capabilities::BASE
+        }
+    }
+
+    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
+        Ok(Box::new(TwilioSender::new(ctx, settings)?))
+    }
+
+    /// `X-Twilio-Signature` over the URL Twilio was given and the form,
+    /// keyed with the auth token (Twilio's "Webhooks security").
+    fn authenticate(&self, gateway: &CallbackGateway, callback: &Callback<'_>) -> Result<(), AuthError> {
+        let auth_token = gateway
+            .auth_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::NotConfigured)?;
+        let given = callback
+            .headers
+            .get(signature::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(AuthError::Missing)?;
+        let params = form_pairs(callback.body);
+        if signature::verify_twilio_signature(auth_token, callback.url, &params, given) {
+            Ok(())
+        } else {
+            Err(AuthError::Wrong)
+        }
+    }
+
+    /// Form POST with `MessageSid` and `MessageStatus` (or their `Sms*`
+    /// twins) (Twilio's documentation). Our reminder id rides in the
+    /// `StatusCallback` URL's query (`id`), which the signature covers, so a
+    /// receipt that beats the send's record still finds its reminder.
+    fn receipts(&self, _gateway: &CallbackGateway, query: Option<&str>, body: &[u8]) -> Receipts {
+        let ours = value_of(&form_pairs(query.unwrap_or("").as_bytes()), "id").and_then(|v| v.parse::<i64>().ok());
+        let pairs = form_pairs(body);
+        let sid = field(&pairs, "MessageSid")
+            .or_else(|| field(&pairs, "SmsSid"))
+            .ok_or_else(|| ParseError::Missing("MessageSid".into()))?;
+        let status = field(&pairs, "MessageStatus")
+            .or_else(|| field(&pairs, "SmsStatus"))
+            .ok_or_else(|| ParseError::Missing("MessageStatus".into()))?;
+        let state = match status.to_ascii_lowercase().as_str() {
+            "delivered" | "read" => ReceiptState::Delivered,
+            // `canceled`: a scheduled message that will never go out.
+            "undelivered" | "failed" | "canceled" => ReceiptState::Undelivered,
+            "sent" => ReceiptState::Sent,
+            "queued" | "accepted" | "sending" | "scheduled" => ReceiptState::Accepted,
+            _ => ReceiptState::Unknown,
+        };
+        Ok(vec![ParsedReceipt {
+            reminder_id: ours,
+            provider_message_id: self.message_id(sid),
+            state,
+            detail: None,
+            raw: String::from_utf8_lossy(body).into_owned(),
+        }])
+    }
+
+    /// Its incoming-message webhook: form `From` and `Body`.
+    fn inbound(&self, _query: Option<&str>, body: &[u8]) -> Result<Inbound, String> {
+        let pairs = form_pairs(body);
+        Inbound::new(value_of(&pairs, "From"), value_of(&pairs, "Body"))
+    }
+
+    /// TwiML, with a `<Message>` when there is a reply. The replies are
+    /// fixed texts without XML's special characters.
+    fn inbound_reply(&self, reply: Option<&str>) -> Ack {
+        let twiml = match reply {
+            Some(t) => format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{t}</Message></Response>"),
+            None => "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".to_string(),
+        };
+        Ack::Body {
+            content_type: "text/xml",
+            body: twiml,
+        }
+    }
+}
+
+/// Twilio's REST API, for one configured gateway.
+#[derive(Debug)]
+pub struct TwilioSender {
     /// The gateway.
     ctx: Context,
     /// The Account SID (Basic auth user and part of the path).
@@ -40,7 +139,7 @@ pub struct Twilio {
     /// The Auth Token.
     auth_token: String,
     /// `From` or `MessagingServiceSid`.
-    sender: Sender,
+    sender: Origin,
 }
 
 /// `^{prefix}[0-9a-fA-F]{32}$`, Twilio's sid pattern.
@@ -48,7 +147,8 @@ fn is_sid(sid: &str, prefix: &str) -> bool {
     sid.len() == 34 && sid.starts_with(prefix) && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-impl Twilio {
+impl TwilioSender {
+    /// The sender of the gateway `settings` describe.
     pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
         let account_sid = settings
             .username
@@ -57,8 +157,8 @@ impl Twilio {
             .ok_or_else(|| ctx.config_error("Twilio needs username = the Account SID (AC + 32 hex digits)"))?;
         let auth_token = ctx.require_password("the Twilio Auth Token")?;
         let sender = match settings.sender.clone() {
-            Some(sid) if is_sid(&sid, "MG") => Sender::Service(sid),
-            Some(from) if !from.is_empty() => Sender::From(from),
+            Some(sid) if is_sid(&sid, "MG") => Origin::Service(sid),
+            Some(from) if !from.is_empty() => Origin::From(from),
             _ => {
                 return Err(ctx.config_error(
                     "Twilio needs sender: a From number or sender id, or a Messaging Service SID (MG…)",
@@ -84,7 +184,7 @@ impl Twilio {
     }
 }
 
-impl Wire for Twilio {
+impl Sender for TwilioSender {
     fn request(
         &self,
         http: &reqwest::Client,
@@ -102,8 +202,8 @@ impl Wire for Twilio {
         // Signed by Twilio with the full URL, so the id in it is trustworthy.
         let callback = self.ctx.receipt_url(&[("id", &id)]);
         let (sender_field, sender) = match &self.sender {
-            Sender::From(from) => ("From", from),
-            Sender::Service(sid) => ("MessagingServiceSid", sid),
+            Origin::From(from) => ("From", from),
+            Origin::Service(sid) => ("MessagingServiceSid", sid),
         };
         let form = [
             ("To", msg.to.as_str()),
