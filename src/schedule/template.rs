@@ -21,7 +21,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::encoding::{SmsSize, measure, to_gsm7};
-use super::template_syntax::{Piece, parse_pieces};
+use super::template_syntax::{Piece, names_used, parse_pieces};
 pub use super::template_syntax::{TemplateErrorKind, TemplateSyntaxError};
 use super::vars::{ReminderVars, Variable};
 
@@ -49,13 +49,7 @@ impl TemplateText {
 
     /// The variables used, each once.
     pub fn variables(&self) -> BTreeSet<Variable> {
-        self.pieces
-            .iter()
-            .filter_map(|p| match p {
-                Piece::Var { var, .. } => Some(*var),
-                Piece::Literal(_) => None,
-            })
-            .collect()
+        names_used(&self.pieces)
     }
 
     /// Renders with `format` turning each (variable, raw value) into text.

@@ -4,6 +4,8 @@
 //! with its line. Reminder templates look names up among the [`Variable`]s,
 //! a webhook gateway's request templates among its placeholders.
 
+use std::collections::BTreeSet;
+
 use thiserror::Error;
 
 use super::vars::Variable;
@@ -56,6 +58,17 @@ pub(crate) enum Piece<N> {
         /// Used instead of an empty value.
         fallback: Option<String>,
     },
+}
+
+/// The names `pieces` use, each once.
+pub(crate) fn names_used<N: Ord + Copy>(pieces: &[Piece<N>]) -> BTreeSet<N> {
+    pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Var { var, .. } => Some(*var),
+            Piece::Literal(_) => None,
+        })
+        .collect()
 }
 
 /// Parses `source` into pieces, looking names up with `lookup`; every

@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use super::callback::{field, form_pairs, query_and_form, required};
-use super::sender::digits;
+use super::sender::{Login, digits};
 use super::settings::GatewaySettings;
 use super::{Ack, CallbackGateway, Capabilities, Context, Receipts, ParsedReceipt, Provider, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
@@ -94,10 +94,8 @@ impl Provider for Jasmin {
 pub struct JasminSender {
     /// The gateway.
     ctx: Context,
-    /// Jasmin user.
-    username: String,
-    /// Its password.
-    password: String,
+    /// The Jasmin user and its password.
+    login: Login,
     /// `from`, when configured.
     sender: Option<String>,
 }
@@ -105,19 +103,14 @@ pub struct JasminSender {
 impl JasminSender {
     /// The sender of the gateway `settings` describe.
     pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
-        let username = settings
-            .username
-            .clone()
-            .ok_or_else(|| ctx.config_error("Jasmin needs username"))?;
-        let password = ctx.require_password("the Jasmin password")?;
-        if username.chars().count() > MAX_CREDENTIAL_CHARS || password.chars().count() > MAX_CREDENTIAL_CHARS {
+        let login = ctx.login(settings, "Jasmin needs username", "the Jasmin password")?;
+        if login.username.chars().count() > MAX_CREDENTIAL_CHARS || login.password.chars().count() > MAX_CREDENTIAL_CHARS {
             return Err(ctx.config_error("Jasmin user names and passwords are at most 30 characters"));
         }
         Ok(Self {
             sender: settings.sender.clone(),
             ctx,
-            username,
-            password,
+            login,
         })
     }
 }
@@ -144,11 +137,8 @@ impl Sender for JasminSender {
         // known Jasmin race) still finds the reminder.
         // Not as `id`: Jasmin's receipt carries its own message id under that name.
         let dlr_url = self.ctx.receipt_url(&[("reminder", &id)]);
-        let mut form: Vec<(&str, String)> = vec![
-            ("username", self.username.clone()),
-            ("password", self.password.clone()),
-            ("to", digits(&msg.to).to_string()),
-        ];
+        let mut form: Vec<(&str, String)> = self.login.fields().into();
+        form.push(("to", digits(&msg.to).to_string()));
         if let Some(sender) = &self.sender {
             form.push(("from", sender.clone()));
         }

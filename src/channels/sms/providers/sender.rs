@@ -104,9 +104,43 @@ impl Context {
         })
     }
 
+    /// The user name of `settings` and the password, or a configuration
+    /// error: `username_missing` when there is no user name, `password`
+    /// naming the password when there is none.
+    pub fn login(
+        &self,
+        settings: &GatewaySettings,
+        username_missing: &str,
+        password: &str,
+    ) -> Result<Login, ChannelConfigError> {
+        let username = settings
+            .username
+            .clone()
+            .ok_or_else(|| self.config_error(username_missing))?;
+        let password = self.require_password(password)?;
+        Ok(Login { username, password })
+    }
+
     /// A configuration error about this gateway.
     pub fn config_error(&self, reason: impl Into<String>) -> ChannelConfigError {
         ChannelConfigError::gateway(&self.name, reason)
+    }
+}
+
+/// A user name and password sent with every request, as `username` and
+/// `password` (Kannel's sendsms-user, a Jasmin user).
+#[derive(Debug)]
+pub struct Login {
+    /// The user name.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+}
+
+impl Login {
+    /// `username` and `password` as request fields.
+    pub fn fields(&self) -> [(&'static str, String); 2] {
+        [("username", self.username.clone()), ("password", self.password.clone())]
     }
 }
 

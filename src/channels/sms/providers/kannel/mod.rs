@@ -33,6 +33,7 @@ pub mod signature;
 use signature::{signature as receipt_signature, signature_matches};
 
 use super::callback::{self, field, form_pairs, invalid, query_and_form, reminder_id, required, value_of};
+use super::sender::Login;
 use super::settings::{GatewaySettings, ReceiptAuth};
 use super::{
     Ack, AuthError, Callback, CallbackGateway, Capabilities, Context, Inbound, Receipts, ParsedReceipt, Provider,
@@ -123,10 +124,8 @@ impl Provider for Kannel {
 pub struct KannelSender {
     /// The gateway.
     ctx: Context,
-    /// `sendsms-user` name.
-    username: String,
-    /// `sendsms-user` password.
-    password: String,
+    /// The `sendsms-user` name and password.
+    login: Login,
     /// `from`, when configured (else the SMSC's default sender).
     sender: Option<String>,
     /// `receipt_auth = "signature"`: the `dlr-url` carries `sig`, not the token.
@@ -136,11 +135,11 @@ pub struct KannelSender {
 impl KannelSender {
     /// The sender of the gateway `settings` describe.
     pub fn new(ctx: Context, settings: &GatewaySettings) -> Result<Self, ChannelConfigError> {
-        let username = settings
-            .username
-            .clone()
-            .ok_or_else(|| ctx.config_error("Kannel needs username (the sendsms-user)"))?;
-        let password = ctx.require_password("the sendsms-user password")?;
+        let login = ctx.login(
+            settings,
+            "Kannel needs username (the sendsms-user)",
+            "the sendsms-user password",
+        )?;
         // Kannel expands `%x` escapes in the whole dlr-url, so a token with
         // `%` (or anything needing percent-encoding) would be mangled.
         if let Some(token) = &ctx.receipt_token
@@ -160,8 +159,7 @@ impl KannelSender {
             sender: settings.sender.clone(),
             signed,
             ctx,
-            username,
-            password,
+            login,
         })
     }
 
@@ -200,16 +198,15 @@ impl Sender for KannelSender {
             SmsEncoding::Gsm7 => "0",
             SmsEncoding::Ucs2 => "2",
         };
-        let mut query: Vec<(&str, String)> = vec![
-            ("username", self.username.clone()),
-            ("password", self.password.clone()),
+        let mut query: Vec<(&str, String)> = self.login.fields().into();
+        query.extend([
             ("to", msg.to.clone()),
             ("text", msg.text.clone()),
             ("coding", coding.to_string()),
             ("charset", "UTF-8".to_string()),
             ("dlr-mask", DLR_MASK.to_string()),
             ("dlr-url", self.dlr_url(msg.reminder_id)),
-        ];
+        ]);
         if let Some(sender) = &self.sender {
             query.push(("from", sender.clone()));
         }

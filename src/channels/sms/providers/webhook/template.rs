@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::schedule::template_syntax::{Piece, TemplateErrorKind, parse_pieces};
+use crate::schedule::template_syntax::{Piece, TemplateErrorKind, names_used, parse_pieces};
 
 /// The values a template may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -106,13 +106,7 @@ impl Template {
 
     /// The placeholders it uses.
     pub fn placeholders(&self) -> BTreeSet<Placeholder> {
-        self.pieces
-            .iter()
-            .filter_map(|p| match p {
-                Piece::Var { var, .. } => Some(*var),
-                Piece::Literal(_) => None,
-            })
-            .collect()
+        names_used(&self.pieces)
     }
 
     /// The template with every value looked up and passed through `escape`
