@@ -6,13 +6,27 @@
 //! let app = TestApp::builder(db).payments_token(TOKEN).spawn().await;
 //! let (status, body) = app.post_payment(Some(TOKEN), &payment).await;
 //! ```
+//!
+//! `TestDaemon`: the whole daemon (scans, dispatch, inbox, digests and the
+//! same routes) built from its settings and run in-process, with the same
+//! client ([`Routes`]):
+//!
+//! ```ignore
+//! let daemon = TestDaemon::start(daemon_settings(db), clock).await;
+//! let (status, body) = daemon.get("/healthz").await;
+//! daemon.stop().await;
+//! ```
 
+use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use pengingat::channels::ChannelHealth;
 use pengingat::clock::{Clock, SystemClock};
+use pengingat::config::Settings;
 use pengingat::config::delivery::SmsSettings;
+use pengingat::daemon::Daemon;
 use pengingat::http::payments::PaymentsApi;
 use pengingat::http::{AppState, router};
 use pengingat::metrics::Metrics;
@@ -32,13 +46,19 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// The attribution window the payments API is served with: 14 days.
 pub const ATTRIBUTION_SECS: i64 = 14 * 86_400;
 
-/// The daemon's routes, serving one test database until stopped or dropped.
-pub struct TestApp {
+/// A client for the daemon's routes at `base`.
+pub struct Routes {
     /// `http://127.0.0.1:PORT`; with a trailing `/`, the configured
     /// `delivery.public_url` (what Twilio signs).
     pub base: String,
     /// A client that never goes through a proxy.
     pub http: reqwest::Client,
+}
+
+/// The daemon's routes, serving one test database until stopped or dropped.
+pub struct TestApp {
+    /// Its routes.
+    routes: Routes,
     /// The counters the routes write.
     pub metrics: Arc<Metrics>,
     /// Stops the server.
@@ -72,6 +92,35 @@ impl TestApp {
             payments_token: None,
             channels: ChannelHealth::default(),
             dashboard_open: false,
+        }
+    }
+
+    /// Stops the server and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(PATIENCE, task).await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Deref for TestApp {
+    type Target = Routes;
+
+    fn deref(&self) -> &Routes {
+        &self.routes
+    }
+}
+
+impl Routes {
+    /// The routes at `base`, called through a client that never goes
+    /// through a proxy.
+    pub fn at(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
         }
     }
 
@@ -128,16 +177,6 @@ impl TestApp {
     /// `GET /readyz`: the status and text.
     pub async fn readyz(&self) -> (u16, String) {
         self.get("/readyz").await
-    }
-
-    /// Stops the server and waits until it has.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(PATIENCE, task).await.unwrap().unwrap();
-        }
     }
 }
 
@@ -216,12 +255,89 @@ impl TestAppBuilder {
                 .unwrap();
         });
         TestApp {
-            base,
-            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            routes: Routes::at(base),
             metrics,
             stop: Some(stop),
             task: Some(task),
             _secrets: self.secrets,
+        }
+    }
+}
+
+/// The whole daemon run in-process, until stopped or dropped.
+pub struct TestDaemon {
+    /// Its routes.
+    routes: Routes,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Stops the daemon.
+    stop: Option<oneshot::Sender<()>>,
+    /// The daemon's run, with what it ended with.
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestDaemon {
+    /// Builds the daemon from `settings` (listening on `http.bind`), with
+    /// "now" read from `clock`, and runs it.
+    pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Self {
+        Self::run(Daemon::build(settings, clock).await.expect("daemon builds"))
+    }
+
+    /// The same, listening on `listener`.
+    pub async fn start_on(listener: tokio::net::TcpListener, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+        Self::run(
+            Daemon::build_on(listener, settings, clock)
+                .await
+                .expect("daemon builds"),
+        )
+    }
+
+    fn run(daemon: Daemon) -> Self {
+        let addr = daemon.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(daemon.run(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            routes: Routes::at(format!("http://{addr}")),
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the daemon; it must stop cleanly within 10 s.
+    pub async fn stop(self) {
+        self.stop_within(PATIENCE).await;
+    }
+
+    /// Stops the daemon; it must stop cleanly within `patience`.
+    pub async fn stop_within(mut self, patience: Duration) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(patience, task)
+                .await
+                .expect("stops in time")
+                .unwrap()
+                .expect("stops cleanly");
+        }
+    }
+}
+
+impl Deref for TestDaemon {
+    type Target = Routes;
+
+    fn deref(&self) -> &Routes {
+        &self.routes
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 }

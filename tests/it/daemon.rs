@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use pengingat::clock::FixedClock;
 use pengingat::config::Settings;
-use pengingat::daemon::Daemon;
 use pengingat::store::NoProgress;
 
+use crate::app::TestDaemon;
 use crate::helpers::*;
 
 both_backends!(serves_health_readiness_and_metrics_and_stops_cleanly);
@@ -34,32 +34,22 @@ async fn serves_health_readiness_and_metrics_and_stops_cleanly(db: &TestDb) {
         .await
         .unwrap();
     let clock = Arc::new(FixedClock::at(at("2025-07-15T01:05:00Z")));
-    let daemon = Daemon::build(daemon_settings(db), clock).await.expect("daemon builds");
-    let base = format!("http://{}", daemon.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(daemon.run(async move {
-        let _ = stopped.await;
-    }));
+    let daemon = TestDaemon::start(daemon_settings(db), clock).await;
 
-    let http = reqwest::Client::new();
-    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), 200);
-    assert_eq!(health.text().await.unwrap(), "ok\n");
-    assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+    let (status, body) = daemon.get("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, "ok\n");
+    assert_eq!(daemon.readyz().await.0, 200);
     // The scan at start creates h0 for the five; metrics show it once it is done.
-    let metrics = wait_for_metric(&http, &base, "pengingat_scans_total 1").await;
+    let metrics = wait_for_metric(&daemon.http, &daemon.base, "pengingat_scans_total 1").await;
     assert!(
         metrics.contains("pengingat_reminders_created_total{rule=\"h0\"} 5"),
         "{metrics}"
     );
     assert!(metrics.contains("pengingat_scan_duration_seconds_count 1"), "{metrics}");
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(5), running)
-        .await
-        .expect("stops within 5 s")
-        .unwrap()
-        .expect("stops cleanly");
+    let (http, base) = (daemon.http.clone(), daemon.base.clone());
+    daemon.stop_within(std::time::Duration::from_secs(5)).await;
     assert!(
         http.get(format!("{base}/healthz")).send().await.is_err(),
         "no longer serving"

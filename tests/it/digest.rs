@@ -10,13 +10,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use pengingat::channels::EmailSender;
 use pengingat::clock::FixedClock;
-use pengingat::daemon::Daemon;
 use pengingat::digest::{DigestClaim, DigestContext, DigestRecord, DigestReport, send_due};
 use pengingat::domain::*;
 use pengingat::schedule::Schedules;
 use pengingat::store::NoProgress;
 use serde_json::{Value, json};
 
+use crate::app::TestDaemon;
 use crate::channels::email::Sink;
 use crate::helpers::*;
 
@@ -449,11 +449,7 @@ async fn the_daemon_sends_the_due_digest_when_it_starts(db: &TestDb) {
     // Started on Tuesday of week 29, after Monday's digest time.
     let now: DateTime<Utc> = at("2025-07-15T03:00:00Z");
     let clock = Arc::new(FixedClock::at(now));
-    let daemon = Daemon::build(settings, clock).await.expect("daemon builds");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(daemon.run(async move {
-        let _ = stopped.await;
-    }));
+    let daemon = TestDaemon::start(settings, clock).await;
     let got = sink.message(1).await;
     assert!(
         got["headers"]["Subject"]
@@ -462,12 +458,7 @@ async fn the_daemon_sends_the_due_digest_when_it_starts(db: &TestDb) {
             .contains("Kelurahan Metro, minggu 29/2025"),
         "{got}"
     );
-    stop.send(()).unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(10), running)
-        .await
-        .expect("stops")
-        .unwrap()
-        .expect("stops cleanly");
+    daemon.stop().await;
     let rows = week(db, "2025-W29").await;
     assert_eq!((rows.len(), rows[0].status.as_str()), (1, "sent"));
     assert_eq!(sink.count(), 1);

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use pengingat::clock::FixedClock;
-use pengingat::daemon::Daemon;
 use pengingat::domain::Channel;
 use pengingat::store::AttemptOutcome;
 use serde_json::Value;
 
 use super::Cli;
+use crate::app::TestDaemon;
 use crate::helpers::*;
 
 both_backends!(
@@ -350,14 +350,8 @@ async fn a_payment_posted_to_the_daemon_is_a_conversion_in_the_report(db: &TestD
     let mut settings = crate::daemon::daemon_settings(db);
     settings.payments.token_file = Some(secret);
     let clock = Arc::new(FixedClock::at(at("2025-07-16T04:00:00Z")));
-    let daemon = Daemon::build(settings, clock).await.expect("daemon builds");
-    let base = format!("http://{}", daemon.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(daemon.run(async move {
-        let _ = stopped.await;
-    }));
+    let daemon = TestDaemon::start(settings, clock).await;
 
-    let http = reqwest::Client::new();
     let body = serde_json::json!({
         "external_ref": "JMO-2025-000123",
         "nik": crate::payments::NIK,
@@ -365,26 +359,13 @@ async fn a_payment_posted_to_the_daemon_is_a_conversion_in_the_report(db: &TestD
         "paid_at": "2025-07-16T10:15:00+07:00",
         "channel": "jmo",
     });
-    let refused = http
-        .post(format!("{base}/api/v1/payments"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 401);
-    let res = http
-        .post(format!("{base}/api/v1/payments"))
-        .bearer_auth("rahasia-pembayaran")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let answer: Value = res.json().await.unwrap();
+    let (refused, _) = daemon.post_payment(None, &body.to_string()).await;
+    assert_eq!(refused, 401);
+    let (status, answer) = daemon.post_payment(Some("rahasia-pembayaran"), &body.to_string()).await;
+    assert_eq!(status, 201);
     assert_eq!(answer["recorded"], 1, "{answer}");
     assert_eq!(answer["results"][0]["attributed_reminder"]["rule"], "h-1", "{answer}");
-    let _ = stop.send(());
-    running.await.unwrap().unwrap();
+    daemon.stop().await;
 
     // 14 July 02:00:05 UTC → 16 July 03:15 UTC: 2 whole days.
     let report = |args: &[&str]| -> Value {

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pengingat::clock::FixedClock;
-use pengingat::daemon::Daemon;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::daemon_settings;
+use crate::app::TestDaemon;
 use crate::helpers::*;
 
 both_backends!(slow_clients_cannot_hold_connections);
@@ -33,14 +33,8 @@ async fn slow_clients_cannot_hold_connections(db: &TestDb) {
     settings.http.request_timeout_secs = 2;
     settings.http.max_connections = 2;
     let clock = Arc::new(FixedClock::at(at("2025-07-15T01:05:00Z")));
-    let daemon = Daemon::build(settings, clock).await.expect("daemon builds");
-    let addr = daemon.local_addr().unwrap();
-    let base = format!("http://{addr}");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(daemon.run(async move {
-        let _ = stopped.await;
-    }));
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let daemon = TestDaemon::start(settings, clock).await;
+    let addr = daemon.addr;
 
     // Two connections sending half their headers take both places.
     let mut slow = Vec::new();
@@ -49,15 +43,15 @@ async fn slow_clients_cannot_hold_connections(db: &TestDb) {
         stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
         slow.push(stream);
     }
-    let third = http.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(third.status(), 503, "a connection over the limit is refused");
-    assert_eq!(third.text().await.unwrap(), "too many connections; try again\n");
+    let (third, text) = daemon.get("/healthz").await;
+    assert_eq!(third, 503, "a connection over the limit is refused");
+    assert_eq!(text, "too many connections; try again\n");
     // The header-read timeout closes both.
     for stream in &mut slow {
         until_closed(stream).await;
     }
-    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), 200);
+    let (health, _) = daemon.get("/healthz").await;
+    assert_eq!(health, 200);
 
     // Headers in time, but a body that never comes: the request timeout.
     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -69,6 +63,5 @@ async fn slow_clients_cannot_hold_connections(db: &TestDb) {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("the request did not finish within 2 s"), "{answer}");
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(PATIENCE, running).await.unwrap().unwrap().unwrap();
+    daemon.stop_within(PATIENCE).await;
 }

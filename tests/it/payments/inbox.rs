@@ -50,11 +50,7 @@ async fn the_daemon_watches_its_inbox(db: &TestDb) {
     settings.payments.inbox_dir = Some(inbox.path().to_path_buf());
     settings.payments.inbox_poll_secs = 1;
     let clock = std::sync::Arc::new(pengingat::clock::FixedClock::at(at("2025-07-16T04:00:00Z")));
-    let daemon = pengingat::daemon::Daemon::build(settings, clock).await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(daemon.run(async move {
-        let _ = stopped.await;
-    }));
+    let daemon = crate::app::TestDaemon::start(settings, clock).await;
     // Written under a temporary name, then renamed, as the README asks.
     std::fs::write(inbox.path().join("bayar.csv.part"), csv("KOL-1", NIK)).unwrap();
     std::fs::rename(inbox.path().join("bayar.csv.part"), inbox.path().join("bayar.csv")).unwrap();
@@ -63,8 +59,7 @@ async fn the_daemon_watches_its_inbox(db: &TestDb) {
     while !done.exists() && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    stop.send(()).unwrap();
-    running.await.unwrap().unwrap();
+    daemon.stop().await;
     assert!(done.exists(), "the daemon imported the file and moved it to done/");
     assert_paid_and_credited(db, 2).await;
 }

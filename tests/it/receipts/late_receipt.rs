@@ -13,13 +13,13 @@ use mock_sms_gateway::MockGatewayConfig;
 use pengingat::clock::FixedClock;
 use pengingat::config::Settings;
 use pengingat::config::delivery::{Preset, SmsSettings};
-use pengingat::daemon::Daemon;
 use pengingat::domain::ReminderStatus;
 use pengingat::store::{NoProgress, OutcomeFilter, ReminderRecord};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::app::TestDaemon;
 use crate::channels::{Secrets, gateway};
 use crate::helpers::*;
 use crate::mock_gateway::Gateway;
@@ -54,16 +54,13 @@ const PAYMENTS_TOKEN: &str = "rahasia-pembayaran";
 /// A daemon on its own port, the clock pinned, sending through `mock`
 /// with receipts addressed to `public_url`.
 struct RunningDaemon {
-    base: String,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    daemon: TestDaemon,
     _files: tempfile::TempDir,
     _secrets: Secrets,
 }
 
 impl RunningDaemon {
     async fn start(db: &TestDb, mock: &Gateway, clock: &str, listener: TcpListener, public_url: &str) -> Self {
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let files = tempfile::tempdir().unwrap();
         let schedules_path = files.path().join("schedules.toml");
         std::fs::write(&schedules_path, SCHEDULES).unwrap();
@@ -80,44 +77,22 @@ impl RunningDaemon {
             gateways: vec![gateway("gw", Preset::Kannel, &mock.base, &secrets)],
             ..Default::default()
         };
-        let daemon = Daemon::build_on(listener, settings, Arc::new(FixedClock::at(at(clock))))
-            .await
-            .expect("daemon builds");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(daemon.run(async move {
-            let _ = stopped.await;
-        }));
+        let daemon = TestDaemon::start_on(listener, settings, Arc::new(FixedClock::at(at(clock)))).await;
         Self {
-            base,
-            stop,
-            task,
+            daemon,
             _files: files,
             _secrets: secrets,
         }
     }
 
     async fn pay(&self, body: Value) -> Value {
-        let response = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap()
-            .post(format!("{}/api/v1/payments", self.base))
-            .bearer_auth(PAYMENTS_TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
-        response.json().await.unwrap()
+        let (status, answer) = self.daemon.post_payment(Some(PAYMENTS_TOKEN), &body.to_string()).await;
+        assert_eq!(status, 201);
+        answer
     }
 
     async fn stop(self) {
-        let _ = self.stop.send(());
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("stops within 10 s")
-            .unwrap()
-            .unwrap();
+        self.daemon.stop().await;
     }
 }
 
