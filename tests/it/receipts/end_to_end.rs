@@ -12,21 +12,15 @@ use pengingat::channels::sms::providers::normalise_provider_id;
 use pengingat::clock::FixedClock;
 use pengingat::config::delivery::Preset;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 use super::{Receiver, Sql, TWILIO_TOKEN, now, pending_reminders, token};
 use crate::helpers::*;
-use crate::mock_gateway::MockClock;
+use crate::mock_gateway::{Gateway, MockClock};
 
 both_backends!(mock_gateway_receipts_settle_reminders_on_every_preset);
 
 /// A running mock gateway.
-struct Mock {
-    base: String,
-    http: reqwest::Client,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
+struct Mock(Gateway);
 
 impl Mock {
     /// Receipts at once; every message delivered, or none.
@@ -42,14 +36,7 @@ impl Mock {
             ..MockGatewayConfig::default()
         };
         config.credentials.twilio_auth_token = TWILIO_TOKEN.into();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(mock_sms_gateway::run(listener, config, async move {
-            let _ = stopped.await;
-        }));
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        Self { base, http, stop, task }
+        Self(Gateway::start(config).await)
     }
 
     /// Sends reminder `id` the way `preset` is spoken to; the message id
@@ -62,7 +49,7 @@ impl Mock {
                     "/receipts/kannel?id={id}&status=%d&answer=%A&smsc=%i&fid=%F&ts=%T&token={}",
                     token("kannel")
                 ));
-                let mut url = reqwest::Url::parse(&format!("{}/cgi-bin/sendsms", self.base)).unwrap();
+                let mut url = reqwest::Url::parse(&format!("{}/cgi-bin/sendsms", self.0.base)).unwrap();
                 url.query_pairs_mut()
                     .append_pair("username", "kannel")
                     .append_pair("password", "kannel")
@@ -70,7 +57,7 @@ impl Mock {
                     .append_pair("text", text)
                     .append_pair("dlr-mask", "27")
                     .append_pair("dlr-url", &dlr_url);
-                let response = self.http.get(url).send().await.unwrap();
+                let response = self.0.http.get(url).send().await.unwrap();
                 assert_eq!(response.status(), 202);
                 return None;
             }
@@ -102,8 +89,9 @@ impl Mock {
                     ("Body", text),
                     ("StatusCallback", &callback),
                 ];
-                let url = format!("{}/2010-04-01/Accounts/{sid}/Messages.json", self.base);
+                let url = format!("{}/2010-04-01/Accounts/{sid}/Messages.json", self.0.base);
                 let response = self
+                    .0
                     .http
                     .post(url)
                     .basic_auth(sid, Some(TWILIO_TOKEN))
@@ -143,8 +131,9 @@ impl Mock {
 
     async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> String {
         let response = self
+            .0
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.0.base))
             .form(form)
             .send()
             .await
@@ -154,7 +143,7 @@ impl Mock {
     }
 
     async fn post_json(&self, path: &str, body: &Value, authorization: Option<&str>) -> Value {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        let mut request = self.0.http.post(format!("{}{path}", self.0.base)).json(body);
         if let Some(value) = authorization {
             request = request.header("Authorization", value);
         }
@@ -167,7 +156,7 @@ impl Mock {
     async fn stats_after(&self, n: u64) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let response = self.http.get(format!("{}/stats", self.base)).send().await.unwrap();
+            let response = self.0.http.get(format!("{}/stats", self.0.base)).send().await.unwrap();
             let stats: Value = response.json().await.unwrap();
             let answered = stats["callbacks_sent"].as_u64().unwrap() + stats["callbacks_failed"].as_u64().unwrap();
             if answered >= n || tokio::time::Instant::now() > deadline {
@@ -178,8 +167,7 @@ impl Mock {
     }
 
     async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task.await.unwrap().unwrap();
+        self.0.stop().await;
     }
 }
 

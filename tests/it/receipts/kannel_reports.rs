@@ -12,11 +12,10 @@ use mock_sms_gateway::{KannelFailure, MockGatewayConfig, ReceiptConfig, kannel_f
 use pengingat::channels::{GatewayPool, OutboundSms};
 use pengingat::clock::FixedClock;
 use pengingat::config::delivery::SmsSettings;
-use tokio::sync::oneshot;
 
 use super::{Receiver, Sql, now, pending_reminders, token};
 use crate::helpers::*;
-use crate::mock_gateway::MockClock;
+use crate::mock_gateway::{Gateway, MockClock};
 
 both_backends!(
     kannel_failures_keep_the_smscs_reason_end_to_end,
@@ -28,9 +27,7 @@ const EXPIRED: &str = "expired at the operator";
 
 /// The mock gateway on loopback, sending its receipts at once; every
 /// message delivered, or none.
-pub(super) async fn start_mock(
-    delivered: bool,
-) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<anyhow::Result<()>>) {
+pub(super) async fn start_mock(delivered: bool) -> Gateway {
     let config = MockGatewayConfig {
         receipts: ReceiptConfig {
             delay: Duration::ZERO,
@@ -40,13 +37,7 @@ pub(super) async fn start_mock(
         clock: Arc::new(MockClock(FixedClock::at(now()))),
         ..MockGatewayConfig::default()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(mock_sms_gateway::run(listener, config, async move {
-        let _ = stopped.await;
-    }));
-    (base, stop, task)
+    Gateway::start(config).await
 }
 
 /// The daemon's Kannel client for the mock at `base`, asking for receipts
@@ -83,8 +74,8 @@ async fn kannel_failures_keep_the_smscs_reason_end_to_end(db: &TestDb) {
     let secrets = tempfile::tempdir().unwrap();
     let (mut seen, mut ids) = (Vec::new(), ids.into_iter());
     for delivered in [false, true] {
-        let (base, stop, task) = start_mock(delivered).await;
-        let pool = kannel_pool(&base, &receiver, &secrets, "");
+        let mock = start_mock(delivered).await;
+        let pool = kannel_pool(&mock.base, &receiver, &secrets, "");
         for i in 0..6 {
             let id = ids.next().unwrap();
             let sms = OutboundSms {
@@ -106,8 +97,7 @@ async fn kannel_failures_keep_the_smscs_reason_end_to_end(db: &TestDb) {
             assert_eq!(settled.status, "undelivered", "{failure:?}");
             assert_eq!(settled.reason.as_deref(), Some(expected_reason(failure).as_str()));
         }
-        let _ = stop.send(());
-        task.await.unwrap().unwrap();
+        mock.stop().await;
     }
     for failure in [
         KannelFailure::Undelivered,

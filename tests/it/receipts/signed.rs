@@ -22,8 +22,8 @@ async fn signed_kannel_reports_keep_the_token_out_of_the_url_and_settle_reminder
     let sql = Sql::open(db).await;
     let receiver = Receiver::start_with(db, SIGNED).await;
     let secrets = tempfile::tempdir().unwrap();
-    let (base, stop, task) = start_mock(true).await;
-    let pool = kannel_pool(&base, &receiver, &secrets, SIGNED);
+    let mock = start_mock(true).await;
+    let pool = kannel_pool(&mock.base, &receiver, &secrets, SIGNED);
     for id in &ids {
         let sms = OutboundSms {
             reminder_id: *id,
@@ -37,7 +37,7 @@ async fn signed_kannel_reports_keep_the_token_out_of_the_url_and_settle_reminder
     }
     let all = receiver
         .http
-        .get(format!("{base}/messages"))
+        .get(mock.url("/messages"))
         .send()
         .await
         .unwrap()
@@ -46,8 +46,7 @@ async fn signed_kannel_reports_keep_the_token_out_of_the_url_and_settle_reminder
         .unwrap();
     assert!(all.contains("sig="), "the dlr-url carries the signature: {all}");
     assert!(!all.contains(&token("kannel")), "the token never leaves: {all}");
-    let _ = stop.send(());
-    task.await.unwrap().unwrap();
+    mock.stop().await;
     receiver.stop().await;
     sql.close().await;
 }
