@@ -178,6 +178,19 @@ impl Routes {
     pub async fn readyz(&self) -> (u16, String) {
         self.get("/readyz").await
     }
+
+    /// Polls `GET /metrics` until it contains `needle` (at most 10 s),
+    /// returning the text.
+    pub async fn wait_for_metric(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let (_, text) = self.get("/metrics").await;
+            if text.contains(needle) || std::time::Instant::now() > deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 impl Drop for TestApp {

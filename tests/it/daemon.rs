@@ -41,7 +41,7 @@ async fn serves_health_readiness_and_metrics_and_stops_cleanly(db: &TestDb) {
     assert_eq!(body, "ok\n");
     assert_eq!(daemon.readyz().await.0, 200);
     // The scan at start creates h0 for the five; metrics show it once it is done.
-    let metrics = wait_for_metric(&daemon.http, &daemon.base, "pengingat_scans_total 1").await;
+    let metrics = daemon.wait_for_metric("pengingat_scans_total 1").await;
     assert!(
         metrics.contains("pengingat_reminders_created_total{rule=\"h0\"} 5"),
         "{metrics}"
@@ -54,23 +54,4 @@ async fn serves_health_readiness_and_metrics_and_stops_cleanly(db: &TestDb) {
         http.get(format!("{base}/healthz")).send().await.is_err(),
         "no longer serving"
     );
-}
-
-/// Polls /metrics until it contains `needle` (at most 10 s), returning the text.
-pub async fn wait_for_metric(http: &reqwest::Client, base: &str, needle: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let text = http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if text.contains(needle) || std::time::Instant::now() > deadline {
-            return text;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }

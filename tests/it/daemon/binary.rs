@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::UnixDatagram;
 use tokio::process::{Child, Command};
 
-use super::wait_for_metric;
+use crate::app::Routes;
 use crate::helpers::*;
 
 both_backends!(
@@ -24,7 +24,8 @@ both_backends!(
 /// A `pengingat run` child process.
 pub(super) struct RunningDaemon {
     pub(super) child: Child,
-    pub(super) base: String,
+    /// Its HTTP routes.
+    routes: Routes,
     notify: UnixDatagram,
     dir: tempfile::TempDir,
     /// Its JSON log lines on stderr, as they come.
@@ -47,6 +48,14 @@ send_time = "08:00"
 text = "Yth. {name}, iuran {month} {amount} jatuh tempo hari ini, {due_date}."
 subject = "Iuran BPJS Ketenagakerjaan {month}"
 "#;
+
+impl std::ops::Deref for RunningDaemon {
+    type Target = Routes;
+
+    fn deref(&self) -> &Routes {
+        &self.routes
+    }
+}
 
 impl RunningDaemon {
     /// Starts the binary on `db` with `schedules`, the clock pinned at `clock`.
@@ -102,7 +111,7 @@ impl RunningDaemon {
         let addr = read_serving_addr(&mut child, log.clone()).await;
         Self {
             child,
-            base: format!("http://{addr}"),
+            routes: Routes::at(format!("http://{addr}")),
             notify,
             dir,
             log,
@@ -180,23 +189,8 @@ async fn reports_ready_serves_and_stops_on_sigterm(db: &TestDb) {
     let mut daemon = RunningDaemon::start(db, SCHEDULES_V1, "2025-07-15T01:05:00Z").await;
     let first = daemon.notifications_until("READY=1").await;
     assert!(first.last().unwrap().lines().any(|l| l == "READY=1"), "{first:?}");
-    let http = reqwest::Client::new();
-    assert_eq!(
-        http.get(format!("{}/healthz", daemon.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    let metrics = http
-        .get(format!("{}/metrics", daemon.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(daemon.get("/healthz").await.0, 200);
+    let (_, metrics) = daemon.get("/metrics").await;
     assert!(metrics.contains("# TYPE pengingat_scans_total counter"), "{metrics}");
 
     daemon.signal("TERM");
@@ -220,8 +214,7 @@ async fn sighup_reloads_only_valid_schedules(db: &TestDb) {
         .unwrap();
     let mut daemon = RunningDaemon::start(db, SCHEDULES_V1, "2025-07-15T01:05:00Z").await;
     daemon.notifications_until("READY=1").await;
-    let http = reqwest::Client::new();
-    wait_for_metric(&http, &daemon.base, "pengingat_scans_total 1").await;
+    daemon.wait_for_metric("pengingat_scans_total 1").await;
     assert_eq!(
         rules_and_statuses(db).await,
         vec![("h0".to_string(), ReminderStatus::Pending)]
@@ -237,24 +230,14 @@ async fn sighup_reloads_only_valid_schedules(db: &TestDb) {
             .any(|m| m.contains("RELOADING=1") && m.contains("MONOTONIC_USEC=")),
         "{reload:?}"
     );
-    let metrics = wait_for_metric(
-        &http,
-        &daemon.base,
-        "pengingat_schedule_reloads_total{result=\"error\"} 1",
-    )
-    .await;
+    let metrics = daemon
+        .wait_for_metric("pengingat_schedule_reloads_total{result=\"error\"} 1")
+        .await;
     assert!(
         metrics.contains("pengingat_schedule_reloads_total{result=\"error\"} 1"),
         "{metrics}"
     );
-    assert_eq!(
-        http.get(format!("{}/healthz", daemon.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(daemon.get("/healthz").await.0, 200);
     assert_eq!(
         rules_and_statuses(db).await,
         vec![("h0".to_string(), ReminderStatus::Pending)]
@@ -268,13 +251,12 @@ async fn sighup_reloads_only_valid_schedules(db: &TestDb) {
     );
     write(&daemon.schedules_path(), &v2);
     daemon.signal("HUP");
-    wait_for_metric(&http, &daemon.base, "pengingat_schedule_reloads_total{result=\"ok\"} 1").await;
-    wait_for_metric(
-        &http,
-        &daemon.base,
-        "pengingat_reminders_created_total{rule=\"h0-email\"} 1",
-    )
-    .await;
+    daemon
+        .wait_for_metric("pengingat_schedule_reloads_total{result=\"ok\"} 1")
+        .await;
+    daemon
+        .wait_for_metric("pengingat_reminders_created_total{rule=\"h0-email\"} 1")
+        .await;
     assert_eq!(
         rules_and_statuses(db).await,
         vec![
@@ -307,8 +289,7 @@ async fn sighup_replans_pending_reminders_and_warns_of_unreachable_rules(db: &Te
     )
     .await;
     daemon.notifications_until("READY=1").await;
-    let http = reqwest::Client::new();
-    wait_for_metric(&http, &daemon.base, "pengingat_scans_total 1").await;
+    daemon.wait_for_metric("pengingat_scans_total 1").await;
     let before = db.store.list_reminders(None, 10).await.unwrap();
     assert_eq!(before.len(), 1);
     assert_eq!(before[0].planned_at, at("2025-07-15T01:00:00Z").timestamp());
@@ -324,8 +305,10 @@ async fn sighup_replans_pending_reminders_and_warns_of_unreachable_rules(db: &Te
         );
     write(&daemon.schedules_path(), &v2);
     daemon.signal("HUP");
-    wait_for_metric(&http, &daemon.base, "pengingat_schedule_reloads_total{result=\"ok\"} 1").await;
-    wait_for_metric(&http, &daemon.base, "pengingat_scans_total 2").await;
+    daemon
+        .wait_for_metric("pengingat_schedule_reloads_total{result=\"ok\"} 1")
+        .await;
+    daemon.wait_for_metric("pengingat_scans_total 2").await;
     let after = db.store.list_reminders(None, 10).await.unwrap();
     assert_eq!(after.len(), 1, "the same reminder, re-planned: {after:?}");
     assert_eq!(after[0].id, before[0].id);

@@ -16,13 +16,12 @@ const TOKEN: &str = "rahasia-token-3391";
 async fn request_lines_name_the_route_and_not_the_query(db: &TestDb) {
     load_test_kelurahan(db).await;
     let mut daemon = RunningDaemon::start_logging_at(db, SCHEDULES_V1, "2025-07-15T01:05:00Z", "debug").await;
-    let http = reqwest::Client::new();
     for path in [
         format!("/healthz?to={PHONE}"),
         format!("/receipts/uji?id=7&status=1&to=%2B{PHONE}&token={TOKEN}"),
         format!("/nomor/{PHONE}?token={TOKEN}"),
     ] {
-        http.get(format!("{}{path}", daemon.base)).send().await.unwrap();
+        daemon.get(&path).await;
     }
 
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
