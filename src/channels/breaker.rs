@@ -14,9 +14,9 @@ use tokio::time::Instant;
 use super::ticker::Ticker;
 
 /// Consecutive transient failures that open the breaker.
-pub const FAILURE_THRESHOLD: u32 = 5;
+pub(crate) const FAILURE_THRESHOLD: u32 = 5;
 /// How long an open breaker stays open before a probe.
-pub const OPEN_FOR: Duration = Duration::from_secs(30);
+pub(crate) const OPEN_FOR: Duration = Duration::from_secs(30);
 
 /// Where a breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl CircuitBreaker {
 
     /// A closed breaker that opens after `threshold` (at least 1) consecutive
     /// failures, for `open_for`.
-    pub fn with_limits(threshold: u32, open_for: Duration, ticker: Arc<dyn Ticker>) -> Self {
+    pub(crate) fn with_limits(threshold: u32, open_for: Duration, ticker: Arc<dyn Ticker>) -> Self {
         Self {
             threshold: threshold.max(1),
             open_for,
@@ -93,7 +93,7 @@ impl CircuitBreaker {
 
     /// Leave to send, or `Err(until)` with when the breaker may let a probe
     /// through (`None`: a probe is already in flight).
-    pub fn try_acquire(&self) -> Result<Permit<'_>, Option<Instant>> {
+    pub(crate) fn try_acquire(&self) -> Result<Permit<'_>, Option<Instant>> {
         let mut state = self.lock();
         self.expire(&mut state);
         match *state {

@@ -181,7 +181,7 @@ impl EmailSender {
 
     /// Whether the relay is in service: not taken out by a configuration
     /// error (the dispatcher claims no e-mail while it is).
-    pub fn in_service(&self) -> bool {
+    pub(crate) fn in_service(&self) -> bool {
         self.health.problem(SMTP).is_none()
     }
 
@@ -243,7 +243,7 @@ impl EmailSender {
     /// Hands a coordinator digest to the relay, addressed to all its
     /// recipients at once; errors are classified as for [`EmailSender::send`].
     /// Addresses are logged masked.
-    pub async fn send_digest(&self, msg: &OutboundDigest) -> Result<EmailAccepted, SendError> {
+    pub(crate) async fn send_digest(&self, msg: &OutboundDigest) -> Result<EmailAccepted, SendError> {
         let masked: Vec<String> = msg
             .to
             .iter()

@@ -65,7 +65,7 @@ impl TokenBucket {
 
     /// Takes a token, returning how long the caller must wait before using
     /// it (zero when one was available).
-    pub fn reserve(&self) -> Duration {
+    pub(crate) fn reserve(&self) -> Duration {
         let now = self.ticker.now();
         let mut level = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let elapsed = now.saturating_duration_since(level.at).as_secs_f64();

@@ -17,7 +17,7 @@ pub const TEST_EMAIL_TEXT: &str =
 
 /// The reminder id test messages carry: no reminder has it, so a receipt for
 /// a test message updates nothing.
-pub const TEST_REMINDER_ID: i64 = 0;
+pub(crate) const TEST_REMINDER_ID: i64 = 0;
 
 /// Sends `text` to `to` (any written form of an Indonesian mobile number)
 /// through the pool, as a reminder would go.

@@ -155,7 +155,7 @@ pub const UNIT_STOP_TIMEOUT_SECS: u64 = 30;
 
 impl DeliverySettings {
     /// What is wrong with the dispatcher's timing: (setting, problem).
-    pub fn timing_problems(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn timing_problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         if self.heartbeat_secs == 0 || self.heartbeat_secs * 2 > self.lease_secs {
             problems.push((

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The PEM text of `path`, checked to hold at least one certificate; the
 /// error names the file and what is wrong with it.
-pub fn read_ca_file(key: &str, path: &Path) -> Result<Vec<u8>, String> {
+pub(crate) fn read_ca_file(key: &str, path: &Path) -> Result<Vec<u8>, String> {
     let pem = std::fs::read(path).map_err(|e| format!("{key} {}: cannot read it: {e}", path.display()))?;
     let text = String::from_utf8_lossy(&pem);
     if !text.contains("-----BEGIN CERTIFICATE-----") {

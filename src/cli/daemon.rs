@@ -35,7 +35,7 @@ pub async fn run(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Ex
 }
 
 /// `pengingat scan --once`: one real scan now.
-pub async fn scan_once(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
+pub(crate) async fn scan_once(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<ExitCode> {
     let store = open(settings).await?;
     let schedules = crate::daemon::load_schedules(&settings.schedules.path, store.as_ref()).await?;
     let kelurahan = store.list_kelurahan().await?;

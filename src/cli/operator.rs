@@ -16,7 +16,7 @@ use crate::domain::Nik;
 
 /// Sends one test message through the configured gateways (in priority
 /// order, with failover) or the SMTP relay, and says what happened.
-pub async fn send_test(settings: &Settings, args: &SendTestArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn send_test(settings: &Settings, args: &SendTestArgs) -> anyhow::Result<ExitCode> {
     let result = match args.channel {
         TestChannel::Sms => {
             anyhow::ensure!(!settings.sms.gateways.is_empty(), "no [[sms.gateway]] is configured");

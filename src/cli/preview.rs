@@ -172,7 +172,7 @@ async fn render_samples(
 }
 
 /// The preview for a terminal: the counts, the total, then the samples.
-pub fn render_table(preview: &Preview) -> String {
+pub(crate) fn render_table(preview: &Preview) -> String {
     let rows: Vec<Vec<String>> = preview
         .entries
         .iter()

@@ -15,7 +15,11 @@ use crate::report::render_outcomes::render_outcome_report;
 use crate::schedule::Schedules;
 use crate::store::Store;
 
-pub async fn print_report(settings: &Settings, args: &ReportArgs, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+pub(crate) async fn print_report(
+    settings: &Settings,
+    args: &ReportArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     if let (Some(from), Some(to)) = (args.from, args.to)
         && from > to
     {
@@ -76,7 +80,7 @@ async fn print_effect(
 
 /// The schedules' rule names, to list rules in their order; a report is
 /// still made (rules by name) when the schedules file cannot be read.
-pub fn rule_order(settings: &Settings) -> Vec<String> {
+pub(crate) fn rule_order(settings: &Settings) -> Vec<String> {
     match Schedules::load_or_shipped(&settings.schedules.path) {
         Ok(s) => s.rules().iter().map(|r| r.name.to_string()).collect(),
         Err(e) => {

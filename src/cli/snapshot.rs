@@ -40,7 +40,7 @@ fn range(args: &SnapshotArgs) -> anyhow::Result<(ContributionMonth, Contribution
 }
 
 /// What was written, per month, in Bahasa Indonesia.
-pub fn render_report(report: &SnapshotReport) -> String {
+pub(crate) fn render_report(report: &SnapshotReport) -> String {
     if report.months.iter().all(|m| m.written + m.existing == 0) {
         return "Tidak ada kelurahan dengan peserta BPU; tidak ada snapshot yang ditulis.\n".to_string();
     }

@@ -9,7 +9,7 @@ use thiserror::Error;
 use super::Settings;
 
 /// The file used when none is named and it exists.
-pub const DEFAULT_PATH: &str = "config/pengingat.toml";
+pub(crate) const DEFAULT_PATH: &str = "config/pengingat.toml";
 
 /// Where the settings came from, for `check-config` and the start-up log.
 #[derive(Debug, Clone, PartialEq, Eq)]

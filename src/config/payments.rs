@@ -50,7 +50,7 @@ impl PaymentsSettings {
     }
 
     /// The largest inbox file read, in bytes.
-    pub fn inbox_max_file_bytes(&self) -> u64 {
+    pub(crate) fn inbox_max_file_bytes(&self) -> u64 {
         self.inbox_max_file_mb.saturating_mul(1024 * 1024)
     }
 

@@ -74,7 +74,7 @@ impl Default for DatabaseSettings {
 }
 
 impl DatabaseSettings {
-    pub fn connect_options(&self) -> ConnectOptions {
+    pub(crate) fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
             max_connections: self.max_connections,
             timeout: std::time::Duration::from_secs(self.timeout_secs),
@@ -243,7 +243,7 @@ impl Settings {
     /// kelurahan's own holidays from the schedules file (or the shipped
     /// schedules). When that file cannot be read, the national rules, with a
     /// warning: a report then cannot know a kelurahan's holidays.
-    pub fn due_date_rules(&self) -> DueDateRules {
+    pub(crate) fn due_date_rules(&self) -> DueDateRules {
         let national = self.due_date.rules();
         match Schedules::load_or_shipped(&self.schedules.path) {
             Ok(schedules) => schedules.with_kelurahan_holidays(&national),

@@ -275,7 +275,7 @@ impl Daemon {
     }
 
     /// Notify this to reload the schedules file.
-    pub fn reload_trigger(&self) -> Arc<Notify> {
+    pub(crate) fn reload_trigger(&self) -> Arc<Notify> {
         self.reload.clone()
     }
 

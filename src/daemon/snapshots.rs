@@ -57,7 +57,7 @@ pub(super) async fn take(shared: &Shared, now: DateTime<Utc>) -> Result<Snapshot
 }
 
 /// The first month end after `now` in any time zone (WIT's comes first).
-pub fn next_month_end(now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn next_month_end(now: DateTime<Utc>) -> DateTime<Utc> {
     [RegionTimeZone::Wib, RegionTimeZone::Wita, RegionTimeZone::Wit]
         .into_iter()
         .map(|z| {

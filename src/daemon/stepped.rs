@@ -67,7 +67,7 @@ impl SteppedDaemon {
     }
 
     /// Sends every reminder due at the clock's "now", batch after batch.
-    pub async fn dispatch_due(&self) -> Result<BatchReport, StoreError> {
+    pub(crate) async fn dispatch_due(&self) -> Result<BatchReport, StoreError> {
         self.dispatcher.drain().await
     }
 

@@ -14,7 +14,7 @@ pub fn ready(status: &str) {
 }
 
 /// A reload has begun.
-pub fn reloading() {
+pub(crate) fn reloading() {
     match NotifyState::monotonic_usec_now() {
         Ok(now) => notify(&[NotifyState::Reloading, now]),
         Err(e) => tracing::warn!(error = %e, "cannot read the monotonic clock for RELOADING"),
@@ -32,12 +32,12 @@ pub fn status(text: &str) {
 }
 
 /// The watchdog ping: only sent while ticks and the database are healthy.
-pub fn watchdog() {
+pub(crate) fn watchdog() {
     notify(&[NotifyState::Watchdog]);
 }
 
 /// The watchdog interval systemd expects, if it watches us.
-pub fn watchdog_interval() -> Option<std::time::Duration> {
+pub(crate) fn watchdog_interval() -> Option<std::time::Duration> {
     sd_notify::watchdog_enabled()
 }
 

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 /// Seconds between ticks.
-pub const TICK_SECONDS: u64 = 15;
+pub(crate) const TICK_SECONDS: u64 = 15;
 
 /// A running tick source.
 pub struct TickSource {

@@ -144,7 +144,7 @@ impl FromRequest<AppState> for GatewayCallback {
 }
 
 /// Whether `headers` carry `expected` as a bearer token or basic-auth password.
-pub fn carries_token(headers: &HeaderMap, expected: &str) -> bool {
+pub(crate) fn carries_token(headers: &HeaderMap, expected: &str) -> bool {
     let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -28,7 +28,7 @@ use crate::store::NewReceipt;
 
 /// The largest callback body accepted: an Infobip batch of 100 reports is
 /// about 60 KiB at most; anything bigger is not a receipt.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 /// `GET|POST /receipts/{gateway}` and `GET|POST /inbound/{gateway}`.
 pub fn router() -> Router<AppState> {

@@ -17,7 +17,7 @@ pub enum Keyword {
 pub const STOP_REPLY: &str = "Anda tidak akan menerima pengingat iuran lagi. Balas DAFTAR untuk berlangganan kembali.";
 
 /// The reply to DAFTAR (GSM-7, one segment).
-pub const START_REPLY: &str =
+pub(crate) const START_REPLY: &str =
     "Anda akan kembali menerima pengingat iuran BPJS Ketenagakerjaan. Balas STOP untuk berhenti.";
 
 /// The keyword a message starts with: its first word, in any case, with
@@ -37,7 +37,7 @@ pub fn keyword(text: &str) -> Option<Keyword> {
 
 /// Digits hidden (a message may carry a NIK or a number) and cut short,
 /// for the log.
-pub fn masked_text(text: &str) -> String {
+pub(crate) fn masked_text(text: &str) -> String {
     text.chars()
         .take(40)
         .map(|c| if c.is_ascii_digit() { '*' } else { c })

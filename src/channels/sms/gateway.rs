@@ -57,7 +57,7 @@ impl Gateway {
     }
 
     /// The same gateway with its own HTTP client.
-    pub fn with_http(mut self, http: Option<reqwest::Client>) -> Self {
+    pub(crate) fn with_http(mut self, http: Option<reqwest::Client>) -> Self {
         self.http = http;
         self
     }

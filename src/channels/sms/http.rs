@@ -55,7 +55,7 @@ impl Answer {
 
     /// The body as a short one-line excerpt for a reason ("an HTML page"
     /// for HTML: its markup says nothing useful and may be large).
-    pub fn excerpt(&self) -> String {
+    pub(crate) fn excerpt(&self) -> String {
         let trimmed = self.body.trim();
         if trimmed.is_empty() {
             return "an empty body".to_string();
@@ -72,7 +72,7 @@ impl Answer {
     }
 
     /// Whether the body is an HTML page (a proxy's or the gateway's error page).
-    pub fn is_html(&self) -> bool {
+    pub(crate) fn is_html(&self) -> bool {
         let start = self
             .body
             .trim_start()
@@ -113,7 +113,7 @@ impl Answer {
 ///   and the circuit breaker takes this one out of rotation;
 /// - any other 4xx is permanent: the request or the recipient was refused;
 /// - anything else (1xx, 3xx) is a gateway misbehaving: transient.
-pub fn classify(gateway: &str, status: StatusCode, retry_after: Option<Duration>, detail: &str) -> SendError {
+pub(crate) fn classify(gateway: &str, status: StatusCode, retry_after: Option<Duration>, detail: &str) -> SendError {
     let code = status.as_u16();
     let reason = format!("HTTP {code}: {detail}");
     match code {
@@ -131,7 +131,7 @@ pub fn classify(gateway: &str, status: StatusCode, retry_after: Option<Duration>
 /// A request that got no answer: never sent, connection lost, timed out.
 /// The URL is left out of the reason on purpose: Kannel's carries the
 /// password and the recipient in its query.
-pub fn transport_error(gateway: &str, timeout: Duration, error: reqwest::Error) -> SendError {
+pub(crate) fn transport_error(gateway: &str, timeout: Duration, error: reqwest::Error) -> SendError {
     let error = error.without_url();
     if is_certificate_error(&error) {
         return SendError::configuration(
@@ -178,13 +178,13 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Whether `value` holds unreserved characters only: percent-encoding leaves it as it is.
-pub fn is_unreserved(value: &str) -> bool {
+pub(crate) fn is_unreserved(value: &str) -> bool {
     percent_encode(value) == value
 }
 
 /// Percent-encodes (as UTF-8, upper-case hex) everything but the unreserved
 /// characters: safe in a path segment and in a query value alike.
-pub fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     utf8_percent_encode(value, COMPONENT).to_string()
 }
 

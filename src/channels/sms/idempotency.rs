@@ -16,7 +16,7 @@ use thiserror::Error;
 use super::super::send_test::TEST_REMINDER_ID;
 
 /// The prefix of every key (receipts read the reminder id back from it).
-pub const KEY_PREFIX: &str = "pengingat-";
+pub(crate) const KEY_PREFIX: &str = "pengingat-";
 
 /// The longest deployment id: the key must stay well inside gateways' id
 /// limits.

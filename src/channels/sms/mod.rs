@@ -27,7 +27,7 @@ pub use limits::segment_warnings;
 
 /// The gateway name in errors about a message refused before any gateway
 /// was tried.
-pub const LOCAL: &str = "pengingat";
+pub(crate) const LOCAL: &str = "pengingat";
 
 /// One SMS to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +209,7 @@ impl GatewayPool {
     /// [`GatewayPool::send`] that gives up while waiting for a gateway's
     /// token once `stop` is cancelled: `None` when no gateway was tried (the
     /// message never left), else the outcome so far.
-    pub async fn send_until(
+    pub(crate) async fn send_until(
         &self,
         msg: &OutboundSms,
         stop: &CancellationToken,

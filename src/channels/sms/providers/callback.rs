@@ -201,7 +201,7 @@ pub enum ParseError {
 }
 
 /// Name/value pairs of a URL-encoded form.
-pub fn form_pairs(encoded: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(encoded: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(encoded).into_owned().collect()
 }
 
@@ -237,7 +237,7 @@ pub(super) fn reminder_id(field: &str, value: &str) -> Result<i64, ParseError> {
 
 /// The query string without its `token` parameter (the raw receipt is
 /// stored, the secret must not be).
-pub fn without_token(query: &str) -> String {
+pub(crate) fn without_token(query: &str) -> String {
     query
         .split('&')
         .filter(|pair| pair.split('=').next() != Some("token"))

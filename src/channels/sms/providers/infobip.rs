@@ -225,7 +225,7 @@ fn infobip_state(status: &InfobipStatus) -> ReceiptState {
 /// The reminder id in Infobip's `callbackData`: the whole value (`"42"`) or
 /// a `reminder=42` / `reminder_id=42` / `id=42` pair among `&`, `;`, `,` or
 /// space separated ones.
-pub fn reminder_id_in_callback_data(data: &str) -> Option<i64> {
+pub(crate) fn reminder_id_in_callback_data(data: &str) -> Option<i64> {
     let data = data.trim();
     if let Ok(id) = data.parse::<i64>() {
         return Some(id);

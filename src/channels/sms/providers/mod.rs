@@ -41,7 +41,7 @@ macro_rules! registry {
 
         impl Preset {
             /// Every preset, in the registry's order.
-            pub const ALL: &'static [Preset] = &[$(Preset::$variant),*];
+            pub(crate) const ALL: &'static [Preset] = &[$(Preset::$variant),*];
 
             /// Its `preset` value in the configuration.
             pub fn as_str(self) -> &'static str {
@@ -76,7 +76,7 @@ registry! {
 impl Preset {
     /// The most segments the gateway sends of one message by default
     /// ([`Capabilities::default_max_segments`]).
-    pub fn default_max_segments(self) -> u32 {
+    pub(crate) fn default_max_segments(self) -> u32 {
         self.provider().capabilities().default_max_segments
     }
 }
@@ -120,7 +120,7 @@ pub struct Capabilities {
 impl Capabilities {
     /// What a gateway can do unless its provider says otherwise: 10
     /// segments, no de-duplication, callbacks carrying the receipt token.
-    pub const BASE: Self = Self {
+    pub(crate) const BASE: Self = Self {
         default_max_segments: 10,
         idempotency: Idempotency::None,
         callback_key: CallbackKey::ReceiptToken,

@@ -72,13 +72,13 @@ impl Context {
     }
 
     /// `{public_url}/receipts/{name}`: where this gateway's receipts go.
-    pub fn receipt_base(&self) -> String {
+    pub(crate) fn receipt_base(&self) -> String {
         format!("{}/receipts/{}", self.public_url, percent_encode(&self.name))
     }
 
     /// The receipt URL with `pairs` and then the receipt token (when
     /// configured) as its query; values are percent-encoded.
-    pub fn receipt_url(&self, pairs: &[(&str, &str)]) -> String {
+    pub(crate) fn receipt_url(&self, pairs: &[(&str, &str)]) -> String {
         let mut query: Vec<String> = pairs
             .iter()
             .map(|(k, v)| format!("{k}={}", percent_encode(v)))
@@ -95,7 +95,7 @@ impl Context {
     }
 
     /// The password, or a configuration error saying the preset needs one.
-    pub fn require_password(&self, what: &str) -> Result<String, ChannelConfigError> {
+    pub(crate) fn require_password(&self, what: &str) -> Result<String, ChannelConfigError> {
         self.password.clone().ok_or_else(|| {
             ChannelConfigError::gateway(
                 &self.name,
@@ -122,7 +122,7 @@ impl Context {
     }
 
     /// A configuration error about this gateway.
-    pub fn config_error(&self, reason: impl Into<String>) -> ChannelConfigError {
+    pub(crate) fn config_error(&self, reason: impl Into<String>) -> ChannelConfigError {
         ChannelConfigError::gateway(&self.name, reason)
     }
 }

@@ -24,13 +24,13 @@ pub const DELIVERED: u8 = 1;
 /// Not delivered to the handset (`DLR_FAIL`).
 pub const FAILED: u8 = 2;
 /// Queued at the SMSC (`DLR_BUFFERED`).
-pub const BUFFERED: u8 = 4;
+pub(crate) const BUFFERED: u8 = 4;
 /// Accepted by the SMSC (`DLR_SMSC_SUCCESS`).
-pub const SMSC_ACCEPTED: u8 = 8;
+pub(crate) const SMSC_ACCEPTED: u8 = 8;
 /// Rejected by the SMSC (`DLR_SMSC_FAIL`).
-pub const SMSC_REJECTED: u8 = 16;
+pub(crate) const SMSC_REJECTED: u8 = 16;
 /// An intermediate report, or the SMSC's detail of a final one.
-pub const INTERMEDIATE: u8 = 32;
+pub(crate) const INTERMEDIATE: u8 = 32;
 
 /// Every bit Kannel defines.
 const ALL: u8 = DELIVERED | FAILED | BUFFERED | SMSC_ACCEPTED | SMSC_REJECTED | INTERMEDIATE;

@@ -21,7 +21,7 @@ pub fn signature(secret: &str, gateway: &str, reminder_id: i64) -> String {
 }
 
 /// Whether `given` is the signature of `reminder_id` (compared in constant time).
-pub fn signature_matches(secret: &str, gateway: &str, reminder_id: i64, given: &str) -> bool {
+pub(crate) fn signature_matches(secret: &str, gateway: &str, reminder_id: i64, given: &str) -> bool {
     let expected = signature(secret, gateway, reminder_id);
     !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.trim().as_bytes()))
 }

@@ -105,7 +105,7 @@ impl Template {
     }
 
     /// The placeholders it uses.
-    pub fn placeholders(&self) -> BTreeSet<Placeholder> {
+    pub(crate) fn placeholders(&self) -> BTreeSet<Placeholder> {
         names_used(&self.pieces)
     }
 
