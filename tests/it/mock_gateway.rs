@@ -127,16 +127,36 @@ impl Gateway {
         response.json().await.unwrap()
     }
 
-    /// `GET /stats`.
-    pub async fn stats(&self) -> Value {
+    /// `POST path` with `form` as its body.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    /// `POST path` with `body` as JSON.
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    /// `GET path`: its JSON answer.
+    pub async fn get_json(&self, path: &str) -> Value {
         self.http
-            .get(self.url("/stats"))
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    /// `GET /control`: the settings in force.
+    pub async fn control_state(&self) -> Value {
+        self.get_json("/control").await
+    }
+
+    /// `GET /stats`.
+    pub async fn stats(&self) -> Value {
+        self.get_json("/stats").await
     }
 
     /// Waits until `GET /stats` satisfies `done`.
@@ -305,13 +325,7 @@ async fn recorded_messages_filter_count_and_reset() {
     let gateway = Gateway::start(config()).await;
     for to in ["+6281111111111", "+6282222222222", "+6281111111111"] {
         let body = serde_json::json!({"to": to, "text": "Halo", "id": "r"});
-        let response = gateway
-            .http
-            .post(gateway.url("/webhook/send"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = gateway.post_json("/webhook/send", &body).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
     let filtered: Vec<RecordedMessage> = gateway
@@ -352,13 +366,7 @@ async fn the_final_status_is_decided_by_seed_recipient_and_text() {
             "to": "+6281234567890", "text": format!("Pengingat {i}"), "id": format!("r{i}"),
             "callback_url": receiver.url("/hook"),
         });
-        gateway
-            .http
-            .post(gateway.url("/webhook/send"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        gateway.post_json("/webhook/send", &body).await;
     }
     let messages = gateway.messages().await;
     let receipts = receiver.wait_for(20).await;
@@ -410,15 +418,7 @@ async fn control_shows_and_validates_settings() {
     let reset = gateway.control(serde_json::json!({"reset": true})).await;
     assert_eq!(reset["latency_ms"], 0);
     assert_eq!(reset["reject_numbers"], serde_json::json!([]));
-    let shown: Value = gateway
-        .http
-        .get(gateway.url("/control"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = gateway.control_state().await;
     assert_eq!(shown["fail_next"], 0);
     gateway.stop().await;
 }
@@ -436,13 +436,7 @@ async fn the_sink_acknowledges_receipts_sent_to_it() {
         ("dlr-url", sink.as_str()),
         ("dlr-level", "2"),
     ];
-    let response = gateway
-        .http
-        .post(gateway.url("/send"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = gateway.post_form("/send", &form).await;
     assert_eq!(response.status(), StatusCode::OK);
     let stats = gateway.stats_until(|s| s["callbacks_sent"] == 1).await;
     assert_eq!(stats["sink_received"], 1);
@@ -459,13 +453,7 @@ async fn an_unreachable_callback_target_costs_receipts_not_sends() {
     let gateway = Gateway::start(config()).await;
     for i in 0..3 {
         let body = serde_json::json!({"to": "+6281234567890", "text": format!("Halo {i}"), "callback_url": closed});
-        let response = gateway
-            .http
-            .post(gateway.url("/webhook/send"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = gateway.post_json("/webhook/send", &body).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
     let stats = gateway.stats_until(|s| s["callbacks_failed"] == 3).await;

@@ -115,15 +115,7 @@ async fn a_held_request_times_out_at_the_client_and_the_next_one_passes() {
     let next = http().post(gateway.url("/send")).form(&form).send().await.unwrap();
     assert_eq!(next.status(), StatusCode::OK);
     assert_eq!(gateway.messages().await.len(), 1);
-    let shown: Value = gateway
-        .http
-        .get(gateway.url("/control"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = gateway.control_state().await;
     assert_eq!(shown["timeout_next"], 0);
     gateway.stop().await;
 }
@@ -147,13 +139,7 @@ async fn a_rejected_number_gets_each_presets_permanent_error() {
         ("to", "6281234567890"),
         ("content", "Halo"),
     ];
-    let jasmin = gateway
-        .http
-        .post(gateway.url("/send"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let jasmin = gateway.post_form("/send", &form).await;
     assert_eq!(jasmin.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         jasmin.text().await.unwrap(),
@@ -179,13 +165,7 @@ async fn a_rejected_number_gets_each_presets_permanent_error() {
     );
 
     let body = json!({"to": "081234567890", "text": "Halo"});
-    let webhook = gateway
-        .http
-        .post(gateway.url("/webhook/send"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let webhook = gateway.post_json("/webhook/send", &body).await;
     assert_eq!(webhook.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         webhook.json::<Value>().await.unwrap(),

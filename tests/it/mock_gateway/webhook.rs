@@ -14,13 +14,7 @@ async fn accepts_and_posts_the_receipt() {
         "to": "+6281234567890", "text": "Halo", "id": "reminder-7", "from": "PENGINGAT",
         "callback_url": receiver.url("/dlr/webhook"),
     });
-    let response = gateway
-        .http
-        .post(gateway.url("/webhook/send"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = gateway.post_json("/webhook/send", &body).await;
     assert_eq!(response.status(), StatusCode::OK);
     let reply: Value = response.json().await.unwrap();
     let message_id = reply["message_id"].as_str().unwrap().to_string();
