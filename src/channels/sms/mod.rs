@@ -368,7 +368,7 @@ fn sender(settings: &GatewaySettings, ctx: Context) -> Result<Box<dyn Sender>, C
             signing.join(" or ")
         )));
     }
-    provider.sender(ctx, settings)
+    settings.preset.sender(ctx, settings)
 }
 
 /// What no gateway could send: a recipient that is not E.164, an empty text.

@@ -23,19 +23,11 @@ use crate::schedule::SmsSize;
 use crate::store::ReceiptState;
 
 /// The Infobip preset.
-#[derive(Debug)]
 pub struct Infobip;
 
 impl Provider for Infobip {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            idempotency: Idempotency::MessageId,
-            ..Capabilities::BASE
-        }
-    }
-
-    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
-        Ok(Box::new(InfobipSender::new(ctx, settings)?))
+        Capabilities::BASE.with_idempotency(Idempotency::MessageId)
     }
 
     /// `{"results": [...]}`, up to 100 reports per request; each one's

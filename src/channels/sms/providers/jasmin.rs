@@ -25,7 +25,6 @@ use crate::store::ReceiptState;
 const MAX_CREDENTIAL_CHARS: usize = 30;
 
 /// The Jasmin preset.
-#[derive(Debug)]
 pub struct Jasmin;
 
 impl Provider for Jasmin {
@@ -35,10 +34,6 @@ impl Provider for Jasmin {
             default_max_segments: 5,
             ..Capabilities::BASE
         }
-    }
-
-    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
-        Ok(Box::new(JasminSender::new(ctx, settings)?))
     }
 
     /// Trimmed and lower-cased: Jasmin users were hurt by UUIDs whose case

@@ -3,9 +3,9 @@
 //! callbacks read and are answered ([`Provider`]): delivery receipts,
 //! inbound SMS, their authentication and acknowledgement.
 //!
-//! Adding a gateway is one new module here implementing [`Provider`] (and a
-//! [`Sender`] for its configured gateways) plus one line in the registry
-//! below, which makes it a `preset` of `[[sms.gateway]]`.
+//! Adding a gateway is one new module here implementing [`Provider`] and a
+//! [`Sender`] for its configured gateways, plus one line in the registry
+//! below naming both, which makes it a `preset` of `[[sms.gateway]]`.
 //!
 //! Everything here is free of I/O and of the database: the pool
 //! ([`super::GatewayPool`]) makes the requests, the receipt endpoints
@@ -27,10 +27,11 @@ use crate::channels::error::ChannelConfigError;
 use settings::GatewaySettings;
 
 /// The registry: each preset's variant, its `preset` value in the
-/// configuration, and its [`Provider`] (`module::Type`, the module declared
-/// here). One line per gateway.
+/// configuration, its [`Provider`] and the [`Sender`] of its configured
+/// gateways (`module::{Provider, Sender}`, the module declared here; the
+/// sender is built by `Sender::new(ctx, settings)`). One line per gateway.
 macro_rules! registry {
-    ($($(#[$doc:meta])* $variant:ident = $name:literal => $module:ident::$provider:ident,)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal => $module:ident::{$provider:ident, $sender:ident},)*) => {
         $(mod $module;)*
 
         /// The wire format a gateway speaks: `preset` of `[[sms.gateway]]`.
@@ -56,21 +57,28 @@ macro_rules! registry {
                     $(Self::$variant => &$module::$provider,)*
                 }
             }
+
+            /// The sender of one configured gateway, or what is wrong with its settings.
+            pub fn sender(self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
+                Ok(match self {
+                    $(Self::$variant => Box::new($module::$sender::new(ctx, settings)?),)*
+                })
+            }
         }
     };
 }
 
 registry! {
     /// Kannel `GET /cgi-bin/sendsms`, receipts to `dlr-url` with `%d`.
-    Kannel = "kannel" => kannel::Kannel,
+    Kannel = "kannel" => kannel::{Kannel, KannelSender},
     /// Jasmin HTTP API `/send`, receipts answered `ACK/Jasmin`.
-    Jasmin = "jasmin" => jasmin::Jasmin,
+    Jasmin = "jasmin" => jasmin::{Jasmin, JasminSender},
     /// Twilio Messages API, `StatusCallback` signed with `X-Twilio-Signature`.
-    Twilio = "twilio" => twilio::Twilio,
+    Twilio = "twilio" => twilio::{Twilio, TwilioSender},
     /// Infobip SMS API v3, delivery reports as `{"results": [...]}`.
-    Infobip = "infobip" => infobip::Infobip,
+    Infobip = "infobip" => infobip::{Infobip, InfobipSender},
     /// Any HTTP API, described by `[sms.gateway.webhook]`.
-    Webhook = "webhook" => webhook::Webhook,
+    Webhook = "webhook" => webhook::{Webhook, WebhookSender},
 }
 
 impl Preset {
@@ -126,6 +134,11 @@ impl Capabilities {
         callback_key: CallbackKey::ReceiptToken,
         signed_receipt_urls: false,
     };
+
+    /// These capabilities with re-sends de-duplicated by `idempotency`.
+    pub const fn with_idempotency(self, idempotency: Idempotency) -> Self {
+        Self { idempotency, ..self }
+    }
 }
 
 /// The receipts of one callback, or why it is refused whole.
@@ -137,9 +150,6 @@ pub trait Provider: Send + Sync {
     fn capabilities(&self) -> Capabilities {
         Capabilities::BASE
     }
-
-    /// The sender of one configured gateway, or what is wrong with its settings.
-    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError>;
 
     /// A message id as stored and matched (from the send's answer and from
     /// receipts alike): trimmed; `None` when empty.

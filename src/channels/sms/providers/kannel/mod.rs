@@ -48,7 +48,6 @@ use crate::schedule::{SmsEncoding, SmsSize};
 const DLR_MASK: &str = "19";
 
 /// The Kannel preset.
-#[derive(Debug)]
 pub struct Kannel;
 
 impl Provider for Kannel {
@@ -59,10 +58,6 @@ impl Provider for Kannel {
             signed_receipt_urls: true,
             ..Capabilities::BASE
         }
-    }
-
-    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
-        Ok(Box::new(KannelSender::new(ctx, settings)?))
     }
 
     /// The receipt token, or with `receipt_auth = "signature"` a report's

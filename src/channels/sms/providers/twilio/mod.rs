@@ -42,7 +42,6 @@ enum Origin {
 }
 
 /// The Twilio preset.
-#[derive(Debug)]
 pub struct Twilio;
 
 impl Provider for Twilio {
@@ -52,10 +51,6 @@ impl Provider for Twilio {
             callback_key: CallbackKey::Password,
             ..Capabilities::BASE
         }
-    }
-
-    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
-        Ok(Box::new(TwilioSender::new(ctx, settings)?))
     }
 
     /// `X-Twilio-Signature` over the URL Twilio was given and the form,

@@ -31,19 +31,11 @@ use settings::WebhookSettings;
 use template::{Placeholder, Template};
 
 /// The generic webhook preset.
-#[derive(Debug)]
 pub struct Webhook;
 
 impl Provider for Webhook {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            idempotency: Idempotency::Header,
-            ..Capabilities::BASE
-        }
-    }
-
-    fn sender(&self, ctx: Context, settings: &GatewaySettings) -> Result<Box<dyn Sender>, ChannelConfigError> {
-        Ok(Box::new(WebhookSender::new(ctx, settings)?))
+        Capabilities::BASE.with_idempotency(Idempotency::Header)
     }
 
     /// One JSON object (or an array of them) read through the configured
