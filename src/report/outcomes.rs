@@ -168,8 +168,9 @@ pub struct OutcomeReport {
     pub standing_source: MonthSource,
     /// Codes of the kelurahan (or, grouped, the regions) whose standing is rebuilt.
     pub standing_rebuilt: Vec<String>,
-    /// What a row of `kelurahan` is: a kelurahan, or a kecamatan,
-    /// kabupaten/kota or province (`report --group-by`).
+    /// What a row of `kelurahan` is: a kecamatan, kabupaten/kota or
+    /// province (`report --group-by`); left out for kelurahan rows.
+    #[serde(skip_serializing_if = "Level::is_kelurahan")]
     pub group_by: Level,
 }
 

@@ -69,7 +69,7 @@ fn table(report: &OutcomeReport) -> String {
         report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
     };
     let grouped = report.group_by != Level::Kelurahan;
-    let head = report.group_by.label();
+    let head = if grouped { report.group_by.label() } else { "Kelurahan" };
     let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k, rebuilt(k), grouped)).collect();
     out += &render(
         &[head, "BPU", "Aktif", "Nonaktif", "Rasio", "Tgk 1", "Tgk 2", "Tgk 3+"],

@@ -38,6 +38,11 @@ impl Level {
         }
     }
 
+    /// Whether this is the kelurahan level.
+    pub fn is_kelurahan(&self) -> bool {
+        *self == Level::Kelurahan
+    }
+
     /// The level of a dotted region code, by its length.
     pub fn of_code(code: &str) -> Option<Level> {
         Self::ALL.into_iter().find(|l| l.code_len() == code.len())
