@@ -110,19 +110,15 @@ pub fn one_city(rows: &[KelurahanRow]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::KelurahanCode;
-    use crate::store::Kelurahan;
+    use crate::wilayah::region::fixtures::lampung as regions;
 
-    fn kel(code: &str, name: &str, kecamatan: &str, kabupaten: &str) -> Kelurahan {
-        let code = KelurahanCode::parse(code).unwrap();
-        Kelurahan {
-            time_zone: code.time_zone(),
-            code,
-            name: name.into(),
-            kecamatan: kecamatan.into(),
-            kabupaten_kota: kabupaten.into(),
-            provinsi: "Lampung".into(),
-        }
+    /// Metro 90 of 100 active, Hadimulyo Barat 90 of 900, Kupang Kota all 50.
+    fn rows(sent: [i64; 2], converted: [i64; 2]) -> [KelurahanRow; 3] {
+        [
+            row("18.72.01.1001", 100, 90, sent[0], converted[0]),
+            row("18.72.02.1001", 900, 90, sent[1], converted[1]),
+            row("18.71.01.1001", 50, 50, 0, 0),
+        ]
     }
 
     fn row(code: &str, bpu: i64, active: i64, sent: i64, converted: i64) -> KelurahanRow {
@@ -139,26 +135,9 @@ mod tests {
         }
     }
 
-    fn regions() -> Regions {
-        Regions::of(&[
-            kel("18.72.01.1001", "Metro", "Metro Pusat", "Kota Metro"),
-            kel("18.72.02.1001", "Hadimulyo Barat", "Metro Barat", "Kota Metro"),
-            kel(
-                "18.71.01.1001",
-                "Kupang Kota",
-                "Teluk Betung Utara",
-                "Kota Bandar Lampung",
-            ),
-        ])
-    }
-
     #[test]
     fn rows_are_summed_and_ratios_taken_from_the_sums() {
-        let rows = [
-            row("18.72.01.1001", 100, 90, 10, 9),
-            row("18.72.02.1001", 900, 90, 90, 9),
-            row("18.71.01.1001", 50, 50, 0, 0),
-        ];
+        let rows = rows([10, 90], [9, 9]);
         let kabupaten = fold(&rows, Level::Kabupaten, &regions());
         assert_eq!(kabupaten.len(), 2);
         let metro = &kabupaten[1];
@@ -175,11 +154,7 @@ mod tests {
 
     #[test]
     fn top_kelurahan_by_non_active_count_with_their_place() {
-        let rows = [
-            row("18.72.01.1001", 100, 90, 0, 0),
-            row("18.72.02.1001", 900, 90, 0, 0),
-            row("18.71.01.1001", 50, 50, 0, 0),
-        ];
+        let rows = rows([0, 0], [0, 0]);
         let top = top_nonactive(&rows, 5, &regions());
         let codes: Vec<&str> = top.iter().map(|(r, _)| r.code.as_str()).collect();
         assert_eq!(codes, ["18.72.02.1001", "18.72.01.1001"], "none without non-active");

@@ -85,19 +85,7 @@ pub fn names(kelurahan: &[Kelurahan], level: Level) -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::KelurahanCode;
-
-    fn kel(code: &str, kecamatan: &str, kabupaten: &str) -> Kelurahan {
-        let code = KelurahanCode::parse(code).unwrap();
-        Kelurahan {
-            time_zone: code.time_zone(),
-            code,
-            name: "K".into(),
-            kecamatan: kecamatan.into(),
-            kabupaten_kota: kabupaten.into(),
-            provinsi: "Lampung".into(),
-        }
-    }
+    use crate::wilayah::region::fixtures::kel;
 
     fn status(code: &str, bpu: i64, active: i64) -> StatusRow {
         StatusRow {
@@ -115,9 +103,9 @@ mod tests {
     #[test]
     fn standing_is_summed_per_region_and_named() {
         let kelurahan = [
-            kel("18.72.01.1001", "Metro Pusat", "Kota Metro"),
-            kel("18.72.02.1001", "Metro Barat", "Kota Metro"),
-            kel("18.71.01.1001", "Teluk Betung Utara", "Kota Bandar Lampung"),
+            kel("18.72.01.1001", "K", "Metro Pusat", "Kota Metro"),
+            kel("18.72.02.1001", "K", "Metro Barat", "Kota Metro"),
+            kel("18.71.01.1001", "K", "Teluk Betung Utara", "Kota Bandar Lampung"),
         ];
         let rows = [
             status("18.72.01.1001", 10, 8),

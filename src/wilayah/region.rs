@@ -176,12 +176,16 @@ impl Regions {
     }
 }
 
+/// Three Lampung kelurahan in two kabupaten/kota, for the unit tests of
+/// the modules that group by region.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod fixtures {
+    use super::Regions;
     use crate::domain::KelurahanCode;
+    use crate::store::Kelurahan;
 
-    fn kel(code: &str, name: &str, kecamatan: &str, kabupaten: &str) -> Kelurahan {
+    /// A Lampung kelurahan.
+    pub(crate) fn kel(code: &str, name: &str, kecamatan: &str, kabupaten: &str) -> Kelurahan {
         let code = KelurahanCode::parse(code).unwrap();
         Kelurahan {
             time_zone: code.time_zone(),
@@ -193,7 +197,9 @@ mod tests {
         }
     }
 
-    fn lampung() -> Regions {
+    /// Metro (Metro Pusat) and Hadimulyo Barat (Metro Barat) in Kota Metro,
+    /// Kupang Kota in Kota Bandar Lampung.
+    pub(crate) fn lampung() -> Regions {
         Regions::of(&[
             kel("18.72.01.1001", "Metro", "Metro Pusat", "Kota Metro"),
             kel("18.72.02.1001", "Hadimulyo Barat", "Metro Barat", "Kota Metro"),
@@ -205,6 +211,12 @@ mod tests {
             ),
         ])
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wilayah::region::fixtures::lampung;
 
     #[test]
     fn a_code_names_its_region_at_every_level() {
