@@ -29,8 +29,8 @@
 //! | `shipped` | 0 | the configuration files carried in the binary | — |
 //! | `html` | 0 | HTML escaping, for templates and operators' e-mail | — |
 //! | `store` | 1 | the database: one trait, a SQLite and a PostgreSQL backend | domain |
-//! | `wilayah` | 1 | the Kemendagri kelurahan lists built in | domain, store |
-//! | `report` | 2 | `status` and `report`: standing, outcomes, monthly snapshots, history, the holdout effect, tables | domain, store, schedule (holidays, `[holdout]`) |
+//! | `wilayah` | 1 | the Kemendagri kelurahan lists built in; the code's levels (province → kelurahan) and their names | domain, store |
+//! | `report` | 2 | `status` and `report`: standing, outcomes, monthly snapshots, history, the holdout effect, tables; grouped per kecamatan, kabupaten/kota or province | domain, store, schedule (holidays, `[holdout]`), wilayah (levels) |
 //! | `import` | 2 | CSV/JSON import of participants, payments, kelurahan | domain, store, wilayah, report (spreadsheet escaping) |
 //! | `seed` | 2 | deterministic demo and scale populations | domain, store, wilayah |
 //! | `schedule` | 2 | schedules.toml: rules, templates, send windows, SMS encoding | domain, shipped |
@@ -43,7 +43,7 @@
 //! | `dispatch` | 5 | claim, re-check, send and record each reminder once | channels, receipts, message, metrics, store, … |
 //! | `digest` | 5 | the weekly coordinator digest, with the contact-verification list | channels, schedule, store, domain, clock, report (the contact list) |
 //! | `payments` | 5 | the watched payments inbox folder | import, store |
-//! | `dashboard` | 5 | the dashboard page from its figures (pure rendering) | domain, report, schedule |
+//! | `dashboard` | 5 | the dashboard page from its figures (pure rendering); regions from province to kelurahan, search | domain, report, schedule, wilayah (levels) |
 //! | `metrics` | 5 | Prometheus counters | — |
 //! | `http` | 6 | every HTTP handler, who may call it, `ApiError` | the layers below |
 //! | `daemon` | 6 | `pengingat run`: scan (and monthly snapshots), dispatch, digest, inbox and HTTP loops | the layers below |

@@ -272,6 +272,10 @@ pub struct ReportArgs {
     /// kelurahan and contribution month, with 95% intervals (needs [holdout]).
     #[arg(long, conflicts_with_all = ["from", "to", "contacts"])]
     pub effect: bool,
+    /// A row per kecamatan, kabupaten/kota or province instead of per kelurahan: counts summed,
+    /// ratios and medians computed afresh for each region; regions go by code, with their names.
+    #[arg(long, value_enum, value_name = "LEVEL", conflicts_with_all = ["contacts", "effect"])]
+    pub group_by: Option<report::GroupBy>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -12,8 +12,31 @@ use crate::report::effect;
 use crate::report::outcomes::{self, ReportQuery};
 use crate::report::render_effect::render_effect_report;
 use crate::report::render_outcomes::render_outcome_report;
+use crate::report::status::StandingData;
 use crate::schedule::Schedules;
 use crate::store::Store;
+use crate::wilayah::region::Level;
+
+/// What `report --group-by` groups kelurahan into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    /// Per kecamatan (`18.72.01`).
+    Kecamatan,
+    /// Per kabupaten or kota (`18.72`).
+    Kabupaten,
+    /// Per province (`18`).
+    Provinsi,
+}
+
+impl From<GroupBy> for Level {
+    fn from(g: GroupBy) -> Level {
+        match g {
+            GroupBy::Kecamatan => Level::Kecamatan,
+            GroupBy::Kabupaten => Level::Kabupaten,
+            GroupBy::Provinsi => Level::Provinsi,
+        }
+    }
+}
 
 pub(crate) async fn print_report(
     settings: &Settings,
@@ -42,12 +65,14 @@ pub(crate) async fn print_report(
         kelurahan: kelurahan_filter(store.as_ref(), args.kelurahan.as_deref()).await?,
     };
     let order = rule_order(settings);
-    let report = outcomes::compute(
+    let data = StandingData::load(store.as_ref(), query.kelurahan.as_deref()).await?;
+    let group_by = args.group_by.map_or(Level::Kelurahan, Level::from);
+    let report = outcomes::compute_by(
         store.as_ref(),
-        &settings.due_date_rules(),
-        &settings.standing.rules(),
+        &data,
+        (&settings.due_date_rules(), &settings.standing.rules()),
         &query,
-        &order,
+        (&order, group_by),
         now,
     )
     .await?;

@@ -13,6 +13,9 @@ pub mod effect;
 pub mod format;
 pub mod history_table;
 pub mod model;
+pub mod region;
+pub mod region_page;
+pub mod search;
 pub mod svg;
 pub mod table;
 
@@ -53,6 +56,11 @@ struct Page<'a> {
     history: HistoryTable,
     /// The effect card, while the holdout is on.
     effect: Option<effect::EffectCard>,
+    /// What the table's rows are, after "Tabel per".
+    table_heading: String,
+    /// Breadcrumbs, search, the most non-active kelurahan and table pages,
+    /// on a region's page; none on the city dashboard.
+    region: Option<region_page::RegionNav>,
 }
 
 /// One headline figure.
@@ -72,6 +80,19 @@ struct ChartSection {
 
 /// The whole page.
 pub fn render(data: &DashboardData) -> String {
+    let table = Table::new(&data.kelurahan, &data.total);
+    let ratio = svg::active_ratio(&data.kelurahan);
+    render_page(data, table, ratio, ("kelurahan".to_string(), None))
+}
+
+/// The page of `data` with this table and ratio chart, and on a region's
+/// page what heads the table and the region's navigation.
+fn render_page(
+    data: &DashboardData,
+    table: Table<'_>,
+    ratio: Chart,
+    (table_heading, region): (String, Option<region_page::RegionNav>),
+) -> String {
     let period = match data.period {
         Some((from, to)) => format!("{} – {}", date(from), date(to)),
         None => "sepanjang waktu".to_string(),
@@ -82,10 +103,12 @@ pub fn render(data: &DashboardData) -> String {
         period,
         cards: cards(&data.total),
         contacts_to_verify: thousands(data.contacts_to_verify),
-        charts: charts(data),
-        table: Table::new(&data.kelurahan, &data.total),
+        charts: charts(data, ratio),
+        table,
         history: HistoryTable::new(&data.history),
         effect: data.effect.as_ref().map(effect::card),
+        table_heading,
+        region,
     };
     crate::html::render(&page)
 }
@@ -135,12 +158,12 @@ fn cards(total: &KelurahanRow) -> [Card; 5] {
 
 /// The four charts, each in a section with its id; the two charts of
 /// ratio bars carry the colour key when they have bars.
-fn charts(data: &DashboardData) -> [ChartSection; 4] {
+fn charts(data: &DashboardData, ratio: Chart) -> [ChartSection; 4] {
     let [ratio_id, funnel_id, arrears_id, history_id] = CHART_IDS;
     [
         ChartSection {
             id: ratio_id,
-            chart: svg::active_ratio(&data.kelurahan),
+            chart: ratio,
             legend: !data.kelurahan.is_empty(),
         },
         ChartSection {

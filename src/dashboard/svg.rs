@@ -223,25 +223,30 @@ fn ratio_selection(rows: &[KelurahanRow]) -> (Vec<&KelurahanRow>, Vec<&Kelurahan
 
 /// Horizontal bars of the active ratio per kelurahan, highest first.
 pub fn active_ratio(rows: &[KelurahanRow]) -> Chart {
+    active_ratio_per(rows, ("Rasio aktif per kelurahan", "kelurahan"))
+}
+
+/// [`active_ratio`] of regions: the chart's title and what a row is
+/// (`kecamatan`, `provinsi`, ...).
+pub fn active_ratio_per(rows: &[KelurahanRow], (title, unit): (&'static str, &str)) -> Chart {
     const KEY: &str = "chart-active-ratio-svg";
-    const TITLE: &str = "Rasio aktif per kelurahan";
     if rows.is_empty() {
-        return empty(KEY, TITLE);
+        return empty(KEY, title);
     }
     let (top, bottom, hidden) = ratio_selection(rows);
     let lines = top.len() + bottom.len() + usize::from(hidden > 0);
     let desc = format!(
-        "Peserta BPU aktif dibanding seluruh peserta BPU di {} kelurahan",
+        "Peserta BPU aktif dibanding seluruh peserta BPU di {} {unit}",
         thousands(rows.len() as i64)
     );
-    let mut chart = Chart::new(KEY, TITLE, desc, lines as f64 * ROW_H + 8.0);
+    let mut chart = Chart::new(KEY, title, desc, lines as f64 * ROW_H + 8.0);
     let mut y = 4.0;
     for row in top {
         ratio_bar(&mut chart, y, row);
         y += ROW_H;
     }
     if hidden > 0 {
-        let note = format!("… {} kelurahan lain di tengah, lihat tabel", thousands(hidden as i64));
+        let note = format!("… {} {unit} lain di tengah, lihat tabel", thousands(hidden as i64));
         chart.text("note", BAR_X, y + BAR_H - 3.0, "start", note);
         y += ROW_H;
     }

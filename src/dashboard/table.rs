@@ -29,8 +29,8 @@ pub const COLUMNS: [&str; 15] = [
 /// The table, its figures written the Indonesian way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table<'a> {
-    /// [`COLUMNS`].
-    pub columns: &'static [&'static str],
+    /// [`COLUMNS`], the first naming what a row is.
+    pub columns: [&'static str; COLUMNS.len()],
     /// One row per kelurahan, in the given order.
     pub rows: Vec<Row<'a>>,
     /// The total, in the footer.
@@ -46,6 +46,8 @@ pub struct Row<'a> {
     pub name: &'a str,
     /// Kemendagri code; empty for the total, which then shows none.
     pub code: &'a str,
+    /// The page the name links to (a region's own page), if any.
+    pub href: Option<String>,
     /// The figures of the columns after the first.
     pub cells: [String; COLUMNS.len() - 1],
 }
@@ -54,12 +56,28 @@ impl<'a> Table<'a> {
     /// The table of `rows` and their `total`.
     pub fn new(rows: &'a [KelurahanRow], total: &'a KelurahanRow) -> Self {
         Table {
-            columns: &COLUMNS,
+            columns: COLUMNS,
             rows: rows.iter().map(Row::new).collect(),
             total: Row::new(total),
             no_data: NO_DATA,
         }
     }
+
+    /// The table of region `rows`, each name linking to the region's page,
+    /// the first column headed `first_column`.
+    pub fn linked(rows: &'a [KelurahanRow], total: &'a KelurahanRow, first_column: &'static str) -> Self {
+        let mut table = Self::new(rows, total);
+        table.columns[0] = first_column;
+        for row in &mut table.rows {
+            row.href = Some(region_href(row.code));
+        }
+        table
+    }
+}
+
+/// The dashboard page of the region with this dotted code.
+pub fn region_href(code: &str) -> String {
+    format!("/wilayah/{code}")
 }
 
 impl<'a> Row<'a> {
@@ -67,6 +85,7 @@ impl<'a> Row<'a> {
         Row {
             name: &row.name,
             code: &row.code,
+            href: None,
             cells: [
                 thousands(row.bpu),
                 thousands(row.active),

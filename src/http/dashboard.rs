@@ -1,6 +1,8 @@
 //! `GET /`: the dashboard, one server-rendered page (see [`crate::dashboard`])
 //! with the figures of `pengingat report` over all time and the active ratio
-//! of the last 12 months.
+//! of the last 12 months; for more than one kabupaten/kota, the page of a
+//! region with drill-down links, as at `GET /wilayah/{kode}` (see
+//! [`super::dashboard_region`]).
 //!
 //! On a loopback address the page is open (whoever can reach it is on the
 //! host already); on any other address it needs the dashboard token, as a
@@ -10,7 +12,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +21,8 @@ use tokio::sync::watch;
 use super::AppState;
 use super::auth::DashboardViewer;
 use super::error::ApiError;
+use crate::dashboard::region::{RegionData, TOP_KELURAHAN, fold, rows_level, top_nonactive};
+use crate::dashboard::region_page::render_region;
 use crate::dashboard::{self, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
 use crate::report::contacts::contact_list;
@@ -26,7 +30,8 @@ use crate::report::history::monthly_standing;
 use crate::report::outcomes::{self, KelurahanReport, OutcomeReport, ReportQuery};
 use crate::report::status::StandingData;
 use crate::schedule::Schedules;
-use crate::store::StoreError;
+use crate::store::{Kelurahan, StoreError};
+use crate::wilayah::region::{Level, Regions, region_code};
 
 /// Who may see the dashboard and what it is computed with.
 #[derive(Debug, Clone, Default)]
@@ -43,30 +48,124 @@ pub struct DashboardContext {
     pub schedules: Option<watch::Receiver<Arc<Schedules>>>,
 }
 
-/// `GET /`.
+/// `GET /` (a region's page and the search are served by
+/// [`super::dashboard_region`]).
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(dashboard))
 }
 
-async fn dashboard(State(state): State<AppState>, _viewer: DashboardViewer) -> Result<Response, ApiError> {
-    match data(&state).await {
-        Ok(data) => Ok((
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            dashboard::render(&data),
-        )
-            .into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "dashboard: cannot read the figures");
-            Err(ApiError::Unavailable("data belum dapat dibaca; coba lagi"))
+/// The city dashboard when every kelurahan with figures lies in one
+/// kabupaten/kota; otherwise the page of all of Indonesia (or of the one
+/// province), a row per province (or kabupaten/kota).
+async fn dashboard(
+    State(state): State<AppState>,
+    _viewer: DashboardViewer,
+    query: Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let (data, kelurahan) = data(&state, None).await.map_err(unavailable)?;
+    if dashboard::region::one_city(&data.kelurahan) {
+        return Ok(html(dashboard::render(&data)));
+    }
+    let page = query.page()?;
+    region_page(data, &kelurahan, "", page).map(html)
+}
+
+/// The page of the region `code` (all of Indonesia when empty, or then the
+/// one province every row lies in) from per-kelurahan `figures`.
+pub fn region_page(
+    mut figures: DashboardData,
+    kelurahan: &[Kelurahan],
+    code: &str,
+    page: usize,
+) -> Result<String, ApiError> {
+    let regions = Regions::of(kelurahan);
+    let code = if code.is_empty() {
+        one_province(&figures.kelurahan).unwrap_or_default()
+    } else {
+        code.to_string()
+    };
+    let level = rows_level(&code);
+    let rows = fold(&figures.kelurahan, level, &regions);
+    let top = top_nonactive(&figures.kelurahan, TOP_KELURAHAN, &regions);
+    figures.title = title(&regions, &code);
+    figures.kelurahan = rows;
+    let data = RegionData {
+        page: figures,
+        path: regions.path(&code),
+        code,
+        rows_level: level,
+        top,
+        table_page: page,
+    };
+    let pages = data.table_pages();
+    if page > pages {
+        return Err(ApiError::BadRequest(format!(
+            "parameter hal: {page} melebihi jumlah halaman ({pages})"
+        )));
+    }
+    Ok(render_region(&data))
+}
+
+/// The province every row lies in, if there is one.
+fn one_province(rows: &[KelurahanRow]) -> Option<String> {
+    let first = region_code(&rows.first()?.code, Level::Provinsi);
+    rows.iter()
+        .all(|r| region_code(&r.code, Level::Provinsi) == first)
+        .then(|| first.to_string())
+}
+
+/// "Provinsi Lampung", "Kota Metro", "Kecamatan Metro Pusat", a kelurahan's
+/// name, or "Semua wilayah".
+fn title(regions: &Regions, code: &str) -> String {
+    let Some(name) = regions.name(code) else {
+        return "Semua wilayah".to_string();
+    };
+    match Level::of_code(code) {
+        Some(Level::Provinsi) => format!("Provinsi {name}"),
+        Some(Level::Kecamatan) => format!("Kecamatan {name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// `?hal=N`: the page of a region's table, from 1.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    pub(super) hal: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for; 1 when none is.
+    pub fn page(&self) -> Result<usize, ApiError> {
+        match self.hal.as_deref() {
+            None => Ok(1),
+            Some(raw) => raw.trim().parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ApiError::BadRequest(format!("parameter hal: harus bilangan bulat mulai 1, bukan {raw:?}"))
+            }),
         }
     }
 }
 
-/// The page's figures.
-async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
+/// An HTML page that is never cached.
+pub fn html(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The answer when the figures cannot be read.
+pub fn unavailable(e: StoreError) -> ApiError {
+    tracing::error!(error = %e, "dashboard: cannot read the figures");
+    ApiError::Unavailable("data belum dapat dibaca; coba lagi")
+}
+
+/// The page's figures for kelurahan under `scope` (all when `None`), a
+/// row per kelurahan, and every kelurahan known (for region names).
+pub async fn data(state: &AppState, scope: Option<&str>) -> Result<(DashboardData, Vec<Kelurahan>), StoreError> {
     let ctx = &state.dashboard;
     let now = state.clock.now();
     let store = state.store.as_ref();
@@ -76,19 +175,19 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
     let query = ReportQuery {
         from: None,
         to: None,
-        kelurahan: None,
+        kelurahan: scope.map(str::to_string),
     };
-    let data = StandingData::load(store, None).await?;
+    let data = StandingData::load(store, scope).await?;
     let due = match &ctx.schedules {
         Some(schedules) => schedules.borrow().with_kelurahan_holidays(&ctx.due),
         None => ctx.due.clone(),
     };
     let rules = (&due, &ctx.standing);
     let report = outcomes::compute_from(store, &data, rules, &query, &order, now).await?;
-    let history = monthly_standing(store, &data, rules, None, now, 12).await?;
-    let contacts = contact_list(store, &data.kelurahan, None).await?;
+    let history = monthly_standing(store, &data, rules, scope, now, 12).await?;
+    let contacts = contact_list(store, &data.kelurahan, scope).await?;
     let contacts_to_verify = crate::report::contacts::counts(&contacts).values().sum();
-    let effect = effect_report(ctx, store, &data, now).await?;
+    let effect = effect_report(ctx, store, &data, scope, now).await?;
     let mut cities: Vec<&str> = data.kelurahan.iter().map(|k| k.kabupaten_kota.as_str()).collect();
     cities.sort_unstable();
     cities.dedup();
@@ -96,7 +195,7 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
         [one] => one.to_string(),
         _ => "Semua wilayah".to_string(),
     };
-    Ok(DashboardData {
+    let figures = DashboardData {
         title,
         generated_at: now,
         time_zone: RegionTimeZone::Wib.tz(),
@@ -120,7 +219,8 @@ async fn data(state: &AppState) -> Result<DashboardData, StoreError> {
             .collect(),
         contacts_to_verify,
         effect,
-    })
+    };
+    Ok((figures, data.kelurahan))
 }
 
 /// Reminded vs held out, while the schedules hold a group out.
@@ -128,6 +228,7 @@ async fn effect_report(
     ctx: &DashboardContext,
     store: &dyn crate::store::Store,
     data: &StandingData,
+    scope: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<crate::report::effect::EffectReport>, StoreError> {
     let Some(schedules) = ctx.schedules.as_ref().map(|s| Arc::clone(&s.borrow())) else {
@@ -136,7 +237,7 @@ async fn effect_report(
     if !schedules.holdout().enabled() {
         return Ok(None);
     }
-    let report = crate::report::effect::compute(store, &data.kelurahan, &schedules, &ctx.due, None, now).await?;
+    let report = crate::report::effect::compute(store, &data.kelurahan, &schedules, &ctx.due, scope, now).await?;
     Ok(Some(report))
 }
 

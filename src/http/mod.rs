@@ -16,6 +16,7 @@
 
 pub mod auth;
 pub mod dashboard;
+mod dashboard_region;
 pub mod error;
 mod health;
 mod inbound;
@@ -55,6 +56,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dashboard::router())
+        .merge(dashboard_region::router())
         .merge(health::router())
         .merge(receipts::router())
         .merge(payments::router())

@@ -3,6 +3,7 @@
 
 pub mod contacts;
 pub mod effect;
+pub mod grouping;
 pub mod history;
 pub mod outcomes;
 pub mod past_standing;

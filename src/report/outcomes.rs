@@ -19,12 +19,14 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::grouping;
 use super::history::MonthSource;
 use super::past_standing::{self, PastStanding};
 use super::rebuild::histogram_at;
 use super::status::{self, StandingData, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
 use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
+use crate::wilayah::region::Level;
 
 /// What a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,8 +166,12 @@ pub struct OutcomeReport {
     /// (`snapshot`), or rebuilt from the payment history for some or all
     /// kelurahan (`rebuilt`).
     pub standing_source: MonthSource,
-    /// Codes of the kelurahan whose standing is rebuilt.
+    /// Codes of the kelurahan (or, grouped, the regions) whose standing is rebuilt.
     pub standing_rebuilt: Vec<String>,
+    /// What a row of `kelurahan` is: a kecamatan, kabupaten/kota or
+    /// province (`report --group-by`); left out for kelurahan rows.
+    #[serde(skip_serializing_if = "Level::is_kelurahan")]
+    pub group_by: Level,
 }
 
 /// The rules the report knows of, so rules are listed in schedule order.
@@ -188,9 +194,21 @@ pub async fn compute(
 pub async fn compute_from(
     store: &dyn Store,
     data: &StandingData,
-    (due, standing): (&DueDateRules, &StandingRules),
+    rules: (&DueDateRules, &StandingRules),
     query: &ReportQuery,
     rule_order: RuleOrder<'_>,
+    now: DateTime<Utc>,
+) -> Result<OutcomeReport, StoreError> {
+    compute_by(store, data, rules, query, (rule_order, Level::Kelurahan), now).await
+}
+
+/// [`compute_from`] with a row per region at `group_by` (see [`grouping`]).
+pub async fn compute_by(
+    store: &dyn Store,
+    data: &StandingData,
+    (due, standing): (&DueDateRules, &StandingRules),
+    query: &ReportQuery,
+    (rule_order, group_by): (RuleOrder<'_>, Level),
     now: DateTime<Utc>,
 ) -> Result<OutcomeReport, StoreError> {
     let filter = outcome_filter(query);
@@ -230,15 +248,19 @@ pub async fn compute_from(
             rebuilt: Vec::new(),
         }
     };
-    let mut report = assemble(
-        &status.kelurahan,
-        &counts,
-        &paid,
-        &names,
-        rule_order,
-        (now, standing_at, query),
-    );
-    (report.standing_source, report.standing_rebuilt) = (past.source, past.rebuilt);
+    let (rows, counts, paid, names, rebuilt) = match group_by {
+        Level::Kelurahan => (status.kelurahan, counts, paid, names, past.rebuilt),
+        level => (
+            grouping::status_rows(&status.kelurahan, level, &data.kelurahan),
+            grouping::counts(counts, level),
+            grouping::payments(paid, level),
+            grouping::names(&data.kelurahan, level),
+            grouping::codes(&past.rebuilt, level),
+        ),
+    };
+    let mut report = assemble(&rows, &counts, &paid, &names, rule_order, (now, standing_at, query));
+    (report.standing_source, report.standing_rebuilt) = (past.source, rebuilt);
+    report.group_by = group_by;
     Ok(report)
 }
 
@@ -303,6 +325,7 @@ pub fn assemble(
         rules: rule_rows(counts, &conversions, rule_order),
         standing_source: MonthSource::Current,
         standing_rebuilt: Vec::new(),
+        group_by: Level::Kelurahan,
     }
 }
 

@@ -1,8 +1,10 @@
 //! The outcome report as a terminal table (80 columns), CSV or JSON.
 //!
 //! The table is three blocks: standing per kelurahan, reminders per
-//! kelurahan, reminders per rule and channel. The CSV is one sheet: a
-//! `tingkat` column tells kelurahan rows, the total and rule rows apart;
+//! kelurahan, reminders per rule and channel; grouped (`--group-by`), a row
+//! per region instead, its code before its name. The CSV is one sheet: a
+//! `tingkat` column tells kelurahan (or region) rows, the total and rule
+//! rows apart;
 //! ratios are decimals with a dot. The JSON is [`OutcomeReport`] as is.
 //!
 //! SMS delivery (from receipts) and e-mail acceptance by the relay are
@@ -15,6 +17,7 @@ use super::outcomes::{EmailFigures, KelurahanReport, OutcomeReport, RuleReport, 
 use super::table::{left_then_right, render, render_csv};
 use crate::domain::RegionTimeZone;
 use crate::domain::money::format_rupiah;
+use crate::wilayah::region::Level;
 
 /// The report in the asked format.
 pub fn render_outcome_report(report: &OutcomeReport, format: OutputFormat) -> String {
@@ -65,29 +68,25 @@ fn table(report: &OutcomeReport) -> String {
     let rebuilt = |k: &KelurahanReport| {
         report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
     };
-    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k, rebuilt(k))).collect();
+    let grouped = report.group_by != Level::Kelurahan;
+    let head = if grouped { report.group_by.label() } else { "Kelurahan" };
+    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k, rebuilt(k), grouped)).collect();
     out += &render(
-        &[
-            "Kelurahan",
-            "BPU",
-            "Aktif",
-            "Nonaktif",
-            "Rasio",
-            "Tgk 1",
-            "Tgk 2",
-            "Tgk 3+",
-        ],
+        &[head, "BPU", "Aktif", "Nonaktif", "Rasio", "Tgk 1", "Tgk 2", "Tgk 3+"],
         &left_then_right(1, 8),
         &standing,
-        20,
+        if grouped { 30 } else { 20 },
     );
-    out += "\nPengingat per kelurahan (SMS kirim/sampai/gagal; email diterima relay/gagal)\n";
-    let effect: Vec<Vec<String>> = all.iter().map(|k| effect_cells(k)).collect();
+    out += &format!(
+        "\nPengingat per {} (SMS kirim/sampai/gagal; email diterima relay/gagal)\n",
+        head.to_lowercase()
+    );
+    let effect: Vec<Vec<String>> = all.iter().map(|k| effect_cells(k, grouped)).collect();
     out += &render(
-        &["Kelurahan", "SMS", "SMS%", "Email", "Konversi", "Hari", "Dibayar"],
+        &[head, "SMS", "SMS%", "Email", "Konversi", "Hari", "Dibayar"],
         &left_then_right(1, 7),
         &effect,
-        16,
+        if grouped { 30 } else { 16 },
     );
     out += "\nPengingat per aturan\n";
     let rules: Vec<Vec<String>> = report.rules.iter().map(rule_cells).collect();
@@ -105,14 +104,21 @@ fn table(report: &OutcomeReport) -> String {
            Hari = median hari dari pengingat sampai membayar.\n"
 }
 
+/// The name a row is listed under: a region's with its code in front
+/// (region names repeat across Indonesia), a kelurahan's alone.
+fn row_name(k: &KelurahanReport, grouped: bool) -> String {
+    if grouped && !k.code.is_empty() {
+        format!("{} {}", k.code, k.name)
+    } else {
+        k.name.clone()
+    }
+}
+
 /// A standing row; a rebuilt one's name carries `*`.
-fn standing_cells(k: &KelurahanReport, rebuilt: bool) -> Vec<String> {
+fn standing_cells(k: &KelurahanReport, rebuilt: bool, grouped: bool) -> Vec<String> {
+    let name = row_name(k, grouped);
     vec![
-        if rebuilt {
-            format!("{} *", k.name)
-        } else {
-            k.name.clone()
-        },
+        if rebuilt { format!("{name} *") } else { name },
         k.bpu.to_string(),
         k.active.to_string(),
         k.nonactive.to_string(),
@@ -131,10 +137,10 @@ fn email_pair(c: &EmailFigures) -> String {
     format!("{}/{}", c.relay_accepted, c.failed)
 }
 
-fn effect_cells(k: &KelurahanReport) -> Vec<String> {
+fn effect_cells(k: &KelurahanReport, grouped: bool) -> Vec<String> {
     let e = &k.effect;
     vec![
-        k.name.clone(),
+        row_name(k, grouped),
         sms_triple(&e.sms),
         percent(e.sms.delivery_rate),
         email_pair(&e.email),
@@ -192,10 +198,14 @@ fn decimal(r: Option<f64>) -> String {
 }
 
 fn csv(report: &OutcomeReport) -> String {
-    let mut rows: Vec<Vec<String>> = report.kelurahan.iter().map(|k| kelurahan_csv("kelurahan", k)).collect();
+    let level = report.group_by.key();
+    let mut rows: Vec<Vec<String>> = report.kelurahan.iter().map(|k| kelurahan_csv(level, k)).collect();
     rows.push(kelurahan_csv("total", &report.total));
     rows.extend(report.rules.iter().map(rule_csv));
-    render_csv(&CSV_HEADER, &rows)
+    // The name column is headed by what the rows are: `kelurahan`, or the level grouped by.
+    let mut header = CSV_HEADER;
+    header[2] = level;
+    render_csv(&header, &rows)
 }
 
 fn kelurahan_csv(level: &str, k: &KelurahanReport) -> Vec<String> {

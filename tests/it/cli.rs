@@ -6,6 +6,7 @@ mod formula_cells;
 mod kelurahan_holidays;
 mod preview;
 mod report;
+mod report_groups;
 mod secrets_in_logs;
 mod segments;
 mod snapshot;

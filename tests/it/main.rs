@@ -14,6 +14,7 @@ mod contacts;
 mod daemon;
 mod dashboard_daemon;
 mod dashboard_page;
+mod dashboard_regions;
 mod delivery;
 mod demo;
 mod digest;

@@ -2,15 +2,17 @@
 //! (`kode,nama,kecamatan,kabupaten_kota,provinsi`) and the lists that ship
 //! inside the binary, so a fresh installation needs no download.
 
+pub mod region;
+
 use thiserror::Error;
 
 use crate::domain::KelurahanCode;
 use crate::store::Kelurahan;
 
 /// Kota Metro's 22 kelurahan (the pilot).
-pub const METRO_CSV: &str = include_str!("../assets/wilayah/metro_kelurahan.csv");
+pub const METRO_CSV: &str = include_str!("../../assets/wilayah/metro_kelurahan.csv");
 /// Lampung's 2,651 kelurahan and desa.
-pub const LAMPUNG_CSV: &str = include_str!("../assets/wilayah/lampung_kelurahan_desa.csv");
+pub const LAMPUNG_CSV: &str = include_str!("../../assets/wilayah/lampung_kelurahan_desa.csv");
 
 /// Why a kelurahan list cannot be read.
 #[derive(Debug, Error, PartialEq, Eq)]
