@@ -16,6 +16,7 @@ mod dashboard_daemon;
 mod dashboard_page;
 mod delivery;
 mod demo;
+mod demo_effect;
 mod digest;
 mod dispatch_store;
 mod holdout;
