@@ -62,10 +62,10 @@ fn table(report: &OutcomeReport) -> String {
         }
     };
     let all: Vec<&KelurahanReport> = report.kelurahan.iter().chain(std::iter::once(&report.total)).collect();
-    let rebuilt = |k: &KelurahanReport| {
-        report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
-    };
-    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k, rebuilt(k))).collect();
+    let standing: Vec<Vec<String>> = all
+        .iter()
+        .map(|k| standing_cells(k, standing_rebuilt(report, k)))
+        .collect();
     out += &render(
         &[
             "Kelurahan",
@@ -103,6 +103,12 @@ fn table(report: &OutcomeReport) -> String {
            email tidak punya laporan pengiriman: Kirim = diterima server email (relay),\n\
            %Relay = diterima ÷ dicoba; Konversi = pengingat yang diikuti pembayaran;\n\
            Hari = median hari dari pengingat sampai membayar.\n"
+}
+
+/// Whether `k`'s standing was rebuilt from the payment history rather than
+/// read from a month-end snapshot (the total: when any kelurahan's was).
+fn standing_rebuilt(report: &OutcomeReport, k: &KelurahanReport) -> bool {
+    report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
 }
 
 /// A standing row; a rebuilt one's name carries `*`.
@@ -159,7 +165,7 @@ fn rule_cells(r: &RuleReport) -> Vec<String> {
     ]
 }
 
-const CSV_HEADER: [&str; 25] = [
+const CSV_HEADER: [&str; 26] = [
     "tingkat",
     "kode",
     "kelurahan",
@@ -185,6 +191,7 @@ const CSV_HEADER: [&str; 25] = [
     "rasio_konversi",
     "median_hari_bayar",
     "nominal_dibayar",
+    "status_direkonstruksi",
 ];
 
 fn decimal(r: Option<f64>) -> String {
@@ -192,13 +199,23 @@ fn decimal(r: Option<f64>) -> String {
 }
 
 fn csv(report: &OutcomeReport) -> String {
-    let mut rows: Vec<Vec<String>> = report.kelurahan.iter().map(|k| kelurahan_csv("kelurahan", k)).collect();
-    rows.push(kelurahan_csv("total", &report.total));
+    let mut rows: Vec<Vec<String>> = report
+        .kelurahan
+        .iter()
+        .map(|k| kelurahan_csv("kelurahan", k, standing_rebuilt(report, k)))
+        .collect();
+    rows.push(kelurahan_csv(
+        "total",
+        &report.total,
+        standing_rebuilt(report, &report.total),
+    ));
     rows.extend(report.rules.iter().map(rule_csv));
     render_csv(&CSV_HEADER, &rows)
 }
 
-fn kelurahan_csv(level: &str, k: &KelurahanReport) -> Vec<String> {
+/// A kelurahan's (or the total's) CSV row; `rebuilt`: its standing was
+/// rebuilt, not read from a snapshot (`status_direkonstruksi` = `ya`).
+fn kelurahan_csv(level: &str, k: &KelurahanReport, rebuilt: bool) -> Vec<String> {
     let e = &k.effect;
     let n = |v: i64| v.to_string();
     vec![
@@ -227,6 +244,7 @@ fn kelurahan_csv(level: &str, k: &KelurahanReport) -> Vec<String> {
         decimal(e.conversion_rate),
         decimal(e.median_days_to_pay),
         n(e.amount_paid),
+        if rebuilt { "ya" } else { "tidak" }.into(),
     ]
 }
 
@@ -265,6 +283,7 @@ fn rule_csv(r: &RuleReport) -> Vec<String> {
         decimal(r.conversion_rate),
         decimal(r.median_days_to_pay),
         n(r.amount_paid),
+        String::new(),
     ]);
     row
 }

@@ -298,7 +298,49 @@ async fn a_report_for_a_past_month_reads_its_snapshot(db: &TestDb) {
         table.contains("Metro *") && table.contains("* direkonstruksi"),
         "{table}"
     );
+    // The CSV marks the same rows: every kelurahan and the total rebuilt,
+    // the rule rows neither; April, read from its snapshots, none.
+    assert_eq!(
+        rebuilt_column(&mid),
+        [
+            ("kelurahan", "ya".to_string()),
+            ("kelurahan", "ya".to_string()),
+            ("total", "ya".to_string())
+        ]
+    );
+    assert_eq!(
+        rebuilt_column(&april),
+        [
+            ("kelurahan", "tidak".to_string()),
+            ("kelurahan", "tidak".to_string()),
+            ("total", "tidak".to_string())
+        ]
+    );
     // March has no snapshot of its own either.
     let march = report("2026-03-31").await;
     assert_eq!(march.standing_source, MonthSource::Rebuilt);
+}
+
+/// The `tingkat` and `status_direkonstruksi` cells of a report's CSV rows
+/// (the rule rows, which have no standing, left out after checking that
+/// their cell is empty).
+fn rebuilt_column(report: &outcomes::OutcomeReport) -> Vec<(&'static str, String)> {
+    let csv = pengingat::report::render_outcomes::render_outcome_report(report, pengingat::report::OutputFormat::Csv);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "status_direkonstruksi")
+        .expect("a status_direkonstruksi column");
+    let mut marks = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        match cells[0] {
+            "kelurahan" => marks.push(("kelurahan", cells[col].to_string())),
+            "total" => marks.push(("total", cells[col].to_string())),
+            _ => assert_eq!(cells[col], "", "{line}"),
+        }
+    }
+    marks
 }
