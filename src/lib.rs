@@ -47,7 +47,7 @@
 //! | `metrics` | 5 | Prometheus counters | — |
 //! | `http` | 6 | every HTTP handler, who may call it, `ApiError` | the layers below |
 //! | `daemon` | 6 | `pengingat run`: scan (and monthly snapshots), dispatch, digest, inbox and HTTP loops | the layers below |
-//! | `demo` | 7 | `pengingat demo`: two simulated months on SQLite, with the bundled mock gateway (the `mock-sms-gateway` crate) | daemon, seed, report, … |
+//! | `demo` | 7 | `pengingat demo`: two simulated months on SQLite, with the bundled mock gateway (the `mock-sms-gateway` crate), a holdout group, simulated payers and the effect they show | daemon, seed, report, … |
 //! | `cli` | 7 | the commands: parse arguments, call the library, print | everything below |
 
 pub mod channels;

@@ -1,6 +1,7 @@
 //! `pengingat demo`: runs the simulation of [`crate::demo`], prints its
-//! progress week by week and the per-kelurahan report, then keeps the
-//! daemon serving the dashboard until Ctrl-C.
+//! progress week by week, the per-kelurahan report and the effect of the
+//! reminders measured against the holdout group, then keeps the daemon
+//! serving the dashboard until Ctrl-C.
 
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ use chrono::Duration;
 
 use super::DemoArgs;
 use crate::clock::Clock;
-use crate::demo::{DemoOptions, WeekFigures, simulate};
+use crate::demo::{DEMO_BEHAVIOUR, DemoOptions, WeekFigures, demo_holdout, simulate, story};
 use crate::domain::RegionTimeZone;
 use crate::report::OutputFormat;
 use crate::report::outcomes::{self, ReportQuery};
@@ -30,6 +31,10 @@ pub async fn run(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode>
         first_day,
         days: args.days,
         bind: args.bind.clone(),
+        population: crate::seed::Population::Metro,
+        database_url: None,
+        behaviour: DEMO_BEHAVIOUR,
+        holdout: demo_holdout(args.seed),
     };
     println!(
         "pengingat demo: Kota Metro, {} hari simulasi mulai {}\ndatabase {}",
@@ -62,6 +67,10 @@ pub async fn run(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<ExitCode>
     .await?;
     println!();
     print!("{}", render_outcome_report(&report, OutputFormat::Table));
+    println!();
+    print!("{}", story::render(&demo.effect().await?));
+    println!();
+    print!("{}", story::render_contact_counts(&demo.contact_counts().await?));
     println!(
         "\n{} peserta, {} e-mail diterima sink SMTP; simulasi selesai dalam {:.1} detik.",
         demo.participants,

@@ -288,11 +288,24 @@ impl Daemon {
     /// current scan finish its transaction, drains the HTTP server and
     /// closes the database.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let cancel = CancellationToken::new();
-        let tracker = TaskTracker::new();
         let (tick_tx, tick_rx) = mpsc::channel(1);
         let ticks = tick_source::TickSource::start(tick_tx).await?;
-        tracker.spawn(scanning::scan_loop(self.shared.clone(), tick_rx, cancel.clone()));
+        let result = self.run_on_ticks(tick_rx, shutdown).await;
+        ticks.stop().await;
+        result
+    }
+
+    /// [`Daemon::run`] with the ticks coming from `ticks` instead of real
+    /// time: a test on a fixed clock moves the clock, then ticks, and sees
+    /// exactly what the scan loop does on that tick.
+    pub async fn run_on_ticks(
+        self,
+        ticks: mpsc::Receiver<()>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        tracker.spawn(scanning::scan_loop(self.shared.clone(), ticks, cancel.clone()));
         tracker.spawn(reload::reload_loop(
             self.shared.clone(),
             self.reload.clone(),
@@ -329,7 +342,6 @@ impl Daemon {
         shutdown.await;
         tracing::info!("shutting down");
         systemd::stopping();
-        ticks.stop().await;
         cancel.cancel();
         tracker.close();
         tracker.wait().await;

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Daemon, Shared, dispatcher, scanning, serve_http, snapshots};
 use crate::dispatch::{BatchReport, Dispatcher};
 use crate::report::snapshot::SnapshotReport;
+use crate::schedule::{HoldoutSettings, Schedules};
 use crate::store::{Store, StoreError};
 
 /// A daemon whose loops the caller steps.
@@ -53,6 +54,18 @@ impl SteppedDaemon {
     /// The database.
     pub fn store(&self) -> Arc<dyn Store> {
         self.shared.store.clone()
+    }
+
+    /// The schedules in force.
+    pub fn schedules(&self) -> Arc<Schedules> {
+        self.shared.schedules.borrow().clone()
+    }
+
+    /// Puts `holdout` in force from the next scan on, as a reload of a
+    /// schedules file with that `[holdout]` would.
+    pub fn set_holdout(&self, holdout: HoldoutSettings) {
+        let next = (*self.schedules()).clone().with_holdout(holdout);
+        self.shared.schedules.send_replace(Arc::new(next));
     }
 
     /// One scan at the clock's "now", as the scan loop runs it.

@@ -2,14 +2,17 @@
 //! database in its own directory, the Kota Metro population, the bundled
 //! mock SMS gateway (and an SMTP sink), and the daemon on a simulated clock
 //! that runs through about two monthly contribution cycles: scans create
-//! reminders, the dispatcher sends them, the mock returns receipts, and a
-//! share of the reminded participants pay a few days later through the
-//! payments API. Every step is the daemon's own code ([`SteppedDaemon`]);
-//! only the clock is simulated.
+//! reminders, the dispatcher sends them, the mock returns receipts, and the
+//! simulated participants pay through the payments API, some whether
+//! reminded or not, more when a reminder reached them ([`payers`]). A
+//! holdout group does not get the early reminders, so the effect report at
+//! the end measures what the reminders add ([`story`]). Every step is the
+//! daemon's own code ([`SteppedDaemon`]); only the clock is simulated.
 
 pub mod effect_run;
-mod payers;
+pub mod payers;
 mod setup;
+pub mod story;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,15 +25,36 @@ use tokio::net::TcpListener;
 use payers::{Payers, post};
 pub use setup::Mocks;
 use setup::{demo_settings, fresh_database, payments_token, start_mocks};
+use story::DemoEffect;
 
 use crate::clock::{Clock, FixedClock};
 use crate::config::Settings;
 use crate::daemon::{Daemon, SteppedDaemon};
 use crate::domain::RegionTimeZone;
 use crate::domain::calendar::local_midnight;
+use crate::report::{contacts, effect};
 use crate::report::status::{self, StatusAt};
+use crate::schedule::HoldoutSettings;
+use crate::seed::effect::Behaviour;
 use crate::seed::{Population, SeedOptions};
 use crate::store::NoProgress;
+
+/// How the demo's participants behave: three in ten pay a month anyway; a
+/// reminder that reaches one of the others persuades three in ten of them.
+pub const DEMO_BEHAVIOUR: Behaviour = Behaviour {
+    base_per_mille: 300,
+    lift_per_mille: 300,
+};
+
+/// The demo's holdout group: 10% of each kelurahan's BPU participants,
+/// drawn with a salt from the seed, without the early reminders.
+pub fn demo_holdout(seed: u64) -> HoldoutSettings {
+    HoldoutSettings {
+        fraction: 0.1,
+        salt: format!("demo-{seed}"),
+        ..HoldoutSettings::default()
+    }
+}
 
 /// What a demo run does.
 #[derive(Debug, Clone)]
@@ -45,6 +69,14 @@ pub struct DemoOptions {
     pub days: u32,
     /// Where the daemon listens (`127.0.0.1:0` for any free port).
     pub bind: String,
+    /// Who is seeded ([`Population::Metro`] for the demo).
+    pub population: Population,
+    /// The database; `None`: a fresh SQLite database in `dir`.
+    pub database_url: Option<String>,
+    /// How the simulated participants pay.
+    pub behaviour: Behaviour,
+    /// The holdout group put in force before the first scan.
+    pub holdout: HoldoutSettings,
 }
 
 /// The figures of one simulated week, for progress lines.
@@ -77,6 +109,50 @@ pub struct Demo {
     pub settings: Settings,
     /// Seeded participants.
     pub participants: u64,
+    /// The simulated participants and what they were drawn to do.
+    pub payers: Payers,
+}
+
+impl Demo {
+    /// The effect report at the clock's "now", with the true effect of
+    /// each month's total.
+    pub async fn effect(&self) -> anyhow::Result<DemoEffect> {
+        let store = self.daemon.store();
+        let schedules = self.daemon.schedules();
+        let kelurahan = store.list_kelurahan().await?;
+        let base_due = self.settings.due_date_rules();
+        let report = effect::compute(
+            store.as_ref(),
+            &kelurahan,
+            &schedules,
+            &base_due,
+            None,
+            self.clock.now(),
+        )
+        .await?;
+        let rows = store.effect_rows(&schedules.holdout().rules).await?;
+        let deadlines = story::Deadlines {
+            kelurahan: &kelurahan,
+            schedules: &schedules,
+            base_due: &base_due,
+        };
+        let months = story::months(&report, &rows, &self.payers, &deadlines);
+        Ok(DemoEffect { report, months })
+    }
+
+    /// How many participants each kelurahan has on the contact-verification
+    /// list at the end of the run, by name, in code order (kelurahan with
+    /// nobody listed included, as 0).
+    pub async fn contact_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        let store = self.daemon.store();
+        let kelurahan = store.list_kelurahan().await?;
+        let list = contacts::contact_list(store.as_ref(), &kelurahan, None).await?;
+        let counts = contacts::counts(&list);
+        Ok(kelurahan
+            .iter()
+            .map(|k| (k.name.clone(), counts.get(k.code.as_str()).copied().unwrap_or(0)))
+            .collect())
+    }
 }
 
 /// The hours of a simulated day at which the daemon works: just after
@@ -89,7 +165,9 @@ pub async fn simulate(options: &DemoOptions, progress: &mut dyn FnMut(WeekFigure
     let wib = RegionTimeZone::Wib.tz();
     let start = local_midnight(options.first_day, wib);
     let clock = Arc::new(FixedClock::at(start));
-    fresh_database(&options.dir)?;
+    if options.database_url.is_none() {
+        fresh_database(&options.dir)?;
+    }
     let mocks = start_mocks(clock.clone(), options.seed).await?;
     let listener = match TcpListener::bind(&options.bind).await {
         Ok(l) => l,
@@ -98,11 +176,14 @@ pub async fn simulate(options: &DemoOptions, progress: &mut dyn FnMut(WeekFigure
             .context("cannot listen on loopback")?,
     };
     let base = format!("http://{}", listener.local_addr()?);
-    let settings = demo_settings(&options.dir, &mocks, &format!("{base}/"))?;
+    let mut settings = demo_settings(&options.dir, &mocks, &format!("{base}/"))?;
+    if let Some(url) = &options.database_url {
+        settings.database.url = url.clone();
+    }
     let store = crate::store::connect(&settings.database.url, &settings.database.connect_options()).await?;
     store.migrate().await?;
     let seed_options = SeedOptions {
-        population: Population::Metro,
+        population: options.population.clone(),
         seed: options.seed,
         now: start,
     };
@@ -111,12 +192,13 @@ pub async fn simulate(options: &DemoOptions, progress: &mut dyn FnMut(WeekFigure
     let daemon = Daemon::build_on(listener, settings.clone(), clock.clone())
         .await?
         .stepped()?;
+    daemon.set_holdout(options.holdout.clone());
     let mut run = Run {
         daemon: &daemon,
         clock: &clock,
         settings: &settings,
         mocks: &mocks,
-        payers: Payers::new(options.seed),
+        payers: Payers::new(options.seed, options.behaviour),
         http: reqwest::Client::builder().no_proxy().build()?,
         base,
         week: WeekFigures::default(),
@@ -128,12 +210,14 @@ pub async fn simulate(options: &DemoOptions, progress: &mut dyn FnMut(WeekFigure
             progress(run.close_week(date).await?);
         }
     }
+    let payers = run.payers;
     Ok(Demo {
         daemon,
         mocks,
         clock,
         settings,
         participants: seeded.participants,
+        payers,
     })
 }
 

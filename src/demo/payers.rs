@@ -1,7 +1,17 @@
-//! Simulated participants: a share of those whose reminder was delivered
-//! pay a few days later, deterministically from the demo's seed, and their
-//! payments are posted to the daemon's payments API like a payment system
-//! would post them.
+//! Simulated participants, posting their payments to the daemon's payments
+//! API like a payment system would.
+//!
+//! Each participant and contribution month the scan makes a reminder row
+//! for (sent, pending or held out) is one case, with two outcomes drawn as
+//! [`crate::seed::effect`] models them: whether they pay anyway, and
+//! whether a reminder that reaches them persuades them otherwise. Those
+//! who pay anyway do so one to six days after the month's first row
+//! (for the early rules, the h-7 row a week before the due date), reminded
+//! or held out alike; the persuaded pay one to six days after the first
+//! reminder that reached them (an SMS delivered, an e-mail accepted by the
+//! relay). So a held-out participant pays as often as a reminded one would
+//! without reminders, and the effect report measures only what reminders
+//! add. Every draw comes from the demo's seed.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,10 +19,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::domain::Nik;
-use crate::store::{Store, StoreError};
-
-/// Of the participants a delivered reminder reached, this share pays.
-const PAYING_PER_MILLE: u64 = 420;
+use crate::seed::effect::{Behaviour, SimulatedPayer};
+use crate::seed::random::SeedRng;
+use crate::store::{ReminderRecord, Store, StoreError};
 
 /// A payment that will be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,26 +34,39 @@ pub struct PlannedPayment {
     pub amount: i64,
     /// Months it covers.
     pub months: u32,
-    /// Unique reference, from the reminder it answers.
+    /// Unique reference, from the reminder row that decided it.
     pub reference: String,
     /// Where it is paid.
     pub channel: &'static str,
 }
 
+/// One participant and contribution month.
+#[derive(Debug)]
+struct Case {
+    /// The drawn outcomes.
+    payer: SimulatedPayer,
+    /// Whether a reminder for the month has reached them.
+    reached: bool,
+    /// Whether a payment is planned because a reminder persuaded them.
+    persuaded: bool,
+}
+
 /// The simulated payers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Payers {
     /// The demo's seed.
     seed: u64,
-    /// Reminders already decided on.
-    seen: HashSet<i64>,
+    /// How they behave.
+    behaviour: Behaviour,
+    /// Cases by participant id and contribution month (index).
+    cases: HashMap<(i64, i32), Case>,
     /// Payments still to be made.
     planned: Vec<PlannedPayment>,
-    /// Participants with a payment planned, so a second reminder does not plan another.
+    /// Participants with a payment planned, so that a second case does not plan another.
     paying: HashSet<String>,
 }
 
-/// A stable pseudo-random number from a seed and a reminder.
+/// A stable pseudo-random number from a seed, an id and a salt.
 fn mix(seed: u64, id: i64, salt: u64) -> u64 {
     let mut x = seed ^ (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 31;
@@ -52,43 +74,88 @@ fn mix(seed: u64, id: i64, salt: u64) -> u64 {
     x ^ (x >> 29)
 }
 
+/// Whether a reminder reached its participant: an SMS with a delivery
+/// receipt, an e-mail the relay accepted (e-mail has no receipts).
+fn reached(r: &ReminderRecord) -> bool {
+    r.status == "delivered" || (r.channel == "email" && r.status == "sent")
+}
+
 impl Payers {
-    pub fn new(seed: u64) -> Self {
+    pub fn new(seed: u64, behaviour: Behaviour) -> Self {
         Self {
             seed,
-            ..Self::default()
+            behaviour,
+            cases: HashMap::new(),
+            planned: Vec::new(),
+            paying: HashSet::new(),
         }
     }
 
-    /// Decides, for every newly delivered reminder, whether and when its
-    /// participant pays: 1 to 6 days after `now`, during the day.
+    /// Whether the participant's payment for `month` (index) was planned
+    /// because a reminder persuaded them (and not because they pay anyway).
+    pub fn persuaded(&self, participant_id: i64, month: i32) -> bool {
+        self.cases.get(&(participant_id, month)).is_some_and(|c| c.persuaded)
+    }
+
+    /// Opens a case for every new participant-month among the reminder
+    /// rows and notes reminders that reached their participant, planning
+    /// each payment they decide: 1 to 6 days after `now`, during the day.
     pub async fn observe(&mut self, store: &dyn Store, now: DateTime<Utc>) -> Result<(), StoreError> {
         let recent = store.list_reminders(None, 20_000).await?;
-        let mut decided: Vec<(i64, String)> = Vec::new();
-        for r in recent.into_iter().filter(|r| r.status == "delivered") {
-            if self.seen.insert(r.id) && !self.paying.contains(&r.nik) {
-                let roll = mix(self.seed, r.id, 1) % 1000;
-                if roll < PAYING_PER_MILLE {
-                    decided.push((r.id, r.nik));
+        // The row that decided, the participant's NIK, the case and whether persuaded.
+        let mut decided: Vec<(i64, String, (i64, i32), bool)> = Vec::new();
+        // Oldest first, so a case opens on its month's first row.
+        for r in recent.iter().rev() {
+            let key = (r.participant_id, r.contribution_month);
+            let case = match self.cases.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let Ok(nik) = Nik::parse(&r.nik) else { continue };
+                    let draw = mix(
+                        self.seed,
+                        r.participant_id,
+                        0x100 + u64::from(r.contribution_month.unsigned_abs()),
+                    );
+                    let payer = SimulatedPayer::draw(nik, self.behaviour, &mut SeedRng::new(draw));
+                    if payer.pays_unreminded {
+                        decided.push((r.id, r.nik.clone(), key, false));
+                    }
+                    e.insert(Case {
+                        payer,
+                        reached: false,
+                        persuaded: false,
+                    })
+                }
+            };
+            if !case.reached && reached(r) {
+                case.reached = true;
+                if case.payer.persuaded_only() {
+                    decided.push((r.id, r.nik.clone(), key, true));
                 }
             }
         }
-        let niks: Vec<Nik> = decided.iter().filter_map(|(_, n)| Nik::parse(n).ok()).collect();
+        decided.retain(|(_, nik, _, _)| !self.paying.contains(nik));
+        let niks: Vec<Nik> = decided.iter().filter_map(|(_, n, _, _)| Nik::parse(n).ok()).collect();
         let monthly: HashMap<String, i64> = store
             .participants_by_nik(&niks)
             .await?
             .into_iter()
             .map(|p| (p.nik, p.monthly_amount))
             .collect();
-        for (id, nik) in decided {
+        for (id, nik, key, persuaded) in decided {
             let Some(amount) = monthly.get(&nik).copied() else {
                 continue;
             };
+            if !self.paying.insert(nik.clone()) {
+                continue;
+            }
+            if let Some(case) = self.cases.get_mut(&key) {
+                case.persuaded = persuaded;
+            }
             let days = 1 + (mix(self.seed, id, 2) % 6) as i64;
             let minutes = (mix(self.seed, id, 3) % (10 * 60)) as i64;
             let months = if mix(self.seed, id, 4) % 10 < 2 { 3 } else { 1 };
             let channel = ["jmo", "bank", "kolektif", "dana"][(mix(self.seed, id, 5) % 4) as usize];
-            self.paying.insert(nik.clone());
             self.planned.push(PlannedPayment {
                 at: now + Duration::days(days) + Duration::minutes(minutes),
                 nik,

@@ -65,12 +65,12 @@ fn table(report: &OutcomeReport) -> String {
         }
     };
     let all: Vec<&KelurahanReport> = report.kelurahan.iter().chain(std::iter::once(&report.total)).collect();
-    let rebuilt = |k: &KelurahanReport| {
-        report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
-    };
     let grouped = report.group_by != Level::Kelurahan;
     let head = if grouped { report.group_by.label() } else { "Kelurahan" };
-    let standing: Vec<Vec<String>> = all.iter().map(|k| standing_cells(k, rebuilt(k), grouped)).collect();
+    let standing: Vec<Vec<String>> = all
+        .iter()
+        .map(|k| standing_cells(k, standing_rebuilt(report, k), grouped))
+        .collect();
     out += &render(
         &[head, "BPU", "Aktif", "Nonaktif", "Rasio", "Tgk 1", "Tgk 2", "Tgk 3+"],
         &left_then_right(1, 8),
@@ -112,6 +112,12 @@ fn row_name(k: &KelurahanReport, grouped: bool) -> String {
     } else {
         k.name.clone()
     }
+}
+
+/// Whether `k`'s standing was rebuilt from the payment history rather than
+/// read from a month-end snapshot (the total: when any kelurahan's was).
+fn standing_rebuilt(report: &OutcomeReport, k: &KelurahanReport) -> bool {
+    report.standing_rebuilt.contains(&k.code) || (k.code.is_empty() && !report.standing_rebuilt.is_empty())
 }
 
 /// A standing row; a rebuilt one's name carries `*`.
@@ -165,7 +171,7 @@ fn rule_cells(r: &RuleReport) -> Vec<String> {
     ]
 }
 
-const CSV_HEADER: [&str; 25] = [
+const CSV_HEADER: [&str; 26] = [
     "tingkat",
     "kode",
     "kelurahan",
@@ -191,6 +197,7 @@ const CSV_HEADER: [&str; 25] = [
     "rasio_konversi",
     "median_hari_bayar",
     "nominal_dibayar",
+    "status_direkonstruksi",
 ];
 
 fn decimal(r: Option<f64>) -> String {
@@ -199,8 +206,16 @@ fn decimal(r: Option<f64>) -> String {
 
 fn csv(report: &OutcomeReport) -> String {
     let level = report.group_by.key();
-    let mut rows: Vec<Vec<String>> = report.kelurahan.iter().map(|k| kelurahan_csv(level, k)).collect();
-    rows.push(kelurahan_csv("total", &report.total));
+    let mut rows: Vec<Vec<String>> = report
+        .kelurahan
+        .iter()
+        .map(|k| kelurahan_csv(level, k, standing_rebuilt(report, k)))
+        .collect();
+    rows.push(kelurahan_csv(
+        "total",
+        &report.total,
+        standing_rebuilt(report, &report.total),
+    ));
     rows.extend(report.rules.iter().map(rule_csv));
     // The name column is headed by what the rows are: `kelurahan`, or the level grouped by.
     let mut header = CSV_HEADER;
@@ -208,7 +223,9 @@ fn csv(report: &OutcomeReport) -> String {
     render_csv(&header, &rows)
 }
 
-fn kelurahan_csv(level: &str, k: &KelurahanReport) -> Vec<String> {
+/// A kelurahan's (or the total's) CSV row; `rebuilt`: its standing was
+/// rebuilt, not read from a snapshot (`status_direkonstruksi` = `ya`).
+fn kelurahan_csv(level: &str, k: &KelurahanReport, rebuilt: bool) -> Vec<String> {
     let e = &k.effect;
     let n = |v: i64| v.to_string();
     vec![
@@ -237,6 +254,7 @@ fn kelurahan_csv(level: &str, k: &KelurahanReport) -> Vec<String> {
         decimal(e.conversion_rate),
         decimal(e.median_days_to_pay),
         n(e.amount_paid),
+        if rebuilt { "ya" } else { "tidak" }.into(),
     ]
 }
 
@@ -275,6 +293,7 @@ fn rule_csv(r: &RuleReport) -> Vec<String> {
         decimal(r.conversion_rate),
         decimal(r.median_days_to_pay),
         n(r.amount_paid),
+        String::new(),
     ]);
     row
 }

@@ -168,6 +168,13 @@ impl Schedules {
         self.scan.latest_between(after, until)
     }
 
+    /// These schedules with another holdout group (a simulation that
+    /// measures the reminders whatever the file says).
+    pub fn with_holdout(mut self, holdout: HoldoutSettings) -> Self {
+        self.holdout = holdout;
+        self
+    }
+
     /// The holdout group's settings (`fraction = 0`, off, without `[holdout]`).
     pub fn holdout(&self) -> &HoldoutSettings {
         &self.holdout

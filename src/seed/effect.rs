@@ -28,6 +28,24 @@ pub struct SimulatedPayer {
 }
 
 impl SimulatedPayer {
+    /// Draws `nik`'s two outcomes from `rng`: paying anyway with
+    /// probability `base`, and otherwise persuaded by a reminder with
+    /// probability `lift`.
+    pub fn draw(nik: Nik, behaviour: Behaviour, rng: &mut SeedRng) -> Self {
+        let pays_unreminded = rng.per_mille(behaviour.base_per_mille);
+        let persuaded = rng.per_mille(behaviour.lift_per_mille);
+        Self {
+            nik,
+            pays_unreminded,
+            pays_reminded: pays_unreminded || persuaded,
+        }
+    }
+
+    /// Whether only a reminder makes them pay.
+    pub fn persuaded_only(&self) -> bool {
+        self.pays_reminded && !self.pays_unreminded
+    }
+
     /// Whether they pay, given whether they were reminded.
     pub fn pays(&self, reminded: bool) -> bool {
         if reminded {
@@ -80,13 +98,7 @@ pub fn effect_population(
         ) else {
             continue;
         };
-        let pays_unreminded = rng.per_mille(behaviour.base_per_mille);
-        let persuaded = rng.per_mille(behaviour.lift_per_mille);
-        payers.push(SimulatedPayer {
-            nik: nik.clone(),
-            pays_unreminded,
-            pays_reminded: pays_unreminded || persuaded,
-        });
+        payers.push(SimulatedPayer::draw(nik.clone(), behaviour, &mut rng));
         participants.push(NewParticipant {
             nik,
             kpj: None,

@@ -17,6 +17,7 @@ mod dashboard_page;
 mod dashboard_regions;
 mod delivery;
 mod demo;
+mod demo_effect;
 mod digest;
 mod dispatch_store;
 mod holdout;

@@ -1,5 +1,6 @@
 //! Monthly standing snapshots: instances racing on one month leave one row
-//! per kelurahan and month; a daemon that was down takes the months it
+//! per kelurahan and month; a running daemon takes each kelurahan's month on
+//! the first tick after it ends there; a daemon that was down takes the months it
 //! missed from the payment history, marked rebuilt; the dashboard's chart
 //! and table and `report` for a past month read the snapshots and label
 //! months without one "direkonstruksi".
@@ -25,6 +26,7 @@ both_backends!(
     a_daemon_that_was_down_rebuilds_the_missed_months_and_marks_them,
     the_dashboard_reads_snapshots_and_labels_months_without_one_as_rebuilt,
     a_report_for_a_past_month_reads_its_snapshot,
+    a_running_daemon_takes_a_month_end_on_the_first_tick_after_it,
 );
 
 const METRO: &str = "18.72.01.1001";
@@ -126,6 +128,62 @@ async fn the_running_daemon_takes_the_last_ended_month_as_it_starts(db: &TestDb)
         .collect();
     let april = month("2026-04").index();
     assert_eq!(taken, [(METRO, april, false), (DANGIN_PURI, april, false)]);
+}
+
+/// Sets the clock to `t` and ticks; returns once the scan loop is done with
+/// that tick. The channel holds one tick and the loop takes the next only
+/// when done with the last, so the third send completes only after the
+/// first tick was handled (the two after it, at the same instant, find
+/// nothing more to do).
+async fn tick_at(clock: &FixedClock, ticks: &tokio::sync::mpsc::Sender<()>, t: &str) {
+    clock.set(at(t));
+    for _ in 0..3 {
+        ticks.send(()).await.expect("the scan loop runs");
+    }
+}
+
+/// April's snapshot rows as (code, taken at, rebuilt).
+async fn april_rows(db: &TestDb) -> Vec<(String, i64, bool)> {
+    let april = month("2026-04").index();
+    all_rows(db)
+        .await
+        .into_iter()
+        .filter(|r| r.month == april)
+        .map(|r| (r.kelurahan_code, r.taken_at, r.rebuilt))
+        .collect()
+}
+
+async fn a_running_daemon_takes_a_month_end_on_the_first_tick_after_it(db: &TestDb) {
+    population(db).await;
+    let clock = Arc::new(FixedClock::at(at("2026-04-30T10:00:00Z")));
+    let daemon = Daemon::build(daemon_settings(db), clock.clone()).await.unwrap();
+    let (ticks, tick_rx) = tokio::sync::mpsc::channel(1);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(daemon.run_on_ticks(tick_rx, async move {
+        let _ = stopped.await;
+    }));
+    tick_at(&clock, &ticks, "2026-04-30T10:00:00Z").await;
+    assert!(april_rows(db).await.is_empty(), "April has not ended anywhere");
+    // April ends at 15:00 UTC in WIT (no kelurahan here), 16:00 in WITA
+    // (Dangin Puri), 17:00 in WIB (Metro).
+    tick_at(&clock, &ticks, "2026-04-30T15:30:00Z").await;
+    assert!(april_rows(db).await.is_empty(), "neither kelurahan's April has ended");
+    tick_at(&clock, &ticks, "2026-04-30T16:30:00Z").await;
+    let wita = (DANGIN_PURI.to_string(), at("2026-04-30T16:30:00Z").timestamp(), false);
+    assert_eq!(april_rows(db).await, std::slice::from_ref(&wita), "Dangin Puri's only");
+    tick_at(&clock, &ticks, "2026-04-30T16:45:00Z").await;
+    tick_at(&clock, &ticks, "2026-04-30T17:30:00Z").await;
+    let wib = (METRO.to_string(), at("2026-04-30T17:30:00Z").timestamp(), false);
+    let both = [wib, wita];
+    assert_eq!(april_rows(db).await, both);
+    // Later ticks, on 1 May and after May ends, write April no more.
+    tick_at(&clock, &ticks, "2026-05-01T03:00:00Z").await;
+    tick_at(&clock, &ticks, "2026-05-31T18:00:00Z").await;
+    assert_eq!(april_rows(db).await, both, "one row per kelurahan, taken once");
+    let may = month("2026-05").index();
+    assert_eq!(all_rows(db).await.iter().filter(|r| r.month == may).count(), 2);
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
 }
 
 async fn a_daemon_that_was_down_rebuilds_the_missed_months_and_marks_them(db: &TestDb) {
@@ -298,7 +356,49 @@ async fn a_report_for_a_past_month_reads_its_snapshot(db: &TestDb) {
         table.contains("Metro *") && table.contains("* direkonstruksi"),
         "{table}"
     );
+    // The CSV marks the same rows: every kelurahan and the total rebuilt,
+    // the rule rows neither; April, read from its snapshots, none.
+    assert_eq!(
+        rebuilt_column(&mid),
+        [
+            ("kelurahan", "ya".to_string()),
+            ("kelurahan", "ya".to_string()),
+            ("total", "ya".to_string())
+        ]
+    );
+    assert_eq!(
+        rebuilt_column(&april),
+        [
+            ("kelurahan", "tidak".to_string()),
+            ("kelurahan", "tidak".to_string()),
+            ("total", "tidak".to_string())
+        ]
+    );
     // March has no snapshot of its own either.
     let march = report("2026-03-31").await;
     assert_eq!(march.standing_source, MonthSource::Rebuilt);
+}
+
+/// The `tingkat` and `status_direkonstruksi` cells of a report's CSV rows
+/// (the rule rows, which have no standing, left out after checking that
+/// their cell is empty).
+fn rebuilt_column(report: &outcomes::OutcomeReport) -> Vec<(&'static str, String)> {
+    let csv = pengingat::report::render_outcomes::render_outcome_report(report, pengingat::report::OutputFormat::Csv);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "status_direkonstruksi")
+        .expect("a status_direkonstruksi column");
+    let mut marks = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        match cells[0] {
+            "kelurahan" => marks.push(("kelurahan", cells[col].to_string())),
+            "total" => marks.push(("total", cells[col].to_string())),
+            _ => assert_eq!(cells[col], "", "{line}"),
+        }
+    }
+    marks
 }

@@ -20,7 +20,7 @@ both_backends!(
 );
 
 /// The report's CSV header (`CSV_HEADER` in `src/report/render_outcomes.rs`).
-const CSV_HEADER: [&str; 25] = [
+const CSV_HEADER: [&str; 26] = [
     "tingkat",
     "kode",
     "kelurahan",
@@ -46,6 +46,7 @@ const CSV_HEADER: [&str; 25] = [
     "rasio_konversi",
     "median_hari_bayar",
     "nominal_dibayar",
+    "status_direkonstruksi",
 ];
 
 /// The keys of a kelurahan row (and the total) in the JSON, `effect` flattened in.
