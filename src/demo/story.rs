@@ -151,10 +151,13 @@ pub fn render_contact_counts(counts: &[(String, i64)]) -> String {
          Daftar lengkap per kelurahan: pengingat report --contacts\n"
     );
     for pair in counts.chunks(2) {
-        let cells: Vec<String> = pair.iter().map(|(name, n)| {
+        let cells: Vec<String> = pair
+            .iter()
+            .map(|(name, n)| {
                 let name: String = name.chars().take(28).collect();
                 format!("{name:<28}{n:>6}")
-            }).collect();
+            })
+            .collect();
         out.push_str(&format!("  {}\n", cells.join("   ")));
     }
     out

@@ -108,7 +108,9 @@ fn the_demo_runs_the_whole_loop_and_reports_it() {
     let total: i64 = printed.iter().map(|(_, n)| n).sum();
     assert!(total > 0, "the run left some contacts to check:\n{stdout}");
     assert!(
-        stdout.contains(&format!("Kontak perlu dicek (nomor/e-mail gagal atau tidak ada): {total} peserta")),
+        stdout.contains(&format!(
+            "Kontak perlu dicek (nomor/e-mail gagal atau tidak ada): {total} peserta"
+        )),
         "{stdout}"
     );
 }
