@@ -21,6 +21,7 @@ pub mod dispatch;
 mod error;
 pub mod holdout;
 pub mod outcomes;
+mod pool;
 mod postgres;
 pub mod reminders;
 pub mod replan;

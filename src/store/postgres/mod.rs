@@ -67,6 +67,8 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(options.timeout)
+            .test_before_acquire(false)
+            .before_acquire(super::pool::alive_after_idle)
             .connect_with(opts)
             .await
             .map_err(connect_error)?;

@@ -93,6 +93,8 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.timeout + std::time::Duration::from_secs(5))
+            .test_before_acquire(false)
+            .before_acquire(super::pool::alive_after_idle)
             .connect_with(opts)
             .await
             .map_err(connect_error)?;
