@@ -14,11 +14,13 @@
 #   benches/inbox-rss.sh                                  # 100 MB participants, 100 MB payments
 #   SIZE_MB=100 LIMIT_MB=16 benches/inbox-rss.sh          # the shipped limit: refused unread
 #   MALLOC_ARENA_MAX=2 benches/inbox-rss.sh               # glibc keeps two malloc arenas, not one
-#                                                         # per thread (11 MiB less peak RSS with a
-#                                                         # 2 MB file, 2 MiB less with 100 MB)
+#                                                         # per thread
+#   BIN=target/debug/pengingat benches/inbox-rss.sh       # the debug build
 #
-# Memory of the payments import: 16 bytes per row (1.6 million rows in 100 MB: 26 MiB) on top of
-# the daemon's own (connections' page caches, malloc arenas, one chunk of rows).
+# Memory of an import does not grow with the file: the rows wait in a spill file on disk, and the
+# sorts (repeated NIKs and references, payments in paid_at order) keep one run of 16-byte keys in
+# memory, the rest on disk. What remains is the daemon's own (connections' page caches, malloc
+# arenas) and one chunk of rows.
 set -euo pipefail
 
 SIZE_MB=${SIZE_MB:-100}

@@ -35,6 +35,7 @@ mod payments;
 mod payments_file;
 mod reader;
 mod rejected;
+mod runs;
 mod spill;
 mod table;
 mod text;

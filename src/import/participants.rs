@@ -47,6 +47,7 @@ use std::path::Path;
 use super::columns::{Columns, RowReader};
 use super::reader::{Staged, read_error, stage};
 use super::rejected::{Rejection, discard, flatten, settle};
+use super::runs::{ExternalSort, run_keys};
 use super::values::current_month;
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, RowError};
 use crate::domain::{
@@ -79,11 +80,11 @@ const REQUIRED: &[&[&str]] = &[&["nik"], &["name"], &["kelurahan"], &["segment"]
 /// columns), upserting them by NIK in one transaction.
 ///
 /// The file is read once into a spill file, then checked row by row (a
-/// NIK repeated in the file is found by sorting 16 bytes per row: the NIK
-/// and the record's offset), then written a chunk of
-/// [`ImportOptions::chunk_rows`] rows at a time inside one transaction.
-/// Memory does not grow with the file's bytes, only by those 16 bytes per
-/// row during the checks, plus the problems of the rejected rows.
+/// NIK repeated in the file is found by an external sort of 16 bytes per
+/// row, the NIK and the record's offset, see `runs`), then written a chunk
+/// of [`ImportOptions::chunk_rows`] rows at a time inside one transaction.
+/// Memory does not grow with the file, except by the problems of the
+/// rejected rows.
 pub async fn import_participants(
     store: &dyn Participants,
     path: &Path,
@@ -150,13 +151,12 @@ impl File<'_> {
     fn check(&self) -> Result<Vec<Rejection>, ImportError> {
         let mut rejected: Vec<Rejection> = Vec::new();
         // (NIK as a number, record offset) of every row whose NIK parsed.
-        let mut niks: Vec<(u64, u64)> = Vec::new();
-        for item in self.staged.spill.records() {
-            let (offset, record) = item.map_err(read_error(self.path))?;
-            let record = self.staged.padded(record);
+        let mut niks = ExternalSort::new(self.path, run_keys(self.options.chunk_rows));
+        for item in self.staged.rows(self.path) {
+            let (offset, record) = item?;
             let (nik, checked) = check_row(RowReader::new(&record, self.columns), self.zones, self.options);
             if let Some(nik) = nik {
-                niks.push((nik_key(&nik), offset));
+                niks.push([nik_key(&nik), offset]).map_err(read_error(self.path))?;
             }
             if let Err(errors) = checked {
                 rejected.push((offset, errors));
@@ -168,22 +168,34 @@ impl File<'_> {
 
     /// A NIK may appear once per file: each later line is rejected, naming
     /// the first; the problem comes first among its row's.
-    fn repeated_niks(&self, mut niks: Vec<(u64, u64)>, rejected: &mut Vec<Rejection>) -> Result<(), ImportError> {
-        niks.sort_unstable();
+    fn repeated_niks(&self, niks: ExternalSort<2>, rejected: &mut Vec<Rejection>) -> Result<(), ImportError> {
+        let io = read_error(self.path);
         let mut added: Vec<Rejection> = Vec::new();
-        for run in niks.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-            let first = self.staged.record_at(self.path, run[0].1)?.line;
-            for &(_, offset) in &run[1..] {
-                let reason = format!("duplicate NIK: the same NIK is already on line {first}");
-                match rejected.binary_search_by_key(&offset, |(key, _)| *key) {
-                    Ok(i) => {
-                        let line = rejected[i].1[0].line;
-                        rejected[i].1.insert(0, RowError::new(line, Some("nik"), reason));
-                    }
-                    Err(_) => {
-                        let line = self.staged.record_at(self.path, offset)?.line;
-                        added.push((offset, vec![RowError::new(line, Some("nik"), reason)]));
-                    }
+        // The NIK of the current run of keys, the offset of its first row,
+        // and that row's line once a repeat needs it.
+        let mut first: Option<(u64, u64, Option<usize>)> = None;
+        for key in niks.sorted().map_err(&io)? {
+            let [nik, offset] = key.map_err(&io)?;
+            let (first_line, offset_of_first) = match &mut first {
+                Some((current, at, line)) if *current == nik => (line, *at),
+                _ => {
+                    first = Some((nik, offset, None));
+                    continue;
+                }
+            };
+            let line_of_first = match *first_line {
+                Some(line) => line,
+                None => *first_line.insert(self.staged.record_at(self.path, offset_of_first)?.line),
+            };
+            let reason = format!("duplicate NIK: the same NIK is already on line {line_of_first}");
+            match rejected.binary_search_by_key(&offset, |(key, _)| *key) {
+                Ok(i) => {
+                    let line = rejected[i].1[0].line;
+                    rejected[i].1.insert(0, RowError::new(line, Some("nik"), reason));
+                }
+                Err(_) => {
+                    let line = self.staged.record_at(self.path, offset)?.line;
+                    added.push((offset, vec![RowError::new(line, Some("nik"), reason)]));
                 }
             }
         }
@@ -206,12 +218,11 @@ impl File<'_> {
         let mut counts = UpsertCounts::default();
         let chunk_rows = self.options.chunk_rows.max(1);
         let mut chunk: Vec<GoodRow> = Vec::with_capacity(chunk_rows.min(65_536));
-        for item in self.staged.spill.records() {
-            let (offset, record) = item.map_err(read_error(self.path))?;
+        for item in self.staged.rows(self.path) {
+            let (offset, record) = item?;
             if skipped.binary_search(&offset).is_ok() {
                 continue;
             }
-            let record = self.staged.padded(record);
             if let (_, Ok(row)) = check_row(RowReader::new(&record, self.columns), self.zones, self.options) {
                 chunk.push(row);
             }

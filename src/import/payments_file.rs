@@ -5,28 +5,32 @@
 //! # How a file is read
 //!
 //! 1. The file is read once into a spill file on disk (see `spill`).
-//! 2. Every row is parsed, in file order. For each that parses, 16 bytes
-//!    are kept: its `paid_at`, its offset in the spill (40 bits) and a
-//!    24-bit hash of its external reference. Nothing else of a row stays in
-//!    memory.
-//! 3. Sorting those entries by hash brings rows that may share a reference
-//!    together; only those are read again and compared, to find a
-//!    reference repeated in the file (a duplicate, or an error when the
-//!    payment differs). A repeat keeps 16 more bytes: the offset of the
-//!    row it repeats.
-//! 4. The rows are checked against the store a chunk at a time, in file
-//!    order. With any problem and without `skip_invalid`, the import stops
-//!    here, having written nothing, and lists every problem.
-//! 5. The good entries are sorted by (`paid_at`, file order) and their rows
-//!    read back from the spill by offset in that order, a chunk at a time,
-//!    and recorded in one transaction: an earlier payment covers the
-//!    earlier months even when the file is not in date order.
+//! 2. Every row is parsed, in file order. For each that parses, a key of
+//!    16 bytes goes to an external sort (see `runs`): a 64-bit hash of its
+//!    external reference and its offset in the spill. Nothing else of a
+//!    row stays in memory, and the keys go to disk a run at a time.
+//! 3. The keys come back sorted by hash, bringing rows that may share a
+//!    reference together; only those are read again and compared, to find
+//!    a reference repeated in the file (a duplicate, or an error when the
+//!    payment differs). A repeat is sorted again by its offset, with the
+//!    offset of the row it repeats.
+//! 4. The rows are read again in file order and checked against the store
+//!    a chunk at a time. Each good row's (`paid_at`, offset) goes to a
+//!    third external sort. With any problem and without `skip_invalid`,
+//!    the import stops here, having written nothing, and lists every
+//!    problem.
+//! 5. The good rows are read back from the spill by offset in (`paid_at`,
+//!    file order), a chunk at a time, and recorded in one transaction: an
+//!    earlier payment covers the earlier months even when the file is not
+//!    in date order.
 //!
-//! Ordering by a second pass over the spill, rather than staging the rows
-//! in a database table inside the transaction, keeps SQLite's write lock
-//! for the writes alone (the checks of step 4 run before it is taken) and
-//! needs no schema. Reading a 100 MB file's rows back out of order costs
-//! one positioned read each, from the page cache.
+//! Memory therefore holds one sort run, one chunk of rows and the problems
+//! of rejected rows, whatever the file's size. Ordering by a pass over the
+//! spill, rather than staging the rows in a database table inside the
+//! transaction, keeps the database's write lock for the writes alone (the
+//! checks of step 4 run before it is taken) and needs no schema. Reading
+//! the rows back out of order costs one positioned read each, mostly from
+//! the page cache.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -36,60 +40,11 @@ use super::columns::{Columns, RowReader};
 use super::payments::{COLUMNS, Check, Known, ParsedRow, REQUIRED, batch, parse_row};
 use super::reader::{Staged, read_error, stage};
 use super::rejected::{Rejection, discard, flatten, settle, sort_by_line, write_rejected};
+use super::runs::{ExternalSort, Sorted, run_keys, signed_key};
+use super::table::RawRecord;
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, PaymentCounts, RowError};
 use crate::domain::NewPayment;
 use crate::store::{ImportTx, PaymentOutcome, Progress, Store, StoreError};
-
-/// A row that parsed: 16 bytes, the only memory a row keeps between passes.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    /// `paid_at` in nanoseconds since 1970, to sort on.
-    paid_at: i64,
-    /// The row's offset in the spill file (also its place in the file)
-    /// above the low [`TAG_BITS`] bits, which hold first a hash of its
-    /// external reference, then [`FIRST`], [`REPEAT`] or [`CONFLICT`], then
-    /// [`GOOD`] or [`SKIP`].
-    packed: u64,
-}
-
-/// Bits of [`Entry::packed`] that hold its tag.
-const TAG_BITS: u32 = 24;
-/// The mask of those bits.
-const TAG: u64 = (1 << TAG_BITS) - 1;
-/// The first row with its reference (to be checked against the store).
-const FIRST: u64 = 0;
-/// Repeats an identical earlier row (see `Repeats`).
-const REPEAT: u64 = 1;
-/// Uses the reference of an earlier row for another payment.
-const CONFLICT: u64 = 2;
-/// Checked: to be recorded.
-const GOOD: u64 = 3;
-/// Checked: a duplicate or rejected, not recorded.
-const SKIP: u64 = 4;
-
-impl Entry {
-    fn new(paid_at: i64, offset: u64, tag: u64) -> Self {
-        Self {
-            paid_at,
-            packed: (offset << TAG_BITS) | (tag & TAG),
-        }
-    }
-
-    fn offset(self) -> u64 {
-        self.packed >> TAG_BITS
-    }
-
-    fn tag(self) -> u64 {
-        self.packed & TAG
-    }
-
-    fn set_tag(&mut self, tag: u64) {
-        self.packed = (self.packed & !TAG) | tag;
-    }
-}
-
-/// (row, the identical earlier row it repeats), by offset, sorted.
-type Repeats = Vec<(u64, u64)>;
 
 /// Imports the payments in `path` (see [`super::payments`] for the columns
 /// and this module for how). Each new payment advances its participant's
@@ -109,23 +64,22 @@ pub async fn import_payments(
         columns: &columns,
         options,
     };
-    let (mut entries, mut rejected) = file.parse()?;
-    let repeats = file.repeats(&mut entries, &mut rejected)?;
+    let (by_ref, mut rejected) = file.parse()?;
+    let repeats = file.repeats(by_ref, &mut rejected)?;
     let mut counts = PaymentCounts::default();
-    file.check(store, &mut entries, &repeats, &mut rejected, &mut counts)
-        .await?;
-    drop(repeats);
+    let by_date = file.check(store, repeats, &mut rejected, &mut counts).await?;
     let rejected_file = settle(path, &staged, &mut rejected, options.skip_invalid).await?;
-    entries.retain(|e| e.tag() == GOOD);
-    entries.sort_unstable_by_key(|e| (e.paid_at, e.offset()));
-    let late = match file.record(store, &entries, &mut counts, progress).await {
+    let recorded = match by_date.sorted().map_err(read_error(path)) {
+        Ok(by_date) => file.record(store, by_date, &mut counts, progress).await,
+        Err(e) => Err(e),
+    };
+    let late = match recorded {
         Ok(late) => late,
         Err(e) => {
             discard(rejected_file.as_deref()).await;
             return Err(e);
         }
     };
-    drop(entries);
     let (rejected_file, warnings) = if late.is_empty() {
         (rejected_file, warnings)
     } else {
@@ -180,157 +134,151 @@ impl File<'_> {
     /// The row at `offset`, parsed again (it parsed the first time).
     fn row_at(&self, offset: u64) -> Result<ParsedRow, ImportError> {
         let record = self.staged.record_at(self.path, offset)?;
-        parse_row(offset as usize, RowReader::new(&record, self.columns), self.options.now).map_err(|errors| {
+        self.parse_again(offset, &record)
+    }
+
+    /// `record`, at `offset`, parsed again (it parsed the first time).
+    fn parse_again(&self, offset: u64, record: &RawRecord) -> Result<ParsedRow, ImportError> {
+        parse_row(offset as usize, RowReader::new(record, self.columns), self.options.now).map_err(|errors| {
             let reason = errors.first().map_or_else(String::new, ToString::to_string);
             read_error(self.path)(std::io::Error::other(format!("the spill file changed: {reason}")))
         })
     }
 
-    /// Step 2: every row parsed; the entries of those that parsed, and the
-    /// problems of those that did not, both in file order.
-    fn parse(&self) -> Result<(Vec<Entry>, Vec<Rejection>), ImportError> {
-        let mut entries = Vec::new();
+    /// The keys an external sort of this import holds in memory.
+    fn run(&self) -> usize {
+        run_keys(self.options.chunk_rows)
+    }
+
+    /// Step 2: every row parsed; the (reference hash, offset) keys of
+    /// those that parsed, and the problems of those that did not, in file
+    /// order.
+    fn parse(&self) -> Result<(ExternalSort<2>, Vec<Rejection>), ImportError> {
+        let mut by_ref = ExternalSort::new(self.path, self.run());
         let mut rejected = Vec::new();
-        for item in self.staged.spill.records() {
-            let (offset, record) = item.map_err(read_error(self.path))?;
-            let record = self.staged.padded(record);
-            if offset >> (64 - TAG_BITS) != 0 {
-                let too_big = std::io::Error::other("the file has more than 1 TiB of rows");
-                return Err(read_error(self.path)(too_big));
-            }
+        for item in self.staged.rows(self.path) {
+            let (offset, record) = item?;
             match parse_row(offset as usize, RowReader::new(&record, self.columns), self.options.now) {
-                Ok(row) => entries.push(Entry::new(nanos(&row), offset, ref_hash(row.external_ref.as_str()))),
+                Ok(row) => by_ref
+                    .push([ref_hash(row.external_ref.as_str()), offset])
+                    .map_err(read_error(self.path))?,
                 Err(errors) => rejected.push((offset, errors)),
             }
         }
-        Ok((entries, rejected))
+        Ok((by_ref, rejected))
     }
 
-    /// Step 3: marks each row that repeats an identical earlier row with
-    /// its reference (a duplicate), returning the links, and rejects a row
-    /// that reuses an earlier row's reference for another payment. Leaves
-    /// `entries` and `rejected` in file order.
-    fn repeats(&self, entries: &mut Vec<Entry>, rejected: &mut Vec<Rejection>) -> Result<Repeats, ImportError> {
-        entries.sort_unstable_by_key(|e| (e.tag(), e.offset()));
-        let mut repeats = Vec::new();
+    /// Step 3: finds each row that repeats an identical earlier row with
+    /// its reference (a duplicate), returning (row, earlier row) offsets
+    /// sorted by row, and rejects a row that reuses an earlier row's
+    /// reference for another payment. Leaves `rejected` in file order.
+    fn repeats(&self, by_ref: ExternalSort<2>, rejected: &mut Vec<Rejection>) -> Result<Sorted<2>, ImportError> {
+        let io = read_error(self.path);
+        let mut repeats = ExternalSort::new(self.path, self.run());
         let mut conflicts = Vec::new();
-        for run in entries.chunk_by_mut(|a, b| a.tag() == b.tag()) {
-            if run.len() == 1 {
-                run[0].set_tag(FIRST);
+        // The rows of the current hash, in file order: the first row of
+        // each reference (read only once a second row shares the hash).
+        let mut hash = None;
+        let mut unread = None;
+        let mut firsts: Vec<ParsedRow> = Vec::new();
+        for key in by_ref.sorted().map_err(&io)? {
+            let [key_hash, offset] = key.map_err(&io)?;
+            if hash != Some(key_hash) {
+                hash = Some(key_hash);
+                unread = Some(offset);
+                firsts.clear();
                 continue;
             }
-            // Rows sharing a hash, in file order: the first of each reference.
-            let mut firsts: Vec<ParsedRow> = Vec::new();
-            for entry in run.iter_mut() {
-                let row = self.row_at(entry.offset())?;
-                match firsts.iter().find(|f| f.external_ref == row.external_ref) {
-                    Some(first) if first.same_payment(&row) => {
-                        repeats.push((entry.offset(), first.index as u64));
-                        entry.set_tag(REPEAT);
-                    }
-                    Some(first) => {
-                        let reason = format!(
-                            "external reference already used on line {} for a different payment",
-                            first.line
-                        );
-                        conflicts.push((entry.offset(), vec![RowError::conflict(row.line, reason)]));
-                        entry.set_tag(CONFLICT);
-                    }
-                    None => {
-                        entry.set_tag(FIRST);
-                        firsts.push(row);
-                    }
+            if let Some(first) = unread.take() {
+                firsts.push(self.row_at(first)?);
+            }
+            let row = self.row_at(offset)?;
+            match firsts.iter().find(|f| f.external_ref == row.external_ref) {
+                Some(first) if first.same_payment(&row) => repeats.push([offset, first.index as u64]).map_err(&io)?,
+                Some(first) => {
+                    let reason = format!(
+                        "external reference already used on line {} for a different payment",
+                        first.line
+                    );
+                    conflicts.push((offset, vec![RowError::conflict(row.line, reason)]));
                 }
+                None => firsts.push(row),
             }
         }
-        entries.retain(|e| e.tag() != CONFLICT);
-        entries.sort_unstable_by_key(|e| e.offset());
-        repeats.sort_unstable();
         if !conflicts.is_empty() {
             rejected.extend(conflicts);
             rejected.sort_by_key(|(offset, _)| *offset);
         }
-        Ok(repeats)
+        repeats.sorted().map_err(io)
     }
 
-    /// Step 4: checks the rows against the store a chunk at a time, in file
-    /// order; marks each entry [`GOOD`] or [`SKIP`], counting duplicates.
+    /// Step 4: checks the rows that parsed and reuse no reference against
+    /// the store a chunk at a time, in file order, counting duplicates and
+    /// adding the problems to `rejected`; returns the (`paid_at`, offset)
+    /// keys of the rows to record.
     async fn check(
         &self,
         store: &dyn Store,
-        entries: &mut [Entry],
-        repeats: &Repeats,
+        mut repeats: Sorted<2>,
         rejected: &mut Vec<Rejection>,
         counts: &mut PaymentCounts,
-    ) -> Result<(), ImportError> {
-        // Rejected rows that others may repeat: offset → line.
-        let mut failed: HashMap<u64, usize> = HashMap::new();
-        for chunk in entries.chunks_mut(self.options.chunk_rows.max(1)) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for entry in chunk.iter() {
-                rows.push(self.row_at(entry.offset())?);
+    ) -> Result<ExternalSort<2>, ImportError> {
+        let io = read_error(self.path);
+        let mut checked = Checked {
+            path: self.path,
+            by_date: ExternalSort::new(self.path, self.run()),
+            found: Vec::new(),
+            failed: HashMap::new(),
+        };
+        let chunk_rows = self.options.chunk_rows.max(1);
+        let mut chunk: Vec<(ParsedRow, Option<u64>)> = Vec::with_capacity(chunk_rows.min(65_536));
+        let mut next_repeat = repeats.next().transpose().map_err(&io)?;
+        for item in self.staged.rows(self.path) {
+            let (offset, record) = item?;
+            if rejected.binary_search_by_key(&offset, |(key, _)| *key).is_ok() {
+                continue;
             }
-            let firsts: Vec<ParsedRow> = rows
-                .iter()
-                .zip(chunk.iter())
-                .filter(|(_, e)| e.tag() == FIRST)
-                .map(|(r, _)| r.clone())
-                .collect();
-            let known = Known::load(store, &firsts).await?;
-            for (entry, row) in chunk.iter_mut().zip(&rows) {
-                let first = match entry.tag() {
-                    REPEAT => repeats
-                        .binary_search_by_key(&entry.offset(), |(row, _)| *row)
-                        .ok()
-                        .map(|i| repeats[i].1),
-                    _ => None,
-                };
-                let checked = match first {
-                    None => known.check(row),
-                    Some(first) => match failed.get(&first) {
-                        Some(line) => Err(vec![RowError::new(
-                            row.line,
-                            Some("external_ref"),
-                            format!("repeats line {line}, which was rejected"),
-                        )]),
-                        None => Ok(Check::Duplicate),
-                    },
-                };
-                entry.set_tag(match checked {
-                    Ok(Check::New(_)) => GOOD,
-                    Ok(Check::Duplicate) => {
-                        counts.duplicates += 1;
-                        SKIP
-                    }
-                    Err(errors) => {
-                        failed.insert(entry.offset(), row.line);
-                        rejected.push((entry.offset(), errors));
-                        SKIP
-                    }
-                });
+            let row = self.parse_again(offset, &record)?;
+            let mut first = None;
+            while let Some([at, of]) = next_repeat.filter(|[at, _]| *at <= offset) {
+                first = (at == offset).then_some(of);
+                next_repeat = repeats.next().transpose().map_err(&io)?;
+            }
+            chunk.push((row, first));
+            if chunk.len() >= chunk_rows {
+                checked.chunk(store, &chunk, counts).await?;
+                chunk.clear();
             }
         }
-        Ok(())
+        checked.chunk(store, &chunk, counts).await?;
+        rejected.extend(checked.found);
+        Ok(checked.by_date)
     }
 
-    /// Step 5: records the good rows in `paid_at` order, a chunk at a time,
-    /// in one transaction. Returns the rows the store refused after all
-    /// (possible only when another writer changed the data since step 4).
+    /// Step 5: records the rows of `by_date` (in `paid_at` order) a chunk
+    /// at a time, in one transaction. Returns the rows the store refused
+    /// after all (possible only when another writer changed the data since
+    /// step 4).
     async fn record(
         &self,
         store: &dyn Store,
-        entries: &[Entry],
+        mut by_date: Sorted<2>,
         counts: &mut PaymentCounts,
         progress: &dyn Progress,
     ) -> Result<Vec<Rejection>, ImportError> {
         let strict = !self.options.skip_invalid;
         let batch = batch(self.options, strict);
+        let chunk_rows = self.options.chunk_rows.max(1);
         let mut tx = store.begin_import().await?;
         let mut late = Vec::new();
-        for chunk in entries.chunks(self.options.chunk_rows.max(1)) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for entry in chunk {
-                rows.push(self.row_at(entry.offset())?);
+        loop {
+            let mut rows = Vec::with_capacity(chunk_rows.min(65_536));
+            for key in by_date.by_ref().take(chunk_rows) {
+                let [_, offset] = key.map_err(read_error(self.path))?;
+                rows.push(self.row_at(offset)?);
+            }
+            if rows.is_empty() {
+                break;
             }
             let checked = self.recheck(tx.as_mut(), &rows, counts, &mut late).await?;
             if strict && !late.is_empty() {
@@ -367,6 +315,65 @@ impl File<'_> {
     }
 }
 
+/// What step 4 has found so far.
+struct Checked<'a> {
+    /// The file, for errors.
+    path: &'a Path,
+    /// The (`paid_at`, offset) keys of the rows to record.
+    by_date: ExternalSort<2>,
+    /// The rows the store's data refuses, in file order.
+    found: Vec<Rejection>,
+    /// Rejected rows that later rows may repeat: offset → line.
+    failed: HashMap<u64, usize>,
+}
+
+impl Checked<'_> {
+    /// Checks a chunk of rows, each with the offset of the earlier row it
+    /// repeats, if any.
+    async fn chunk(
+        &mut self,
+        store: &dyn Store,
+        chunk: &[(ParsedRow, Option<u64>)],
+        counts: &mut PaymentCounts,
+    ) -> Result<(), ImportError> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let firsts: Vec<ParsedRow> = chunk
+            .iter()
+            .filter(|(_, first)| first.is_none())
+            .map(|(row, _)| row.clone())
+            .collect();
+        let known = Known::load(store, &firsts).await?;
+        for (row, first) in chunk {
+            let checked = match first {
+                None => known.check(row),
+                Some(first) => match self.failed.get(first) {
+                    Some(line) => Err(vec![RowError::new(
+                        row.line,
+                        Some("external_ref"),
+                        format!("repeats line {line}, which was rejected"),
+                    )]),
+                    None => Ok(Check::Duplicate),
+                },
+            };
+            let offset = row.index as u64;
+            match checked {
+                Ok(Check::New(_)) => self
+                    .by_date
+                    .push([signed_key(nanos(row)), offset])
+                    .map_err(read_error(self.path))?,
+                Ok(Check::Duplicate) => counts.duplicates += 1,
+                Err(errors) => {
+                    self.failed.insert(offset, row.line);
+                    self.found.push((offset, errors));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Counts the store's outcomes for a chunk's payments, whose rows are at
 /// `places` (offset, line).
 fn tally(places: &[(u64, usize)], outcomes: &[PaymentOutcome], counts: &mut PaymentCounts, late: &mut Vec<Rejection>) {
@@ -395,10 +402,10 @@ fn nanos(row: &ParsedRow) -> i64 {
     row.paid_at.timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
-/// A fixed 24-bit hash of an external reference (the same in every
-/// process); rows that share one are compared in full.
+/// A fixed hash of an external reference (the same in every process);
+/// rows that share one are compared in full.
 fn ref_hash(reference: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     reference.hash(&mut hasher);
-    hasher.finish() & TAG
+    hasher.finish()
 }

@@ -34,6 +34,15 @@ impl Staged {
         record
     }
 
+    /// Every record of `path` in file order, padded, with its offset in
+    /// the spill.
+    pub fn rows<'a>(&'a self, path: &'a Path) -> impl Iterator<Item = Result<(u64, RawRecord), ImportError>> + 'a {
+        self.spill.records().map(move |item| {
+            let (offset, record) = item.map_err(read_error(path))?;
+            Ok((offset, self.padded(record)))
+        })
+    }
+
     /// The record at `offset` of the spill, padded.
     pub fn record_at(&self, path: &Path, offset: u64) -> Result<RawRecord, ImportError> {
         let record = self.spill.read_at(offset).map_err(read_error(path))?;
@@ -66,14 +75,7 @@ pub(crate) async fn stage(
     max_bytes: Option<u64>,
 ) -> Result<Staged, ImportError> {
     let format = resolve_format(path, format)?;
-    let bytes = tokio::fs::metadata(path).await.map_err(read_error(path))?.len();
-    if let Some(limit) = max_bytes.filter(|limit| bytes > *limit) {
-        return Err(ImportError::TooLarge {
-            path: path.to_path_buf(),
-            bytes,
-            limit,
-        });
-    }
+    refuse_too_large(path, max_bytes).await?;
     let owned = path.to_path_buf();
     let task = tokio::task::spawn_blocking(move || {
         let path = owned.as_path();
@@ -91,34 +93,45 @@ pub(crate) async fn stage(
 /// kelurahan list, reference data of a few megabytes). A file over
 /// `max_bytes` is refused unread.
 pub(crate) async fn read_text(path: &Path, max_bytes: Option<u64>) -> Result<String, ImportError> {
-    if let Some(limit) = max_bytes {
-        let bytes = tokio::fs::metadata(path).await.map_err(read_error(path))?.len();
-        if bytes > limit {
-            return Err(ImportError::TooLarge {
-                path: path.to_path_buf(),
-                bytes,
-                limit,
-            });
-        }
-    }
+    refuse_too_large(path, max_bytes).await?;
     let bytes = tokio::fs::read(path).await.map_err(read_error(path))?;
     let mut reader = TextReader::new(bytes.as_slice(), false, false);
     let mut text = Vec::with_capacity(bytes.len());
     reader.read_to_end(&mut text).map_err(read_error(path))?;
     reader.drain().map_err(read_error(path))?;
-    let findings = reader.findings();
-    let f = findings.borrow();
-    if let Some((line, byte)) = f.not_utf8 {
-        return Err(ImportError::NotUtf8 {
+    if let Some(error) = text_error(path, &reader.findings().borrow()) {
+        return Err(error);
+    }
+    String::from_utf8(text).map_err(|e| read_error(path)(io::Error::new(io::ErrorKind::InvalidData, e)))
+}
+
+/// Refuses `path` unread when it is larger than `max_bytes`.
+async fn refuse_too_large(path: &Path, max_bytes: Option<u64>) -> Result<(), ImportError> {
+    let Some(limit) = max_bytes else {
+        return Ok(());
+    };
+    let bytes = tokio::fs::metadata(path).await.map_err(read_error(path))?.len();
+    if bytes > limit {
+        return Err(ImportError::TooLarge {
+            path: path.to_path_buf(),
+            bytes,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// The first text problem the reader of `path` found: a byte that is not
+/// UTF-8, else a NUL.
+fn text_error(path: &Path, findings: &Findings) -> Option<ImportError> {
+    if let Some((line, byte)) = findings.not_utf8 {
+        return Some(ImportError::NotUtf8 {
             path: path.to_path_buf(),
             line,
             byte: usize::try_from(byte).unwrap_or(usize::MAX),
         });
     }
-    if let Some(place) = f.nul {
-        return Err(nul_at(path, place));
-    }
-    String::from_utf8(text).map_err(|e| read_error(path)(io::Error::new(io::ErrorKind::InvalidData, e)))
+    findings.nul.map(|place| nul_at(path, place))
 }
 
 /// Reads a whole file held in memory into a table (tests).
@@ -171,15 +184,8 @@ pub(crate) fn read_records(
     }
     text.drain().map_err(read_error(path))?;
     let f = findings.borrow();
-    if let Some((line, byte)) = f.not_utf8 {
-        return Err(ImportError::NotUtf8 {
-            path: path.to_path_buf(),
-            line,
-            byte: usize::try_from(byte).unwrap_or(usize::MAX),
-        });
-    }
-    if let Some(place) = f.nul {
-        return Err(nul_at(path, place));
+    if let Some(error) = text_error(path, &f) {
+        return Err(error);
     }
     let malformed = |line: usize, reason: &str| ImportError::Malformed {
         path: path.to_path_buf(),

@@ -33,11 +33,7 @@ impl SpillWriter {
     /// A new, already unlinked spill file beside `input` (or in the
     /// temporary folder).
     pub fn create(input: &Path) -> io::Result<Self> {
-        let dir = input
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let file = open_unlinked(dir).or_else(|_| open_unlinked(&std::env::temp_dir()))?;
+        let file = open_beside(input)?;
         Ok(Self {
             file: BufWriter::with_capacity(64 * 1024, file),
             offset: 0,
@@ -68,6 +64,16 @@ impl SpillWriter {
             count: self.count,
         })
     }
+}
+
+/// A new, already unlinked file beside `input` (or in the temporary
+/// folder when `input`'s folder is not writable).
+pub(crate) fn open_beside(input: &Path) -> io::Result<File> {
+    let dir = input
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    open_unlinked(dir).or_else(|_| open_unlinked(&std::env::temp_dir()))
 }
 
 fn open_unlinked(dir: &Path) -> io::Result<File> {
@@ -108,13 +114,7 @@ impl Spill {
     /// Every record in file order, with its offset.
     pub fn records(&self) -> Records<'_> {
         Records {
-            reader: BufReader::with_capacity(
-                64 * 1024,
-                At {
-                    file: &self.file,
-                    pos: 0,
-                },
-            ),
+            reader: BufReader::with_capacity(64 * 1024, At::new(&self.file, 0)),
             offset: 0,
             len: self.len,
             body: Vec::new(),
@@ -123,12 +123,19 @@ impl Spill {
 }
 
 /// Reads a file from a position of its own (the file is shared).
-struct At<'a> {
-    file: &'a File,
+pub(crate) struct At<F> {
+    file: F,
     pos: u64,
 }
 
-impl Read for At<'_> {
+impl<F> At<F> {
+    /// Reads `file` from `pos` on.
+    pub fn new(file: F, pos: u64) -> Self {
+        Self { file, pos }
+    }
+}
+
+impl<F: std::ops::Deref<Target = File>> Read for At<F> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read_at(buf, self.pos)?;
         self.pos += n as u64;
@@ -138,7 +145,7 @@ impl Read for At<'_> {
 
 /// The records of a spill in file order.
 pub(crate) struct Records<'a> {
-    reader: BufReader<At<'a>>,
+    reader: BufReader<At<&'a File>>,
     offset: u64,
     len: u64,
     body: Vec<u8>,

@@ -2,7 +2,8 @@
 //! one transaction for the whole file, every problem listed, repeats found
 //! across chunks, payments applied in `paid_at` order across chunks, and
 //! line numbers right after chunk boundaries and after the reader's 64 KiB
-//! pieces.
+//! pieces. With two rows a chunk an external sort's run holds 128 keys, so
+//! files of a few hundred rows are sorted in several runs on disk.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,7 @@ both_backends!(
     repeats_across_chunks_are_found,
     payments_out_of_date_order_across_chunks_are_applied_in_date_order,
     line_numbers_stay_right_after_chunk_and_read_boundaries,
+    files_larger_than_one_sort_run_keep_every_rule,
 );
 
 /// Two rows a chunk.
@@ -28,6 +30,14 @@ fn chunked() -> ImportOptions {
     ImportOptions {
         chunk_rows: 2,
         ..options()
+    }
+}
+
+/// Two rows a chunk, bad rows skipped.
+fn chunked_skipping() -> ImportOptions {
+    ImportOptions {
+        skip_invalid: true,
+        ..chunked()
     }
 }
 
@@ -177,17 +187,9 @@ async fn repeats_across_chunks_are_found(db: &TestDb) {
         }
         other => panic!("expected Invalid, got {other:?}"),
     }
-    let report = import_payments(
-        db.store.as_ref(),
-        &path,
-        &ImportOptions {
-            skip_invalid: true,
-            ..chunked()
-        },
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    let report = import_payments(db.store.as_ref(), &path, &chunked_skipping(), &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(
         paid(&report),
         PaymentCounts {
@@ -253,4 +255,68 @@ async fn line_numbers_stay_right_after_chunk_and_read_boundaries(db: &TestDb) {
     let (_e, path) = file("peserta.json", json.as_bytes());
     let result = import_participants(db.store.as_ref(), &path, &chunked(), &NoProgress).await;
     assert_eq!(invalid_errors(result), vec![at_col(2005, "segment")]);
+}
+
+async fn files_larger_than_one_sort_run_keep_every_rule(db: &TestDb) {
+    load_test_kelurahan(db).await;
+    // 400 participants (four sort runs of NIKs), the first NIK again last.
+    let mut csv = String::from(PARTICIPANT_HEADER);
+    (1..=400).for_each(|n| csv.push_str(&participant(n)));
+    csv.push_str(&participant(1).replace("Peserta 1", "Peserta Lagi"));
+    let (_d, path) = file("peserta.csv", csv.as_bytes());
+    let result = import_participants(db.store.as_ref(), &path, &chunked(), &NoProgress).await;
+    assert_eq!(invalid_errors(result), vec![at_col(402, "nik")]);
+    let report = import_participants(db.store.as_ref(), &path, &chunked_skipping(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!((report.rows, report.rejected.len()), (401, 1));
+    assert_eq!(participant_count(db).await, 400);
+
+    // Two payments for each of 200 participants, the later one first (six
+    // runs of references, four of dates), then the first row again and a
+    // reference reused for another payment.
+    let nik = |n: u32| format!("187201120590{n:04}");
+    let mut csv = String::from(PAYMENT_HEADER);
+    for n in 1..=200 {
+        csv.push_str(&payment(&format!("L{n}"), &nik(n), 16800, "09"));
+        csv.push_str(&payment(&format!("E{n}"), &nik(n), 16800, "01"));
+    }
+    csv.push_str(&payment("L1", &nik(1), 16800, "09")); // line 402: a duplicate
+    csv.push_str(&payment("E7", &nik(7), 33600, "01")); // line 403: a conflict
+    let (_e, path) = file("bayar.csv", csv.as_bytes());
+    let result = import_payments(db.store.as_ref(), &path, &chunked(), &NoProgress).await;
+    assert_eq!(invalid_errors(result), vec![at_col(403, "external_ref")]);
+    let report = import_payments(db.store.as_ref(), &path, &chunked_skipping(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(
+        paid(&report),
+        PaymentCounts {
+            recorded: 400,
+            duplicates: 1,
+            ..Default::default()
+        }
+    );
+    for n in [1, 7, 128, 129, 200] {
+        let person = stored(db, &nik(n)).await.unwrap();
+        assert_eq!(person.paid_through_month(), month("2025-08"), "participant {n}");
+        let refs = [payment_ref(&format!("E{n}")), payment_ref(&format!("L{n}"))];
+        let mut covered: Vec<(String, i32)> = db
+            .store
+            .payments_by_ref(&refs)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.external_ref, p.first_month))
+            .collect();
+        covered.sort();
+        assert_eq!(
+            covered,
+            [
+                (format!("E{n}"), month("2025-07").index()),
+                (format!("L{n}"), month("2025-08").index()),
+            ],
+            "the earlier payment covers the earlier month (participant {n})"
+        );
+    }
 }
