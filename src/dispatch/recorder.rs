@@ -188,7 +188,8 @@ impl Recorder {
 
     /// Whether to start writing what waits now: when nothing more can come
     /// soon (every permit in use waits here or in a write, or the input is
-    /// closed), when a writer's share of the permits waits, or when the
+    /// closed), when a writer's share of the permits waits (a share that
+    /// leaves as many permits sending while every writer is busy), or when the
     /// oldest outcome has waited [`GROUP_WINDOW`].
     fn flush_now(&self, pending: &Waiting, writing_permits: usize, open: bool) -> bool {
         let Some(since) = pending.since else {
@@ -197,7 +198,7 @@ impl Recorder {
         let in_use = self.concurrency.saturating_sub(self.permits.available_permits());
         !open
             || in_use <= pending.permits.len() + writing_permits
-            || pending.len() >= (self.concurrency / self.writes_in_flight.max(1)).max(1)
+            || pending.len() >= (self.concurrency / (self.writes_in_flight.max(1) + 1)).max(1)
             || since.elapsed() >= GROUP_WINDOW
     }
 
