@@ -6,10 +6,12 @@
 //! connection, so that check doubled their round trips, and a sender's
 //! permit waits for the write. A connection that was in use within the last
 //! [`PING_AFTER_IDLE`] is handed out as it is: had the server gone away
-//! since, the statement fails like any other failed statement, and every
-//! caller retries (the recorder keeps the outcomes; a claim or heartbeat is
-//! tried again). A connection that sat idle longer (after a quiet night, or
-//! a database restart) is pinged first and replaced when it does not answer.
+//! since, the statement fails like any other failed statement: the recorder
+//! keeps its outcomes and writes them again, a claim or heartbeat is tried
+//! again, a scan waits for the next tick, and an HTTP request gets the 503 a
+//! database outage gives it. A connection that sat idle longer (after a
+//! quiet night, or a database restart) is pinged first and replaced when it
+//! does not answer.
 
 use std::time::Duration;
 
