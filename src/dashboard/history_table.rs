@@ -6,22 +6,13 @@
 use super::format::{month_label, percent, thousands};
 use super::model::{MonthRatio, MonthSource, REBUILT};
 use super::svg::NO_DATA;
+use super::table::{STANDING_COLUMNS, heads};
 
 /// The id of the table of past months.
 pub const HISTORY_TABLE_ID: &str = "table-history";
 
 /// Column heads, in order.
-pub const HISTORY_COLUMNS: [&str; 9] = [
-    "Bulan",
-    "Peserta BPU",
-    "Aktif",
-    "Nonaktif",
-    "Rasio aktif",
-    "Tunggak 1 bln",
-    "2 bln",
-    "≥3 bln",
-    "Sumber",
-];
+pub const HISTORY_COLUMNS: [&str; 9] = heads(&[&["Bulan"], &STANDING_COLUMNS, &["Sumber"]]);
 
 /// The table, its figures written the Indonesian way.
 #[derive(Debug, Clone, PartialEq, Eq)]

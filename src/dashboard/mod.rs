@@ -6,7 +6,8 @@
 //! Labels are in Bahasa Indonesia and numbers are written the Indonesian way
 //! (`1.234`, `87,5%`, `Rp1.234.500`). The page is the compiled template
 //! `templates/page.html` (with `chart.svg`, `table.html` and
-//! `history_table.html`), which escapes
+//! `history_table.html`, both headed by `table_head.html`; its `<head>`
+//! starts with `head_start.html`, as the search page's does), which escapes
 //! every value from data (see [`crate::html`]).
 
 pub mod effect;

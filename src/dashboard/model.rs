@@ -188,30 +188,11 @@ pub struct RuleFunnel {
     pub paid: i64,
 }
 
-/// The active ratio at the end of one month.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MonthRatio {
-    /// Calendar year.
-    pub year: i32,
-    /// Month of the year, 1 to 12.
-    pub month: u32,
-    /// BPU participants at the end of the month.
-    pub bpu: i64,
-    /// Active participants at the end of the month.
-    pub active: i64,
-    /// Non-active participants at the end of the month.
-    pub nonactive: i64,
-    /// Exactly one month in arrears.
-    pub arrears_1: i64,
-    /// Exactly two months in arrears.
-    pub arrears_2: i64,
-    /// Three or more months in arrears.
-    pub arrears_3_plus: i64,
-    /// Where the figures come from: a snapshot taken at the month's end,
-    /// rebuilt afterwards ("direkonstruksi"), or now (the running month).
-    pub source: MonthSource,
-}
+/// The standing at the end of one month: the chart draws its active ratio
+/// ([`MonthRatio::ratio`]).
+pub use crate::report::history::MonthStanding as MonthRatio;
 
+/// The dashboard's reading of a month's standing.
 impl MonthRatio {
     /// Active over BPU participants; `None` without participants.
     pub fn ratio(&self) -> Option<f64> {

@@ -7,9 +7,9 @@ use super::format::{percent, rupiah, thousands};
 use super::model::KelurahanRow;
 use super::svg::NO_DATA;
 
-/// Column heads, in order.
-pub const COLUMNS: [&str; 15] = [
-    "Kelurahan",
+/// The heads of the standing figures, the same in this table and in the
+/// table of past months.
+pub const STANDING_COLUMNS: [&str; 7] = [
     "Peserta BPU",
     "Aktif",
     "Nonaktif",
@@ -17,14 +17,41 @@ pub const COLUMNS: [&str; 15] = [
     "Tunggak 1 bln",
     "2 bln",
     "≥3 bln",
-    "Terkirim",
-    "SMS sampai",
-    "Email diterima relay",
-    "Gagal",
-    "Membayar",
-    "Konversi",
-    "Nominal dibayar",
 ];
+
+/// Column heads, in order.
+pub const COLUMNS: [&str; 15] = heads(&[
+    &["Kelurahan"],
+    &STANDING_COLUMNS,
+    &[
+        "Terkirim",
+        "SMS sampai",
+        "Email diterima relay",
+        "Gagal",
+        "Membayar",
+        "Konversi",
+        "Nominal dibayar",
+    ],
+]);
+
+/// `parts` one after the other; `N` must be their length together (checked
+/// when the constant is built).
+pub(super) const fn heads<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut all = [""; N];
+    let mut at = 0;
+    let mut part = 0;
+    while part < parts.len() {
+        let mut i = 0;
+        while i < parts[part].len() {
+            all[at] = parts[part][i];
+            at += 1;
+            i += 1;
+        }
+        part += 1;
+    }
+    assert!(at == N, "the parts do not add up to N heads");
+    all
+}
 
 /// The table, its figures written the Indonesian way.
 #[derive(Debug, Clone, PartialEq, Eq)]

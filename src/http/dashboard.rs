@@ -23,7 +23,7 @@ use super::auth::DashboardViewer;
 use super::error::ApiError;
 use crate::dashboard::region::{RegionData, TOP_KELURAHAN, fold, rows_level, top_nonactive};
 use crate::dashboard::region_page::render_region;
-use crate::dashboard::{self, DashboardData, KelurahanRow, MonthRatio, RuleFunnel};
+use crate::dashboard::{self, DashboardData, KelurahanRow, RuleFunnel};
 use crate::domain::{DueDateRules, RegionTimeZone, StandingRules};
 use crate::report::contacts::contact_list;
 use crate::report::history::monthly_standing;
@@ -203,20 +203,7 @@ pub async fn data(state: &AppState, scope: Option<&str>) -> Result<(DashboardDat
         kelurahan: report.kelurahan.iter().map(row).collect(),
         total: row(&report.total),
         funnel: funnel(&report),
-        history: history
-            .into_iter()
-            .map(|m| MonthRatio {
-                year: m.year,
-                month: m.month,
-                bpu: m.bpu,
-                active: m.active,
-                nonactive: m.nonactive,
-                arrears_1: m.arrears_1,
-                arrears_2: m.arrears_2,
-                arrears_3_plus: m.arrears_3_plus,
-                source: m.source,
-            })
-            .collect(),
+        history,
         contacts_to_verify,
         effect,
     };

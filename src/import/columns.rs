@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::path::Path;
 
+use super::reader::{Staged, stage};
 use super::table::{Cell, Header, RawRecord, RawTable};
-use super::{ImportError, RowError};
+use super::{ImportError, ImportOptions, RowError};
 
 /// Where each known column is in the file.
 #[derive(Debug)]
@@ -209,6 +210,20 @@ impl<'a> RowReader<'a> {
             }
         }
     }
+}
+
+/// [`stage`]d by the import's options, with the file's `known` columns and
+/// the warnings about the columns ignored (see [`Columns::resolve`]).
+pub(crate) async fn stage_table(
+    path: &Path,
+    options: &ImportOptions,
+    known: &[&'static str],
+    required: &[&[&'static str]],
+) -> Result<(Staged, Columns, Vec<String>), ImportError> {
+    let staged = stage(path, options.format, options.max_file_bytes).await?;
+    let has_records = staged.spill.count() > 0;
+    let (columns, warnings) = Columns::resolve(path, &staged.header, has_records, known, required)?;
+    Ok((staged, columns, warnings))
 }
 
 #[cfg(test)]

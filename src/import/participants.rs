@@ -44,9 +44,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::columns::{Columns, RowReader};
-use super::reader::{Staged, read_error, stage};
-use super::rejected::{Rejection, discard, flatten, settle};
+use super::columns::{Columns, RowReader, stage_table};
+use super::reader::{Staged, read_error};
+use super::rejected::{Rejection, or_discard, report, settle};
 use super::runs::{ExternalSort, run_keys};
 use super::values::current_month;
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, RowError};
@@ -91,9 +91,7 @@ pub async fn import_participants(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let staged = stage(path, options.format, options.max_file_bytes).await?;
-    let rows = staged.spill.count();
-    let (columns, warnings) = Columns::resolve(path, &staged.header, rows > 0, COLUMNS, REQUIRED)?;
+    let (staged, columns, warnings) = stage_table(path, options, COLUMNS, REQUIRED).await?;
     let zones: HashMap<String, RegionTimeZone> = store
         .list_kelurahan()
         .await?
@@ -111,13 +109,8 @@ pub async fn import_participants(
     let rejected_file = settle(path, &staged, &mut rejected, options.skip_invalid).await?;
     let mut skipped: Vec<u64> = rejected.iter().map(|(key, _)| *key).collect();
     skipped.sort_unstable();
-    let counts = match file.write(store, &skipped, progress).await {
-        Ok(counts) => counts,
-        Err(e) => {
-            discard(rejected_file.as_deref()).await;
-            return Err(e);
-        }
-    };
+    let counts = or_discard(file.write(store, &skipped, progress).await, rejected_file.as_deref()).await?;
+    let rows = staged.spill.count();
     tracing::info!(
         file = %path.display(),
         rows,
@@ -127,13 +120,8 @@ pub async fn import_participants(
         rejected = rejected.len(),
         "participants imported"
     );
-    Ok(ImportReport {
-        rows,
-        counts: ImportCounts::Participants(counts),
-        rejected: flatten(&rejected),
-        rejected_file,
-        warnings,
-    })
+    let counts = ImportCounts::Participants(counts);
+    Ok(report(rows, counts, &rejected, rejected_file, warnings))
 }
 
 /// A participants file read into a spill, with what its checks need.

@@ -35,7 +35,9 @@ use super::{ImportError, ImportOptions, RowError};
 use crate::domain::money::format_rupiah;
 use crate::domain::payment::months_covered;
 use crate::domain::{ContributionMonth, ExternalRef, Kpj, NewPayment, Nik, Payer, PaymentChannel, Rupiah};
-use crate::store::{Attribution, ImportTx, ParticipantRecord, PaymentBatch, PaymentOutcome, Store, StoredPayment};
+use crate::store::{
+    Attribution, ImportTx, ParticipantRecord, PaymentBatch, PaymentOutcome, Store, StoreError, StoredPayment,
+};
 
 /// The columns a payments file may have.
 pub(super) const COLUMNS: &[&str] = &["external_ref", "nik", "kpj", "amount", "months", "paid_at", "channel"];
@@ -332,6 +334,18 @@ pub(super) enum Check {
     Duplicate,
 }
 
+/// What `lookup` finds for `keys`; without keys the store is not asked (the
+/// lookup does its work only when awaited).
+async fn unless_empty<K, T>(
+    keys: &[K],
+    lookup: impl Future<Output = Result<Vec<T>, StoreError>>,
+) -> Result<Vec<T>, ImportError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(lookup.await?)
+}
+
 /// The stored participants and payments the rows name, loaded in bulk.
 pub(super) struct Known {
     by_nik: HashMap<String, ParticipantRecord>,
@@ -344,42 +358,18 @@ impl Known {
     /// Loads what `rows` name through the store's pool.
     pub(super) async fn load(store: &dyn Store, rows: &[ParsedRow]) -> Result<Self, ImportError> {
         let (niks, kpjs, refs) = Self::keys(rows);
-        let by_nik = if niks.is_empty() {
-            Vec::new()
-        } else {
-            store.participants_by_nik(&niks).await?
-        };
-        let by_kpj = if kpjs.is_empty() {
-            Vec::new()
-        } else {
-            store.participants_by_kpj(&kpjs).await?
-        };
-        let payments = if refs.is_empty() {
-            Vec::new()
-        } else {
-            store.payments_by_ref(&refs).await?
-        };
+        let by_nik = unless_empty(&niks, store.participants_by_nik(&niks)).await?;
+        let by_kpj = unless_empty(&kpjs, store.participants_by_kpj(&kpjs)).await?;
+        let payments = unless_empty(&refs, store.payments_by_ref(&refs)).await?;
         Ok(Self::new(by_nik, by_kpj, payments))
     }
 
     /// [`load`](Self::load) inside an import's transaction.
     pub(super) async fn load_in(tx: &mut dyn ImportTx, rows: &[ParsedRow]) -> Result<Self, ImportError> {
         let (niks, kpjs, refs) = Self::keys(rows);
-        let by_nik = if niks.is_empty() {
-            Vec::new()
-        } else {
-            tx.participants_by_nik(&niks).await?
-        };
-        let by_kpj = if kpjs.is_empty() {
-            Vec::new()
-        } else {
-            tx.participants_by_kpj(&kpjs).await?
-        };
-        let payments = if refs.is_empty() {
-            Vec::new()
-        } else {
-            tx.payments_by_ref(&refs).await?
-        };
+        let by_nik = unless_empty(&niks, tx.participants_by_nik(&niks)).await?;
+        let by_kpj = unless_empty(&kpjs, tx.participants_by_kpj(&kpjs)).await?;
+        let payments = unless_empty(&refs, tx.payments_by_ref(&refs)).await?;
         Ok(Self::new(by_nik, by_kpj, payments))
     }
 

@@ -36,10 +36,10 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
-use super::columns::{Columns, RowReader};
+use super::columns::{Columns, RowReader, stage_table};
 use super::payments::{COLUMNS, Check, Known, ParsedRow, REQUIRED, batch, parse_row};
-use super::reader::{Staged, read_error, stage};
-use super::rejected::{Rejection, discard, flatten, settle, sort_by_line, write_rejected};
+use super::reader::{Staged, read_error};
+use super::rejected::{Rejection, or_discard, report, settle, sort_by_line, write_rejected};
 use super::runs::{ExternalSort, Sorted, run_keys, signed_key};
 use super::table::RawRecord;
 use super::{ImportCounts, ImportError, ImportOptions, ImportReport, PaymentCounts, RowError};
@@ -55,9 +55,7 @@ pub async fn import_payments(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let staged = stage(path, options.format, options.max_file_bytes).await?;
-    let rows = staged.spill.count();
-    let (columns, warnings) = Columns::resolve(path, &staged.header, rows > 0, COLUMNS, REQUIRED)?;
+    let (staged, columns, warnings) = stage_table(path, options, COLUMNS, REQUIRED).await?;
     let file = File {
         path,
         staged: &staged,
@@ -73,13 +71,7 @@ pub async fn import_payments(
         Ok(by_date) => file.record(store, by_date, &mut counts, progress).await,
         Err(e) => Err(e),
     };
-    let late = match recorded {
-        Ok(late) => late,
-        Err(e) => {
-            discard(rejected_file.as_deref()).await;
-            return Err(e);
-        }
-    };
+    let late = or_discard(recorded, rejected_file.as_deref()).await?;
     let (rejected_file, warnings) = if late.is_empty() {
         (rejected_file, warnings)
     } else {
@@ -87,6 +79,7 @@ pub async fn import_payments(
         sort_by_line(&mut rejected);
         rewrite_rejected(path, &staged, &rejected, rejected_file, warnings).await
     };
+    let rows = staged.spill.count();
     tracing::info!(
         file = %path.display(),
         rows,
@@ -95,13 +88,8 @@ pub async fn import_payments(
         rejected = rejected.len(),
         "payments imported"
     );
-    Ok(ImportReport {
-        rows,
-        counts: ImportCounts::Payments(counts),
-        rejected: flatten(&rejected),
-        rejected_file,
-        warnings,
-    })
+    let counts = ImportCounts::Payments(counts);
+    Ok(report(rows, counts, &rejected, rejected_file, warnings))
 }
 
 /// Writes the rejected-rows file again after the store refused more rows;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::reader::Staged;
 use super::table::{Header, RawRecord};
-use super::{ImportError, RowError};
+use super::{ImportCounts, ImportError, ImportReport, RowError};
 use crate::report::table::spreadsheet_safe;
 
 /// A bad row: the key of its record (its index in a table, or its offset
@@ -99,6 +99,33 @@ pub(crate) async fn discard(file: Option<&Path>) {
     if let Some(file) = file {
         // Best effort: a leftover file is misleading but harmless.
         let _ = tokio::fs::remove_file(file).await;
+    }
+}
+
+/// `result`, with the rejected-rows `file` deleted when it is an error: the
+/// rows it lists belong to an import that did not happen.
+pub(crate) async fn or_discard<T>(result: Result<T, ImportError>, file: Option<&Path>) -> Result<T, ImportError> {
+    if result.is_err() {
+        discard(file).await;
+    }
+    result
+}
+
+/// The report of an import that went through, `rejected` being the rows
+/// left out and `rejected_file` where they were written.
+pub(crate) fn report(
+    rows: usize,
+    counts: ImportCounts,
+    rejected: &[Rejection],
+    rejected_file: Option<PathBuf>,
+    warnings: Vec<String>,
+) -> ImportReport {
+    ImportReport {
+        rows,
+        counts,
+        rejected: flatten(rejected),
+        rejected_file,
+        warnings,
     }
 }
 

@@ -26,12 +26,7 @@ pub fn status_rows(rows: &[StatusRow], level: Level, kelurahan: &[Kelurahan]) ->
             code,
             ..Default::default()
         });
-        sum.bpu += row.bpu;
-        sum.active += row.active;
-        sum.nonactive += row.nonactive;
-        sum.arrears_1 += row.arrears_1;
-        sum.arrears_2 += row.arrears_2;
-        sum.arrears_3_plus += row.arrears_3_plus;
+        sum.add(row);
     }
     out.into_values().collect()
 }

@@ -31,7 +31,7 @@ pub enum MonthSource {
 }
 
 /// Standing of the BPU participants at the end of one month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct MonthStanding {
     pub year: i32,
     pub month: u32,
@@ -54,13 +54,8 @@ impl MonthStanding {
         Self {
             year,
             month,
-            bpu: 0,
-            active: 0,
-            nonactive: 0,
-            arrears_1: 0,
-            arrears_2: 0,
-            arrears_3_plus: 0,
             source,
+            ..Self::default()
         }
     }
 

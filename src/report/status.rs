@@ -73,7 +73,8 @@ pub struct StatusRow {
 }
 
 impl StatusRow {
-    fn add(&mut self, other: &StatusRow) {
+    /// Adds the counts of `other` to this row (code and name stay).
+    pub(crate) fn add(&mut self, other: &StatusRow) {
         self.bpu += other.bpu;
         self.active += other.active;
         self.nonactive += other.nonactive;

@@ -92,32 +92,65 @@ fn hhmm(t: NaiveTime) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-/// The hours in which no message may be sent (default 20:00-08:00 local).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct QuietHours(DailyRange);
+/// A public range type over [`DailyRange`]: the struct with its
+/// constructor, first and end minute, membership and `HH:MM-HH:MM` display,
+/// each documented in the words of the range it is.
+macro_rules! daily_range_type {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            new: $new:literal,
+            start: $start:literal,
+            end: $end:literal,
+            contains: $contains:literal $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(DailyRange);
+
+        impl $name {
+            #[doc = $new]
+            pub fn new(start: NaiveTime, end: NaiveTime) -> Result<Self, WindowError> {
+                DailyRange::new(start, end).map(Self)
+            }
+
+            #[doc = $start]
+            pub fn start(&self) -> NaiveTime {
+                self.0.start
+            }
+
+            #[doc = $end]
+            pub fn end(&self) -> NaiveTime {
+                self.0.end
+            }
+
+            #[doc = $contains]
+            pub fn contains(&self, t: NaiveTime) -> bool {
+                self.0.contains(t)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}-{}", hhmm(self.0.start), hhmm(self.0.end))
+            }
+        }
+    };
+}
+
+daily_range_type! {
+    /// The hours in which no message may be sent (default 20:00-08:00 local).
+    QuietHours {
+        new: "Quiet from `start` until `end` (crossing midnight when `end` is not \
+              after `start`). Equal times are refused: see [`WindowError::WholeDay`].",
+        start: "The first quiet minute.",
+        end: "The first minute messages may go out again.",
+        contains: "Whether `t` (local) is inside quiet hours.",
+    }
+}
 
 impl QuietHours {
-    /// Quiet from `start` until `end` (crossing midnight when `end` is not
-    /// after `start`). Equal times are refused: see [`WindowError::WholeDay`].
-    pub fn new(start: NaiveTime, end: NaiveTime) -> Result<Self, WindowError> {
-        DailyRange::new(start, end).map(Self)
-    }
-
-    /// The first quiet minute.
-    pub fn start(&self) -> NaiveTime {
-        self.0.start
-    }
-
-    /// The first minute messages may go out again.
-    pub fn end(&self) -> NaiveTime {
-        self.0.end
-    }
-
-    /// Whether `t` (local) is inside quiet hours.
-    pub fn contains(&self, t: NaiveTime) -> bool {
-        self.0.contains(t)
-    }
-
     /// The complement: the widest send window quiet hours allow.
     pub fn allowed(&self) -> SendWindow {
         SendWindow(DailyRange {
@@ -137,38 +170,18 @@ impl Default for QuietHours {
     }
 }
 
-impl fmt::Display for QuietHours {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", hhmm(self.0.start), hhmm(self.0.end))
+daily_range_type! {
+    /// The local hours in which reminders may go out, `[start, end)`.
+    SendWindow {
+        new: "Open from `start` until `end` (crossing midnight when `end` is not \
+              after `start`). Equal times are refused.",
+        start: "The first minute messages may go out.",
+        end: "The first minute messages may no longer go out.",
+        contains: "Whether the window is open at `t` (local).",
     }
 }
 
-/// The local hours in which reminders may go out, `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SendWindow(DailyRange);
-
 impl SendWindow {
-    /// Open from `start` until `end` (crossing midnight when `end` is not
-    /// after `start`). Equal times are refused.
-    pub fn new(start: NaiveTime, end: NaiveTime) -> Result<Self, WindowError> {
-        DailyRange::new(start, end).map(Self)
-    }
-
-    /// The first minute messages may go out.
-    pub fn start(&self) -> NaiveTime {
-        self.0.start
-    }
-
-    /// The first minute messages may no longer go out.
-    pub fn end(&self) -> NaiveTime {
-        self.0.end
-    }
-
-    /// Whether the window is open at `t` (local).
-    pub fn contains(&self, t: NaiveTime) -> bool {
-        self.0.contains(t)
-    }
-
     /// Whether the window runs past midnight (`22:00`-`02:00`).
     pub fn crosses_midnight(&self) -> bool {
         self.0.crosses_midnight()
@@ -177,12 +190,6 @@ impl SendWindow {
     /// Whether every minute of this window is also inside `outer`.
     pub fn is_within(&self, outer: &SendWindow) -> bool {
         (0..DAY_MINUTES).all(|m| !self.0.contains_minute(m) || outer.0.contains_minute(m))
-    }
-}
-
-impl fmt::Display for SendWindow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", hhmm(self.0.start), hhmm(self.0.end))
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::OutboundSms;
 use super::http::{Answer, transport_error};
 use super::providers::settings::GatewaySettings;
-use super::providers::{Preset, Sender};
+use super::providers::{Outgoing, Preset, Sender};
 use crate::channels::breaker::CircuitBreaker;
 use crate::channels::error::SendError;
 use crate::channels::first_send::FirstSend;
@@ -76,7 +76,10 @@ impl Gateway {
         size: &SmsSize,
         key: &str,
     ) -> Result<Option<String>, SendError> {
-        let request = self.sender.request(http, msg, size, key)?.timeout(self.timeout);
+        let request = self
+            .sender
+            .request(http, Outgoing { msg, size, key })?
+            .timeout(self.timeout);
         let response = request
             .send()
             .await

@@ -15,11 +15,10 @@ use serde_json::{Value, json};
 
 use super::sender::digits;
 use super::settings::GatewaySettings;
-use super::{CallbackGateway, Capabilities, Context, Idempotency, ParseError, Receipts, ParsedReceipt, Provider, Sender};
+use super::{CallbackGateway, Capabilities, Context, Idempotency, Outgoing, ParseError, Receipts, ParsedReceipt, Provider, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::channels::sms::http::Answer;
 use crate::channels::sms::{OutboundSms, reminder_of};
-use crate::schedule::SmsSize;
 use crate::store::ReceiptState;
 
 /// The Infobip preset.
@@ -83,13 +82,8 @@ impl InfobipSender {
 }
 
 impl Sender for InfobipSender {
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        msg: &OutboundSms,
-        _size: &SmsSize,
-        key: &str,
-    ) -> Result<reqwest::RequestBuilder, SendError> {
+    fn request(&self, http: &reqwest::Client, out: Outgoing<'_>) -> Result<reqwest::RequestBuilder, SendError> {
+        let Outgoing { msg, key, .. } = out;
         Ok(http
             .post(self.ctx.endpoint("/sms/3/messages"))
             .header(reqwest::header::AUTHORIZATION, format!("App {}", self.api_key))

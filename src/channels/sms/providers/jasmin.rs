@@ -14,11 +14,10 @@ use std::fmt::Write as _;
 use super::callback::{field, form_pairs, query_and_form, required};
 use super::sender::{Login, digits};
 use super::settings::GatewaySettings;
-use super::{Ack, CallbackGateway, Capabilities, Context, Receipts, ParsedReceipt, Provider, Sender};
+use super::{Ack, CallbackGateway, Capabilities, Context, Outgoing, Receipts, ParsedReceipt, Provider, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::channels::sms::OutboundSms;
 use crate::channels::sms::http::Answer;
-use crate::schedule::{SmsEncoding, SmsSize};
+use crate::schedule::SmsEncoding;
 use crate::store::ReceiptState;
 
 /// Jasmin refuses user names and passwords longer than this.
@@ -120,13 +119,8 @@ fn ucs2_hex(text: &str) -> String {
 }
 
 impl Sender for JasminSender {
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        msg: &OutboundSms,
-        size: &SmsSize,
-        _key: &str,
-    ) -> Result<reqwest::RequestBuilder, SendError> {
+    fn request(&self, http: &reqwest::Client, out: Outgoing<'_>) -> Result<reqwest::RequestBuilder, SendError> {
+        let Outgoing { msg, size, .. } = out;
         let id = msg.reminder_id.to_string();
         // Our id rides along so a receipt that beats the send's answer (a
         // known Jasmin race) still finds the reminder.

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 pub use callback::{Ack, AuthError, Callback, CallbackGateway, Inbound, ParseError, ParsedReceipt};
 pub use kannel::signature::signature as kannel_signature;
-pub use sender::{Context, Sender};
+pub use sender::{Context, Outgoing, Sender};
 pub use twilio::signature::{SIGNATURE_HEADER as TWILIO_SIGNATURE_HEADER, twilio_signature, verify_twilio_signature};
 pub use webhook::settings::{WebhookReceiptSettings, WebhookSettings, default_idempotency_header};
 

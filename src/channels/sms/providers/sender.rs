@@ -13,20 +13,25 @@ use crate::schedule::SmsSize;
 /// A configured gateway's wire format: how one message becomes a request
 /// and how the answer reads.
 pub trait Sender: Send + Sync + Debug {
-    /// The request for `msg`, whose size as an SMS is `size` and whose
-    /// idempotency key is `key` (sent where the gateway takes one); an error
-    /// when this gateway cannot take the message at all.
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        msg: &OutboundSms,
-        size: &SmsSize,
-        key: &str,
-    ) -> Result<reqwest::RequestBuilder, SendError>;
+    /// The request for `out`; an error when this gateway cannot take the
+    /// message at all.
+    fn request(&self, http: &reqwest::Client, out: Outgoing<'_>) -> Result<reqwest::RequestBuilder, SendError>;
 
     /// The gateway's message id (`None` where the gateway gives none, as
     /// Kannel), or why the message was not accepted.
     fn accepted(&self, answer: &Answer) -> Result<Option<String>, SendError>;
+}
+
+/// One message on its way to a gateway: what every wire format builds its
+/// request from.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The message.
+    pub msg: &'a OutboundSms,
+    /// Its size as an SMS.
+    pub size: &'a SmsSize,
+    /// Its idempotency key, sent where the gateway takes one.
+    pub key: &'a str,
 }
 
 /// What every wire format needs to know about its gateway.

@@ -36,13 +36,12 @@ use super::callback::{self, field, form_pairs, invalid, query_and_form, reminder
 use super::sender::Login;
 use super::settings::{GatewaySettings, ReceiptAuth};
 use super::{
-    Ack, AuthError, Callback, CallbackGateway, Capabilities, Context, Inbound, Receipts, ParsedReceipt, Provider,
+    Ack, AuthError, Callback, CallbackGateway, Capabilities, Context, Inbound, Outgoing, Receipts, ParsedReceipt, Provider,
     Sender,
 };
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::channels::sms::OutboundSms;
 use crate::channels::sms::http::{Answer, is_unreserved};
-use crate::schedule::{SmsEncoding, SmsSize};
+use crate::schedule::SmsEncoding;
 
 /// Final states only: 1 + 2 + 16.
 const DLR_MASK: &str = "19";
@@ -180,13 +179,8 @@ impl KannelSender {
 }
 
 impl Sender for KannelSender {
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        msg: &OutboundSms,
-        size: &SmsSize,
-        _key: &str,
-    ) -> Result<reqwest::RequestBuilder, SendError> {
+    fn request(&self, http: &reqwest::Client, out: Outgoing<'_>) -> Result<reqwest::RequestBuilder, SendError> {
+        let Outgoing { msg, size, .. } = out;
         // With coding=2 Kannel converts the text from `charset` to UCS-2
         // itself, so the text always travels as UTF-8.
         let coding = match size.encoding {

@@ -20,13 +20,11 @@ pub mod signature;
 use super::callback::{field, form_pairs, value_of};
 use super::settings::GatewaySettings;
 use super::{
-    Ack, AuthError, Callback, CallbackGateway, CallbackKey, Capabilities, Context, Inbound, ParseError, Receipts, ParsedReceipt,
+    Ack, AuthError, Callback, CallbackGateway, CallbackKey, Capabilities, Context, Inbound, Outgoing, ParseError, Receipts, ParsedReceipt,
     Provider, Sender,
 };
 use crate::channels::error::{ChannelConfigError, SendError};
-use crate::channels::sms::OutboundSms;
 use crate::channels::sms::http::Answer;
-use crate::schedule::SmsSize;
 use crate::store::ReceiptState;
 
 /// "Can be up to 1,600 characters in length" (`Body`, OpenAPI).
@@ -180,13 +178,8 @@ impl TwilioSender {
 }
 
 impl Sender for TwilioSender {
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        msg: &OutboundSms,
-        _size: &SmsSize,
-        _key: &str,
-    ) -> Result<reqwest::RequestBuilder, SendError> {
+    fn request(&self, http: &reqwest::Client, out: Outgoing<'_>) -> Result<reqwest::RequestBuilder, SendError> {
+        let Outgoing { msg, .. } = out;
         if msg.text.chars().count() > MAX_BODY_CHARS {
             return Err(SendError::permanent(
                 &self.ctx.name,

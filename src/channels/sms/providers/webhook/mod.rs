@@ -22,11 +22,10 @@ use serde_json::Value;
 
 use super::sender::digits;
 use super::settings::GatewaySettings;
-use super::{Ack, CallbackGateway, Capabilities, Context, Idempotency, Provider, Receipts, Sender};
+use super::{Ack, CallbackGateway, Capabilities, Context, Idempotency, Outgoing, Provider, Receipts, Sender};
 use crate::channels::error::{ChannelConfigError, SendError};
 use crate::channels::sms::OutboundSms;
 use crate::channels::sms::http::{Answer, percent_encode};
-use crate::schedule::SmsSize;
 use settings::WebhookSettings;
 use template::{Placeholder, Template};
 
@@ -188,13 +187,8 @@ impl WebhookSender {
 }
 
 impl Sender for WebhookSender {
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        msg: &OutboundSms,
-        _size: &SmsSize,
-        key: &str,
-    ) -> Result<reqwest::RequestBuilder, SendError> {
+    fn request(&self, http: &reqwest::Client, out: Outgoing<'_>) -> Result<reqwest::RequestBuilder, SendError> {
+        let Outgoing { msg, key, .. } = out;
         let value = |p| self.value(msg, key, p);
         let raw = |v: &str| v.to_string();
         let path = self.path.render(value, percent_encode);
@@ -300,7 +294,14 @@ mod tests {
         };
         let size = measure(&msg.text);
         webhook
-            .request(&reqwest::Client::new(), &msg, &size, "pengingat-abc-9")
+            .request(
+                &reqwest::Client::new(),
+                Outgoing {
+                    msg: &msg,
+                    size: &size,
+                    key: "pengingat-abc-9",
+                },
+            )
             .unwrap()
             .build()
             .unwrap()
