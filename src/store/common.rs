@@ -5,8 +5,8 @@
 //! shared code: how a writing transaction begins, which rows it locks, how
 //! statistics are refreshed, how a list is bound (an array on PostgreSQL, a
 //! JSON array read with `json_each` on SQLite). The other shared query sets
-//! stand next to their SQL: [`super::outcomes`], [`super::reminders`],
-//! [`super::digest_sql`],
+//! stand next to their SQL: [`super::outcomes`], [`super::reminders`] and
+//! [`super::occurrence_sql`] (the scan), [`super::digest_sql`],
 //! [`super::receipt_sql`] (receipts and opt-out), [`super::payment_sql`] and
 //! [`super::import_tx`]; the role impls both share are in
 //! [`super::delegate`] and [`super::backend_roles`].

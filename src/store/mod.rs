@@ -23,6 +23,7 @@ pub mod dispatch;
 mod error;
 pub mod holdout;
 mod import_tx;
+mod occurrence_sql;
 pub mod outcomes;
 mod payment_sql;
 mod pool;
