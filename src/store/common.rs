@@ -3,24 +3,31 @@
 //! by [`common_queries`] over each backend's database type, and the
 //! [`Dialect`] seam for the few places where the two differ inside otherwise
 //! shared code: how a writing transaction begins, which rows it locks, how
-//! statistics are refreshed. The other shared query sets stand next to their
-//! SQL: [`super::outcomes`], [`super::reminders`], [`super::digest_sql`] and
-//! [`super::delivery_state`] (receipts and opt-out).
+//! statistics are refreshed, how a list is bound (an array on PostgreSQL, a
+//! JSON array read with `json_each` on SQLite). The other shared query sets
+//! stand next to their SQL: [`super::outcomes`], [`super::reminders`] and
+//! [`super::occurrence_sql`] (the scan), [`super::digest_sql`],
+//! [`super::receipt_sql`] (receipts and opt-out), [`super::payment_sql`] and
+//! [`super::import_tx`]; the role impls both share are in
+//! [`super::delegate`] and [`super::backend_roles`].
 //!
 //! What differs in meaning stays in each backend's own module: claiming and
-//! leasing reminders, bulk upserts, and binding lists (arrays on PostgreSQL,
-//! JSON read with `json_each` on SQLite).
+//! leasing reminders, bulk writes and upserts, and binding lists of rows
+//! (the scan's occurrences, a dispatch's outcomes).
 
 use std::future::Future;
 
 use sqlx::{Pool, Transaction};
 
-use super::{BulkTable, Kelurahan, StoreError, UpsertCounts};
+use super::{Backend, BulkTable, Kelurahan, StoreError, UpsertCounts};
 use crate::domain::{Channel, KelurahanCode};
 
 /// What a backend's database does its own way where the rest of a query
 /// path is shared.
 pub(crate) trait Dialect: sqlx::Database {
+    /// Which backend this is.
+    const BACKEND: Backend;
+
     /// A transaction that reads then writes.
     fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, StoreError>> + Send;
 
@@ -47,6 +54,28 @@ pub(crate) trait Dialect: sqlx::Database {
     /// The statements, run in order on one connection, that refresh the
     /// planner statistics of `tables` (none when it is empty).
     fn analyze_statements(tables: &[BulkTable]) -> Vec<String>;
+
+    /// A list of texts bound as one parameter.
+    type TextList;
+
+    /// `items` as one [`Self::TextList`] parameter.
+    fn text_list<S: AsRef<str>>(items: &[S]) -> Self::TextList;
+
+    /// A list of row ids bound as one parameter.
+    type IdList;
+
+    /// `ids` as one [`Self::IdList`] parameter.
+    fn id_list(ids: &[i64]) -> Self::IdList;
+
+    /// A condition true when `column` is one of the texts bound to `$param`.
+    fn in_text_list(column: &str, param: u8) -> String;
+
+    /// A condition true when `column` is one of the ids bound to `$param`.
+    fn in_id_list(column: &str, param: u8) -> String;
+
+    /// How many keys one lookup binds at most; a longer list is looked up
+    /// in parts, each part's rows in its own order.
+    const LOOKUP_KEYS: usize;
 }
 
 /// A channel column (`sms`, `email`) decodes to its [`Channel`] on either
@@ -130,7 +159,7 @@ macro_rules! common_queries {
 
         use crate::store::common::{Dialect, StoredKelurahan};
         use crate::store::reminders::{LIST_REMINDERS_SQL, REMINDER_COUNTS_SQL, ReminderRecord};
-        use crate::store::{BulkTable, Kelurahan, PaidThroughCount, StoreError};
+        use crate::store::{BulkTable, Kelurahan, PaidThroughCount, SegmentCounts, StoreError};
 
         /// Checks that the database answers.
         pub(super) async fn ping(pool: &Pool<$db>) -> Result<(), StoreError> {
@@ -159,6 +188,22 @@ macro_rules! common_queries {
             Ok(id)
         }
 
+        /// How many rows of `table` have their `column` in `keys`: the rows an
+        /// upsert of `keys` updates rather than inserts.
+        pub(super) async fn count_existing<S: AsRef<str>>(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &str,
+            column: &str,
+            keys: &[S],
+        ) -> Result<u64, StoreError> {
+            let sql = format!("SELECT COUNT(*) FROM {table} WHERE {}", <$db as Dialect>::in_text_list(column, 1));
+            let (existing,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(<$db as Dialect>::text_list(keys))
+                .fetch_one(conn)
+                .await?;
+            Ok(existing as u64)
+        }
+
         /// Every kelurahan, ordered by code.
         pub(super) async fn list_kelurahan(pool: &Pool<$db>) -> Result<Vec<Kelurahan>, StoreError> {
             let rows: Vec<StoredKelurahan> = sqlx::query_as(
@@ -185,6 +230,16 @@ macro_rules! common_queries {
             .bind(prefix.unwrap_or(""))
             .fetch_all(pool)
             .await?)
+        }
+
+        /// Participants per segment.
+        pub(super) async fn segment_counts(pool: &Pool<$db>) -> Result<SegmentCounts, StoreError> {
+            let (bpu, pu): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*) FILTER (WHERE segment = 'bpu'), COUNT(*) FILTER (WHERE segment = 'pu') FROM participants",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok(SegmentCounts { bpu, pu })
         }
 
         /// When the last recorded scan started (Unix seconds), if any.

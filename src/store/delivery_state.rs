@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::domain::ReminderStatus;
+use crate::domain::{Nik, PhoneNumber, ReminderStatus};
 
 /// A delivery receipt's state, normalised across gateways. Stored in `receipts.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -415,174 +415,23 @@ pub(crate) const OPT_OUT_BY_NIK_SQL: &str = "SELECT id, nik, opted_out FROM part
 pub(crate) const OPT_OUT_BY_PHONE_SQL: &str =
     "SELECT id, nik, opted_out FROM participants WHERE phone = $1 ORDER BY id";
 
-/// Expands, over the database type `$db`, the receipt and opt-out paths
-/// both backends share: `record`, `apply` (with the credit withdrawal),
-/// `set_opt_out_by_nik`, `set_opt_out_by_phone`. Where PostgreSQL must lock
-/// rows that SQLite's single writer already holds, [`Dialect`] says how.
-///
-/// [`Dialect`]: crate::store::common::Dialect
-macro_rules! receipt_queries {
-    ($db:ty) => {
-        use crate::store::common::{Dialect, for_update};
-        use crate::store::delivery_state::{
-            APPLY_RECEIPT_SQL, CANCEL_OPTED_OUT_SQL, INSERT_RECEIPT_SQL, NewReceipt, OPT_OUT_BY_NIK_SQL,
-            OPT_OUT_BY_PHONE_SQL, OPTED_OUT_REASON, OptOutChange, OptOutTarget, REMINDER_BY_ID_SQL,
-            REMINDER_BY_PROVIDER_SQL, ReceiptOutcome, ReminderForReceipt, SET_OPT_OUT_SQL, Transition, log_outcome,
-            plan_receipt,
-        };
-
-        type Tx = sqlx::Transaction<'static, $db>;
-
-        /// Records one receipt: keeps it, finds and locks its reminder, and
-        /// applies the transition, in one write transaction.
-        pub(super) async fn record(
-            pool: &sqlx::Pool<$db>,
-            gateway: &str,
-            receipt: &NewReceipt<'_>,
-            now: chrono::DateTime<chrono::Utc>,
-        ) -> Result<ReceiptOutcome, crate::store::StoreError> {
-            let mut tx = <$db as Dialect>::begin_write(pool).await?;
-            let found: Option<ReminderForReceipt> = match (receipt.reminder_id, receipt.provider_message_id) {
-                (Some(id), _) => {
-                    sqlx::query_as(for_update::<$db>(REMINDER_BY_ID_SQL))
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                }
-                (None, Some(pid)) => {
-                    <$db as Dialect>::lock_provider_id(&mut tx, gateway, pid).await?;
-                    sqlx::query_as(for_update::<$db>(REMINDER_BY_PROVIDER_SQL))
-                        .bind(gateway)
-                        .bind(pid)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                }
-                (None, None) => None,
-            };
-            let waitable = receipt.reminder_id.is_none() && receipt.provider_message_id.is_some();
-            let (outcome, transition) = plan_receipt(found.as_ref(), waitable, gateway, receipt.state);
-            let transition = transition.map(|t| t.with_detail(receipt.detail));
-            if let (Some(t), Some(id)) = (transition, outcome.reminder_id()) {
-                apply(&mut tx, id, &t, now).await?;
-            }
-            sqlx::query(INSERT_RECEIPT_SQL)
-                .bind(gateway)
-                .bind(receipt.provider_message_id)
-                .bind(outcome.reminder_id())
-                .bind(receipt.state.as_str())
-                .bind(receipt.raw)
-                .bind(now.timestamp())
-                .bind(outcome.as_str())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            log_outcome(gateway, receipt.state, &outcome);
-            Ok(outcome)
-        }
-
-        crate::store::outcomes::credit_withdrawal!($db);
-
-        /// Moves the reminder on; when it stops counting for attribution, the
-        /// payments credited to it are credited again, in the same
-        /// transaction, after its payer is locked.
-        async fn apply(
-            tx: &mut Tx,
-            reminder_id: i64,
-            t: &Transition,
-            now: chrono::DateTime<chrono::Utc>,
-        ) -> Result<(), crate::store::StoreError> {
-            sqlx::query(APPLY_RECEIPT_SQL)
-                .bind(reminder_id)
-                .bind(t.to.as_str())
-                .bind(t.reason.as_deref())
-                .bind(now.timestamp())
-                .bind(&t.from)
-                .execute(&mut **tx)
-                .await?;
-            if t.withdraws_credit() {
-                <$db as Dialect>::lock_payer_of(tx, reminder_id).await?;
-                withdraw_credit(tx, reminder_id, &t.credit_reason(reminder_id), now).await?;
-            }
-            Ok(())
-        }
-
-        pub(super) async fn set_opt_out_by_nik(
-            pool: &sqlx::Pool<$db>,
-            nik: &crate::domain::Nik,
-            opted_out: bool,
-            now: chrono::DateTime<chrono::Utc>,
-        ) -> Result<Option<OptOutChange>, crate::store::StoreError> {
-            let mut tx = <$db as Dialect>::begin_write(pool).await?;
-            let target: Option<OptOutTarget> = sqlx::query_as(for_update::<$db>(OPT_OUT_BY_NIK_SQL))
-                .bind(nik.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let change = match target {
-                Some(target) => Some(set_one(&mut tx, target, opted_out, now).await?),
-                None => None,
-            };
-            tx.commit().await?;
-            Ok(change)
-        }
-
-        pub(super) async fn set_opt_out_by_phone(
-            pool: &sqlx::Pool<$db>,
-            phone: &crate::domain::PhoneNumber,
-            opted_out: bool,
-            now: chrono::DateTime<chrono::Utc>,
-        ) -> Result<Vec<OptOutChange>, crate::store::StoreError> {
-            let mut tx = <$db as Dialect>::begin_write(pool).await?;
-            let targets: Vec<OptOutTarget> = sqlx::query_as(for_update::<$db>(OPT_OUT_BY_PHONE_SQL))
-                .bind(phone.as_str())
-                .fetch_all(&mut *tx)
-                .await?;
-            let mut changes = Vec::with_capacity(targets.len());
-            for target in targets {
-                changes.push(set_one(&mut tx, target, opted_out, now).await?);
-            }
-            tx.commit().await?;
-            Ok(changes)
-        }
-
-        /// Sets one participant's flag and, when opting out, cancels their pending reminders.
-        async fn set_one(
-            tx: &mut Tx,
-            target: OptOutTarget,
-            opted_out: bool,
-            now: chrono::DateTime<chrono::Utc>,
-        ) -> Result<OptOutChange, crate::store::StoreError> {
-            let changed = target.opted_out != opted_out;
-            if changed {
-                sqlx::query(SET_OPT_OUT_SQL)
-                    .bind(target.id)
-                    .bind(opted_out)
-                    .bind(now.timestamp())
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            let cancelled_reminders = if opted_out {
-                sqlx::query(CANCEL_OPTED_OUT_SQL)
-                    .bind(target.id)
-                    .bind(OPTED_OUT_REASON)
-                    .bind(now.timestamp())
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            } else {
-                0
-            };
-            Ok(OptOutChange {
-                participant_id: target.id,
-                nik: target.nik,
-                opted_out,
-                changed,
-                cancelled_reminders,
-            })
-        }
-    };
+/// Whose opt-out changes: the participant with a NIK, or every participant
+/// with a phone number.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OptOutBy<'a> {
+    Nik(&'a Nik),
+    Phone(&'a PhoneNumber),
 }
 
-pub(crate) use receipt_queries;
+impl OptOutBy<'_> {
+    /// The query that finds the participants, and the key bound to its `$1`.
+    pub(crate) fn query(&self) -> (&'static str, &str) {
+        match self {
+            Self::Nik(nik) => (OPT_OUT_BY_NIK_SQL, nik.as_str()),
+            Self::Phone(phone) => (OPT_OUT_BY_PHONE_SQL, phone.as_str()),
+        }
+    }
+}
 
 #[cfg(test)]
 #[path = "delivery_state_tests.rs"]

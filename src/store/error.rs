@@ -29,6 +29,16 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
 }
 
+impl StoreError {
+    /// A failed connection to `url`, named with its password redacted.
+    pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
+        Self::Connect {
+            url: super::redact_url(url),
+            source,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if is_busy(&e) { Self::Busy } else { Self::Database(e) }

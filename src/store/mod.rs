@@ -5,12 +5,14 @@
 //! deployments and several daemons on one database), each with its own
 //! migrations folder.
 //!
-//! SQL that means the same on both backends is written once (`common` and
-//! the query sets beside their SQL: [`outcomes`], [`reminders`],
-//! [`delivery_state`]); each backend keeps its own where the two differ in
-//! meaning: claiming and leasing, bulk upserts, list binding. What both
+//! SQL that means the same on both backends is written once (`common`, with
+//! the dialect seam, and the query sets beside their SQL: [`outcomes`],
+//! [`reminders`], `receipt_sql`, `payment_sql`, …); each backend keeps its
+//! own where the two differ in meaning: claiming and leasing, bulk writes and
+//! upserts, binding lists of rows. What both
 //! share that is pure Rust is in [`shared`].
 
+mod backend_roles;
 mod common;
 pub mod contacts;
 mod delegate;
@@ -20,9 +22,13 @@ pub mod digests;
 pub mod dispatch;
 mod error;
 pub mod holdout;
+mod import_tx;
+mod occurrence_sql;
 pub mod outcomes;
+mod payment_sql;
 mod pool;
 mod postgres;
+mod receipt_sql;
 pub mod reminders;
 pub mod replan;
 mod roles;

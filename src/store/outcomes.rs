@@ -186,33 +186,24 @@ WHERE status = 'pending' AND {ids}
   AND contribution_month <= (SELECT t.paid_through FROM participants t WHERE t.id = reminders.participant_id)
 RETURNING participant_id";
 
-/// Expands, over the pool type `$pool`, the functions that run the SQL
+/// Expands, over the database type `$db`, the functions that run the SQL
 /// above; each backend's `Store` implementation delegates to them.
 macro_rules! outcome_queries {
-    ($pool:ty) => {
-        use crate::store::outcomes::{
-            self, AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince,
-        };
+    ($db:ty) => {
+        use crate::store::outcomes::{self, InboxFileRecord, OutcomeFilter, PaymentSince};
 
-        pub(super) async fn reminder_outcomes(
-            pool: &$pool,
+        /// The rows `sql` finds for `filter`'s months (`$1`, `$2`) and
+        /// kelurahan prefix (`$3`).
+        pub(super) async fn by_filter<T>(
+            pool: &sqlx::Pool<$db>,
+            sql: &'static str,
             filter: &OutcomeFilter,
-        ) -> Result<Vec<OutcomeCounts>, crate::store::StoreError> {
+        ) -> Result<Vec<T>, crate::store::StoreError>
+        where
+            T: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+        {
             let (from, to, prefix) = filter.binds();
-            Ok(sqlx::query_as(outcomes::OUTCOME_COUNTS_SQL)
-                .bind(from)
-                .bind(to)
-                .bind(prefix)
-                .fetch_all(pool)
-                .await?)
-        }
-
-        pub(super) async fn attributed_payments(
-            pool: &$pool,
-            filter: &OutcomeFilter,
-        ) -> Result<Vec<AttributedPayment>, crate::store::StoreError> {
-            let (from, to, prefix) = filter.binds();
-            Ok(sqlx::query_as(outcomes::ATTRIBUTED_PAYMENTS_SQL)
+            Ok(sqlx::query_as(sql)
                 .bind(from)
                 .bind(to)
                 .bind(prefix)
@@ -221,7 +212,7 @@ macro_rules! outcome_queries {
         }
 
         pub(super) async fn bpu_payments_since(
-            pool: &$pool,
+            pool: &sqlx::Pool<$db>,
             since: i64,
         ) -> Result<Vec<PaymentSince>, crate::store::StoreError> {
             Ok(sqlx::query_as(outcomes::BPU_PAYMENTS_SINCE_SQL)
@@ -231,7 +222,7 @@ macro_rules! outcome_queries {
         }
 
         pub(super) async fn inbox_file_seen(
-            pool: &$pool,
+            pool: &sqlx::Pool<$db>,
             sha256: &str,
         ) -> Result<Option<InboxFileRecord>, crate::store::StoreError> {
             Ok(sqlx::query_as(outcomes::INBOX_FILE_SQL)
@@ -241,7 +232,7 @@ macro_rules! outcome_queries {
         }
 
         pub(super) async fn record_inbox_file(
-            pool: &$pool,
+            pool: &sqlx::Pool<$db>,
             file: &InboxFileRecord,
             now: chrono::DateTime<chrono::Utc>,
         ) -> Result<(), crate::store::StoreError> {

@@ -233,10 +233,11 @@ pub(super) fn supersede_sql(ranks: &str) -> String {
     )
 }
 
-/// Pending reminders of a rule that no longer exists.
-pub(super) const CANCEL_REMOVED_SQL_TAIL: &str = "SET status = 'cancelled', \
+/// Pending reminders of a rule that no longer exists; `{rules}` is the
+/// dialect's condition that `rule` is in the list bound to `$1`.
+pub(super) const CANCEL_REMOVED_SQL: &str = "UPDATE reminders SET status = 'cancelled', \
      reason = 'rule ' || rule || ' was removed from the schedules', updated_at = $2 \
-     WHERE status = 'pending' AND rule NOT IN ";
+     WHERE status = 'pending' AND NOT ({rules})";
 
 pub(super) const RECORD_SCAN_SQL: &str = "INSERT INTO scans (started_at, finished_at, created, skipped, superseded, \
      cancelled, replanned, plan_fingerprints) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -260,8 +261,8 @@ pub(super) fn json_strings(items: &[String]) -> String {
 }
 
 /// Expands, for one backend, the functions that record a scan, supersede,
-/// read unsent groups and write a re-plan. `$pool`: the pool type; `$begin`: the
-/// function opening its write transaction; `$lock_rows`: whether the rows a
+/// read unsent groups and write a re-plan. `$db`: the database type (its
+/// [`Dialect`](crate::store::common::Dialect) opens the write transaction); `$lock_rows`: whether the rows a
 /// move changes must be locked first (reads take no locks); `$ranks`: its `(rule, pos)` row
 /// source from the JSON list `$3`; `$groups`: its group row source from the
 /// JSON array `$1`, aliased `g`; `$rules_in`: its "rule in the JSON list
@@ -269,8 +270,7 @@ pub(super) fn json_strings(items: &[String]) -> String {
 /// condition.
 macro_rules! reminder_plan_queries {
     (
-        $pool:ty,
-        $begin:path,
+        $db:ty,
         lock_rows: $lock_rows:expr,
         ranks: $ranks:expr,
         groups: $groups:expr,
@@ -286,7 +286,7 @@ macro_rules! reminder_plan_queries {
         };
 
         pub(super) async fn record_scan(
-            pool: &$pool,
+            pool: &sqlx::Pool<$db>,
             t: &ScanTotals,
             fingerprints: &str,
         ) -> Result<(), crate::store::StoreError> {
@@ -304,7 +304,9 @@ macro_rules! reminder_plan_queries {
             Ok(())
         }
 
-        pub(super) async fn last_plan_fingerprints(pool: &$pool) -> Result<Option<String>, crate::store::StoreError> {
+        pub(super) async fn last_plan_fingerprints(
+            pool: &sqlx::Pool<$db>,
+        ) -> Result<Option<String>, crate::store::StoreError> {
             let row: Option<(Option<String>,)> = sqlx::query_as(LAST_PLAN_FINGERPRINTS_SQL)
                 .fetch_optional(pool)
                 .await?;
@@ -312,7 +314,7 @@ macro_rules! reminder_plan_queries {
         }
 
         pub(super) async fn supersede(
-            pool: &$pool,
+            pool: &sqlx::Pool<$db>,
             from: i32,
             rule_order: &[String],
             now: chrono::DateTime<chrono::Utc>,
@@ -328,7 +330,7 @@ macro_rules! reminder_plan_queries {
         }
 
         pub(super) async fn unsent_groups(
-            pool: &$pool,
+            pool: &sqlx::Pool<$db>,
             rules: &[String],
             recent_send_date: i32,
         ) -> Result<Vec<UnsentGroup>, crate::store::StoreError> {
@@ -340,12 +342,12 @@ macro_rules! reminder_plan_queries {
         }
 
         pub(super) async fn apply_replan(
-            pool: &$pool,
+            pool: &sqlx::Pool<$db>,
             replan: &Replan,
             now: chrono::DateTime<chrono::Utc>,
         ) -> Result<ReplanCounts, crate::store::StoreError> {
             let at = now.timestamp();
-            let mut tx = $begin(pool).await?;
+            let mut tx = <$db as crate::store::common::Dialect>::begin_write(pool).await?;
             let mut counts = ReplanCounts::default();
             if let Some(rows) = replan.groups_json(ChangeKind::Move) {
                 if $lock_rows {
@@ -354,33 +356,14 @@ macro_rules! reminder_plan_queries {
                         .execute(&mut *tx)
                         .await?;
                 }
-                sqlx::query(sqlx::AssertSqlSafe(replan_history_sql($groups)))
-                    .bind(&rows)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-                counts.moved = sqlx::query(sqlx::AssertSqlSafe(replan_move_sql($groups)))
-                    .bind(&rows)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                replan_step(&mut tx, replan_history_sql($groups), &rows, at).await?;
+                counts.moved = replan_step(&mut tx, replan_move_sql($groups), &rows, at).await?;
             }
             if let Some(rows) = replan.groups_json(ChangeKind::Cancel) {
-                counts.cancelled += sqlx::query(sqlx::AssertSqlSafe(replan_cancel_sql($groups)))
-                    .bind(&rows)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                counts.cancelled += replan_step(&mut tx, replan_cancel_sql($groups), &rows, at).await?;
             }
             if let Some(rows) = replan.groups_json(ChangeKind::Release) {
-                counts.released = sqlx::query(sqlx::AssertSqlSafe(replan_release_sql($groups)))
-                    .bind(&rows)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                counts.released = replan_step(&mut tx, replan_release_sql($groups), &rows, at).await?;
             }
             for cancel in &replan.funding {
                 counts.cancelled += sqlx::query(sqlx::AssertSqlSafe(funding_cancel_sql($kept_in)))
@@ -394,6 +377,22 @@ macro_rules! reminder_plan_queries {
             }
             tx.commit().await?;
             Ok(counts)
+        }
+
+        /// Runs one of a re-plan's statements over its groups `rows` at `at`;
+        /// the rows it changed.
+        async fn replan_step(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            sql: String,
+            rows: &str,
+            at: i64,
+        ) -> Result<u64, crate::store::StoreError> {
+            Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(rows)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected())
         }
     };
 }

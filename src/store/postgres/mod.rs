@@ -2,49 +2,23 @@
 //! database. Bulk writes bind whole columns as arrays and `UNNEST` them, so a
 //! batch of thousands of rows is one statement and one round trip.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 
 mod dispatch;
-mod import_tx;
 mod payments;
-
-/// The outcome and inbox queries, over this backend's pool.
-mod outcome_sql {
-    crate::store::outcomes::outcome_queries!(sqlx::PgPool);
-}
-/// The contact-verification list's query, over this backend's pool.
-mod contact_sql {
-    crate::store::contacts::contact_queries!(sqlx::PgPool);
-}
 mod receipts;
 mod reminders;
 
-/// The holdout group's queries, over this backend's database.
-mod holdout_sql {
-    crate::store::holdout::holdout_queries!(sqlx::Postgres);
-}
+crate::store::backend_roles::shared_backend!(PgStore, sqlx::Postgres);
 
-/// The queries both backends run alike, over this backend's database.
-mod common_sql {
-    crate::store::common::common_queries!(sqlx::Postgres);
-}
+use super::common::{Dialect, upsert_counts};
+use super::{Backend, BulkTable, ConnectOptions, Kelurahan, Progress, RuleOccurrences, StoreError, UpsertCounts};
+use crate::domain::NewParticipant;
 
-use super::common::{Dialect, PARTICIPANT_COLUMNS, upsert_counts};
-use super::delivery_state::{NewReceipt, OptOutChange, ReceiptOutcome};
-use super::outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
-use super::shared::{PaymentBatch, PaymentOutcome, StoredPayment};
-use super::{
-    AttemptOutcome, Backend, BehindParticipant, BulkTable, ClaimedReminder, ConnectOptions, Delivery, DigestClaim,
-    DigestOutcome, DigestRecord, Digests, ImportTx, InsertedReminders, Kelurahan, Maintenance, PaidThroughCount,
-    ParticipantRecord, Participants, Payments, PreviewCount, Progress, ReminderRecord, Reminders, Replan, ReplanCounts,
-    Reports, RuleOccurrences, ScanTotals, SegmentCounts, StoreError, UnsentGroup, UpsertCounts, redact_url,
-};
-use crate::domain::{Channel, ExternalRef, NewParticipant, NewPayment, Nik, PhoneNumber};
-
+/// Takes an advisory lock while it runs, so daemons starting together are safe.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx_macros::migrate!("migrations/postgres");
 
 /// Rows per UNNEST statement.
@@ -59,10 +33,7 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
-        let connect_error = |source| StoreError::Connect {
-            url: redact_url(url),
-            source,
-        };
+        let connect_error = |source| StoreError::connect(url, source);
         let opts = PgConnectOptions::from_str(url).map_err(connect_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
@@ -93,6 +64,8 @@ impl PgStore {
 }
 
 impl Dialect for Postgres {
+    const BACKEND: Backend = Backend::Postgres;
+
     /// READ COMMITTED: each statement touches only rows still in the state
     /// it expects, and the rows it must hold are locked with [`Self::FOR_UPDATE`].
     async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
@@ -139,188 +112,62 @@ impl Dialect for Postgres {
         let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
         vec![format!("ANALYZE {}", names.join(", "))]
     }
+
+    /// A `text[]` array.
+    type TextList = Vec<String>;
+
+    fn text_list<S: AsRef<str>>(items: &[S]) -> Vec<String> {
+        items.iter().map(|s| s.as_ref().to_string()).collect()
+    }
+
+    /// A `bigint[]` array.
+    type IdList = Vec<i64>;
+
+    fn id_list(ids: &[i64]) -> Vec<i64> {
+        ids.to_vec()
+    }
+
+    fn in_text_list(column: &str, param: u8) -> String {
+        format!("{column} = ANY(${param}::text[])")
+    }
+
+    fn in_id_list(column: &str, param: u8) -> String {
+        format!("{column} = ANY(${param}::bigint[])")
+    }
+
+    /// An array parameter has no practical bound: one lookup.
+    const LOOKUP_KEYS: usize = usize::MAX;
 }
 
-#[async_trait]
-impl Maintenance for PgStore {
-    fn backend(&self) -> Backend {
-        Backend::Postgres
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        // The migrator takes an advisory lock, so daemons starting together are safe.
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        common_sql::ping(&self.pool).await
-    }
-
-    async fn analyze(&self, tables: &[BulkTable]) -> Result<(), StoreError> {
-        common_sql::analyze(&self.pool, tables).await
-    }
-
-    async fn deployment_id(&self) -> Result<String, StoreError> {
-        common_sql::deployment_id(&self.pool).await
-    }
-}
-
-#[async_trait]
-impl Participants for PgStore {
-    async fn upsert_kelurahan(&self, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut counts = UpsertCounts::default();
-        for chunk in rows.chunks(BATCH) {
-            let col = |f: fn(&Kelurahan) -> String| chunk.iter().map(f).collect::<Vec<_>>();
-            let codes = col(|k| k.code.as_str().to_string());
-            let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM kelurahan WHERE code = ANY($1)")
-                .bind(&codes)
-                .fetch_one(&mut *tx)
-                .await?;
-            let changed = sqlx::query(
-                "INSERT INTO kelurahan (code, name, kecamatan, kabupaten_kota, provinsi, time_zone) \
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kecamatan = excluded.kecamatan, \
-                 kabupaten_kota = excluded.kabupaten_kota, provinsi = excluded.provinsi, time_zone = excluded.time_zone \
-                 WHERE (kelurahan.name, kelurahan.kecamatan, kelurahan.kabupaten_kota, kelurahan.provinsi, kelurahan.time_zone) \
-                 IS DISTINCT FROM (excluded.name, excluded.kecamatan, excluded.kabupaten_kota, excluded.provinsi, excluded.time_zone)",
-            )
-            .bind(&codes)
-            .bind(col(|k| k.name.clone()))
-            .bind(col(|k| k.kecamatan.clone()))
-            .bind(col(|k| k.kabupaten_kota.clone()))
-            .bind(col(|k| k.provinsi.clone()))
-            .bind(col(|k| k.time_zone.iana_name().to_string()))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            counts += upsert_counts(chunk.len(), existing as u64, changed);
-        }
-        tx.commit().await?;
-        Ok(counts)
-    }
-
-    async fn list_kelurahan(&self) -> Result<Vec<Kelurahan>, StoreError> {
-        common_sql::list_kelurahan(&self.pool).await
-    }
-
-    async fn upsert_participants(
-        &self,
-        rows: &[NewParticipant],
-        now: DateTime<Utc>,
-        progress: &dyn Progress,
-    ) -> Result<UpsertCounts, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let counts = upsert_participants_in(&mut tx, rows, now, progress).await?;
-        tx.commit().await?;
-        Ok(counts)
-    }
-
-    async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError> {
-        Ok(Box::new(import_tx::PgImport::begin(&self.pool).await?))
-    }
-
-    async fn participants_by_nik(&self, niks: &[Nik]) -> Result<Vec<ParticipantRecord>, StoreError> {
-        let niks: Vec<&str> = niks.iter().map(Nik::as_str).collect();
-        let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE nik = ANY($1) ORDER BY id");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(niks)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    async fn participants_by_kpj(&self, kpjs: &[String]) -> Result<Vec<ParticipantRecord>, StoreError> {
-        let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE kpj = ANY($1) ORDER BY id");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(kpjs)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    async fn set_opt_out_by_nik(
-        &self,
-        nik: &Nik,
-        opted_out: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Option<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_nik(&self.pool, nik, opted_out, now).await
-    }
-
-    async fn opt_out_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_phone(&self.pool, phone, true, now).await
-    }
-
-    async fn opt_in_by_phone(&self, phone: &PhoneNumber, now: DateTime<Utc>) -> Result<Vec<OptOutChange>, StoreError> {
-        receipts::set_opt_out_by_phone(&self.pool, phone, false, now).await
-    }
-}
-
-#[async_trait]
-impl Payments for PgStore {
-    async fn payments_by_ref(&self, refs: &[ExternalRef]) -> Result<Vec<StoredPayment>, StoreError> {
-        let refs: Vec<&str> = refs.iter().map(ExternalRef::as_str).collect();
-        Ok(sqlx::query_as(PAYMENTS_BY_REF_PG)
-            .bind(refs)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    async fn record_payments(
-        &self,
-        rows: &[NewPayment],
-        batch: &PaymentBatch,
-        progress: &dyn Progress,
-    ) -> Result<Vec<PaymentOutcome>, StoreError> {
-        payments::record(&self.pool, rows, batch, progress).await
-    }
-
-    async fn inbox_file_seen(&self, sha256: &str) -> Result<Option<InboxFileRecord>, StoreError> {
-        outcome_sql::inbox_file_seen(&self.pool, sha256).await
-    }
-
-    async fn record_inbox_file(&self, file: &InboxFileRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
-        outcome_sql::record_inbox_file(&self.pool, file, now).await
-    }
-}
-
-crate::store::delegate::delegate_roles!(PgStore);
-crate::store::snapshots::snapshot_role!(PgStore, sqlx::Postgres);
-
-#[async_trait]
-impl Reports for PgStore {
-    async fn reminder_outcomes(&self, filter: &OutcomeFilter) -> Result<Vec<OutcomeCounts>, StoreError> {
-        outcome_sql::reminder_outcomes(&self.pool, filter).await
-    }
-
-    async fn attributed_payments(&self, filter: &OutcomeFilter) -> Result<Vec<AttributedPayment>, StoreError> {
-        outcome_sql::attributed_payments(&self.pool, filter).await
-    }
-
-    async fn bpu_payments_since(&self, since: i64) -> Result<Vec<PaymentSince>, StoreError> {
-        outcome_sql::bpu_payments_since(&self.pool, since).await
-    }
-
-    async fn paid_through_histogram(&self, prefix: Option<&str>) -> Result<Vec<PaidThroughCount>, StoreError> {
-        common_sql::paid_through_histogram(&self.pool, prefix).await
-    }
-
-    async fn contact_check_rows(&self, prefix: Option<&str>) -> Result<Vec<super::ContactCheckRow>, StoreError> {
-        contact_sql::contact_check_rows(&self.pool, prefix).await
-    }
-
-    async fn effect_rows(&self, rules: &[String]) -> Result<Vec<super::holdout::EffectRow>, StoreError> {
-        holdout_sql::effect_rows(&self.pool, rules).await
-    }
-
-    async fn segment_counts(&self) -> Result<SegmentCounts, StoreError> {
-        let (bpu, pu): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*) FILTER (WHERE segment = 'bpu'), COUNT(*) FILTER (WHERE segment = 'pu') FROM participants",
+/// Upserts kelurahan by code, batched (see [`Participants::upsert_kelurahan`]).
+async fn upsert_kelurahan(pool: &PgPool, rows: &[Kelurahan]) -> Result<UpsertCounts, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut counts = UpsertCounts::default();
+    for chunk in rows.chunks(BATCH) {
+        let col = |f: fn(&Kelurahan) -> String| chunk.iter().map(f).collect::<Vec<_>>();
+        let codes = col(|k| k.code.as_str().to_string());
+        let existing = common_sql::count_existing(&mut tx, "kelurahan", "code", &codes).await?;
+        let changed = sqlx::query(
+            "INSERT INTO kelurahan (code, name, kecamatan, kabupaten_kota, provinsi, time_zone) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, kecamatan = excluded.kecamatan, \
+             kabupaten_kota = excluded.kabupaten_kota, provinsi = excluded.provinsi, time_zone = excluded.time_zone \
+             WHERE (kelurahan.name, kelurahan.kecamatan, kelurahan.kabupaten_kota, kelurahan.provinsi, kelurahan.time_zone) \
+             IS DISTINCT FROM (excluded.name, excluded.kecamatan, excluded.kabupaten_kota, excluded.provinsi, excluded.time_zone)",
         )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(SegmentCounts { bpu, pu })
+        .bind(&codes)
+        .bind(col(|k| k.name.clone()))
+        .bind(col(|k| k.kecamatan.clone()))
+        .bind(col(|k| k.kabupaten_kota.clone()))
+        .bind(col(|k| k.provinsi.clone()))
+        .bind(col(|k| k.time_zone.iana_name().to_string()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        counts += upsert_counts(chunk.len(), existing, changed);
     }
+    tx.commit().await?;
+    Ok(counts)
 }
 
 /// Upserts participants by NIK inside `tx`, batched (see
@@ -337,10 +184,7 @@ pub(super) async fn upsert_participants_in(
         let text = |f: fn(&NewParticipant) -> String| chunk.iter().map(f).collect::<Vec<_>>();
         let opt = |f: fn(&NewParticipant) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
         let niks = text(|p| p.nik.as_str().to_string());
-        let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM participants WHERE nik = ANY($1)")
-            .bind(&niks)
-            .fetch_one(&mut **tx)
-            .await?;
+        let existing = common_sql::count_existing(tx, "participants", "nik", &niks).await?;
         let changed = sqlx::query(PARTICIPANT_UPSERT_PG)
             .bind(&niks)
             .bind(opt(|p| p.kpj.as_ref().map(|k| k.as_str().to_string())))
@@ -359,7 +203,7 @@ pub(super) async fn upsert_participants_in(
             .execute(&mut **tx)
             .await?
             .rows_affected();
-        counts += upsert_counts(chunk.len(), existing as u64, changed);
+        counts += upsert_counts(chunk.len(), existing, changed);
         progress.advance(chunk.len() as u64);
     }
     Ok(counts)
@@ -383,10 +227,6 @@ const PARTICIPANT_UPSERT_PG: &str = "INSERT INTO participants (nik, kpj, name, p
      IS DISTINCT FROM (excluded.kpj, excluded.name, excluded.phone, excluded.email, excluded.kelurahan_code, \
      excluded.segment, excluded.funding, excluded.monthly_amount, excluded.start_month, \
      GREATEST(participants.paid_through, excluded.paid_through), excluded.preferred_channel, participants.opted_out OR excluded.opted_out)";
-
-pub(super) const PAYMENTS_BY_REF_PG: &str = "SELECT y.external_ref, y.participant_id, p.nik, y.amount, y.months, \
-     y.first_month, y.last_month, y.paid_at FROM payments y JOIN participants p ON p.id = y.participant_id \
-     WHERE y.external_ref = ANY($1)";
 
 /// The coordinator digest's SQL.
 mod digest;
