@@ -44,6 +44,14 @@ pub(crate) trait Dialect: sqlx::Database {
         reminder_id: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The statements, each taking a month's first instant as `$1`, that
+    /// make the history tables ready for that month's rows.
+    const PREPARE_HISTORY: &'static [&'static str];
+
+    /// The statements, each taking the cutoff instant as `$1`, that drop
+    /// status history and receipts from before it.
+    const DROP_HISTORY_BEFORE: &'static [&'static str];
+
     /// The statements, run in order on one connection, that refresh the
     /// planner statistics of `tables` (none when it is empty).
     fn analyze_statements(tables: &[BulkTable]) -> Vec<String>;

@@ -25,6 +25,7 @@ mod pool;
 mod postgres;
 pub mod reminders;
 pub mod replan;
+pub mod retention;
 mod roles;
 pub mod shared;
 pub mod snapshots;
@@ -41,6 +42,7 @@ pub use outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFil
 pub use postgres::PgStore;
 pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
 pub use replan::{FundingCancel, GroupChange, PlanTiming, Replan, ReplanCounts, UnsentGroup};
+pub use retention::Retention;
 pub use roles::{Delivery, Digests, ImportTx, Maintenance, Participants, Payments, Reminders, Reports, Store};
 pub use shared::{Attribution, PaymentBatch, PaymentOutcome, StoredPayment};
 pub use snapshots::{SnapshotKey, Snapshots, StandingSnapshot};
