@@ -45,6 +45,7 @@
 //! | `payments` | 5 | the watched payments inbox folder | import, store |
 //! | `dashboard` | 5 | the dashboard page from its figures (pure rendering); regions from province to kelurahan, search | domain, report, schedule, wilayah (levels) |
 //! | `metrics` | 5 | Prometheus counters | — |
+//! | `retention` | 5 | deleting reminders and history past `[retention] months`, keeping their report totals | domain, report (the effect's judgement), schedule, store |
 //! | `http` | 6 | every HTTP handler, who may call it, `ApiError` | the layers below |
 //! | `daemon` | 6 | `pengingat run`: scan (and monthly snapshots), dispatch, digest, inbox and HTTP loops | the layers below |
 //! | `demo` | 7 | `pengingat demo`: two simulated months on SQLite, with the bundled mock gateway (the `mock-sms-gateway` crate), a holdout group, simulated payers and the effect they show | daemon, seed, report, … |
@@ -68,6 +69,7 @@ pub mod metrics;
 pub mod payments;
 pub mod receipts;
 pub mod report;
+pub mod retention;
 pub mod scan;
 pub mod schedule;
 pub mod seed;

@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => print_status(&settings, &args, clock.now()).await,
         Command::Report(args) => super::report::print_report(&settings, &args, clock.now()).await,
         Command::Snapshot(args) => super::snapshot::take(&settings, &args, clock.now()).await,
+        Command::Retention => super::retention::run(&settings, clock.now()).await,
         Command::Demo(_) | Command::Init { .. } => unreachable_demo(),
         Command::Run => super::daemon::run(settings, clock).await,
         Command::SendTest(args) => super::operator::send_test(&settings, &args).await,

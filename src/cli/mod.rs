@@ -8,6 +8,7 @@ mod operator;
 mod preview;
 mod progress;
 mod report;
+mod retention;
 mod snapshot;
 
 use std::path::PathBuf;
@@ -77,6 +78,12 @@ pub enum Command {
     /// its end is rebuilt from the payment history and shown as "direkonstruksi". A kelurahan
     /// and month that has a snapshot keeps it.
     Snapshot(SnapshotArgs),
+
+    /// Delete reminders of contribution months older than `[retention] months`, with their
+    /// receipts and status history, after keeping their monthly totals for `report`; and status
+    /// history and receipts older than that. The daemon does this at start and after each
+    /// month's end. Payments, participants and standing snapshots are never deleted.
+    Retention,
 
     /// Run the whole loop on the embedded default (SQLite) with demo data, in ./demo.
     Demo(DemoArgs),

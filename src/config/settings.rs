@@ -43,6 +43,30 @@ pub struct Settings {
     pub import: ImportSettings,
     /// Who may read the dashboard.
     pub dashboard: DashboardSettings,
+    /// How long reminders and their history are kept.
+    pub retention: RetentionSettings,
+}
+
+/// The shortest retention: a contribution month's outcome is known 30 days
+/// after its due date, which falls in the month after it at the latest.
+pub const MIN_RETENTION_MONTHS: u32 = 3;
+
+/// `[retention]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Reminders of contribution months older than this many months are
+    /// deleted, with their receipts and status history, after their report
+    /// totals are kept; status history and receipts older than that go too.
+    /// 0 keeps everything; otherwise 3 or more (a month's outcome is judged
+    /// up to 30 days after its due date). Default 24.
+    pub months: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self { months: 24 }
+    }
 }
 
 /// `[database]`
@@ -391,6 +415,15 @@ impl Settings {
             bad(
                 "payments.inbox_max_file_mb",
                 format!("must be 1 to 4096, got {}", self.payments.inbox_max_file_mb),
+            );
+        }
+        if self.retention.months != 0 && self.retention.months < MIN_RETENTION_MONTHS {
+            bad(
+                "retention.months",
+                format!(
+                    "must be 0 (keep everything) or at least {MIN_RETENTION_MONTHS}, got {}",
+                    self.retention.months
+                ),
             );
         }
         if self.import.max_file_mb == 0 {

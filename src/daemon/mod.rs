@@ -10,6 +10,7 @@ mod reload;
 mod stepped;
 pub use reload::load_schedules;
 pub use stepped::SteppedDaemon;
+mod retention;
 mod scanning;
 mod snapshots;
 pub mod systemd;

@@ -8,19 +8,22 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::retention::RetentionSchedule;
 use super::snapshots::SnapshotSchedule;
 use super::{Shared, systemd, tick_source::TICK_SECONDS};
 use crate::scan::{self, ScanContext};
 
 /// Scans once at start (which catches up after downtime), then whenever a
 /// tick finds that one of the operators' scan times has passed, and right
-/// after a successful reload; takes the monthly standing snapshots at start
-/// and after each month's end.
+/// after a successful reload; takes the monthly standing snapshots, and runs
+/// retention, at start and after each month's end.
 pub(super) async fn scan_loop(shared: Arc<Shared>, mut ticks: mpsc::Receiver<()>, cancel: CancellationToken) {
     let mut last_evaluated = shared.clock.now();
     scan_now(&shared, &cancel).await;
     let mut snapshots = SnapshotSchedule::starting(last_evaluated);
     snapshots.tick(&shared, last_evaluated).await;
+    let mut retention = RetentionSchedule::starting(last_evaluated);
+    retention.tick(&shared, last_evaluated).await;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -37,6 +40,7 @@ pub(super) async fn scan_loop(shared: Arc<Shared>, mut ticks: mpsc::Receiver<()>
                     scan_now(&shared, &cancel).await;
                 }
                 snapshots.tick(&shared, now).await;
+                retention.tick(&shared, now).await;
                 last_evaluated = now;
             }
         }

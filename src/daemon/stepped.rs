@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Daemon, Shared, dispatcher, scanning, serve_http, snapshots};
 use crate::dispatch::{BatchReport, Dispatcher};
 use crate::report::snapshot::SnapshotReport;
+use crate::retention::RetentionReport;
 use crate::schedule::{HoldoutSettings, Schedules};
 use crate::store::{Store, StoreError};
 
@@ -77,6 +78,12 @@ impl SteppedDaemon {
     /// the scan loop does at start and after each month's end.
     pub async fn take_snapshots(&self) -> Result<SnapshotReport, StoreError> {
         snapshots::take(&self.shared, self.shared.clock.now()).await
+    }
+
+    /// Runs retention at the clock's "now", as the scan loop does at start
+    /// and after each month's end.
+    pub async fn run_retention(&self) -> Result<RetentionReport, StoreError> {
+        super::retention::run(&self.shared, self.shared.clock.now()).await
     }
 
     /// Sends every reminder due at the clock's "now", batch after batch.

@@ -23,7 +23,8 @@ use crate::domain::effect::{Difference, GroupOutcome, difference};
 use crate::domain::{ContributionMonth, DueDateRules};
 use crate::schedule::Schedules;
 use crate::store::holdout::EffectRow;
-use crate::store::{Kelurahan, Reports, StoreError};
+use crate::store::retention::RetiredEffect;
+use crate::store::{Kelurahan, Store, StoreError};
 
 /// Days after the due date of the second, later deadline.
 pub const LATE_DEADLINE_DAYS: i64 = 30;
@@ -104,9 +105,59 @@ struct Outcome {
     by_due_30: Option<bool>,
 }
 
+/// One deadline's two groups, and whether any outcome is known yet.
+#[derive(Debug, Clone, Copy, Default)]
+struct Deadline {
+    known: bool,
+    reminded: GroupOutcome,
+    held_out: GroupOutcome,
+}
+
+impl Deadline {
+    fn add(&mut self, held_out: bool, paid: Option<bool>) {
+        let Some(p) = paid else { return };
+        self.add_counts(held_out, 1, u64::from(p));
+    }
+
+    fn add_counts(&mut self, held_out: bool, total: u64, paid: u64) {
+        self.known |= total > 0;
+        let g = if held_out {
+            &mut self.held_out
+        } else {
+            &mut self.reminded
+        };
+        g.total += total;
+        g.paid += paid;
+    }
+}
+
+/// A kelurahan-month's (or the total's) tally at both deadlines.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    by_due: Deadline,
+    by_due_30: Deadline,
+}
+
+impl Tally {
+    fn add(&mut self, o: Outcome) {
+        self.by_due.add(o.held_out, o.by_due);
+        self.by_due_30.add(o.held_out, o.by_due_30);
+    }
+
+    /// Adds the kept totals of a month that retention deleted (both
+    /// deadlines had passed when it did).
+    fn add_retired(&mut self, r: &RetiredEffect) {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        self.by_due.add_counts(false, n(r.reminded), n(r.reminded_paid));
+        self.by_due.add_counts(true, n(r.held_out), n(r.held_out_paid));
+        self.by_due_30.add_counts(false, n(r.reminded), n(r.reminded_paid_30));
+        self.by_due_30.add_counts(true, n(r.held_out), n(r.held_out_paid_30));
+    }
+}
+
 /// Reads the rows and builds the report at `now`.
 pub async fn compute(
-    store: &dyn Reports,
+    store: &dyn Store,
     kelurahan: &[Kelurahan],
     schedules: &Schedules,
     base_due: &DueDateRules,
@@ -115,12 +166,13 @@ pub async fn compute(
 ) -> Result<EffectReport, StoreError> {
     let rules = schedules.holdout().rules.clone();
     let rows = store.effect_rows(&rules).await?;
-    Ok(build(&rows, kelurahan, schedules, base_due, prefix, now))
+    let retired = store.retired_effect().await?;
+    Ok(build((&rows, &retired), kelurahan, schedules, base_due, prefix, now))
 }
 
-/// The report from the rows (pure).
+/// The report from the rows and the retired months' totals (pure).
 pub fn build(
-    rows: &[EffectRow],
+    (rows, retired): (&[EffectRow], &[RetiredEffect]),
     kelurahan: &[Kelurahan],
     schedules: &Schedules,
     base_due: &DueDateRules,
@@ -129,32 +181,39 @@ pub fn build(
 ) -> EffectReport {
     let settings = schedules.holdout();
     let by_code: BTreeMap<&str, &Kelurahan> = kelurahan.iter().map(|k| (k.code.as_str(), k)).collect();
-    let mut groups: BTreeMap<(Option<String>, i32), Vec<Outcome>> = BTreeMap::new();
-    for row in rows {
-        if prefix.is_some_and(|p| !row.kelurahan_code.starts_with(p)) {
-            continue;
-        }
+    let mut groups: BTreeMap<(Option<String>, i32), Tally> = BTreeMap::new();
+    let wanted = |code: &str| prefix.is_none_or(|p| code.starts_with(p)) && by_code.contains_key(code);
+    for row in rows.iter().filter(|r| wanted(&r.kelurahan_code)) {
         let Some(k) = by_code.get(row.kelurahan_code.as_str()) else {
             continue;
         };
         let outcome = outcome_of(row, k, schedules, base_due, now);
+        let month = row.contribution_month;
         groups
-            .entry((Some(row.kelurahan_code.clone()), row.contribution_month))
+            .entry((Some(row.kelurahan_code.clone()), month))
             .or_default()
-            .push(outcome);
-        groups.entry((None, row.contribution_month)).or_default().push(outcome);
+            .add(outcome);
+        groups.entry((None, month)).or_default().add(outcome);
+    }
+    for r in retired.iter().filter(|r| wanted(&r.kelurahan_code)) {
+        let month = r.contribution_month;
+        groups
+            .entry((Some(r.kelurahan_code.clone()), month))
+            .or_default()
+            .add_retired(r);
+        groups.entry((None, month)).or_default().add_retired(r);
     }
     let mut lines: Vec<EffectLine> = groups
         .into_iter()
-        .map(|((code, month), outcomes)| EffectLine {
+        .map(|((code, month), tally)| EffectLine {
             kelurahan_name: code
                 .as_deref()
                 .and_then(|c| by_code.get(c))
                 .map_or_else(String::new, |k| k.name.clone()),
             kelurahan_code: code,
             month: ContributionMonth::from_index(month).to_string(),
-            by_due: compare(&outcomes, |o| o.by_due, settings.max_interval_pp),
-            by_due_30: compare(&outcomes, |o| o.by_due_30, settings.max_interval_pp),
+            by_due: compare(tally.by_due, settings.max_interval_pp),
+            by_due_30: compare(tally.by_due_30, settings.max_interval_pp),
         })
         .collect();
     // Kelurahan first (by code), the total last.
@@ -167,6 +226,45 @@ pub fn build(
         rules: settings.rules.clone(),
         fraction: settings.fraction,
     }
+}
+
+/// The totals retention keeps of the effect rows of the participant-months
+/// it deletes: per kelurahan and month, reminded and held out, and how many
+/// of each paid by either deadline. Rows of kelurahan not in `kelurahan`
+/// are left out, as the report leaves them out.
+pub fn retired_totals(
+    rows: &[EffectRow],
+    kelurahan: &[Kelurahan],
+    schedules: &Schedules,
+    base_due: &DueDateRules,
+    now: DateTime<Utc>,
+) -> Vec<RetiredEffect> {
+    let by_code: BTreeMap<&str, &Kelurahan> = kelurahan.iter().map(|k| (k.code.as_str(), k)).collect();
+    let mut totals: BTreeMap<(&str, i32), RetiredEffect> = BTreeMap::new();
+    for row in rows {
+        let Some(k) = by_code.get(row.kelurahan_code.as_str()) else {
+            continue;
+        };
+        let o = outcome_of(row, k, schedules, base_due, now);
+        let t = totals
+            .entry((row.kelurahan_code.as_str(), row.contribution_month))
+            .or_insert_with(|| RetiredEffect {
+                contribution_month: row.contribution_month,
+                kelurahan_code: row.kelurahan_code.clone(),
+                ..RetiredEffect::default()
+            });
+        let paid = |p: Option<bool>| i64::from(p == Some(true));
+        if o.held_out {
+            t.held_out += 1;
+            t.held_out_paid += paid(o.by_due);
+            t.held_out_paid_30 += paid(o.by_due_30);
+        } else {
+            t.reminded += 1;
+            t.reminded_paid += paid(o.by_due);
+            t.reminded_paid_30 += paid(o.by_due_30);
+        }
+    }
+    totals.into_values().collect()
 }
 
 /// Whether the participant paid by each deadline, judged in the
@@ -193,17 +291,12 @@ fn outcome_of(
 }
 
 /// The comparison at one deadline; `None` while no outcome is known yet.
-fn compare(outcomes: &[Outcome], paid: impl Fn(&Outcome) -> Option<bool>, max_width_pp: f64) -> Option<Comparison> {
-    let mut reminded = GroupOutcome::default();
-    let mut held_out = GroupOutcome::default();
-    let mut known = false;
-    for o in outcomes {
-        let Some(p) = paid(o) else { continue };
-        known = true;
-        let g = if o.held_out { &mut held_out } else { &mut reminded };
-        g.total += 1;
-        g.paid += u64::from(p);
-    }
+fn compare(tally: Deadline, max_width_pp: f64) -> Option<Comparison> {
+    let Deadline {
+        known,
+        reminded,
+        held_out,
+    } = tally;
     if !known {
         return None;
     }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::status::StatusRow;
-use crate::store::{AttributedPayment, Kelurahan, OutcomeCounts};
+use crate::store::{Kelurahan, OutcomeCounts};
 use crate::wilayah::region::{Level, region_code};
 
 /// Standing rows summed per region at `level`, named from `kelurahan`,
@@ -38,16 +38,6 @@ pub fn counts(counts: Vec<OutcomeCounts>, level: Level) -> Vec<OutcomeCounts> {
         .map(|mut c| {
             c.kelurahan_code.truncate(region_code(&c.kelurahan_code, level).len());
             c
-        })
-        .collect()
-}
-
-/// The credited payments with each kelurahan code replaced by its region's.
-pub fn payments(paid: Vec<AttributedPayment>, level: Level) -> Vec<AttributedPayment> {
-    paid.into_iter()
-        .map(|mut p| {
-            p.kelurahan_code.truncate(region_code(&p.kelurahan_code, level).len());
-            p
         })
         .collect()
 }

@@ -25,6 +25,7 @@ use super::past_standing::{self, PastStanding};
 use super::rebuild::histogram_at;
 use super::status::{self, StandingData, StatusAt, StatusRow};
 use crate::domain::{DueDateRules, StandingRules};
+use crate::store::retention::RetiredConversion;
 use crate::store::{AttributedPayment, OutcomeCounts, OutcomeFilter, Store, StoreError};
 use crate::wilayah::region::Level;
 
@@ -233,7 +234,8 @@ pub async fn compute_by(
         query.kelurahan.as_deref(),
     );
     let counts = store.reminder_outcomes(&filter).await?;
-    let paid = store.attributed_payments(&filter).await?;
+    let paid = Conversions::of(&store.attributed_payments(&filter).await?)
+        .with_retired(&store.retired_conversions(&filter).await?);
     let names: HashMap<String, String> = data
         .kelurahan
         .iter()
@@ -253,7 +255,7 @@ pub async fn compute_by(
         level => (
             grouping::status_rows(&status.kelurahan, level, &data.kelurahan),
             grouping::counts(counts, level),
-            grouping::payments(paid, level),
+            paid.grouped(level),
             grouping::names(&data.kelurahan, level),
             grouping::codes(&past.rebuilt, level),
         ),
@@ -279,13 +281,12 @@ pub fn outcome_filter(query: &ReportQuery) -> OutcomeFilter {
 pub fn assemble(
     status: &[StatusRow],
     counts: &[OutcomeCounts],
-    paid: &[AttributedPayment],
+    conversions: &Conversions,
     names: &HashMap<String, String>,
     rule_order: RuleOrder<'_>,
     (now, standing_at, query): (DateTime<Utc>, DateTime<Utc>, &ReportQuery),
 ) -> OutcomeReport {
     let mut rows: BTreeMap<String, KelurahanReport> = status.iter().map(|s| (s.code.clone(), from_status(s))).collect();
-    let conversions = Conversions::of(paid);
     for c in counts {
         let code = &c.kelurahan_code;
         let r = rows.entry(code.clone()).or_insert_with(|| KelurahanReport {
@@ -322,7 +323,7 @@ pub fn assemble(
         to: query.to,
         kelurahan,
         total,
-        rules: rule_rows(counts, &conversions, rule_order),
+        rules: rule_rows(counts, conversions, rule_order),
         standing_source: MonthSource::Current,
         standing_rebuilt: Vec::new(),
         group_by: Level::Kelurahan,
@@ -363,8 +364,13 @@ fn finish_effect(e: &mut Effect, converted: Vec<&Converted>) {
 /// Converted reminders, conversion rate, median days to pay and amount paid
 /// of `converted` among `sent` reminders.
 fn conversion_figures(sent: i64, converted: &[&Converted]) -> (i64, Option<f64>, Option<f64>, i64) {
-    let count = converted.len() as i64;
-    let days = median(converted.iter().map(|c| c.days).collect());
+    let count = converted.iter().map(|c| c.reminders).sum();
+    let days = median(
+        converted
+            .iter()
+            .flat_map(|c| std::iter::repeat_n(c.days, usize::try_from(c.reminders).unwrap_or(0)))
+            .collect(),
+    );
     (
         count,
         ratio(count, sent),
@@ -402,7 +408,8 @@ fn rule_rows(counts: &[OutcomeCounts], conversions: &Conversions, order: RuleOrd
     out
 }
 
-/// One converted reminder.
+/// One converted reminder, or, from retention's monthly totals, several
+/// with the same days to pay.
 #[derive(Debug, Clone)]
 struct Converted {
     /// Its kelurahan, rule and channel, for grouping.
@@ -413,14 +420,17 @@ struct Converted {
     days: i32,
     /// Every credited payment's amount together.
     amount: i64,
+    /// How many reminders this stands for.
+    reminders: i64,
 }
 
 /// The converted reminders of a report.
-struct Conversions(Vec<Converted>);
+#[derive(Debug, Clone, Default)]
+pub struct Conversions(Vec<Converted>);
 
 impl Conversions {
     /// Groups credited payments by reminder (they come ordered by reminder, then payment date).
-    fn of(paid: &[AttributedPayment]) -> Self {
+    pub fn of(paid: &[AttributedPayment]) -> Self {
         let mut out: Vec<Converted> = Vec::new();
         let mut last: Option<i64> = None;
         for p in paid {
@@ -435,11 +445,34 @@ impl Conversions {
                     channel: p.channel.clone(),
                     days: p.days_to_pay,
                     amount: p.amount,
+                    reminders: 1,
                 }),
             }
             last = Some(p.reminder_id);
         }
         Self(out)
+    }
+
+    /// Adds the conversions of reminders that retention deleted.
+    pub fn with_retired(mut self, retired: &[RetiredConversion]) -> Self {
+        self.0.extend(retired.iter().map(|r| Converted {
+            kelurahan_code: r.kelurahan_code.clone(),
+            rule: r.rule.clone(),
+            channel: r.channel.clone(),
+            days: r.days_to_pay,
+            amount: r.amount,
+            reminders: r.reminders,
+        }));
+        self
+    }
+
+    /// The same conversions, each under its region's code at `level`.
+    pub fn grouped(mut self, level: Level) -> Self {
+        for c in &mut self.0 {
+            let len = crate::wilayah::region::region_code(&c.kelurahan_code, level).len();
+            c.kelurahan_code.truncate(len);
+        }
+        self
     }
 
     fn matching(&self, pred: impl Fn(&Converted) -> bool) -> Vec<&Converted> {
@@ -512,7 +545,14 @@ mod tests {
             kelurahan: None,
         };
         let now = DateTime::UNIX_EPOCH;
-        let r = assemble(&[], &counts, &[], &HashMap::new(), &[], (now, now, &query));
+        let r = assemble(
+            &[],
+            &counts,
+            &Conversions::default(),
+            &HashMap::new(),
+            &[],
+            (now, now, &query),
+        );
         let e = &r.total.effect;
         assert_eq!((e.sms.sent, e.sms.delivered, e.sms.delivery_rate), (10, 9, Some(0.9)));
         assert_eq!(

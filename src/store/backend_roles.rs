@@ -222,6 +222,7 @@ macro_rules! shared_backend {
             crate::store::backend_roles::backend_roles!($store, $db);
             crate::store::delegate::delegate_roles!($store);
             crate::store::snapshots::snapshot_role!($store, $db);
+            crate::store::retention::retention_role!($store, $db);
         }
     };
 }

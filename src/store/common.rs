@@ -51,6 +51,14 @@ pub(crate) trait Dialect: sqlx::Database {
         reminder_id: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The statements, each taking a month's first instant as `$1`, that
+    /// make the history tables ready for that month's rows.
+    const PREPARE_HISTORY: &'static [&'static str];
+
+    /// The statements, each taking the cutoff instant as `$1`, that drop
+    /// status history and receipts from before it.
+    const DROP_HISTORY_BEFORE: &'static [&'static str];
+
     /// The statements, run in order on one connection, that refresh the
     /// planner statistics of `tables` (none when it is empty).
     fn analyze_statements(tables: &[BulkTable]) -> Vec<String>;
@@ -158,7 +166,6 @@ macro_rules! common_queries {
         use sqlx::Pool;
 
         use crate::store::common::{Dialect, StoredKelurahan};
-        use crate::store::reminders::{LIST_REMINDERS_SQL, REMINDER_COUNTS_SQL, ReminderRecord};
         use crate::store::{BulkTable, Kelurahan, PaidThroughCount, SegmentCounts, StoreError};
 
         /// Checks that the database answers.
@@ -248,24 +255,6 @@ macro_rules! common_queries {
                 .fetch_one(pool)
                 .await?;
             Ok(t)
-        }
-
-        /// Reminders, newest first, optionally of one participant only.
-        pub(super) async fn list_reminders(
-            pool: &Pool<$db>,
-            nik: Option<&str>,
-            limit: i64,
-        ) -> Result<Vec<ReminderRecord>, StoreError> {
-            Ok(sqlx::query_as(LIST_REMINDERS_SQL)
-                .bind(nik)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?)
-        }
-
-        /// Reminders per rule and status.
-        pub(super) async fn reminder_counts(pool: &Pool<$db>) -> Result<Vec<(String, String, i64)>, StoreError> {
-            Ok(sqlx::query_as(REMINDER_COUNTS_SQL).fetch_all(pool).await?)
         }
 
         /// Registers `name` as alive at `now` (again, if it was taken for gone).

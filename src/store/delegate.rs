@@ -68,11 +68,11 @@ macro_rules! delegate_roles {
             }
 
             async fn list_reminders(&self, nik: Option<&str>, limit: i64) -> Result<Vec<ReminderRecord>, StoreError> {
-                common_sql::list_reminders(&self.pool, nik, limit).await
+                reminders::list_reminders(&self.pool, nik, limit).await
             }
 
             async fn reminder_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-                common_sql::reminder_counts(&self.pool).await
+                reminders::reminder_counts(&self.pool).await
             }
 
             async fn holdout_candidates(&self) -> Result<Vec<crate::domain::holdout::Candidate>, StoreError> {

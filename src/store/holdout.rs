@@ -40,6 +40,11 @@ fn is_rule_name(name: &str) -> bool {
 /// skipped for another reason (a day missed while the daemon was down, or
 /// passed before a payment) did not put anyone into the measurement.
 pub(crate) fn effect_rows_sql(rules: &[String]) -> String {
+    effect_rows_sql_where(rules, "1 = 1")
+}
+
+/// [`effect_rows_sql`] over the reminders `r` that also meet `condition`.
+pub(crate) fn effect_rows_sql_where(rules: &[String], condition: &str) -> String {
     let list: Vec<String> = rules
         .iter()
         .filter(|r| is_rule_name(r))
@@ -58,6 +63,7 @@ pub(crate) fn effect_rows_sql(rules: &[String]) -> String {
                       MAX(CASE WHEN r.reason = 'holdout' THEN 1 ELSE 0 END) AS held_out \
                FROM reminders r \
                WHERE r.rule IN ({list}) AND NOT (r.status = 'skipped' AND COALESCE(r.reason, '') <> 'holdout') \
+                 AND {condition} \
                GROUP BY r.participant_id, r.kelurahan_code, r.contribution_month) g \
          ORDER BY g.kelurahan_code, g.contribution_month, g.participant_id"
     )

@@ -31,6 +31,7 @@ mod postgres;
 mod receipt_sql;
 pub mod reminders;
 pub mod replan;
+pub mod retention;
 mod roles;
 pub mod shared;
 pub mod snapshots;
@@ -47,6 +48,7 @@ pub use outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFil
 pub use postgres::PgStore;
 pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
 pub use replan::{FundingCancel, GroupChange, PlanTiming, Replan, ReplanCounts, UnsentGroup};
+pub use retention::Retention;
 pub use roles::{Delivery, Digests, ImportTx, Maintenance, Participants, Payments, Reminders, Reports, Store};
 pub use shared::{Attribution, PaymentBatch, PaymentOutcome, StoredPayment};
 pub use snapshots::{SnapshotKey, Snapshots, StandingSnapshot};

@@ -90,16 +90,27 @@ pub struct InboxFileRecord {
 
 /// Sent, delivered and failed reminders per kelurahan, rule and channel.
 /// A reminder counts in the period by `sent_at`, or, never sent, by when it
-/// last changed (failed or expired).
+/// last changed (failed or expired). Reminders that retention deleted count
+/// from their monthly totals, for the WIB months wholly inside the period.
 pub const OUTCOME_COUNTS_SQL: &str = "\
 SELECT kelurahan_code, rule, channel,
-       CAST(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS sent,
-       CAST(SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) AS BIGINT) AS delivered,
-       CAST(SUM(CASE WHEN status IN ('failed', 'undelivered', 'expired') THEN 1 ELSE 0 END) AS BIGINT) AS failed
-FROM reminders
-WHERE status IN ('sent', 'delivered', 'undelivered', 'unknown', 'failed', 'expired')
-  AND COALESCE(sent_at, updated_at) >= $1 AND COALESCE(sent_at, updated_at) < $2
-  AND kelurahan_code LIKE $3 || '%'
+       CAST(SUM(sent) AS BIGINT) AS sent,
+       CAST(SUM(delivered) AS BIGINT) AS delivered,
+       CAST(SUM(failed) AS BIGINT) AS failed
+FROM (
+    SELECT kelurahan_code, rule, channel,
+           CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END AS sent,
+           CASE WHEN status = 'delivered' THEN 1 ELSE 0 END AS delivered,
+           CASE WHEN status IN ('failed', 'undelivered', 'expired') THEN 1 ELSE 0 END AS failed
+    FROM reminders
+    WHERE status IN ('sent', 'delivered', 'undelivered', 'unknown', 'failed', 'expired')
+      AND COALESCE(sent_at, updated_at) >= $1 AND COALESCE(sent_at, updated_at) < $2
+      AND kelurahan_code LIKE $3 || '%'
+    UNION ALL
+    SELECT kelurahan_code, rule, channel, sent, delivered, failed
+    FROM retired_outcomes
+    WHERE month_start >= $1 AND month_end <= $2 AND kelurahan_code LIKE $3 || '%'
+) counted
 GROUP BY kelurahan_code, rule, channel
 ORDER BY kelurahan_code, rule, channel";
 

@@ -278,8 +278,30 @@ macro_rules! reminder_plan_queries {
         kept_in: $kept_in:expr
     ) => {
         use crate::store::reminders::{
-            LAST_PLAN_FINGERPRINTS_SQL, RECORD_SCAN_SQL, ScanTotals, json_strings, supersede_sql,
+            LAST_PLAN_FINGERPRINTS_SQL, LIST_REMINDERS_SQL, RECORD_SCAN_SQL, REMINDER_COUNTS_SQL, ReminderRecord,
+            ScanTotals, json_strings, supersede_sql,
         };
+
+        /// Reminders, newest first, optionally of one participant only.
+        pub(super) async fn list_reminders(
+            pool: &sqlx::Pool<$db>,
+            nik: Option<&str>,
+            limit: i64,
+        ) -> Result<Vec<ReminderRecord>, crate::store::StoreError> {
+            Ok(sqlx::query_as(LIST_REMINDERS_SQL)
+                .bind(nik)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?)
+        }
+
+        /// Reminders per rule and status.
+        pub(super) async fn reminder_counts(
+            pool: &sqlx::Pool<$db>,
+        ) -> Result<Vec<(String, String, i64)>, crate::store::StoreError> {
+            Ok(sqlx::query_as(REMINDER_COUNTS_SQL).fetch_all(pool).await?)
+        }
+
         use crate::store::replan::{
             ChangeKind, Replan, ReplanCounts, UnsentGroup, funding_cancel_sql, replan_cancel_sql, replan_history_sql,
             replan_lock_sql, replan_move_sql, replan_release_sql, unsent_groups_sql,

@@ -11,10 +11,22 @@ use crate::domain::{Channel, ExternalRef, NewParticipant, NewPayment, Nik, Phone
 /// the HTTP handlers hold an `Arc<dyn Store>` and lend each part only the
 /// role it works with (`&dyn Payments`, `&dyn Reminders`, …). Writes that
 /// span several rows are one transaction: they happen entirely or not at all.
-pub trait Store: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + Snapshots {}
+pub trait Store:
+    Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + Snapshots + Retention
+{
+}
 
 impl<T> Store for T where
-    T: Maintenance + Participants + Payments + Reminders + Delivery + Reports + Digests + Snapshots + ?Sized
+    T: Maintenance
+        + Participants
+        + Payments
+        + Reminders
+        + Delivery
+        + Reports
+        + Digests
+        + Snapshots
+        + Retention
+        + ?Sized
 {
 }
 

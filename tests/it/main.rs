@@ -30,6 +30,7 @@ mod payments;
 mod prerequisites;
 mod receipts;
 mod reminder_store;
+mod retention;
 mod scan;
 mod schedule_edits;
 mod seed;

@@ -74,6 +74,20 @@ impl Dialect for Postgres {
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
 
+    /// Status history and receipts are partitioned by UTC month; a month's
+    /// partition is made ahead of its first row (a row without one lands in
+    /// the DEFAULT partition, and is moved when the partition is made).
+    const PREPARE_HISTORY: &'static [&'static str] = &[
+        "SELECT history_partition('reminder_events', $1)",
+        "SELECT history_partition('receipts', $1)",
+    ];
+
+    /// Whole months go as one dropped partition each.
+    const DROP_HISTORY_BEFORE: &'static [&'static str] = &[
+        "SELECT history_drop_before('receipts', $1)",
+        "SELECT history_drop_before('reminder_events', $1)",
+    ];
+
     /// A transaction-scoped advisory lock on (gateway, message id). Under
     /// READ COMMITTED a receipt that finds no send yet and the matching that
     /// follows the send's record would each miss the other's uncommitted

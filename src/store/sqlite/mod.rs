@@ -97,6 +97,15 @@ impl Dialect for Sqlite {
     /// for the whole transaction.
     const FOR_UPDATE: &'static str = "";
 
+    /// One table each, nothing to prepare.
+    const PREPARE_HISTORY: &'static [&'static str] = &[];
+
+    /// Old rows are deleted.
+    const DROP_HISTORY_BEFORE: &'static [&'static str] = &[
+        "DELETE FROM receipts WHERE received_at < $1",
+        "DELETE FROM reminder_events WHERE at < $1",
+    ];
+
     /// Nothing to take: the write transaction already serialises it.
     async fn lock_provider_id(
         _tx: &mut sqlx::Transaction<'static, Sqlite>,

@@ -49,6 +49,7 @@ fn cases(secrets: &std::path::Path) -> Vec<(Case, String)> {
         case("toml_request_timeout_huge", "[http]\nrequest_timeout_secs = 86400\n".into(), &["http.request_timeout_secs", "86400"]),
         case("toml_no_connections", "[http]\nmax_connections = 0\n".into(), &["http.max_connections", "0"]),
         case("toml_inbox_limit_zero", "[payments]\ninbox_max_file_mb = 0\n".into(), &["payments.inbox_max_file_mb", "0"]),
+        case("toml_retention_two_months", "[retention]\nmonths = 2\n".into(), &["retention.months", "2", "at least 3"]),
         case("toml_inbox_poll_zero", "[payments]\ninbox_poll_secs = 0\n".into(), &["payments.inbox_poll_secs"]),
         case("toml_log_format_xml", "[log]\nformat = \"xml\"\n".into(), &["line 6", "xml"]),
         case("toml_payments_token_env_unset", "[payments]\ntoken_env = \"PENGINGAT_TEST_UNSET_PAYMENTS_TOKEN\"\n".into(), &["payments API token", "PENGINGAT_TEST_UNSET_PAYMENTS_TOKEN"]),
