@@ -16,30 +16,20 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::holdout::EffectRow;
-use super::{OutcomeFilter, StoreError};
+use super::{OutcomeCounts, OutcomeFilter, StoreError};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{ContributionMonth, RegionTimeZone};
 
 /// Report totals of retired reminders: one WIB month (by send, or by last
 /// change for those never sent), kelurahan, rule and channel.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetiredOutcome {
     /// The WIB month's first instant (Unix seconds).
     pub month_start: i64,
     /// The next WIB month's first instant.
     pub month_end: i64,
-    /// The kelurahan code.
-    pub kelurahan_code: String,
-    /// The rule's name.
-    pub rule: String,
-    /// `sms` or `email`.
-    pub channel: String,
-    /// Accepted by a gateway or the relay.
-    pub sent: i64,
-    /// Confirmed delivered by a receipt.
-    pub delivered: i64,
-    /// Refused, undelivered, or expired unsent.
-    pub failed: i64,
+    /// Its kelurahan, rule and channel, and how many were sent, delivered, failed.
+    pub counts: OutcomeCounts,
 }
 
 /// Retired reminders a payment was credited to, by WIB month of their send,
@@ -160,26 +150,32 @@ pub(crate) fn retire_statements() -> Vec<String> {
     ]
 }
 
-/// Adds a batch's totals to what earlier runs kept.
-pub(crate) const UPSERT_OUTCOMES_SQL: &str = "INSERT INTO retired_outcomes \
-     (month_start, month_end, kelurahan_code, rule, channel, sent, delivered, failed) ";
-pub(crate) const UPSERT_OUTCOMES_CONFLICT: &str = " ON CONFLICT (month_start, kelurahan_code, rule, channel) DO UPDATE SET \
+/// Adds a batch's totals to what earlier runs kept: each is the INSERT's
+/// head and its conflict clause.
+pub(crate) const OUTCOME_TOTALS: (&str, &str) = (
+    "INSERT INTO retired_outcomes (month_start, month_end, kelurahan_code, rule, channel, sent, delivered, failed) ",
+    " ON CONFLICT (month_start, kelurahan_code, rule, channel) DO UPDATE SET \
      sent = retired_outcomes.sent + excluded.sent, delivered = retired_outcomes.delivered + excluded.delivered, \
-     failed = retired_outcomes.failed + excluded.failed";
-pub(crate) const UPSERT_CONVERSIONS_SQL: &str = "INSERT INTO retired_conversions \
-     (month_start, month_end, kelurahan_code, rule, channel, days_to_pay, reminders, amount) ";
-pub(crate) const UPSERT_CONVERSIONS_CONFLICT: &str = " ON CONFLICT (month_start, kelurahan_code, rule, channel, days_to_pay) \
+     failed = retired_outcomes.failed + excluded.failed",
+);
+pub(crate) const CONVERSION_TOTALS: (&str, &str) = (
+    "INSERT INTO retired_conversions \
+     (month_start, month_end, kelurahan_code, rule, channel, days_to_pay, reminders, amount) ",
+    " ON CONFLICT (month_start, kelurahan_code, rule, channel, days_to_pay) \
      DO UPDATE SET reminders = retired_conversions.reminders + excluded.reminders, \
-     amount = retired_conversions.amount + excluded.amount";
-pub(crate) const UPSERT_EFFECT_SQL: &str = "INSERT INTO retired_effect \
-     (contribution_month, kelurahan_code, reminded, reminded_paid, reminded_paid_30, held_out, held_out_paid, held_out_paid_30) ";
-pub(crate) const UPSERT_EFFECT_CONFLICT: &str = " ON CONFLICT (contribution_month, kelurahan_code) DO UPDATE SET \
+     amount = retired_conversions.amount + excluded.amount",
+);
+pub(crate) const EFFECT_TOTALS: (&str, &str) = (
+    "INSERT INTO retired_effect (contribution_month, kelurahan_code, reminded, reminded_paid, reminded_paid_30, \
+     held_out, held_out_paid, held_out_paid_30) ",
+    " ON CONFLICT (contribution_month, kelurahan_code) DO UPDATE SET \
      reminded = retired_effect.reminded + excluded.reminded, \
      reminded_paid = retired_effect.reminded_paid + excluded.reminded_paid, \
      reminded_paid_30 = retired_effect.reminded_paid_30 + excluded.reminded_paid_30, \
      held_out = retired_effect.held_out + excluded.held_out, \
      held_out_paid = retired_effect.held_out_paid + excluded.held_out_paid, \
-     held_out_paid_30 = retired_effect.held_out_paid_30 + excluded.held_out_paid_30";
+     held_out_paid_30 = retired_effect.held_out_paid_30 + excluded.held_out_paid_30",
+);
 
 /// Retired conversions of the WIB months wholly inside the filter's period.
 pub(crate) const RETIRED_CONVERSIONS_SQL: &str = "SELECT month_start, month_end, kelurahan_code, rule, channel, \
@@ -225,16 +221,19 @@ pub fn outcome_totals(reminders: &[RetiringReminder]) -> Vec<RetiredOutcome> {
             .or_insert_with(|| RetiredOutcome {
                 month_start,
                 month_end,
-                kelurahan_code: r.kelurahan_code.clone(),
-                rule: r.rule.clone(),
-                channel: r.channel.clone(),
-                sent: 0,
-                delivered: 0,
-                failed: 0,
+                counts: OutcomeCounts {
+                    kelurahan_code: r.kelurahan_code.clone(),
+                    rule: r.rule.clone(),
+                    channel: r.channel.clone(),
+                    sent: 0,
+                    delivered: 0,
+                    failed: 0,
+                },
             });
-        t.sent += i64::from(r.sent_at.is_some());
-        t.delivered += i64::from(r.status == "delivered");
-        t.failed += i64::from(matches!(r.status.as_str(), "failed" | "undelivered" | "expired"));
+        let c = &mut t.counts;
+        c.sent += i64::from(r.sent_at.is_some());
+        c.delivered += i64::from(r.status == "delivered");
+        c.failed += i64::from(matches!(r.status.as_str(), "failed" | "undelivered" | "expired"));
     }
     totals.into_values().collect()
 }
@@ -432,49 +431,53 @@ macro_rules! retention_role {
             effect: &[crate::store::retention::RetiredEffect],
         ) -> Result<(), crate::store::StoreError> {
             use crate::store::retention as ret;
-            for chunk in ret::outcome_totals(reminders).chunks(500) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(ret::UPSERT_OUTCOMES_SQL);
-                q.push_values(chunk, |mut b, t| {
-                    b.push_bind(t.month_start)
-                        .push_bind(t.month_end)
-                        .push_bind(t.kelurahan_code.clone())
-                        .push_bind(t.rule.clone())
-                        .push_bind(t.channel.clone())
-                        .push_bind(t.sent)
-                        .push_bind(t.delivered)
-                        .push_bind(t.failed);
-                });
-                q.push(ret::UPSERT_OUTCOMES_CONFLICT);
-                q.build().execute(&mut **tx).await?;
-            }
-            for chunk in ret::conversion_totals(reminders, payments).chunks(500) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(ret::UPSERT_CONVERSIONS_SQL);
-                q.push_values(chunk, |mut b, t| {
-                    b.push_bind(t.month_start)
-                        .push_bind(t.month_end)
-                        .push_bind(t.kelurahan_code.clone())
-                        .push_bind(t.rule.clone())
-                        .push_bind(t.channel.clone())
-                        .push_bind(t.days_to_pay)
-                        .push_bind(t.reminders)
-                        .push_bind(t.amount);
-                });
-                q.push(ret::UPSERT_CONVERSIONS_CONFLICT);
-                q.build().execute(&mut **tx).await?;
-            }
-            for chunk in effect.chunks(500) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(ret::UPSERT_EFFECT_SQL);
-                q.push_values(chunk, |mut b, t| {
-                    b.push_bind(t.contribution_month)
-                        .push_bind(t.kelurahan_code.clone())
-                        .push_bind(t.reminded)
-                        .push_bind(t.reminded_paid)
-                        .push_bind(t.reminded_paid_30)
-                        .push_bind(t.held_out)
-                        .push_bind(t.held_out_paid)
-                        .push_bind(t.held_out_paid_30);
-                });
-                q.push(ret::UPSERT_EFFECT_CONFLICT);
+            let outcomes = ret::outcome_totals(reminders);
+            add_totals(tx, ret::OUTCOME_TOTALS, &outcomes, |mut b, t| {
+                let c = &t.counts;
+                b.push_bind(t.month_start).push_bind(t.month_end);
+                b.push_bind(c.kelurahan_code.clone())
+                    .push_bind(c.rule.clone())
+                    .push_bind(c.channel.clone());
+                b.push_bind(c.sent).push_bind(c.delivered).push_bind(c.failed);
+            })
+            .await?;
+            let conversions = ret::conversion_totals(reminders, payments);
+            add_totals(tx, ret::CONVERSION_TOTALS, &conversions, |mut b, t| {
+                b.push_bind(t.month_start).push_bind(t.month_end);
+                b.push_bind(t.kelurahan_code.clone())
+                    .push_bind(t.rule.clone())
+                    .push_bind(t.channel.clone());
+                b.push_bind(t.days_to_pay)
+                    .push_bind(t.reminders)
+                    .push_bind(t.amount);
+            })
+            .await?;
+            add_totals(tx, ret::EFFECT_TOTALS, effect, |mut b, t| {
+                b.push_bind(t.contribution_month)
+                    .push_bind(t.kelurahan_code.clone());
+                b.push_bind(t.reminded)
+                    .push_bind(t.reminded_paid)
+                    .push_bind(t.reminded_paid_30);
+                b.push_bind(t.held_out)
+                    .push_bind(t.held_out_paid)
+                    .push_bind(t.held_out_paid_30);
+            })
+            .await?;
+            Ok(())
+        }
+
+        /// Adds `rows` to a retired table: `(insert, conflict)` are the
+        /// statement's head and its `ON CONFLICT` clause, `bind` binds a row.
+        async fn add_totals<T>(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            (insert, conflict): (&str, &str),
+            rows: &[T],
+            mut bind: impl FnMut(sqlx::query_builder::Separated<'_, $db, &'static str>, &T),
+        ) -> Result<(), crate::store::StoreError> {
+            for chunk in rows.chunks(500) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(insert);
+                q.push_values(chunk, |b, t| bind(b, t));
+                q.push(conflict);
                 q.build().execute(&mut **tx).await?;
             }
             Ok(())
@@ -521,8 +524,9 @@ mod tests {
         ];
         let totals = outcome_totals(&rows);
         assert_eq!(totals.len(), 2);
-        assert_eq!((totals[0].sent, totals[0].delivered, totals[0].failed), (2, 1, 1));
-        assert_eq!((totals[1].sent, totals[1].delivered, totals[1].failed), (0, 0, 1));
+        let figures = |t: &RetiredOutcome| (t.counts.sent, t.counts.delivered, t.counts.failed);
+        assert_eq!(figures(&totals[0]), (2, 1, 1));
+        assert_eq!(figures(&totals[1]), (0, 0, 1));
         assert!(totals[0].month_start < totals[1].month_start);
     }
 
