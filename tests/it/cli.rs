@@ -7,6 +7,7 @@ mod kelurahan_holidays;
 mod preview;
 mod report;
 mod report_groups;
+mod retention;
 mod secrets_in_logs;
 mod segments;
 mod snapshot;

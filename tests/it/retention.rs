@@ -13,12 +13,14 @@ use pengingat::schedule::Schedules;
 use pengingat::seed::effect::Behaviour;
 use pengingat::store::{AttemptOutcome, NewReceipt, ReceiptState};
 
+use crate::app::TestDaemon;
 use crate::helpers::*;
 
 both_backends!(
     reports_of_retired_months_keep_their_figures,
     the_holdout_effect_of_retired_months_is_kept,
     months_in_use_recent_history_and_payments_stay,
+    the_daemon_runs_retention_on_its_own,
 );
 
 /// Two years and a quarter after the population's July 2025.
@@ -265,4 +267,27 @@ async fn months_in_use_recent_history_and_payments_stay(db: &TestDb) {
             "the months to come get their partitions"
         );
     }
+}
+
+async fn the_daemon_runs_retention_on_its_own(db: &TestDb) {
+    crate::outcomes::population(db).await;
+    let mut settings = crate::daemon::daemon_settings(db);
+    settings.retention.months = 3;
+    // December 2025: with 3 months kept, the months before September 2025 go.
+    let clock = std::sync::Arc::new(pengingat::clock::FixedClock::at(at("2025-12-20T03:00:00Z")));
+    let daemon = TestDaemon::start(settings, clock).await;
+    let september = month("2025-09").index();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let old_left = loop {
+        let reminders = db.store.list_reminders(None, 1_000).await.unwrap();
+        let old = reminders.iter().filter(|r| r.contribution_month < september).count();
+        if old == 0 || std::time::Instant::now() > deadline {
+            break old;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    daemon.stop().await;
+    assert_eq!(old_left, 0, "the July 2025 reminders were retired in the background");
+    let after = july_report(db, at("2025-12-20T03:00:00Z")).await;
+    assert_eq!(after.total.effect.sms.sent, 3, "and July still reports its three SMS");
 }
