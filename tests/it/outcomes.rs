@@ -147,6 +147,11 @@ pub async fn population(db: &TestDb) {
 }
 
 async fn report(db: &TestDb, query: ReportQuery) -> OutcomeReport {
+    report_at(db, query, at("2025-07-20T00:00:00Z")).await
+}
+
+/// The report of `query` at `now`, with the population's rules in schedule order.
+pub async fn report_at(db: &TestDb, query: ReportQuery, now: chrono::DateTime<chrono::Utc>) -> OutcomeReport {
     let settings = Settings::default();
     let order = ["h-1".to_string(), "h+7".to_string()];
     outcomes::compute(
@@ -155,7 +160,7 @@ async fn report(db: &TestDb, query: ReportQuery) -> OutcomeReport {
         &settings.standing.rules(),
         &query,
         &order,
-        at("2025-07-20T00:00:00Z"),
+        now,
     )
     .await
     .unwrap()

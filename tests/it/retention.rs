@@ -4,10 +4,9 @@
 //! in use, recent history, payments.
 
 use chrono::{DateTime, Utc};
-use pengingat::config::Settings;
 use pengingat::domain::{Channel, DueDateRules};
 use pengingat::report::effect;
-use pengingat::report::outcomes::{self, OutcomeReport, ReportQuery};
+use pengingat::report::outcomes::{OutcomeReport, ReportQuery};
 use pengingat::retention::{self, RetentionContext};
 use pengingat::schedule::Schedules;
 use pengingat::seed::effect::Behaviour;
@@ -28,23 +27,12 @@ const LATER: &str = "2027-09-15T00:00:00Z";
 
 /// The July 2025 report (a whole WIB month) at `now`.
 async fn july_report(db: &TestDb, now: DateTime<Utc>) -> OutcomeReport {
-    let settings = Settings::default();
-    let order = ["h-1".to_string(), "h+7".to_string()];
     let query = ReportQuery {
         from: Some("2025-07-01".parse().unwrap()),
         to: Some("2025-07-31".parse().unwrap()),
         kelurahan: None,
     };
-    outcomes::compute(
-        db.store.as_ref(),
-        &settings.due_date.rules(),
-        &settings.standing.rules(),
-        &query,
-        &order,
-        now,
-    )
-    .await
-    .unwrap()
+    crate::outcomes::report_at(db, query, now).await
 }
 
 /// Retention with `months` at `now`, with the shipped schedules or `schedules`.
