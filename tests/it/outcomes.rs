@@ -56,7 +56,8 @@ fn rule(name: &str, offset: i32, occurrences: Vec<Occurrence>) -> RuleOccurrence
     }
 }
 
-fn sent() -> AttemptOutcome {
+/// A gateway's acceptance of an SMS.
+pub fn sent() -> AttemptOutcome {
     AttemptOutcome::Sent {
         gateway: "kannel".into(),
         provider_message_id: None,

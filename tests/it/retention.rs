@@ -10,7 +10,7 @@ use pengingat::report::outcomes::{OutcomeReport, ReportQuery};
 use pengingat::retention::{self, RetentionContext};
 use pengingat::schedule::Schedules;
 use pengingat::seed::effect::Behaviour;
-use pengingat::store::{AttemptOutcome, NewReceipt, ReceiptState};
+use pengingat::store::{NewReceipt, ReceiptState};
 
 use crate::app::TestDaemon;
 use crate::helpers::*;
@@ -119,15 +119,6 @@ async fn the_holdout_effect_of_retired_months_is_kept(db: &TestDb) {
     assert_eq!(after, before, "every line, kelurahan and total, from the kept totals");
 }
 
-fn sent() -> AttemptOutcome {
-    AttemptOutcome::Sent {
-        gateway: "kannel".into(),
-        provider_message_id: None,
-        encoding: Some("gsm7".into()),
-        segments: Some(1),
-    }
-}
-
 async fn months_in_use_recent_history_and_payments_stay(db: &TestDb) {
     // July 2025's history gets a partition of its own on PostgreSQL, to be dropped whole.
     db.store
@@ -164,7 +155,7 @@ async fn months_in_use_recent_history_and_payments_stay(db: &TestDb) {
     assert_eq!(claimed.len(), 1, "only the September reminder is due");
     let recent = claimed[0].id;
     db.store
-        .finish_attempts("w", &[(recent, sent())], at("2027-09-08T02:00:00Z"))
+        .finish_attempts("w", &[(recent, crate::outcomes::sent())], at("2027-09-08T02:00:00Z"))
         .await
         .unwrap();
     let receipt = NewReceipt {
