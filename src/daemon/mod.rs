@@ -57,6 +57,9 @@ pub(crate) struct Shared {
     pub schedules_path: PathBuf,
     /// Asks the scan loop for a scan now (after a reload).
     pub rescan: Notify,
+    /// What the last scan left for the next (see `scan::memo`); a retention
+    /// run forgets it.
+    pub scan_memo: tokio::sync::Mutex<crate::scan::ScanMemo>,
     /// When the daemon started (monotonic), the origin of `last_tick`.
     pub started: Instant,
     /// Milliseconds after `started` of the last tick the scan loop saw, for
@@ -256,6 +259,7 @@ impl Daemon {
             schedules,
             schedules_path,
             rescan: Notify::new(),
+            scan_memo: Default::default(),
             sms,
             email,
             channel_health,

@@ -45,7 +45,10 @@ impl RetentionSchedule {
         }
         let shared = Arc::clone(shared);
         let handle = tokio::spawn(async move {
-            match run(&shared, now).await {
+            let outcome = run(&shared, now).await;
+            // Deleted reminders are the one change a scan's memo cannot see.
+            shared.scan_memo.lock().await.forget();
+            match outcome {
                 Ok(report) => {
                     log(&report);
                     true

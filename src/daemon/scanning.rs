@@ -72,7 +72,8 @@ pub(super) async fn scan_now(shared: &Shared, cancel: &CancellationToken) {
         due: &due,
         standing: &standing,
     };
-    match scan::run(shared.store.as_ref(), &ctx, now).await {
+    let mut memo = shared.scan_memo.lock().await;
+    match scan::run_remembering(shared.store.as_ref(), &ctx, now, &mut memo).await {
         Ok(report) => {
             let micros = started.elapsed().as_micros() as u64;
             shared

@@ -15,8 +15,12 @@
 //! A schedule edit applies to what is not yet sent: [`replan`] moves or
 //! cancels the pending reminders of an edited rule before the new ones are
 //! created, and [`urgency`] says which reminder keeps a day.
+//!
+//! A daemon keeps a [`ScanMemo`] from tick to tick: a repeat scan then
+//! probes only the participants written since the last one ([`memo`]).
 
 mod batches;
+pub mod memo;
 pub mod plan;
 mod preview;
 pub mod reach;
@@ -29,8 +33,10 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{DueDateRules, StandingRules};
 use crate::schedule::Schedules;
-use crate::store::{Kelurahan, Reminders, ScanTotals, StoreError};
+use crate::store::{InsertedReminders, Kelurahan, Reminders, RuleOccurrences, ScanTotals, StoreError};
 
+pub use memo::ScanMemo;
+use memo::{BatchKey, NextMemo, Previous, Written};
 pub use plan::{PlanMode, ScanPlan, epoch_day};
 pub use reach::arrears_filter_warnings;
 
@@ -58,20 +64,47 @@ pub struct ScanContext<'a> {
 /// Runs one scan at `now`: cancels pending reminders of removed rules,
 /// re-plans those of rules edited since the last scan, creates what is due,
 /// and leaves each participant at most one message per channel per local
-/// day.
+/// day. Every participant is probed, as by a process's first scan.
 pub async fn run(store: &dyn Reminders, ctx: &ScanContext<'_>, now: DateTime<Utc>) -> Result<ScanReport, StoreError> {
+    run_remembering(store, ctx, now, &mut ScanMemo::default()).await
+}
+
+/// [`run`], given what this process's last scan left in `memo`, and leaving
+/// this one's there when it succeeds: of the pairs probed before, only the
+/// participants written since are probed again. It creates the same
+/// reminders as [`run`].
+pub async fn run_remembering(
+    store: &dyn Reminders,
+    ctx: &ScanContext<'_>,
+    now: DateTime<Utc>,
+    memo: &mut ScanMemo,
+) -> Result<ScanReport, StoreError> {
     let started = std::time::Instant::now();
     let mut report = ScanReport::default();
     report.totals.started_at = now.timestamp();
+    // Taken before anything is read: whatever is written from here on is
+    // probed by the next scan.
+    let mark = store.participant_write_mark().await?;
+    let holdout_key = format!("{:?}", ctx.schedules.holdout());
+    let (previous, written) = previous_scan(store, memo, now, &holdout_key).await?;
     let names: Vec<String> = ctx.schedules.rules().iter().map(|r| r.name.clone()).collect();
-    report.totals.cancelled = store.cancel_removed_rules(&names, now).await?;
+    if !previous.as_ref().is_some_and(|p| p.same_rules(&names)) {
+        report.totals.cancelled = store.cancel_removed_rules(&names, now).await?;
+    }
     let fingerprints = replan::fingerprints(ctx.schedules, ctx.due, ctx.standing);
     let moved_from = replan_edited(store, ctx, &fingerprints, now, &mut report).await?;
     let last_scan = store
         .last_scan_started_at()
         .await?
         .and_then(|t| DateTime::from_timestamp(t, 0));
-    refresh_holdout(store, ctx.schedules, now).await?;
+    // Holdout membership follows the participants: unchanged when none was written.
+    let previous = match (previous, &written) {
+        (Some(p), Some(w)) if w.is_empty() => Some(p),
+        (previous, _) => {
+            let changed = refresh_holdout(store, ctx.schedules, now).await?;
+            previous.filter(|_| !changed)
+        }
+    };
     let plan = plan::plan(
         ctx.schedules,
         ctx.kelurahan,
@@ -81,25 +114,83 @@ pub async fn run(store: &dyn Reminders, ctx: &ScanContext<'_>, now: DateTime<Utc
         last_scan,
         PlanMode::Scan,
     );
+    let mut next = NextMemo::new(mark, now.date_naive(), names.clone(), holdout_key);
     for batch in &plan.batches {
-        let inserted = store.insert_reminders(batch, now).await?;
+        let key = BatchKey::of(batch, &fingerprints);
+        let inserted = insert_batch(store, batch, &key, previous.as_ref().zip(written.as_ref()), now).await?;
+        next.probed(key, batch);
         report.totals.created += inserted.created;
         report.totals.skipped += inserted.skipped;
         report
             .per_rule
             .push((batch.rule.clone(), inserted.created, inserted.skipped));
     }
-    let from = moved_from.map_or(plan.from_send_date, |d| d.min(plan.from_send_date));
-    report.totals.superseded = store.supersede_same_day(from, &names, now).await?;
+    // A day can only gain a second holder from a reminder created or moved
+    // by this scan, or by one that ended before superseding (not this
+    // process's last: it succeeded).
+    if previous.is_none() || report.totals.created > 0 || moved_from.is_some() {
+        let from = moved_from.map_or(plan.from_send_date, |d| d.min(plan.from_send_date));
+        report.totals.superseded = store.supersede_same_day(from, &names, now).await?;
+    }
     report.totals.finished_at = now.timestamp() + started.elapsed().as_secs() as i64;
     let fingerprints = serde_json::to_string(&fingerprints).unwrap_or_default();
     store.record_scan(&report.totals, &fingerprints).await?;
+    memo.remember(next);
     Ok(report)
 }
 
+/// The last scan's memory, if it still holds, with the participants written
+/// since its mark (`None`, and no memory, when there are too many).
+async fn previous_scan(
+    store: &dyn Reminders,
+    memo: &mut ScanMemo,
+    now: DateTime<Utc>,
+    holdout_key: &str,
+) -> Result<(Option<Previous>, Option<Written>), StoreError> {
+    let Some(previous) = memo.take_for(now.date_naive(), holdout_key) else {
+        return Ok((None, None));
+    };
+    match store
+        .participants_written_since(previous.mark(), memo::MAX_WRITTEN)
+        .await?
+    {
+        Some(rows) => Ok((Some(previous), Some(Written::new(rows)))),
+        None => Ok((None, None)),
+    }
+}
+
+/// Inserts one batch: in full, or, given the last scan's memory and the
+/// participants written since, its new pairs in full and the pairs probed
+/// before for the written participants only.
+async fn insert_batch(
+    store: &dyn Reminders,
+    batch: &RuleOccurrences,
+    key: &BatchKey,
+    previous: Option<(&Previous, &Written)>,
+    now: DateTime<Utc>,
+) -> Result<InsertedReminders, StoreError> {
+    let Some((previous, written)) = previous else {
+        return store.insert_reminders(batch, now).await;
+    };
+    let (everyone, only_written) = previous.split(batch, key, written);
+    let mut total = InsertedReminders::default();
+    if let Some(b) = everyone {
+        let n = store.insert_reminders(&b, now).await?;
+        total.created += n.created;
+        total.skipped += n.skipped;
+    }
+    if let Some(b) = only_written {
+        let n = store.insert_reminders_of(&b, &written.ids, now).await?;
+        total.created += n.created;
+        total.skipped += n.skipped;
+    }
+    Ok(total)
+}
+
 /// Makes the holdout group what `[holdout]` and today's participants say
-/// (empty when it is off), before any reminder of this scan is created.
-async fn refresh_holdout(store: &dyn Reminders, schedules: &Schedules, now: DateTime<Utc>) -> Result<(), StoreError> {
+/// (empty when it is off), before any reminder of this scan is created;
+/// whether it changed.
+async fn refresh_holdout(store: &dyn Reminders, schedules: &Schedules, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let settings = schedules.holdout();
     let members = if settings.enabled() {
         let candidates = store.holdout_candidates().await?;
@@ -107,10 +198,11 @@ async fn refresh_holdout(store: &dyn Reminders, schedules: &Schedules, now: Date
     } else {
         Vec::new()
     };
-    if store.replace_holdout(&members, now).await? {
+    let changed = store.replace_holdout(&members, now).await?;
+    if changed {
         tracing::info!(members = members.len(), "holdout group updated");
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Re-plans the unsent reminders of the rules whose fingerprint differs

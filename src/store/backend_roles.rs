@@ -216,7 +216,7 @@ macro_rules! shared_backend {
                 DigestOutcome, DigestRecord, Digests, ImportTx, InsertedReminders, Kelurahan, Maintenance,
                 PaidThroughCount, ParticipantRecord, Participants, Payments, PreviewCount, Progress, ReminderRecord,
                 Reminders, Replan, ReplanCounts, Reports, RuleOccurrences, ScanTotals, SegmentCounts, StoreError,
-                UnsentGroup, UpsertCounts,
+                UnsentGroup, UpsertCounts, WriteMark, WrittenParticipant,
             };
 
             crate::store::backend_roles::backend_roles!($store, $db);

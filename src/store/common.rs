@@ -59,6 +59,15 @@ pub(crate) trait Dialect: sqlx::Database {
     /// status history and receipts from before it.
     const DROP_HISTORY_BEFORE: &'static [&'static str];
 
+    /// Returns a mark in the participants' write history (as text): a
+    /// participant written after the statement reads as written at or after
+    /// the mark (see `scan::memo`).
+    const PARTICIPANT_WRITE_MARK: &'static str;
+
+    /// The id, kelurahan and paid-through month of the participants written
+    /// at or after the mark bound to `$1`, at most `$2` of them.
+    const PARTICIPANTS_WRITTEN_SINCE: &'static str;
+
     /// The statements, run in order on one connection, that refresh the
     /// planner statistics of `tables` (none when it is empty).
     fn analyze_statements(tables: &[BulkTable]) -> Vec<String>;
@@ -166,7 +175,9 @@ macro_rules! common_queries {
         use sqlx::Pool;
 
         use crate::store::common::{Dialect, StoredKelurahan};
-        use crate::store::{BulkTable, Kelurahan, PaidThroughCount, SegmentCounts, StoreError};
+        use crate::store::{
+            BulkTable, Kelurahan, PaidThroughCount, SegmentCounts, StoreError, WriteMark, WrittenParticipant,
+        };
 
         /// Checks that the database answers.
         pub(super) async fn ping(pool: &Pool<$db>) -> Result<(), StoreError> {
@@ -247,6 +258,28 @@ macro_rules! common_queries {
             .fetch_one(pool)
             .await?;
             Ok(SegmentCounts { bpu, pu })
+        }
+
+        /// A mark in the participants' write history, taken now.
+        pub(super) async fn participant_write_mark(pool: &Pool<$db>) -> Result<WriteMark, StoreError> {
+            let (mark,): (String,) = sqlx::query_as(<$db as Dialect>::PARTICIPANT_WRITE_MARK)
+                .fetch_one(pool)
+                .await?;
+            Ok(WriteMark(mark))
+        }
+
+        /// The participants written at or after `mark`; `None` when there are more than `limit`.
+        pub(super) async fn participants_written_since(
+            pool: &Pool<$db>,
+            mark: &WriteMark,
+            limit: u32,
+        ) -> Result<Option<Vec<WrittenParticipant>>, StoreError> {
+            let rows: Vec<WrittenParticipant> = sqlx::query_as(<$db as Dialect>::PARTICIPANTS_WRITTEN_SINCE)
+                .bind(&mark.0)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(pool)
+                .await?;
+            Ok((rows.len() <= limit as usize).then_some(rows))
         }
 
         /// When the last recorded scan started (Unix seconds), if any.

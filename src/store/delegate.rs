@@ -15,7 +15,28 @@ macro_rules! delegate_roles {
                 batch: &RuleOccurrences,
                 now: DateTime<Utc>,
             ) -> Result<InsertedReminders, StoreError> {
-                reminders::insert(&self.pool, batch, now).await
+                reminders::insert(&self.pool, batch, None, now).await
+            }
+
+            async fn insert_reminders_of(
+                &self,
+                batch: &RuleOccurrences,
+                ids: &[i64],
+                now: DateTime<Utc>,
+            ) -> Result<InsertedReminders, StoreError> {
+                reminders::insert(&self.pool, batch, Some(ids), now).await
+            }
+
+            async fn participant_write_mark(&self) -> Result<WriteMark, StoreError> {
+                common_sql::participant_write_mark(&self.pool).await
+            }
+
+            async fn participants_written_since(
+                &self,
+                mark: &WriteMark,
+                limit: u32,
+            ) -> Result<Option<Vec<WrittenParticipant>>, StoreError> {
+                common_sql::participants_written_since(&self.pool, mark, limit).await
             }
 
             async fn preview_reminders(&self, batch: &RuleOccurrences) -> Result<Vec<PreviewCount>, StoreError> {

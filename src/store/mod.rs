@@ -46,7 +46,10 @@ pub use dispatch::{AttemptOutcome, ClaimedReminder};
 pub use error::StoreError;
 pub use outcomes::{AttributedPayment, InboxFileRecord, OutcomeCounts, OutcomeFilter, PaymentSince};
 pub use postgres::PgStore;
-pub use reminders::{InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals};
+pub use reminders::{
+    InsertedReminders, Occurrence, PreviewCount, ReminderRecord, RuleOccurrences, ScanTotals, WriteMark,
+    WrittenParticipant,
+};
 pub use replan::{FundingCancel, GroupChange, PlanTiming, Replan, ReplanCounts, UnsentGroup};
 pub use retention::Retention;
 pub use roles::{Delivery, Digests, ImportTx, Maintenance, Participants, Payments, Reminders, Reports, Store};

@@ -26,13 +26,19 @@ macro_rules! occurrence_queries {
             format!("${}", OCCURRENCE_PARAMS + 1 + i)
         }
 
-        /// The scan's statement for one pass: one rule's reminders for every matching participant.
-        fn insert_sql(batch: &RuleOccurrences, pass: InsertPass) -> String {
+        /// The scan's statement for one pass: one rule's reminders for every
+        /// matching participant, or (`only`) for those among a bound id list.
+        fn insert_sql(batch: &RuleOccurrences, pass: InsertPass, only: bool) -> String {
+            let only = if only {
+                format!(" AND {}", <$db as Dialect>::in_id_list("p.id", OCCURRENCE_PARAMS + 6))
+            } else {
+                String::new()
+            };
             format!(
                 "INSERT INTO reminders (participant_id, kelurahan_code, contribution_month, rule, rule_offset, channel, \
                  slot, status, reason, occurrence_date, send_date, planned_at, expires_at, created_at, updated_at) \
                  SELECT p.id, p.kelurahan_code, occ.m, {rule}, {offset}, {channel}, 1, {status}, {reason}, occ.o, occ.d, \
-                 occ.p, {expires}, {now}, {now} {matching}{condition} \
+                 occ.p, {expires}, {now}, {now} {matching}{condition}{only} \
                  ON CONFLICT (participant_id, contribution_month, rule, channel, slot) DO NOTHING",
                 rule = param(0),
                 offset = param(1),
@@ -51,20 +57,28 @@ macro_rules! occurrence_queries {
             statement: Query<'q>,
             batch: &'q RuleOccurrences,
             pass: InsertPass,
+            only: Option<&[i64]>,
             now: DateTime<Utc>,
         ) -> Query<'q> {
-            bind_occurrences(statement, batch, pass)
+            let statement = bind_occurrences(statement, batch, pass)
                 .bind(&batch.rule)
                 .bind(batch.rule_offset)
                 .bind(batch.channel.as_str())
                 .bind(pass.status())
-                .bind(now.timestamp())
+                .bind(now.timestamp());
+            match only {
+                Some(ids) => statement.bind(<$db as Dialect>::id_list(ids)),
+                None => statement,
+            }
         }
 
-        /// Inserts one rule's reminders, pass by pass, in one write transaction.
+        /// Inserts one rule's reminders, pass by pass, in one write
+        /// transaction: for every matching participant, or only for the
+        /// participants `only` names.
         pub(super) async fn insert(
             pool: &sqlx::Pool<$db>,
             batch: &RuleOccurrences,
+            only: Option<&[i64]>,
             now: DateTime<Utc>,
         ) -> Result<InsertedReminders, StoreError> {
             let mut tx = <$db as Dialect>::begin_write(pool).await?;
@@ -73,8 +87,8 @@ macro_rules! occurrence_queries {
                 if !batch.occurrences.iter().any(|o| pass.takes(o)) {
                     continue;
                 }
-                let statement = sqlx::query(sqlx::AssertSqlSafe(insert_sql(batch, pass)));
-                let n = bind_insert(statement, batch, pass, now)
+                let statement = sqlx::query(sqlx::AssertSqlSafe(insert_sql(batch, pass, only.is_some())));
+                let n = bind_insert(statement, batch, pass, only, now)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();

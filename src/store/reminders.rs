@@ -130,6 +130,24 @@ impl InsertPass {
 pub(super) const HELD_OUT_EXCLUDED: &str =
     " AND NOT EXISTS (SELECT 1 FROM holdout_members h WHERE h.participant_id = p.id)";
 
+/// A point in the participants' write history (a snapshot on PostgreSQL, a
+/// write epoch on SQLite, as text): every participant written after the
+/// mark was taken reads as written since it; none written before does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteMark(pub String);
+
+/// A participant written since a [`WriteMark`], with what decides which of
+/// a scan's occurrences can match them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
+pub struct WrittenParticipant {
+    /// The participant's id.
+    pub id: i64,
+    /// Their kelurahan now.
+    pub kelurahan_code: String,
+    /// Their paid-through month now (contribution month index).
+    pub paid_through: i32,
+}
+
 /// What inserting one rule's occurrences did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InsertedReminders {

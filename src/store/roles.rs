@@ -179,6 +179,26 @@ pub trait Reminders: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<InsertedReminders, StoreError>;
 
+    /// [`Reminders::insert_reminders`] for the participants `ids` only.
+    async fn insert_reminders_of(
+        &self,
+        batch: &RuleOccurrences,
+        ids: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<InsertedReminders, StoreError>;
+
+    /// A mark in the participants' write history, taken now: a scan that
+    /// keeps it can later ask only for the participants written since.
+    async fn participant_write_mark(&self) -> Result<WriteMark, StoreError>;
+
+    /// The participants written at or after `mark` (and perhaps a few just
+    /// before); `None` when there are more than `limit`.
+    async fn participants_written_since(
+        &self,
+        mark: &WriteMark,
+        limit: u32,
+    ) -> Result<Option<Vec<WrittenParticipant>>, StoreError>;
+
     /// Counts the participants each occurrence would remind, writing nothing.
     async fn preview_reminders(&self, batch: &RuleOccurrences) -> Result<Vec<PreviewCount>, StoreError>;
 

@@ -32,6 +32,7 @@ mod receipts;
 mod reminder_store;
 mod retention;
 mod scan;
+mod scan_memo;
 mod schedule_edits;
 mod seed;
 mod snapshots;

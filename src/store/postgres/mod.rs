@@ -88,6 +88,17 @@ impl Dialect for Postgres {
         "SELECT history_drop_before('reminder_events', $1)",
     ];
 
+    /// The current snapshot: a trigger stamps each participant row with its
+    /// writer's transaction id, and a row was written after the mark when
+    /// its writer is not visible in it (still running then, or started
+    /// since). Every such writer has an id at or above the snapshot's
+    /// xmin, so the index range starts there.
+    const PARTICIPANT_WRITE_MARK: &'static str = "SELECT pg_current_snapshot()::text";
+
+    const PARTICIPANTS_WRITTEN_SINCE: &'static str = "SELECT id, kelurahan_code, paid_through FROM participants \
+         WHERE written_xid >= pg_snapshot_xmin($1::text::pg_snapshot) \
+         AND NOT pg_visible_in_snapshot(written_xid, $1::text::pg_snapshot) LIMIT $2";
+
     /// A transaction-scoped advisory lock on (gateway, message id). Under
     /// READ COMMITTED a receipt that finds no send yet and the matching that
     /// follows the send's record would each miss the other's uncommitted

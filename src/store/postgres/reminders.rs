@@ -81,9 +81,9 @@ pub(super) async fn explain_insert(
     batch: &RuleOccurrences,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
-    let sql = format!("EXPLAIN {}", insert_sql(batch, InsertPass::Pending));
+    let sql = format!("EXPLAIN {}", insert_sql(batch, InsertPass::Pending, false));
     let statement = sqlx::query(sqlx::AssertSqlSafe(sql));
-    let rows: Vec<(String,)> = bind_insert(statement, batch, InsertPass::Pending, now)
+    let rows: Vec<(String,)> = bind_insert(statement, batch, InsertPass::Pending, None, now)
         .try_map(|row: sqlx::postgres::PgRow| sqlx::FromRow::from_row(&row))
         .fetch_all(pool)
         .await?;

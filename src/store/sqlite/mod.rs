@@ -106,6 +106,16 @@ impl Dialect for Sqlite {
         "DELETE FROM reminder_events WHERE at < $1",
     ];
 
+    /// Starts a new write epoch: triggers stamp each participant row with
+    /// the epoch current when it is written, and SQLite writes one
+    /// transaction at a time, so every later write carries this one or a
+    /// higher one.
+    const PARTICIPANT_WRITE_MARK: &'static str =
+        "UPDATE participant_write_epoch SET epoch = epoch + 1 RETURNING CAST(epoch AS TEXT)";
+
+    const PARTICIPANTS_WRITTEN_SINCE: &'static str = "SELECT id, kelurahan_code, paid_through FROM participants \
+         WHERE written_epoch >= CAST($1 AS INTEGER) LIMIT $2";
+
     /// Nothing to take: the write transaction already serialises it.
     async fn lock_provider_id(
         _tx: &mut sqlx::Transaction<'static, Sqlite>,

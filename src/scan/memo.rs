@@ -1,0 +1,303 @@
+//! What a daemon's scans remember from one tick to the next, so that a tick
+//! with nothing new to do costs almost nothing.
+//!
+//! The scan stays state-based: what it creates is decided by the database,
+//! never by which ticks ran. The memo only leaves out work that provably
+//! creates nothing. For each batch (rule, channel, holdout) it keeps the
+//! (kelurahan, first unpaid month) pairs the last scan probed, and a
+//! [`WriteMark`] taken before that scan read anything. A participant not
+//! written since the mark matches those pairs exactly as it did then (every
+//! column the match reads is stamped, a payment moves the paid-through
+//! month), so it already holds its reminder, or is not due one. A later scan
+//! therefore probes those pairs only for the participants written since,
+//! and only the pairs their kelurahan and paid-through month select. Pairs
+//! not probed before (a new day, a new month, a late day) are probed for
+//! everyone, as without a memo.
+//!
+//! The memo is forgotten, and the next scan probes everything, when the
+//! process starts, a scan fails, the holdout group changes, a retention run
+//! ends, the UTC day changes (a daily full pass: nothing the memo cannot see,
+//! such as rows deleted by hand, goes unnoticed for longer), or more than
+//! [`MAX_WRITTEN`] participants were written since the mark.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+
+use crate::domain::Channel;
+use crate::store::{Occurrence, RuleOccurrences, WriteMark, WrittenParticipant};
+
+/// Above this many participants written since the last scan, probing them
+/// one by one costs more than probing everyone: the scan does the latter.
+pub const MAX_WRITTEN: u32 = 20_000;
+
+/// (kelurahan code, contribution month).
+type Pair = (String, i32);
+
+/// What the last successful scan of this process left for the next.
+#[derive(Debug, Default)]
+pub struct ScanMemo {
+    last: Option<Remembered>,
+}
+
+#[derive(Debug)]
+struct Remembered {
+    /// Taken before the scan read any participant.
+    mark: WriteMark,
+    /// The UTC day of the scan.
+    day: NaiveDate,
+    /// The rules of the schedules then (the pending reminders of any other
+    /// rule were cancelled).
+    rules: Vec<String>,
+    /// The holdout settings then.
+    holdout: String,
+    /// The pairs probed, per batch.
+    probed: HashMap<BatchKey, HashSet<Pair>>,
+}
+
+/// A batch's identity: the rule's fingerprint (every setting that shapes
+/// its occurrences and filters), the channel and whether it spares the
+/// holdout group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BatchKey {
+    fingerprint: String,
+    channel: Channel,
+    holdout: bool,
+}
+
+impl BatchKey {
+    /// The key of `batch`, with its rule's fingerprint from `fingerprints`.
+    pub fn of(batch: &RuleOccurrences, fingerprints: &BTreeMap<String, String>) -> Self {
+        Self {
+            fingerprint: fingerprints.get(&batch.rule).cloned().unwrap_or_default(),
+            channel: batch.channel,
+            holdout: batch.holdout,
+        }
+    }
+}
+
+impl ScanMemo {
+    /// Forgets everything: the next scan probes every participant.
+    pub fn forget(&mut self) {
+        self.last = None;
+    }
+
+    /// The previous scan's memory, if it still holds for a scan on `day`
+    /// under `holdout` settings; the memo is left empty either way (a scan
+    /// that fails leaves nothing behind).
+    pub fn take_for(&mut self, day: NaiveDate, holdout: &str) -> Option<Previous> {
+        let last = self.last.take()?;
+        (last.day == day && last.holdout == holdout).then_some(Previous(last))
+    }
+
+    /// Remembers a successful scan.
+    pub fn remember(&mut self, next: NextMemo) {
+        self.last = Some(next.0);
+    }
+}
+
+/// The previous scan's memory, taken for one scan.
+#[derive(Debug)]
+pub struct Previous(Remembered);
+
+impl Previous {
+    /// The mark taken before the previous scan.
+    pub fn mark(&self) -> &WriteMark {
+        &self.0.mark
+    }
+
+    /// Whether the previous scan ran with these rules (so it cancelled the
+    /// reminders of every other rule already).
+    pub fn same_rules(&self, rules: &[String]) -> bool {
+        self.0.rules == rules
+    }
+
+    /// Splits `batch` for a scan that knows `written` (the participants
+    /// written since the mark): the occurrences to probe for everyone, and
+    /// those to probe for the written participants only. Each is `None`
+    /// when it has no occurrence.
+    pub fn split(
+        &self,
+        batch: &RuleOccurrences,
+        key: &BatchKey,
+        written: &Written,
+    ) -> (Option<RuleOccurrences>, Option<RuleOccurrences>) {
+        let Some(probed) = self.0.probed.get(key) else {
+            return (Some(batch.clone()), None);
+        };
+        let (old, new): (Vec<&Occurrence>, Vec<&Occurrence>) =
+            batch.occurrences.iter().partition(|o| probed.contains(&pair(o)));
+        let old: Vec<&Occurrence> = old.into_iter().filter(|o| written.pairs.contains(&pair(o))).collect();
+        (with(batch, new), with(batch, old))
+    }
+}
+
+/// The participants written since the previous scan's mark.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Their ids.
+    pub ids: Vec<i64>,
+    /// The (kelurahan, first unpaid month) each is in now.
+    pairs: HashSet<Pair>,
+}
+
+impl Written {
+    /// From the store's rows.
+    pub fn new(rows: Vec<WrittenParticipant>) -> Self {
+        let pairs = rows
+            .iter()
+            .map(|p| (p.kelurahan_code.clone(), p.paid_through + 1))
+            .collect();
+        Self {
+            ids: rows.into_iter().map(|p| p.id).collect(),
+            pairs,
+        }
+    }
+
+    /// Whether no participant was written.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// What a scan in progress will leave for the next: built as it goes,
+/// kept only if it succeeds.
+#[derive(Debug)]
+pub struct NextMemo(Remembered);
+
+impl NextMemo {
+    /// A memo for a scan that took `mark` before reading anything.
+    pub fn new(mark: WriteMark, day: NaiveDate, rules: Vec<String>, holdout: String) -> Self {
+        Self(Remembered {
+            mark,
+            day,
+            rules,
+            holdout,
+            probed: HashMap::new(),
+        })
+    }
+
+    /// Records that every pair of `batch` was probed (for everyone, or
+    /// earlier and since for the written participants).
+    pub fn probed(&mut self, key: BatchKey, batch: &RuleOccurrences) {
+        self.0
+            .probed
+            .entry(key)
+            .or_default()
+            .extend(batch.occurrences.iter().map(pair));
+    }
+}
+
+fn pair(o: &Occurrence) -> Pair {
+    (o.kelurahan_code.clone(), o.contribution_month)
+}
+
+/// `batch` with only `occurrences`, or `None` when there are none.
+fn with(batch: &RuleOccurrences, occurrences: Vec<&Occurrence>) -> Option<RuleOccurrences> {
+    (!occurrences.is_empty()).then(|| RuleOccurrences {
+        occurrences: occurrences.into_iter().cloned().collect(),
+        ..batch.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn occ(k: &str, m: i32) -> Occurrence {
+        Occurrence {
+            kelurahan_code: k.into(),
+            contribution_month: m,
+            occurrence_date: 1,
+            send_date: 1,
+            planned_at: 1,
+            expires_at: None,
+            skip_reason: None,
+        }
+    }
+
+    fn batch(occurrences: Vec<Occurrence>) -> RuleOccurrences {
+        RuleOccurrences {
+            rule: "h-7".into(),
+            rule_offset: -7,
+            channel: Channel::Sms,
+            funding: None,
+            occurrences,
+            holdout: false,
+        }
+    }
+
+    fn fingerprints(hex: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([("h-7".to_string(), hex.to_string())])
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 7, d).unwrap_or_default()
+    }
+
+    fn memo_of(b: &RuleOccurrences, hex: &str) -> ScanMemo {
+        let mut next = NextMemo::new(WriteMark("5".into()), day(8), vec!["h-7".into()], String::new());
+        next.probed(BatchKey::of(b, &fingerprints(hex)), b);
+        let mut memo = ScanMemo::default();
+        memo.remember(next);
+        memo
+    }
+
+    fn written(rows: &[(i64, &str, i32)]) -> Written {
+        Written::new(
+            rows.iter()
+                .map(|(id, k, pt)| WrittenParticipant {
+                    id: *id,
+                    kelurahan_code: (*k).into(),
+                    paid_through: *pt,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn probed_pairs_are_probed_again_only_where_someone_was_written() {
+        let before = batch(vec![occ("a", 10), occ("b", 10)]);
+        let mut memo = memo_of(&before, "f1");
+        let previous = memo.take_for(day(8), "").expect("same day, same holdout");
+        let now = batch(vec![occ("a", 10), occ("b", 10), occ("c", 10)]);
+        let key = BatchKey::of(&now, &fingerprints("f1"));
+        let (everyone, only_written) = previous.split(&now, &key, &written(&[(1, "b", 9), (2, "a", 3)]));
+        let everyone = everyone.expect("c is new");
+        assert_eq!(everyone.occurrences, vec![occ("c", 10)]);
+        let only_written = only_written.expect("b's participant moved onto month 10");
+        assert_eq!(only_written.occurrences, vec![occ("b", 10)]);
+    }
+
+    #[test]
+    fn nothing_written_leaves_nothing_to_probe_in_probed_pairs() {
+        let before = batch(vec![occ("a", 10)]);
+        let mut memo = memo_of(&before, "f1");
+        let previous = memo.take_for(day(8), "").expect("memo holds");
+        let key = BatchKey::of(&before, &fingerprints("f1"));
+        assert_eq!(previous.split(&before, &key, &Written::default()), (None, None));
+        assert!(memo.take_for(day(8), "").is_none(), "taking it empties the memo");
+    }
+
+    #[test]
+    fn an_edited_rule_is_probed_in_full() {
+        let before = batch(vec![occ("a", 10)]);
+        let mut memo = memo_of(&before, "f1");
+        let previous = memo.take_for(day(8), "").expect("memo holds");
+        let key = BatchKey::of(&before, &fingerprints("f2"));
+        assert_eq!(
+            previous.split(&before, &key, &Written::default()),
+            (Some(before.clone()), None)
+        );
+    }
+
+    #[test]
+    fn a_new_day_or_new_holdout_settings_forget_the_memo() {
+        let before = batch(vec![occ("a", 10)]);
+        assert!(memo_of(&before, "f1").take_for(day(9), "").is_none());
+        assert!(memo_of(&before, "f1").take_for(day(8), "fraction 0.1").is_none());
+        let mut memo = memo_of(&before, "f1");
+        memo.forget();
+        assert!(memo.take_for(day(8), "").is_none());
+    }
+}
