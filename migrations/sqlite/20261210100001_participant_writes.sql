@@ -26,3 +26,11 @@ BEGIN
 END;
 
 CREATE INDEX participants_written ON participants (written_epoch);
+
+-- Deleting reminders is the one change a scan's memory of what it probed cannot see in the
+-- participants: retention counts each batch it deletes here, and a scan that finds the count
+-- changed probes everyone.
+CREATE TABLE reminder_deletions (
+    generation  BIGINT NOT NULL
+);
+INSERT INTO reminder_deletions (generation) VALUES (0);

@@ -57,8 +57,7 @@ pub(crate) struct Shared {
     pub schedules_path: PathBuf,
     /// Asks the scan loop for a scan now (after a reload).
     pub rescan: Notify,
-    /// What the last scan left for the next (see `scan::memo`); a retention
-    /// run forgets it.
+    /// What the last scan left for the next (see `scan::memo`).
     pub scan_memo: tokio::sync::Mutex<crate::scan::ScanMemo>,
     /// When the daemon started (monotonic), the origin of `last_tick`.
     pub started: Instant,

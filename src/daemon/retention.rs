@@ -45,10 +45,7 @@ impl RetentionSchedule {
         }
         let shared = Arc::clone(shared);
         let handle = tokio::spawn(async move {
-            let outcome = run(&shared, now).await;
-            // Deleted reminders are the one change a scan's memo cannot see.
-            shared.scan_memo.lock().await.forget();
-            match outcome {
+            match run(&shared, now).await {
                 Ok(report) => {
                     log(&report);
                     true

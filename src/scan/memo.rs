@@ -14,15 +14,14 @@
 //! not probed before (a new day, a new month, a late day) are probed for
 //! everyone, as without a memo.
 //!
+//! A probed participant keeps its reminder: reminders are never deleted,
+//! except by retention, which counts each batch it deletes in the database.
 //! The memo is forgotten, and the next scan probes everything, when the
-//! process starts, a scan fails, the holdout group changes, a retention run
-//! ends, the UTC day changes (a daily full pass: nothing the memo cannot see,
-//! such as rows deleted by hand, goes unnoticed for longer), or more than
-//! [`MAX_WRITTEN`] participants were written since the mark.
+//! process starts, a scan fails, the holdout group changes, that count
+//! changes, or more than [`MAX_WRITTEN`] participants were written since
+//! the mark.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-use chrono::NaiveDate;
 
 use crate::domain::Channel;
 use crate::store::{Occurrence, RuleOccurrences, WriteMark, WrittenParticipant};
@@ -44,8 +43,8 @@ pub struct ScanMemo {
 struct Remembered {
     /// Taken before the scan read any participant.
     mark: WriteMark,
-    /// The UTC day of the scan.
-    day: NaiveDate,
+    /// The count of retention's deletions when the scan began.
+    deletions: i64,
     /// The rules of the schedules then (the pending reminders of any other
     /// rule were cancelled).
     rules: Vec<String>,
@@ -82,12 +81,12 @@ impl ScanMemo {
         self.last = None;
     }
 
-    /// The previous scan's memory, if it still holds for a scan on `day`
-    /// under `holdout` settings; the memo is left empty either way (a scan
-    /// that fails leaves nothing behind).
-    pub fn take_for(&mut self, day: NaiveDate, holdout: &str) -> Option<Previous> {
+    /// The previous scan's memory, if it still holds for a scan that finds
+    /// `deletions` and `holdout` settings; the memo is left empty either way
+    /// (a scan that fails leaves nothing behind).
+    pub fn take_for(&mut self, deletions: i64, holdout: &str) -> Option<Previous> {
         let last = self.last.take()?;
-        (last.day == day && last.holdout == holdout).then_some(Previous(last))
+        (last.deletions == deletions && last.holdout == holdout).then_some(Previous(last))
     }
 
     /// Remembers a successful scan.
@@ -166,11 +165,12 @@ impl Written {
 pub struct NextMemo(Remembered);
 
 impl NextMemo {
-    /// A memo for a scan that took `mark` before reading anything.
-    pub fn new(mark: WriteMark, day: NaiveDate, rules: Vec<String>, holdout: String) -> Self {
+    /// A memo for a scan that took `mark` and found `deletions` before
+    /// reading anything else.
+    pub fn new(mark: WriteMark, deletions: i64, rules: Vec<String>, holdout: String) -> Self {
         Self(Remembered {
             mark,
-            day,
+            deletions,
             rules,
             holdout,
             probed: HashMap::new(),
@@ -231,12 +231,8 @@ mod tests {
         BTreeMap::from([("h-7".to_string(), hex.to_string())])
     }
 
-    fn day(d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 7, d).unwrap_or_default()
-    }
-
     fn memo_of(b: &RuleOccurrences, hex: &str) -> ScanMemo {
-        let mut next = NextMemo::new(WriteMark("5".into()), day(8), vec!["h-7".into()], String::new());
+        let mut next = NextMemo::new(WriteMark("5".into()), 3, vec!["h-7".into()], String::new());
         next.probed(BatchKey::of(b, &fingerprints(hex)), b);
         let mut memo = ScanMemo::default();
         memo.remember(next);
@@ -259,7 +255,7 @@ mod tests {
     fn probed_pairs_are_probed_again_only_where_someone_was_written() {
         let before = batch(vec![occ("a", 10), occ("b", 10)]);
         let mut memo = memo_of(&before, "f1");
-        let previous = memo.take_for(day(8), "").expect("same day, same holdout");
+        let previous = memo.take_for(3, "").expect("same day, same holdout");
         let now = batch(vec![occ("a", 10), occ("b", 10), occ("c", 10)]);
         let key = BatchKey::of(&now, &fingerprints("f1"));
         let (everyone, only_written) = previous.split(&now, &key, &written(&[(1, "b", 9), (2, "a", 3)]));
@@ -273,17 +269,17 @@ mod tests {
     fn nothing_written_leaves_nothing_to_probe_in_probed_pairs() {
         let before = batch(vec![occ("a", 10)]);
         let mut memo = memo_of(&before, "f1");
-        let previous = memo.take_for(day(8), "").expect("memo holds");
+        let previous = memo.take_for(3, "").expect("memo holds");
         let key = BatchKey::of(&before, &fingerprints("f1"));
         assert_eq!(previous.split(&before, &key, &Written::default()), (None, None));
-        assert!(memo.take_for(day(8), "").is_none(), "taking it empties the memo");
+        assert!(memo.take_for(3, "").is_none(), "taking it empties the memo");
     }
 
     #[test]
     fn an_edited_rule_is_probed_in_full() {
         let before = batch(vec![occ("a", 10)]);
         let mut memo = memo_of(&before, "f1");
-        let previous = memo.take_for(day(8), "").expect("memo holds");
+        let previous = memo.take_for(3, "").expect("memo holds");
         let key = BatchKey::of(&before, &fingerprints("f2"));
         assert_eq!(
             previous.split(&before, &key, &Written::default()),
@@ -292,12 +288,12 @@ mod tests {
     }
 
     #[test]
-    fn a_new_day_or_new_holdout_settings_forget_the_memo() {
+    fn deletions_or_new_holdout_settings_forget_the_memo() {
         let before = batch(vec![occ("a", 10)]);
-        assert!(memo_of(&before, "f1").take_for(day(9), "").is_none());
-        assert!(memo_of(&before, "f1").take_for(day(8), "fraction 0.1").is_none());
+        assert!(memo_of(&before, "f1").take_for(4, "").is_none());
+        assert!(memo_of(&before, "f1").take_for(3, "fraction 0.1").is_none());
         let mut memo = memo_of(&before, "f1");
         memo.forget();
-        assert!(memo.take_for(day(8), "").is_none());
+        assert!(memo.take_for(3, "").is_none());
     }
 }

@@ -85,8 +85,9 @@ pub async fn run_remembering(
     // Taken before anything is read: whatever is written from here on is
     // probed by the next scan.
     let mark = store.participant_write_mark().await?;
+    let deletions = store.reminder_deletions().await?;
     let holdout_key = format!("{:?}", ctx.schedules.holdout());
-    let (previous, written) = previous_scan(store, memo, now, &holdout_key).await?;
+    let (previous, written) = previous_scan(store, memo, deletions, &holdout_key).await?;
     let names: Vec<String> = ctx.schedules.rules().iter().map(|r| r.name.clone()).collect();
     if !previous.as_ref().is_some_and(|p| p.same_rules(&names)) {
         report.totals.cancelled = store.cancel_removed_rules(&names, now).await?;
@@ -114,7 +115,7 @@ pub async fn run_remembering(
         last_scan,
         PlanMode::Scan,
     );
-    let mut next = NextMemo::new(mark, now.date_naive(), names.clone(), holdout_key);
+    let mut next = NextMemo::new(mark, deletions, names.clone(), holdout_key);
     for batch in &plan.batches {
         let key = BatchKey::of(batch, &fingerprints);
         let inserted = insert_batch(store, batch, &key, previous.as_ref().zip(written.as_ref()), now).await?;
@@ -144,10 +145,10 @@ pub async fn run_remembering(
 async fn previous_scan(
     store: &dyn Reminders,
     memo: &mut ScanMemo,
-    now: DateTime<Utc>,
+    deletions: i64,
     holdout_key: &str,
 ) -> Result<(Option<Previous>, Option<Written>), StoreError> {
-    let Some(previous) = memo.take_for(now.date_naive(), holdout_key) else {
+    let Some(previous) = memo.take_for(deletions, holdout_key) else {
         return Ok((None, None));
     };
     match store

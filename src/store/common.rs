@@ -268,6 +268,14 @@ macro_rules! common_queries {
             Ok(WriteMark(mark))
         }
 
+        /// How many batches of reminders retention has deleted, ever.
+        pub(super) async fn reminder_deletions(pool: &Pool<$db>) -> Result<i64, StoreError> {
+            let (n,): (i64,) = sqlx::query_as("SELECT generation FROM reminder_deletions")
+                .fetch_one(pool)
+                .await?;
+            Ok(n)
+        }
+
         /// The participants written at or after `mark`; `None` when there are more than `limit`.
         pub(super) async fn participants_written_since(
             pool: &Pool<$db>,

@@ -31,6 +31,10 @@ macro_rules! delegate_roles {
                 common_sql::participant_write_mark(&self.pool).await
             }
 
+            async fn reminder_deletions(&self) -> Result<i64, StoreError> {
+                common_sql::reminder_deletions(&self.pool).await
+            }
+
             async fn participants_written_since(
                 &self,
                 mark: &WriteMark,

@@ -150,6 +150,10 @@ pub(crate) fn retire_statements() -> Vec<String> {
     ]
 }
 
+/// Counts a batch's deletion, so that every daemon's scan knows its memory
+/// of existing reminders is out of date (`scan::memo`).
+pub(crate) const COUNT_DELETION_SQL: &str = "UPDATE reminder_deletions SET generation = generation + 1";
+
 /// Adds a batch's totals to what earlier runs kept: each is the INSERT's
 /// head and its conflict clause.
 pub(crate) const OUTCOME_TOTALS: (&str, &str) = (
@@ -388,6 +392,7 @@ macro_rules! retention_role {
                         .await?
                         .rows_affected();
                 }
+                sqlx::query(ret::COUNT_DELETION_SQL).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(ret::RetiredCounts { reminders: deleted })
             }

@@ -191,8 +191,12 @@ pub trait Reminders: Send + Sync + std::fmt::Debug {
     /// keeps it can later ask only for the participants written since.
     async fn participant_write_mark(&self) -> Result<WriteMark, StoreError>;
 
-    /// The participants written at or after `mark` (and perhaps a few just
-    /// before); `None` when there are more than `limit`.
+    /// How many batches of reminders have been deleted (by retention), ever:
+    /// a scan that remembers which reminders exist checks it has not changed.
+    async fn reminder_deletions(&self) -> Result<i64, StoreError>;
+
+    /// The participants written since `mark`; `None` when there are more
+    /// than `limit`.
     async fn participants_written_since(
         &self,
         mark: &WriteMark,

@@ -69,9 +69,14 @@ async fn reports_of_retired_months_keep_their_figures(db: &TestDb) {
     assert_eq!(before.total.effect.sms.sent, 3, "the population sent three SMS in July");
     assert_eq!(before.total.effect.converted, 2);
 
+    let deletions = db.store.reminder_deletions().await.unwrap();
     let done = retain(db, &Schedules::shipped(), 24, later).await;
     assert_eq!(done.before_month.map(|m| m.to_string()).as_deref(), Some("2025-09"));
     assert_eq!(done.reminders, 4, "every reminder of July 2025 and before");
+    assert!(
+        db.store.reminder_deletions().await.unwrap() > deletions,
+        "the deletion is counted, so the daemons' scans stop trusting their memory"
+    );
     assert_eq!(count(db, "SELECT COUNT(*) FROM reminders").await, 0);
     assert_eq!(count(db, "SELECT COUNT(*) FROM reminder_events").await, 0);
     assert_eq!(count(db, "SELECT COUNT(*) FROM receipts").await, 0);
