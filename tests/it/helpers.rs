@@ -141,6 +141,32 @@ macro_rules! both_backends {
     };
 }
 
+/// One scan with the shipped schedules and national rules at `now`, with
+/// `memo` (a daemon's way) or without (a process's first scan).
+pub async fn scan_shipped(
+    db: &TestDb,
+    now: DateTime<Utc>,
+    memo: Option<&mut pengingat::scan::ScanMemo>,
+) -> pengingat::scan::ScanReport {
+    use pengingat::scan::{self, ScanContext};
+    let schedules = pengingat::schedule::Schedules::load(std::path::Path::new("config/schedules.toml"))
+        .expect("the shipped schedules load");
+    let kelurahan = db.store.list_kelurahan().await.unwrap();
+    let standing = StandingRules::default();
+    let due = DueDateRules::default();
+    let ctx = ScanContext {
+        schedules: &schedules,
+        kelurahan: &kelurahan,
+        due: &due,
+        standing: &standing,
+    };
+    match memo {
+        Some(memo) => scan::run_remembering(db.store.as_ref(), &ctx, now, memo).await,
+        None => scan::run(db.store.as_ref(), &ctx, now).await,
+    }
+    .expect("scan")
+}
+
 /// An instant from RFC 3339 text.
 pub fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339 instant")

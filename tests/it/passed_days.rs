@@ -2,12 +2,8 @@
 //! recorded as skipped with reason `passed_before_payment`, on both
 //! backends, so the history explains every rule day.
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
-use pengingat::domain::{DueDateRules, ReminderStatus, SkipReason, StandingRules};
-use pengingat::scan::{self, ScanContext};
-use pengingat::schedule::Schedules;
+use pengingat::domain::{ReminderStatus, SkipReason};
 use pengingat::store::{NoProgress, PaymentBatch, PaymentSource, ReminderRecord};
 
 use crate::helpers::*;
@@ -15,17 +11,7 @@ use crate::helpers::*;
 both_backends!(payment_onto_passed_days_leaves_skipped_rows);
 
 async fn scan_at(db: &TestDb, now: DateTime<Utc>) {
-    let schedules = Schedules::load(Path::new("config/schedules.toml")).expect("the shipped schedules load");
-    let kelurahan = db.store.list_kelurahan().await.unwrap();
-    let standing = StandingRules::default();
-    let due = DueDateRules::default();
-    let ctx = ScanContext {
-        schedules: &schedules,
-        kelurahan: &kelurahan,
-        due: &due,
-        standing: &standing,
-    };
-    scan::run(db.store.as_ref(), &ctx, now).await.expect("scan");
+    scan_shipped(db, now, None).await;
 }
 
 /// (rule, status, reason) of one participant's reminders for `month`.

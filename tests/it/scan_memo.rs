@@ -2,12 +2,9 @@
 //! leaves for the next, a scan probes only the participants written since,
 //! and creates exactly what a scan without it creates.
 
-use std::path::Path;
-
 use chrono::{DateTime, Duration, Utc};
-use pengingat::domain::{DueDateRules, KelurahanCode, Nik, StandingRules};
-use pengingat::scan::{self, ScanContext, ScanMemo, ScanReport};
-use pengingat::schedule::Schedules;
+use pengingat::domain::{KelurahanCode, Nik};
+use pengingat::scan::{ScanMemo, ScanReport};
 use pengingat::store::{NoProgress, PaymentBatch, PaymentSource};
 
 use crate::helpers::*;
@@ -17,24 +14,8 @@ both_backends!(
     scans_with_and_without_the_memo_create_the_same_reminders,
 );
 
-/// One scan with the shipped schedules at `now`, with `memo` (the daemon's
-/// way) or without (a process's first scan).
 async fn scan_at(db: &TestDb, now: DateTime<Utc>, memo: Option<&mut ScanMemo>) -> ScanReport {
-    let schedules = Schedules::load(Path::new("config/schedules.toml")).expect("the shipped schedules load");
-    let kelurahan = db.store.list_kelurahan().await.unwrap();
-    let standing = StandingRules::default();
-    let due = DueDateRules::default();
-    let ctx = ScanContext {
-        schedules: &schedules,
-        kelurahan: &kelurahan,
-        due: &due,
-        standing: &standing,
-    };
-    match memo {
-        Some(memo) => scan::run_remembering(db.store.as_ref(), &ctx, now, memo).await,
-        None => scan::run(db.store.as_ref(), &ctx, now).await,
-    }
-    .expect("scan")
+    scan_shipped(db, now, memo).await
 }
 
 fn nik(serial: u32) -> Nik {
