@@ -2,7 +2,8 @@
 # A country, not a city: PARTICIPANTS (10,000,000) BPU participants seeded over every kelurahan/desa
 # of Indonesia (83,762, in WIB, WITA and WIT) into a fresh PostgreSQL database, then, each timed
 # with its peak RSS: the seed, the first scan at the instant H-7 falls for everyone current, a
-# repeat scan at the same instant (nothing to create), `report`, and the daemon's dashboard (the
+# repeat scan at the same instant (nothing to create), `report`, the daemon's own first scan and the
+# next one (with the first's memory, asked for by a reload), and the daemon's dashboard (the
 # country, a province, a search) with the daemon's RSS; last, the database's size per table.
 #
 #   benches/country.sh LIST.csv                       # 10,000,000 participants
@@ -84,6 +85,27 @@ for _ in $(seq 1 600); do
     curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
     sleep 1
 done
+# The daemon's Nth "scan finished" line, waited for (up to 30 minutes), as its milliseconds.
+scan_millis() {
+    local line
+    for _ in $(seq 1 1800); do
+        line=$(grep 'scan finished' "$work/daemon.log" | sed -n "${1}p")
+        if [[ -n $line ]]; then
+            grep -o 'millis[^0-9]*[0-9]*' <<<"$line" | grep -o '[0-9]*$'
+            return
+        fi
+        sleep 1
+    done
+    echo "no scan number $1 finished in the daemon's log" >&2
+    exit 1
+}
+# Its first scan probes everyone; a reload asks for another, which has the first's memory.
+start_ms=$(scan_millis 1)
+rows+=("| daemon: its first scan (nothing to create) | $(awk "BEGIN {print $start_ms / 1000}") | |")
+kill -HUP "$daemon_pid"
+repeat_ms=$(scan_millis 2)
+rows+=("| daemon: the next scan, with the first's memory | $(awk "BEGIN {print $repeat_ms / 1000}") | |")
+echo "daemon scans: first $start_ms ms, next $repeat_ms ms" >&2
 page() { # LABEL PATH: the median of three requests, with their HTTP status
     local times=() codes=()
     for _ in 1 2 3; do
