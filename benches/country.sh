@@ -89,7 +89,7 @@ done
 scan_millis() {
     local line
     for _ in $(seq 1 1800); do
-        line=$(grep 'scan finished' "$work/daemon.log" | sed -n "${1}p")
+        line=$(sed 's/\x1b\[[0-9;]*m//g' "$work/daemon.log" | grep 'scan finished' | sed -n "${1}p")
         if [[ -n $line ]]; then
             grep -o 'millis[^0-9]*[0-9]*' <<<"$line" | grep -o '[0-9]*$'
             return

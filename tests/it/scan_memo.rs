@@ -1,6 +1,7 @@
 //! The daemon's repeat scans, on both backends: with the memo one scan
 //! leaves for the next, a scan probes only the participants written since,
-//! and creates exactly what a scan without it creates.
+//! and creates exactly what a scan without it creates, also when two
+//! daemons take turns on one database.
 
 use chrono::{DateTime, Duration, Utc};
 use pengingat::domain::{KelurahanCode, Nik};
@@ -156,14 +157,15 @@ fn acts(serial: u32, tick: u32, every: u32) -> bool {
 }
 
 /// Three weeks of ticks every three hours, with payments, opt-outs, moves
-/// and new participants between them; the same on both databases. Returns
+/// and new participants between them; the same on both databases. Tick by
+/// tick the scans take turns among `daemons` (each its own memory, as two
+/// instances on one database); none: every scan probes everyone. Returns
 /// each scan's counts.
-async fn three_weeks(db: &TestDb, memo: Option<&mut ScanMemo>) -> Vec<[u64; 5]> {
+async fn three_weeks(db: &TestDb, daemons: &mut [ScanMemo]) -> Vec<[u64; 5]> {
     load_test_kelurahan(db).await;
     let start = at("2025-07-01T00:00:00Z");
     let people: Vec<_> = (1..=150).map(member).collect();
     db.store.upsert_participants(&people, start, &NoProgress).await.unwrap();
-    let mut memo = memo;
     let mut counts = Vec::new();
     for tick in 0..(21 * 8) {
         let now = start + Duration::hours(3 * i64::from(tick)) + Duration::minutes(5);
@@ -191,7 +193,8 @@ async fn three_weeks(db: &TestDb, memo: Option<&mut ScanMemo>) -> Vec<[u64; 5]> 
                 .await
                 .unwrap();
         }
-        let report = scan_at(db, now, memo.as_deref_mut()).await;
+        let turn = daemons.len().max(1);
+        let report = scan_at(db, now, daemons.get_mut(tick as usize % turn)).await;
         let t = report.totals;
         counts.push([t.created, t.skipped, t.superseded, t.cancelled, t.replanned]);
     }
@@ -230,9 +233,9 @@ async fn scans_with_and_without_the_memo_create_the_same_reminders(db: &TestDb) 
     } else {
         postgres_db().await
     };
-    let mut memo = ScanMemo::default();
-    let with_memo = three_weeks(db, Some(&mut memo)).await;
-    let without = three_weeks(&plain, None).await;
+    let mut daemons = [ScanMemo::default(), ScanMemo::default()];
+    let with_memo = three_weeks(db, &mut daemons).await;
+    let without = three_weeks(&plain, &mut []).await;
     let reminders = all_reminders(db).await;
     let expected = all_reminders(&plain).await;
     plain.cleanup().await;
