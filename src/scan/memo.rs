@@ -30,8 +30,10 @@ use crate::store::{Occurrence, RuleOccurrences, WriteMark, WrittenParticipant};
 /// one by one costs more than probing everyone: the scan does the latter.
 pub const MAX_WRITTEN: u32 = 20_000;
 
-/// (kelurahan code, contribution month).
-type Pair = (String, i32);
+/// (kelurahan code as a number, contribution month): 16 bytes, so that a
+/// country's pairs (83,762 kelurahan, each rule and channel, one to three
+/// months) stay a few tens of megabytes.
+type Pair = (u64, i32);
 
 /// What the last successful scan of this process left for the next.
 #[derive(Debug, Default)]
@@ -50,8 +52,8 @@ struct Remembered {
     rules: Vec<String>,
     /// The holdout settings then.
     holdout: String,
-    /// The pairs probed, per batch.
-    probed: HashMap<BatchKey, HashSet<Pair>>,
+    /// The pairs probed, per batch, sorted.
+    probed: HashMap<BatchKey, Vec<Pair>>,
 }
 
 /// A batch's identity: the rule's fingerprint (every setting that shapes
@@ -124,9 +126,14 @@ impl Previous {
         let Some(probed) = self.0.probed.get(key) else {
             return (Some(batch.clone()), None);
         };
-        let (old, new): (Vec<&Occurrence>, Vec<&Occurrence>) =
-            batch.occurrences.iter().partition(|o| probed.contains(&pair(o)));
-        let old: Vec<&Occurrence> = old.into_iter().filter(|o| written.pairs.contains(&pair(o))).collect();
+        let (old, new): (Vec<&Occurrence>, Vec<&Occurrence>) = batch
+            .occurrences
+            .iter()
+            .partition(|o| pair(o).is_some_and(|p| probed.binary_search(&p).is_ok()));
+        let old: Vec<&Occurrence> = old
+            .into_iter()
+            .filter(|o| pair(o).is_some_and(|p| written.pairs.contains(&p)))
+            .collect();
         (with(batch, new), with(batch, old))
     }
 }
@@ -145,7 +152,7 @@ impl Written {
     pub fn new(rows: Vec<WrittenParticipant>) -> Self {
         let pairs = rows
             .iter()
-            .map(|p| (p.kelurahan_code.clone(), p.paid_through + 1))
+            .filter_map(|p| Some((code_number(&p.kelurahan_code)?, p.paid_through + 1)))
             .collect();
         Self {
             ids: rows.into_iter().map(|p| p.id).collect(),
@@ -180,16 +187,27 @@ impl NextMemo {
     /// Records that every pair of `batch` was probed (for everyone, or
     /// earlier and since for the written participants).
     pub fn probed(&mut self, key: BatchKey, batch: &RuleOccurrences) {
-        self.0
-            .probed
-            .entry(key)
-            .or_default()
-            .extend(batch.occurrences.iter().map(pair));
+        let pairs = self.0.probed.entry(key).or_default();
+        pairs.extend(batch.occurrences.iter().filter_map(pair));
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs.shrink_to_fit();
     }
 }
 
-fn pair(o: &Occurrence) -> Pair {
-    (o.kelurahan_code.clone(), o.contribution_month)
+/// An occurrence's pair; `None` for a code not in the PP.KK.CC.DDDD form
+/// (never remembered, so always probed for everyone).
+fn pair(o: &Occurrence) -> Option<Pair> {
+    Some((code_number(&o.kelurahan_code)?, o.contribution_month))
+}
+
+/// A kelurahan code's digits as one number: the code's parts have fixed
+/// widths, so two codes give the same number only when they are equal.
+fn code_number(code: &str) -> Option<u64> {
+    let bytes = code.as_bytes();
+    let form = bytes.len() == 13 && [2, 5, 8].iter().all(|&i| bytes[i] == b'.');
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    (form && digits.len() == 10).then(|| digits.parse().ok()).flatten()
 }
 
 /// `batch` with only `occurrences`, or `None` when there are none.
@@ -203,6 +221,10 @@ fn with(batch: &RuleOccurrences, occurrences: Vec<&Occurrence>) -> Option<RuleOc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const A: &str = "18.72.01.1001";
+    const B: &str = "18.72.01.1002";
+    const C: &str = "51.71.01.1001";
 
     fn occ(k: &str, m: i32) -> Occurrence {
         Occurrence {
@@ -253,21 +275,21 @@ mod tests {
 
     #[test]
     fn probed_pairs_are_probed_again_only_where_someone_was_written() {
-        let before = batch(vec![occ("a", 10), occ("b", 10)]);
+        let before = batch(vec![occ(A, 10), occ(B, 10)]);
         let mut memo = memo_of(&before, "f1");
         let previous = memo.take_for(3, "").expect("same day, same holdout");
-        let now = batch(vec![occ("a", 10), occ("b", 10), occ("c", 10)]);
+        let now = batch(vec![occ(A, 10), occ(B, 10), occ(C, 10)]);
         let key = BatchKey::of(&now, &fingerprints("f1"));
-        let (everyone, only_written) = previous.split(&now, &key, &written(&[(1, "b", 9), (2, "a", 3)]));
+        let (everyone, only_written) = previous.split(&now, &key, &written(&[(1, B, 9), (2, A, 3)]));
         let everyone = everyone.expect("c is new");
-        assert_eq!(everyone.occurrences, vec![occ("c", 10)]);
+        assert_eq!(everyone.occurrences, vec![occ(C, 10)]);
         let only_written = only_written.expect("b's participant moved onto month 10");
-        assert_eq!(only_written.occurrences, vec![occ("b", 10)]);
+        assert_eq!(only_written.occurrences, vec![occ(B, 10)]);
     }
 
     #[test]
     fn nothing_written_leaves_nothing_to_probe_in_probed_pairs() {
-        let before = batch(vec![occ("a", 10)]);
+        let before = batch(vec![occ(A, 10)]);
         let mut memo = memo_of(&before, "f1");
         let previous = memo.take_for(3, "").expect("memo holds");
         let key = BatchKey::of(&before, &fingerprints("f1"));
@@ -277,7 +299,7 @@ mod tests {
 
     #[test]
     fn an_edited_rule_is_probed_in_full() {
-        let before = batch(vec![occ("a", 10)]);
+        let before = batch(vec![occ(A, 10)]);
         let mut memo = memo_of(&before, "f1");
         let previous = memo.take_for(3, "").expect("memo holds");
         let key = BatchKey::of(&before, &fingerprints("f2"));
@@ -288,8 +310,24 @@ mod tests {
     }
 
     #[test]
+    fn codes_become_distinct_numbers_and_odd_codes_are_never_remembered() {
+        assert_eq!(code_number(A), Some(1_872_011_001));
+        assert_ne!(code_number(A), code_number(B));
+        assert_eq!(code_number("18.72.1.10011"), None);
+        assert_eq!(code_number("1872011001"), None);
+        let odd = batch(vec![occ("x", 10)]);
+        let mut memo = memo_of(&odd, "f1");
+        let previous = memo.take_for(3, "").expect("memo holds");
+        let key = BatchKey::of(&odd, &fingerprints("f1"));
+        assert_eq!(
+            previous.split(&odd, &key, &Written::default()),
+            (Some(odd.clone()), None)
+        );
+    }
+
+    #[test]
     fn deletions_or_new_holdout_settings_forget_the_memo() {
-        let before = batch(vec![occ("a", 10)]);
+        let before = batch(vec![occ(A, 10)]);
         assert!(memo_of(&before, "f1").take_for(4, "").is_none());
         assert!(memo_of(&before, "f1").take_for(3, "fraction 0.1").is_none());
         let mut memo = memo_of(&before, "f1");
