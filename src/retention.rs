@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone};
+use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
 use crate::report::effect;
 use crate::schedule::Schedules;
 use crate::store::holdout::EffectRow;
@@ -39,6 +39,9 @@ pub struct RetentionContext<'a> {
     pub schedules: &'a Schedules,
     /// The due-date rules before kelurahan holidays.
     pub due: &'a DueDateRules,
+    /// When a participant is non-active (rules anchored on that day reach
+    /// back months).
+    pub standing: &'a StandingRules,
 }
 
 /// What one run did.
@@ -70,7 +73,8 @@ pub async fn run(
     if months == 0 {
         return Ok(report);
     }
-    let before = first_kept_month(now, months);
+    let plannable = crate::scan::plan::earliest_plannable_month(ctx.schedules, ctx.due, ctx.standing, now);
+    let before = retired_before(first_kept_month(now, months), plannable);
     report.before_month = Some(before);
     let rules = ctx.schedules.holdout().rules.clone();
     let judge = |rows: &[EffectRow]| -> Vec<RetiredEffect> {
@@ -98,7 +102,14 @@ pub async fn run(
     Ok(report)
 }
 
-/// The first contribution month kept: `months` before the current WIB month.
+/// The first contribution month kept: the one `months` give, or the oldest
+/// a scan can still plan when that is older (its reminders would be planned
+/// and sent again once deleted).
+fn retired_before(by_age: ContributionMonth, plannable: Option<ContributionMonth>) -> ContributionMonth {
+    plannable.map_or(by_age, |p| p.min(by_age))
+}
+
+/// The first contribution month kept by age: `months` before the current WIB month.
 pub fn first_kept_month(now: DateTime<Utc>, months: u32) -> ContributionMonth {
     let today = now.with_timezone(&RegionTimeZone::Wib.tz()).date_naive();
     ContributionMonth::of_date(today).plus(-i32::try_from(months).unwrap_or(i32::MAX))
@@ -126,6 +137,28 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_a_scan_can_still_plan_are_kept_whatever_the_age() {
+        let now = at("2026-03-10T00:00:00Z");
+        let by_age = first_kept_month(now, 3);
+        let schedules = Schedules::shipped();
+        let plannable = crate::scan::plan::earliest_plannable_month(
+            &schedules,
+            &DueDateRules::default(),
+            &StandingRules::default(),
+            now,
+        );
+        let plannable = plannable.expect("the shipped rules");
+        // The shipped "nonaktif" rule reminds people three months behind.
+        assert!(plannable < by_age, "{plannable} vs {by_age}");
+        assert_eq!(retired_before(by_age, Some(plannable)), plannable);
+        assert_eq!(
+            retired_before(first_kept_month(now, 24), Some(plannable)),
+            first_kept_month(now, 24)
+        );
+        assert_eq!(retired_before(by_age, None), by_age);
     }
 
     #[test]

@@ -16,10 +16,12 @@ pub async fn run(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<Exit
     let store = open(settings).await?;
     let kelurahan = store.list_kelurahan().await?;
     let due = settings.due_date.rules();
+    let standing = settings.standing.rules();
     let ctx = RetentionContext {
         kelurahan: &kelurahan,
         schedules: &schedules,
         due: &due,
+        standing: &standing,
     };
     let report = retention::run(store.as_ref(), ctx, settings.retention.months, now).await?;
     print!("{}", render(&report));

@@ -74,10 +74,12 @@ pub(super) async fn run(shared: &Shared, now: DateTime<Utc>) -> Result<Retention
     let kelurahan = shared.store.list_kelurahan().await?;
     let schedules = shared.schedules.borrow().clone();
     let due = shared.settings.due_date.rules();
+    let standing = shared.settings.standing.rules();
     let ctx = RetentionContext {
         kelurahan: &kelurahan,
         schedules: &schedules,
         due: &due,
+        standing: &standing,
     };
     retention::run(shared.store.as_ref(), ctx, shared.settings.retention.months, now).await
 }

@@ -254,6 +254,29 @@ fn candidate_months(
         .collect()
 }
 
+/// The oldest first unpaid month a scan at `now` can plan a reminder for,
+/// in any kelurahan (every time zone, any holidays), with a month to
+/// spare; `None` without enabled rules. Retention keeps this month and
+/// later ones whatever its `months`: a deleted reminder that a scan could
+/// still plan would be planned, and sent, again.
+pub fn earliest_plannable_month(
+    schedules: &Schedules,
+    due: &DueDateRules,
+    standing: &StandingRules,
+    now: DateTime<Utc>,
+) -> Option<ContributionMonth> {
+    // WIB's date is the earliest of Indonesia's; a day less covers a
+    // kelurahan holiday that moves a due date.
+    let today = now.with_timezone(&RegionTimeZone::Wib.tz()).date_naive() - Duration::days(1);
+    schedules
+        .rules()
+        .iter()
+        .filter(|r| r.enabled)
+        .flat_map(|rule| candidate_months(rule, due, standing, today))
+        .min()
+        .map(|m| m.plus(-1))
+}
+
 /// Whether the rule's months-in-arrears filter admits someone whose first
 /// unpaid month is `month`, judged at the planned instant.
 pub(crate) fn arrears_filter_admits(
@@ -288,4 +311,51 @@ pub(crate) fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     tz.from_local_datetime(&local)
         .earliest()
         .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::KelurahanCode;
+
+    fn kelurahan(code: &str) -> Kelurahan {
+        let code = KelurahanCode::parse(code).expect("code");
+        Kelurahan {
+            time_zone: code.time_zone(),
+            code,
+            name: "Uji".into(),
+            kecamatan: "Uji".into(),
+            kabupaten_kota: "Uji".into(),
+            provinsi: "Uji".into(),
+        }
+    }
+
+    #[test]
+    fn no_scan_plans_a_month_older_than_the_earliest_plannable_one() {
+        let schedules = Schedules::shipped();
+        let due = DueDateRules::default();
+        let standing = StandingRules::default();
+        // WIB, WITA and WIT.
+        let places = [
+            kelurahan("18.72.01.1001"),
+            kelurahan("51.71.01.1001"),
+            kelurahan("94.71.01.1001"),
+        ];
+        let start: DateTime<Utc> = "2025-01-01T00:30:00Z".parse().expect("instant");
+        let mut planned = 0;
+        for hours in (0..366 * 24).step_by(5) {
+            let now = start + Duration::hours(hours);
+            let earliest = earliest_plannable_month(&schedules, &due, &standing, now).expect("rules");
+            let plan = plan(&schedules, &places, &due, &standing, now, None, PlanMode::Scan);
+            for o in plan.batches.iter().flat_map(|b| &b.occurrences) {
+                planned += 1;
+                assert!(
+                    o.contribution_month >= earliest.index(),
+                    "{now}: month {} planned, earliest {earliest}",
+                    o.contribution_month
+                );
+            }
+        }
+        assert!(planned > 10_000, "{planned} occurrences checked");
+    }
 }

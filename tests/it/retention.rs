@@ -39,10 +39,12 @@ async fn july_report(db: &TestDb, now: DateTime<Utc>) -> OutcomeReport {
 async fn retain(db: &TestDb, schedules: &Schedules, months: u32, now: DateTime<Utc>) -> retention::RetentionReport {
     let kelurahan = db.store.list_kelurahan().await.unwrap();
     let due = DueDateRules::default();
+    let standing = pengingat::domain::StandingRules::default();
     let ctx = RetentionContext {
         kelurahan: &kelurahan,
         schedules,
         due: &due,
+        standing: &standing,
     };
     retention::run(db.store.as_ref(), ctx, months, now).await.unwrap()
 }
