@@ -78,11 +78,6 @@ impl BatchKey {
 }
 
 impl ScanMemo {
-    /// Forgets everything: the next scan probes every participant.
-    pub fn forget(&mut self) {
-        self.last = None;
-    }
-
     /// The previous scan's memory, if it still holds for a scan that finds
     /// `deletions` and `holdout` settings; the memo is left empty either way
     /// (a scan that fails leaves nothing behind).
@@ -111,6 +106,11 @@ impl Previous {
     /// reminders of every other rule already).
     pub fn same_rules(&self, rules: &[String]) -> bool {
         self.0.rules == rules
+    }
+
+    /// Whether the previous scan probed a batch with this key.
+    pub fn knows(&self, key: &BatchKey) -> bool {
+        self.0.probed.contains_key(key)
     }
 
     /// Splits `batch` for a scan that knows `written` (the participants
@@ -213,8 +213,12 @@ fn code_number(code: &str) -> Option<u64> {
 /// `batch` with only `occurrences`, or `None` when there are none.
 fn with(batch: &RuleOccurrences, occurrences: Vec<&Occurrence>) -> Option<RuleOccurrences> {
     (!occurrences.is_empty()).then(|| RuleOccurrences {
+        rule: batch.rule.clone(),
+        rule_offset: batch.rule_offset,
+        channel: batch.channel,
+        funding: batch.funding.clone(),
         occurrences: occurrences.into_iter().cloned().collect(),
-        ..batch.clone()
+        holdout: batch.holdout,
     })
 }
 
@@ -326,12 +330,13 @@ mod tests {
     }
 
     #[test]
-    fn deletions_or_new_holdout_settings_forget_the_memo() {
+    fn deletions_new_holdout_settings_or_a_new_process_forget_the_memo() {
         let before = batch(vec![occ(A, 10)]);
         assert!(memo_of(&before, "f1").take_for(4, "").is_none());
         assert!(memo_of(&before, "f1").take_for(3, "fraction 0.1").is_none());
-        let mut memo = memo_of(&before, "f1");
-        memo.forget();
-        assert!(memo.take_for(3, "").is_none());
+        assert!(
+            ScanMemo::default().take_for(3, "").is_none(),
+            "a new process remembers nothing"
+        );
     }
 }

@@ -170,7 +170,7 @@ async fn insert_batch(
     previous: Option<(&Previous, &Written)>,
     now: DateTime<Utc>,
 ) -> Result<InsertedReminders, StoreError> {
-    let Some((previous, written)) = previous else {
+    let Some((previous, written)) = previous.filter(|(p, _)| p.knows(key)) else {
         return store.insert_reminders(batch, now).await;
     };
     let (everyone, only_written) = previous.split(batch, key, written);
