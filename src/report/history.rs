@@ -11,8 +11,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::snapshot::{Basis, month_end, rows_for_month};
-use super::status::{StandingData, StatusAt, tally};
+use super::rebuild::{KelurahanBuckets, month_totals};
+use super::snapshot::{Basis, month_end};
+use super::status::{StandingData, StatusAt, StatusRow, tally};
 use crate::domain::calendar::local_midnight;
 use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
 use crate::store::{Kelurahan, StandingSnapshot, Store, StoreError};
@@ -57,6 +58,15 @@ impl MonthStanding {
             source,
             ..Self::default()
         }
+    }
+
+    fn add_row(&mut self, r: &StatusRow) {
+        self.bpu += r.bpu;
+        self.active += r.active;
+        self.nonactive += r.nonactive;
+        self.arrears_1 += r.arrears_1;
+        self.arrears_2 += r.arrears_2;
+        self.arrears_3_plus += r.arrears_3_plus;
     }
 
     fn add(&mut self, s: &StandingSnapshot) {
@@ -104,8 +114,9 @@ pub async fn monthly_standing(
             .iter()
             .filter(|k| filter.is_none_or(|f| k.code.has_prefix(f)) && with_participants.contains(k.code.as_str()))
             .collect();
+        let buckets = KelurahanBuckets::of(&data.histogram);
         for m in &past {
-            out.push(past_month(*m, &snapshots, &today, &basis, now));
+            out.push(past_month(*m, &snapshots, &today, &buckets, &basis));
         }
     }
     let status = tally(
@@ -135,8 +146,8 @@ fn past_month(
     m: ContributionMonth,
     snapshots: &[StandingSnapshot],
     today: &[&Kelurahan],
+    buckets: &KelurahanBuckets<'_>,
     basis: &Basis<'_>,
-    now: DateTime<Utc>,
 ) -> MonthStanding {
     let mut out = MonthStanding::empty(m.year(), m.month(), MonthSource::Snapshot);
     let taken: Vec<&StandingSnapshot> = snapshots.iter().filter(|s| s.month == m.index()).collect();
@@ -149,10 +160,7 @@ fn past_month(
     for s in &taken {
         out.add(s);
     }
-    let rebuilt = rows_for_month(&missing, basis, m, now);
-    for s in &rebuilt {
-        out.add(s);
-    }
+    out.add_row(&month_totals(&missing, buckets, basis, m));
     if !missing.is_empty() || taken.iter().any(|s| s.rebuilt) {
         out.source = MonthSource::Rebuilt;
     }

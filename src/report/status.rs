@@ -73,6 +73,30 @@ pub struct StatusRow {
 }
 
 impl StatusRow {
+    /// Counts `n` participants paid through month index `paid_through`,
+    /// standing at `last_past_due`.
+    pub(crate) fn count(
+        &mut self,
+        standing: &StandingRules,
+        paid_through: i32,
+        last_past_due: ContributionMonth,
+        n: i64,
+    ) {
+        let s = standing.standing(ContributionMonth::from_index(paid_through), last_past_due);
+        self.bpu += n;
+        if s.active {
+            self.active += n;
+        } else {
+            self.nonactive += n;
+        }
+        match ArrearsBucket::of(s.months_in_arrears) {
+            ArrearsBucket::Current => {}
+            ArrearsBucket::One => self.arrears_1 += n,
+            ArrearsBucket::Two => self.arrears_2 += n,
+            ArrearsBucket::ThreeOrMore => self.arrears_3_plus += n,
+        }
+    }
+
     /// Adds the counts of `other` to this row (code and name stay).
     pub(crate) fn add(&mut self, other: &StatusRow) {
         self.bpu += other.bpu;
@@ -149,21 +173,7 @@ pub fn tally(
         let last = *last_past_due
             .entry((zone, own))
             .or_insert_with(|| due.for_kelurahan(code).last_month_past_due(at.instant(zone), zone.tz()));
-        let s = standing.standing(ContributionMonth::from_index(bucket.paid_through), last);
-        let row = &mut rows[i];
-        let n = bucket.participants;
-        row.bpu += n;
-        if s.active {
-            row.active += n;
-        } else {
-            row.nonactive += n;
-        }
-        match ArrearsBucket::of(s.months_in_arrears) {
-            ArrearsBucket::Current => {}
-            ArrearsBucket::One => row.arrears_1 += n,
-            ArrearsBucket::Two => row.arrears_2 += n,
-            ArrearsBucket::ThreeOrMore => row.arrears_3_plus += n,
-        }
+        rows[i].count(standing, bucket.paid_through, last, bucket.participants);
     }
     // A broad listing shows only kelurahan with participants; one asked for
     // by its full code is shown even when empty.
