@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use super::snapshot::{Basis, month_end};
 use super::status::StatusRow;
 use crate::domain::{ContributionMonth, RegionTimeZone};
@@ -77,15 +79,16 @@ pub fn month_totals(
 ) -> StatusRow {
     let mut total = StatusRow::default();
     // The month ends at a different instant in each time zone.
-    let mut later: HashMap<RegionTimeZone, Moves<'_>> = HashMap::new();
+    let mut later: HashMap<RegionTimeZone, (DateTime<Utc>, Moves<'_>)> = HashMap::new();
     let mut last_past_due: HashMap<(RegionTimeZone, Option<&str>), ContributionMonth> = HashMap::new();
     for k in kelurahan {
         let zone = k.time_zone;
-        let end = month_end(month, zone);
         let code = k.code.as_str();
-        let moves = later
-            .entry(zone)
-            .or_insert_with(|| moves_after(basis.payments, end.timestamp()));
+        let (end, moves) = later.entry(zone).or_insert_with(|| {
+            let end = month_end(month, zone);
+            (end, moves_after(basis.payments, end.timestamp()))
+        });
+        let end = *end;
         let own = basis.due.kelurahan_holidays.contains_key(code).then_some(code);
         let last = *last_past_due
             .entry((zone, own))
