@@ -187,6 +187,7 @@ fn app_state(shared: &Shared, open_dashboard: bool) -> AppState {
             due: shared.settings.due_date.rules(),
             standing: shared.settings.standing.rules(),
             schedules: Some(shared.schedules.subscribe()),
+            pages: Default::default(),
         }),
         channels: shared.channel_health.clone(),
     }

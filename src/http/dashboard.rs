@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use super::AppState;
 use super::auth::DashboardViewer;
 use super::error::ApiError;
+use super::page_cache::{Compute, PageCache};
 use crate::dashboard::region::{RegionData, TOP_KELURAHAN, fold, rows_level, top_nonactive};
 use crate::dashboard::region_page::render_region;
 use crate::dashboard::{self, DashboardData, KelurahanRow, RuleFunnel};
@@ -46,6 +47,8 @@ pub struct DashboardContext {
     pub standing: StandingRules,
     /// The current schedules, for the rules' order; by name without them.
     pub schedules: Option<watch::Receiver<Arc<Schedules>>>,
+    /// Pages slow to compute (a country's), kept and refreshed in the background.
+    pub pages: Arc<PageCache>,
 }
 
 /// `GET /` (a region's page and the search are served by
@@ -60,14 +63,38 @@ pub fn router() -> Router<AppState> {
 async fn dashboard(
     State(state): State<AppState>,
     _viewer: DashboardViewer,
-    query: Query<PageQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let (data, kelurahan) = data(&state, None).await.map_err(unavailable)?;
-    if dashboard::region::one_city(&data.kelurahan) {
-        return Ok(html(dashboard::render(&data)));
-    }
-    let page = query.page()?;
-    region_page(data, &kelurahan, "", page).map(html)
+    let key = format!("/?hal={}", query.hal.as_deref().unwrap_or_default());
+    let page = kept_page(&state, key, move |state| {
+        let query = PageQuery { hal: query.hal.clone() };
+        async move {
+            let (data, kelurahan) = data(&state, None).await.map_err(unavailable)?;
+            if dashboard::region::one_city(&data.kelurahan) {
+                return Ok(dashboard::render(&data));
+            }
+            region_page(data, &kelurahan, "", query.page()?)
+        }
+    });
+    Ok(html(page.await?.to_string()))
+}
+
+/// The page `key` from the dashboard's [`PageCache`], computed by `compute`
+/// when it is not kept.
+pub fn kept_page<F, Fut>(
+    state: &AppState,
+    key: String,
+    compute: F,
+) -> impl std::future::Future<Output = Result<Arc<str>, ApiError>> + use<F, Fut>
+where
+    F: Fn(AppState) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<String, ApiError>> + Send + 'static,
+{
+    let pages = Arc::clone(&state.dashboard.pages);
+    let now = state.clock.now();
+    let state = state.clone();
+    let compute: Compute = Arc::new(move || Box::pin(compute(state.clone())));
+    async move { pages.page(key, now, compute).await }
 }
 
 /// The page of the region `code` (all of Indonesia when empty, or then the

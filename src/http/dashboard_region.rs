@@ -5,14 +5,13 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::DashboardViewer;
-use super::dashboard::{PageQuery, data, html, region_page, unavailable};
+use super::dashboard::{PageQuery, data, html, kept_page, region_page, unavailable};
 use super::error::ApiError;
 use crate::dashboard::search::{MAX_QUERY_CHARS, render_search};
 use crate::domain::kelurahan::parse_code_prefix;
@@ -39,12 +38,20 @@ async fn region(
         ))
     })?;
     let page = query.page()?;
-    let (figures, kelurahan) = data(&state, Some(&code)).await.map_err(unavailable)?;
-    if !kelurahan.iter().any(|k| k.code.has_prefix(&code)) {
-        let body = format!("wilayah {code} tidak ada dalam daftar kelurahan\n");
-        return Ok((StatusCode::NOT_FOUND, body).into_response());
-    }
-    region_page(figures, &kelurahan, &code, page).map(html)
+    let key = format!("/wilayah/{code}?hal={page}");
+    let html_page = kept_page(&state, key, move |state| {
+        let code = code.clone();
+        async move {
+            let (figures, kelurahan) = data(&state, Some(&code)).await.map_err(unavailable)?;
+            if !kelurahan.iter().any(|k| k.code.has_prefix(&code)) {
+                return Err(ApiError::NotFound(format!(
+                    "wilayah {code} tidak ada dalam daftar kelurahan"
+                )));
+            }
+            region_page(figures, &kelurahan, &code, page)
+        }
+    });
+    Ok(html(html_page.await?.to_string()))
 }
 
 /// `?q=` (name or code) and `?hal=`.

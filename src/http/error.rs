@@ -34,6 +34,10 @@ pub enum ApiError {
     /// path that does not exist.
     #[error("unknown gateway")]
     UnknownGateway,
+    /// What the request names does not exist (a region code not in the
+    /// kelurahan list): 404, with what was not found.
+    #[error("{0}")]
+    NotFound(String),
     /// The request itself is malformed (not the format its route takes):
     /// 400, and sending it again would not help.
     #[error("{0}")]
@@ -51,7 +55,7 @@ impl ApiError {
             Self::NotConfigured(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unauthorized(_) | Self::LoginRequired => StatusCode::UNAUTHORIZED,
-            Self::UnknownGateway => StatusCode::NOT_FOUND,
+            Self::UnknownGateway | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
         }
     }

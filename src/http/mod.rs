@@ -20,6 +20,7 @@ mod dashboard_region;
 pub mod error;
 mod health;
 mod inbound;
+pub mod page_cache;
 pub mod payments;
 pub mod receipts;
 pub mod serve;

@@ -27,6 +27,7 @@ use pengingat::clock::{Clock, SystemClock};
 use pengingat::config::Settings;
 use pengingat::config::delivery::SmsSettings;
 use pengingat::daemon::Daemon;
+use pengingat::http::page_cache::{CachePolicy, PageCache};
 use pengingat::http::payments::PaymentsApi;
 use pengingat::http::{AppState, router};
 use pengingat::metrics::Metrics;
@@ -78,6 +79,7 @@ pub struct TestAppBuilder {
     payments_token: Option<String>,
     channels: ChannelHealth,
     dashboard_open: bool,
+    dashboard_pages: CachePolicy,
 }
 
 impl TestApp {
@@ -92,6 +94,7 @@ impl TestApp {
             payments_token: None,
             channels: ChannelHealth::default(),
             dashboard_open: false,
+            dashboard_pages: CachePolicy::default(),
         }
     }
 
@@ -229,6 +232,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Which dashboard pages are kept, and for how long.
+    pub fn dashboard_pages(mut self, policy: CachePolicy) -> Self {
+        self.dashboard_pages = policy;
+        self
+    }
+
     pub fn channels(mut self, health: ChannelHealth) -> Self {
         self.channels = health;
         self
@@ -253,6 +262,7 @@ impl TestAppBuilder {
             }),
             dashboard: Arc::new(pengingat::http::dashboard::DashboardContext {
                 open: self.dashboard_open,
+                pages: Arc::new(PageCache::new(self.dashboard_pages)),
                 ..Default::default()
             }),
             channels: self.channels,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pengingat::clock::FixedClock;
 use pengingat::domain::{DueDateRules, StandingRules};
+use pengingat::http::page_cache::CachePolicy;
 use pengingat::report::outcomes::{self, ReportQuery};
 use pengingat::report::status::StandingData;
 use pengingat::store::{Kelurahan, NoProgress};
@@ -24,6 +25,7 @@ both_backends!(
     search_finds_regions_by_name_and_code_a_page_at_a_time,
     one_city_keeps_its_own_page,
     report_groups_add_up_to_the_kelurahan_totals,
+    a_slow_page_is_kept_until_old_then_computed_again,
 );
 
 /// (kelurahan code, active, non-active participants).
@@ -265,4 +267,64 @@ async fn report_groups_add_up_to_the_kelurahan_totals(db: &TestDb) {
     let json: serde_json::Value = serde_json::to_value(&by_city).unwrap();
     assert_eq!(json["group_by"], "kabupaten");
     assert_eq!(json["kelurahan"][2]["name"], "Kota Metro");
+}
+
+/// Every computation counted as slow (`keep_after` zero): the country's page
+/// is kept, so participants added after it are not on it until it is older
+/// than `max_age`; then the kept page is served once more while a new one is
+/// computed in the background, and the next request has the new figures. A
+/// small page under the shipped policy is computed for every request.
+async fn a_slow_page_is_kept_until_old_then_computed_again(db: &TestDb) {
+    load_regions(db, false).await;
+    load_people(db, &POPULATION).await;
+    let clock = Arc::new(FixedClock::at(at(NOW)));
+    let policy = CachePolicy {
+        keep_after: std::time::Duration::ZERO,
+        max_age: chrono::Duration::minutes(5),
+        max_pages: 8,
+    };
+    let kept = TestApp::builder(db)
+        .clock(clock.clone())
+        .open_dashboard()
+        .dashboard_pages(policy)
+        .spawn()
+        .await;
+    let live = app(db).await;
+    let bali = |page: &str| row(page, "href=\"/wilayah/51\"")[..3].to_vec();
+    assert_eq!(bali(&kept.get("/").await.1), ["2", "2", "0"]);
+    assert_eq!(bali(&live.get("/").await.1), ["2", "2", "0"]);
+
+    // Three more active participants in Bali.
+    let mut people = Vec::new();
+    for n in 101..104 {
+        let mut p = participant(n, "2026-07");
+        p.kelurahan = pengingat::domain::KelurahanCode::parse("51.71.01.1001").unwrap();
+        people.push(p);
+    }
+    db.store
+        .upsert_participants(&people, at(NOW), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(bali(&live.get("/").await.1), ["5", "5", "0"], "a fast page is live");
+    assert_eq!(bali(&kept.get("/").await.1), ["2", "2", "0"], "the kept page");
+    clock.advance(chrono::Duration::minutes(4));
+    assert_eq!(bali(&kept.get("/").await.1), ["2", "2", "0"], "not yet old");
+
+    clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(
+        bali(&kept.get("/").await.1),
+        ["2", "2", "0"],
+        "served while computed again"
+    );
+    let mut figures = Vec::new();
+    for _ in 0..200 {
+        figures = bali(&kept.get("/").await.1);
+        if figures[0] == "5" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(figures, ["5", "5", "0"], "the page computed again in the background");
+    // An unknown region is still a 404, and not kept.
+    assert_eq!(kept.get("/wilayah/52").await.0, 404);
 }
