@@ -11,7 +11,7 @@ use serde_json::json;
 use thiserror::Error;
 
 /// A refused request. The `Display` text is the body sent back.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ApiError {
     /// The endpoint needs a secret the operator has not configured, so it
     /// serves nobody: 503, because the service, not the caller, is at fault

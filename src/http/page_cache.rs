@@ -8,7 +8,8 @@
 //! stays live. Every page shows when its figures were computed.
 //!
 //! The computation runs as its own task: a request that times out leaves it
-//! running, and the page is kept for the next request.
+//! running, and the page is kept for the next request. Requests for a page
+//! being computed wait for that computation instead of starting another.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,6 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 
 use super::error::ApiError;
 
@@ -57,12 +60,17 @@ struct Kept {
     refreshing: bool,
 }
 
+/// A page's computation that requests share.
+type InFlight = Shared<BoxFuture<'static, Result<Arc<str>, ApiError>>>;
+
 /// The kept pages, by path and query.
 #[derive(Default)]
 pub struct PageCache {
     /// What is kept, and for how long.
     pub policy: CachePolicy,
     pages: Mutex<HashMap<String, Kept>>,
+    /// Pages not kept whose computation runs, for requests to wait on.
+    computing: Mutex<HashMap<String, InFlight>>,
 }
 
 impl std::fmt::Debug for PageCache {
@@ -81,6 +89,7 @@ impl PageCache {
         Self {
             policy,
             pages: Mutex::default(),
+            computing: Mutex::default(),
         }
     }
 
@@ -96,15 +105,37 @@ impl PageCache {
         if let Some(html) = self.kept(&key, now, &compute) {
             return Ok(html);
         }
+        let computation = {
+            let mut computing = self.computing.lock().unwrap_or_else(|e| e.into_inner());
+            match computing.get(&key) {
+                Some(running) => running.clone(),
+                None => {
+                    let running = self.spawn_computation(key.clone(), now, compute);
+                    computing.insert(key, running.clone());
+                    running
+                }
+            }
+        };
+        computation.await
+    }
+
+    /// Computes the page in a task of its own, which forgets itself from
+    /// `computing` when done.
+    fn spawn_computation(self: &Arc<Self>, key: String, now: DateTime<Utc>, compute: Compute) -> InFlight {
         let cache = Arc::clone(self);
-        let task = tokio::spawn(async move { cache.compute_and_keep(key, now, compute).await });
-        match task.await {
-            Ok(result) => result,
-            Err(e) => {
+        let task = tokio::spawn(async move {
+            let result = cache.compute_and_keep(key.clone(), now, compute).await;
+            cache.computing.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+            result
+        });
+        async move {
+            task.await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "dashboard: the page's computation failed");
                 Err(ApiError::Unavailable("data belum dapat dibaca; coba lagi"))
-            }
+            })
         }
+        .boxed()
+        .shared()
     }
 
     /// The kept page `key`, starting its background computation when it is
@@ -230,6 +261,43 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(&*cache.page("/".into(), old, counting(&runs)).await.unwrap(), "page 2");
         assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn requests_for_a_page_being_computed_share_its_computation() {
+        let cache = Arc::new(PageCache::new(policy(Duration::from_secs(3600))));
+        let runs = Arc::new(AtomicU32::new(0));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let slow: Compute = {
+            let runs = Arc::clone(&runs);
+            Arc::new(move || {
+                let (runs, mut released) = (Arc::clone(&runs), released.clone());
+                Box::pin(async move {
+                    let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                    let _ = released.wait_for(|r| *r).await;
+                    Ok(format!("page {n}"))
+                })
+            })
+        };
+        let now = at("2026-07-15T03:00:00Z");
+        let first = tokio::spawn({
+            let (cache, slow) = (Arc::clone(&cache), Arc::clone(&slow));
+            async move { cache.page("/".into(), now, slow).await }
+        });
+        while runs.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let second = tokio::spawn({
+            let (cache, slow) = (Arc::clone(&cache), Arc::clone(&slow));
+            async move { cache.page("/".into(), now, slow).await }
+        });
+        tokio::task::yield_now().await;
+        release.send(true).unwrap();
+        assert_eq!(&*first.await.unwrap().unwrap(), "page 1");
+        assert_eq!(&*second.await.unwrap().unwrap(), "page 1");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Done and not kept (it was fast): the next request computes again.
+        assert_eq!(&*cache.page("/".into(), now, slow).await.unwrap(), "page 2");
     }
 
     #[tokio::test]
