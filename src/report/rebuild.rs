@@ -21,18 +21,13 @@ pub fn histogram_at(current: &[PaidThroughCount], payments: &[PaymentSince], at:
         .iter()
         .map(|b| ((b.kelurahan_code.as_str(), b.paid_through), b.participants))
         .collect();
-    let mut later: HashMap<i64, (&str, i32, i32)> = HashMap::new();
-    for p in payments.iter().filter(|p| p.paid_at > at) {
-        let e = later
-            .entry(p.participant_id)
-            .or_insert((p.kelurahan_code.as_str(), p.paid_through, 0));
-        e.2 += p.months;
-    }
-    for (code, now, months) in later.into_values() {
-        if let Some(n) = buckets.get_mut(&(code, now)) {
-            *n -= 1;
+    for (code, moved) in moves_after(payments, at) {
+        for (now, months) in moved {
+            if let Some(n) = buckets.get_mut(&(code, now)) {
+                *n -= 1;
+            }
+            *buckets.entry((code, now - months)).or_insert(0) += 1;
         }
-        *buckets.entry((code, now - months)).or_insert(0) += 1;
     }
     let mut out: Vec<PaidThroughCount> = buckets
         .into_iter()
@@ -111,7 +106,7 @@ pub fn month_totals(
 /// month now, months paid after the instant).
 type Moves<'a> = HashMap<&'a str, Vec<(i32, i32)>>;
 
-/// The [`Moves`] after `at`, as [`histogram_at`] takes them back.
+/// The [`Moves`] after `at`: each participant's payments after it, summed.
 fn moves_after(payments: &[PaymentSince], at: i64) -> Moves<'_> {
     let mut per_participant: HashMap<i64, (&str, i32, i32)> = HashMap::new();
     for p in payments.iter().filter(|p| p.paid_at > at) {
