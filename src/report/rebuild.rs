@@ -64,8 +64,8 @@ impl<'a> KelurahanBuckets<'a> {
 /// month's end in its own time zone: what the rows of
 /// [`super::snapshot::rows_for_month`] add up to, without a histogram and a
 /// row per kelurahan. Linear in the kelurahan's buckets and the payments
-/// made since, so the 12-month chart of a country rebuilds its months in
-/// well under a second.
+/// made since: a country's 12-month chart no longer rebuilds, sorts and
+/// tallies the whole histogram for every month and time zone.
 pub fn month_totals(
     kelurahan: &[&Kelurahan],
     buckets: &KelurahanBuckets<'_>,
