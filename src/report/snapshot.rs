@@ -17,10 +17,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::rebuild::histogram_at;
+pub use super::rebuild::{Basis, month_end};
 use super::status::{StatusAt, StatusRow, tally};
-use crate::domain::calendar::local_midnight;
 use crate::domain::{ContributionMonth, DueDateRules, RegionTimeZone, StandingRules};
-use crate::store::{Kelurahan, PaidThroughCount, PaymentSince, StandingSnapshot, Store, StoreError};
+use crate::store::{Kelurahan, PaidThroughCount, StandingSnapshot, Store, StoreError};
 
 /// How long after a month's end a snapshot still counts as taken at the
 /// end rather than rebuilt: a daemon restarted within this time loses
@@ -91,27 +91,9 @@ impl SnapshotReport {
     }
 }
 
-/// The instant month `month` ends in `zone`: local midnight of the next month's first day.
-pub fn month_end(month: ContributionMonth, zone: RegionTimeZone) -> DateTime<Utc> {
-    local_midnight(month.next().first_day(), zone.tz())
-}
-
 /// The latest month that has ended at `now` in `zone`.
 pub fn last_ended_month(now: DateTime<Utc>, zone: RegionTimeZone) -> ContributionMonth {
     ContributionMonth::of_date(now.with_timezone(&zone.tz()).date_naive()).prev()
-}
-
-/// Today's standing data: what every snapshot is computed from.
-#[derive(Debug, Clone)]
-pub struct Basis<'a> {
-    /// Today's paid-through histogram.
-    pub histogram: &'a [PaidThroughCount],
-    /// Payments of BPU participants made since the earliest instant asked about.
-    pub payments: &'a [PaymentSince],
-    /// Due dates with every kelurahan's own holidays.
-    pub due: &'a DueDateRules,
-    /// When a participant is non-active.
-    pub standing: &'a StandingRules,
 }
 
 /// The snapshot rows of `kelurahan` for `month`, each at the month's end
@@ -293,6 +275,7 @@ async fn write_months(
 mod tests {
     use super::*;
     use crate::domain::KelurahanCode;
+    use crate::store::PaymentSince;
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -409,5 +392,114 @@ mod tests {
         assert_eq!(b.month_end_at, at("2026-06-30T15:00:00Z").timestamp());
         let late = rows_for_month(&[&wib], &basis, month(2026, 6), at("2026-07-10T00:00:00Z"));
         assert!(late[0].rebuilt);
+    }
+
+    /// A small deterministic generator (a linear congruential one).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    #[test]
+    fn month_totals_add_up_what_the_rows_of_the_month_do() {
+        use super::super::rebuild::{KelurahanBuckets, month_totals};
+        use crate::domain::KelurahanCode;
+        use chrono::NaiveDate;
+        let zones = [
+            ("18.72.01", RegionTimeZone::Wib),
+            ("51.71.01", RegionTimeZone::Wita),
+            ("91.71.01", RegionTimeZone::Wit),
+        ];
+        let kelurahan: Vec<Kelurahan> = (0..30)
+            .map(|i| {
+                let (prefix, zone) = zones[i % 3];
+                Kelurahan {
+                    code: KelurahanCode::parse(&format!("{prefix}.{}", 1001 + i)).unwrap(),
+                    name: format!("K{i}"),
+                    kecamatan: String::new(),
+                    kabupaten_kota: String::new(),
+                    provinsi: String::new(),
+                    time_zone: zone,
+                }
+            })
+            .collect();
+        // Due on the month's last day; some kelurahan have their own
+        // holidays on it, which moves their due date past the month's end.
+        let mut due = DueDateRules {
+            day: 31,
+            ..DueDateRules::default()
+        };
+        for k in kelurahan.iter().step_by(4) {
+            let days = (1..=12).filter_map(|m| NaiveDate::from_ymd_opt(2026, m + 1, 1)?.pred_opt());
+            due.kelurahan_holidays.insert(k.code.to_string(), days.collect());
+        }
+        let standing = StandingRules::default();
+        let june = ContributionMonth::new(2026, 6).unwrap().index();
+        let mut rng = Lcg(7);
+        let mut histogram = Vec::new();
+        let mut payments = Vec::new();
+        for (i, k) in kelurahan.iter().enumerate().skip(1) {
+            for paid_through in (june - 8)..=(june + 1) {
+                if rng.below(3) == 0 {
+                    continue;
+                }
+                let n = 1 + rng.below(5) as i64;
+                histogram.push(PaidThroughCount {
+                    kelurahan_code: k.code.to_string(),
+                    paid_through,
+                    participants: n,
+                });
+                for p in 0..rng.below(n as u64 + 1) as i64 {
+                    let participant_id = (i as i64) * 1_000 + i64::from(paid_through - june + 10) * 10 + p;
+                    for _ in 0..=rng.below(2) {
+                        payments.push(PaymentSince {
+                            participant_id,
+                            kelurahan_code: k.code.to_string(),
+                            paid_through,
+                            months: 1 + rng.below(3) as i32,
+                            paid_at: 1_754_000_000 + rng.below(330 * 86_400) as i64,
+                        });
+                    }
+                }
+            }
+        }
+        let basis = Basis {
+            histogram: &histogram,
+            payments: &payments,
+            due: &due,
+            standing: &standing,
+        };
+        let buckets = KelurahanBuckets::of(&histogram);
+        let refs: Vec<&Kelurahan> = kelurahan.iter().collect();
+        let now = "2026-07-10T00:00:00Z".parse().unwrap();
+        let mut differed_from_today = false;
+        for m in (june - 11)..=june {
+            let month = ContributionMonth::from_index(m);
+            let mut expected = StatusRow::default();
+            for row in rows_for_month(&refs, &basis, month, now) {
+                expected.bpu += row.participants;
+                expected.active += row.active;
+                expected.nonactive += row.nonactive;
+                expected.arrears_1 += row.arrears_1;
+                expected.arrears_2 += row.arrears_2;
+                expected.arrears_3_plus += row.arrears_3_plus;
+            }
+            let got = month_totals(&refs, &buckets, &basis, month);
+            assert_eq!(got, expected, "month {month}");
+            let no_payments = Basis {
+                payments: &[],
+                ..basis.clone()
+            };
+            differed_from_today |= month_totals(&refs, &buckets, &no_payments, month) != got;
+        }
+        // The payments moved someone in some month: the take-back was exercised.
+        assert!(differed_from_today);
     }
 }
