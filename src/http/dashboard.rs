@@ -81,7 +81,7 @@ async fn dashboard(
 
 /// The page `key` from the dashboard's [`PageCache`], computed by `compute`
 /// when it is not kept.
-pub fn kept_page<F, Fut>(
+pub(super) fn kept_page<F, Fut>(
     state: &AppState,
     key: String,
     compute: F,

@@ -6,6 +6,7 @@
 //! a month whose snapshot was itself taken late. The current month is
 //! standing now.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -114,7 +115,9 @@ pub async fn monthly_standing(
             .iter()
             .filter(|k| filter.is_none_or(|f| k.code.has_prefix(f)) && with_participants.contains(k.code.as_str()))
             .collect();
-        let buckets = KelurahanBuckets::of(&data.histogram);
+        // Grouped only when some month lacks snapshots: once every month
+        // has them, a request never walks the histogram for the chart.
+        let buckets = OnceCell::new();
         for m in &past {
             out.push(past_month(*m, &snapshots, &today, &buckets, &basis));
         }
@@ -142,12 +145,12 @@ pub async fn monthly_standing(
 
 /// One ended month: its snapshots, and the kelurahan with participants
 /// today that have none rebuilt.
-fn past_month(
+fn past_month<'a>(
     m: ContributionMonth,
     snapshots: &[StandingSnapshot],
     today: &[&Kelurahan],
-    buckets: &KelurahanBuckets<'_>,
-    basis: &Basis<'_>,
+    buckets: &OnceCell<KelurahanBuckets<'a>>,
+    basis: &Basis<'a>,
 ) -> MonthStanding {
     let mut out = MonthStanding::empty(m.year(), m.month(), MonthSource::Snapshot);
     let taken: Vec<&StandingSnapshot> = snapshots.iter().filter(|s| s.month == m.index()).collect();
@@ -160,7 +163,10 @@ fn past_month(
     for s in &taken {
         out.add(s);
     }
-    out.add_row(&month_totals(&missing, buckets, basis, m));
+    if !missing.is_empty() {
+        let buckets = buckets.get_or_init(|| KelurahanBuckets::of(basis.histogram));
+        out.add_row(&month_totals(&missing, buckets, basis, m));
+    }
     if !missing.is_empty() || taken.iter().any(|s| s.rebuilt) {
         out.source = MonthSource::Rebuilt;
     }
