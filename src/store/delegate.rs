@@ -118,7 +118,7 @@ macro_rules! delegate_roles {
                 limit: u32,
                 worker: &str,
             ) -> Result<Vec<ClaimedReminder>, StoreError> {
-                dispatch::claim(&self.pool, now, channel, limit, worker).await
+                dispatch::claim(self, now, channel, limit, worker).await
             }
 
             async fn register_dispatcher(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -135,7 +135,7 @@ macro_rules! delegate_roles {
                 stale_before: i64,
                 now: DateTime<Utc>,
             ) -> Result<u64, StoreError> {
-                dispatch::release_stale(&self.pool, me, stale_before, now).await
+                dispatch::release_stale(self, me, stale_before, now).await
             }
 
             async fn deregister_dispatcher(&self, name: &str) -> Result<(), StoreError> {
@@ -148,7 +148,7 @@ macro_rules! delegate_roles {
                 outcomes: &[(i64, AttemptOutcome)],
                 now: DateTime<Utc>,
             ) -> Result<u64, StoreError> {
-                dispatch::finish(&self.pool, worker, outcomes, now).await
+                dispatch::finish(self, worker, outcomes, now).await
             }
 
             async fn record_receipt(

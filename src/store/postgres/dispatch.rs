@@ -4,8 +4,8 @@
 //! heartbeat renews them all at once.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 
+use super::PgStore;
 use crate::domain::Channel;
 use crate::store::StoreError;
 use crate::store::dispatch::{
@@ -17,7 +17,7 @@ use crate::store::dispatch::{
 /// statement. `id = ANY(ARRAY(…))` makes the update find its rows by
 /// primary key whatever the planner estimates for the subquery.
 pub(super) async fn claim(
-    pool: &PgPool,
+    store: &PgStore,
     now: DateTime<Utc>,
     channel: Channel,
     limit: u32,
@@ -37,13 +37,13 @@ pub(super) async fn claim(
         .bind(channel.as_str())
         .bind(worker)
         .bind(i64::from(limit))
-        .fetch_all(pool)
+        .fetch_all(&store.pool)
         .await?)
 }
 
 /// Records a group of outcomes in one statement, joined by primary key.
 pub(super) async fn finish(
-    pool: &PgPool,
+    store: &PgStore,
     worker: &str,
     outcomes: &[(i64, AttemptOutcome)],
     now: DateTime<Utc>,
@@ -75,7 +75,7 @@ pub(super) async fn finish(
         .bind(rows.iter().map(|r| r.tried).collect::<Vec<_>>())
         .bind(now.timestamp())
         .bind(worker)
-        .execute(pool)
+        .execute(&store.pool)
         .await?
         .rows_affected())
 }
@@ -85,7 +85,7 @@ pub(super) async fn finish(
 /// not registered at all; removes those registrations. A heartbeat racing
 /// with it wins: the delete re-checks a row updated meanwhile.
 pub(super) async fn release_stale(
-    pool: &PgPool,
+    store: &PgStore,
     me: &str,
     stale_before: i64,
     now: DateTime<Utc>,
@@ -102,7 +102,7 @@ pub(super) async fn release_stale(
     .bind(me)
     .bind(now.timestamp())
     .bind(RELEASED)
-    .execute(pool)
+    .execute(&store.pool)
     .await?
     .rows_affected())
 }

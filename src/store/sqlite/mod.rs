@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -35,6 +36,9 @@ pub(super) const BATCH: usize = 1_000;
 pub struct SqliteStore {
     /// The connection pool; writers serialise on SQLite's lock.
     pool: SqlitePool,
+    /// The dispatcher's claims, outcomes and releases from this process, one
+    /// at a time in the order they come (`dispatch.rs` says why).
+    dispatch_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -68,7 +72,10 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(connect_error)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            dispatch_writes: Arc::default(),
+        })
     }
 
     /// The pool, for tests and benchmarks that run SQL directly.
