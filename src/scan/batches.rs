@@ -8,12 +8,19 @@ use crate::store::{Occurrence, RuleOccurrences};
 /// fundings.
 pub(super) fn batches(rules: &[&Rule], occurrences: Vec<Vec<Occurrence>>) -> Vec<RuleOccurrences> {
     let mut batches = Vec::new();
-    for (rule, occ) in rules.iter().zip(occurrences) {
+    for (rule, mut occ) in rules.iter().zip(occurrences) {
         if occ.is_empty() {
             continue;
         }
-        for channel in &rule.channels {
-            batches.push(batch(rule, *channel, rule_fundings(rule), occ.clone()));
+        let mut channels = rule.channels.iter().peekable();
+        while let Some(channel) = channels.next() {
+            // The last channel takes the list itself: a copy only for each
+            // channel before it.
+            let occ = match channels.peek() {
+                Some(_) => occ.clone(),
+                None => std::mem::take(&mut occ),
+            };
+            batches.push(batch(rule, *channel, rule_fundings(rule), occ));
         }
     }
     batches

@@ -13,6 +13,7 @@
 //! (`passed_before_payment`), so the history explains every rule day.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -65,15 +66,23 @@ pub fn plan(
 ) -> ScanPlan {
     let horizon = Horizon { now, last_scan, mode };
     let rules: Vec<&Rule> = schedules.rules().iter().filter(|r| r.enabled).collect();
-    let mut occurrences: Vec<Vec<Occurrence>> = vec![Vec::new(); rules.len()];
-    // Kelurahan without an override share their time zone's computation.
-    let mut shared: HashMap<(RegionTimeZone, usize), Vec<Occurrence>> = HashMap::new();
+    // Each kelurahan's template per rule first, then each rule's list at its
+    // exact size: a list grown by doubling would hold up to twice what a
+    // country needs while it grows. Kelurahan without an override share
+    // their time zone's template.
+    let mut templates: Vec<Vec<Occurrence>> = Vec::new();
+    let mut shared: HashMap<(RegionTimeZone, usize), usize> = HashMap::new();
+    let mut codes: Vec<Arc<str>> = Vec::new();
+    // Per rule: (index in `codes`, index in `templates`).
+    let mut parts: Vec<Vec<(usize, usize)>> = vec![Vec::new(); rules.len()];
     let default_window = schedules.default_send_window();
     for k in kelurahan {
         if schedules.is_disabled(&k.code) {
             continue;
         }
         let overridden = schedules.kelurahan_override(&k.code).is_some();
+        let code = codes.len();
+        codes.push(Arc::from(k.code.to_string()));
         for (i, rule) in rules.iter().enumerate() {
             if !rule.matches_kelurahan(&k.code) {
                 continue;
@@ -81,21 +90,25 @@ pub fn plan(
             let template = if overridden {
                 let due = schedules.due_date_rules_for(&k.code, base_due);
                 let window = schedules.send_window_for(&k.code);
-                rule_occurrences(rule, k.time_zone, &due, &window, standing, &horizon)
+                templates.push(rule_occurrences(rule, k.time_zone, &due, &window, standing, &horizon));
+                templates.len() - 1
             } else {
-                shared
-                    .entry((k.time_zone, i))
-                    .or_insert_with(|| {
-                        rule_occurrences(rule, k.time_zone, base_due, &default_window, standing, &horizon)
-                    })
-                    .clone()
+                *shared.entry((k.time_zone, i)).or_insert_with(|| {
+                    templates.push(rule_occurrences(
+                        rule,
+                        k.time_zone,
+                        base_due,
+                        &default_window,
+                        standing,
+                        &horizon,
+                    ));
+                    templates.len() - 1
+                })
             };
-            occurrences[i].extend(template.into_iter().map(|o| Occurrence {
-                kelurahan_code: k.code.to_string(),
-                ..o
-            }));
+            parts[i].push((code, template));
         }
     }
+    let occurrences = rule_lists(parts, &templates, &codes);
     let mut plan = ScanPlan {
         batches: Vec::new(),
         from_send_date: i32::MAX,
@@ -117,6 +130,29 @@ pub fn plan(
         plan.from_send_date = epoch_day(now.date_naive()) - 1;
     }
     plan
+}
+
+/// Each rule's occurrences, kelurahan by kelurahan: the template of each
+/// part with its kelurahan's code, in a list allocated at its exact size.
+fn rule_lists(
+    parts: Vec<Vec<(usize, usize)>>,
+    templates: &[Vec<Occurrence>],
+    codes: &[Arc<str>],
+) -> Vec<Vec<Occurrence>> {
+    parts
+        .into_iter()
+        .map(|rule_parts| {
+            let size = rule_parts.iter().map(|&(_, t)| templates[t].len()).sum();
+            let mut list = Vec::with_capacity(size);
+            for (code, t) in rule_parts {
+                list.extend(templates[t].iter().map(|o| Occurrence {
+                    kelurahan_code: codes[code].clone(),
+                    ..o.clone()
+                }));
+            }
+            list
+        })
+        .collect()
 }
 
 /// When a plan is made, and how far back it records missed days.
@@ -200,19 +236,19 @@ fn occurrence(
         (Lateness::Late { .. }, PlanMode::Scan) => (place(now_local, window), None),
         (Lateness::TooLate { days }, PlanMode::Scan) if days > LOOKBACK_DAYS => return None,
         (Lateness::TooLate { .. }, PlanMode::Scan) if passed => {
-            (planned0, Some(SkipReason::PassedBeforePayment.as_str().to_string()))
+            (planned0, Some(Arc::from(SkipReason::PassedBeforePayment.as_str())))
         }
         (Lateness::TooLate { days }, PlanMode::Scan) => (
             planned0,
-            Some(format!(
+            Some(Arc::from(format!(
                 "missed by {days} days (daemon not running); max_late_days is {}",
                 rule.max_late_days
-            )),
+            ))),
         ),
     };
     let planned_at = to_utc(planned, tz);
     Some(Occurrence {
-        kelurahan_code: String::new(),
+        kelurahan_code: Arc::from(""),
         contribution_month: month.index(),
         occurrence_date: epoch_day(day),
         send_date: epoch_day(planned.date()),

@@ -30,7 +30,7 @@ pub(super) fn without_outranked(rules: &[&Rule], occurrences: &[Vec<Occurrence>]
     for (i, occ) in occurrences.iter().enumerate() {
         for o in occ {
             rivals
-                .entry((o.kelurahan_code.as_str(), o.contribution_month, o.send_date))
+                .entry((&*o.kelurahan_code, o.contribution_month, o.send_date))
                 .or_default()
                 .push((i, o.occurrence_date));
         }
@@ -40,7 +40,7 @@ pub(super) fn without_outranked(rules: &[&Rule], occurrences: &[Vec<Occurrence>]
         for channel in &rule.channels {
             let mut by_kept: BTreeMap<Vec<&str>, Vec<Occurrence>> = BTreeMap::new();
             for o in occ {
-                let key = (o.kelurahan_code.as_str(), o.contribution_month, o.send_date);
+                let key = (&*o.kelurahan_code, o.contribution_month, o.send_date);
                 let taken: Vec<Funding> = rivals[&key]
                     .iter()
                     .filter(|(j, date)| {

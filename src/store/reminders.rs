@@ -3,15 +3,22 @@
 //! set-based `INSERT … SELECT` that is idempotent through the unique key
 //! (participant, contribution month, rule, channel).
 
+use std::sync::Arc;
+
 use crate::domain::{Channel, ReminderStatus, SkipReason};
 
 /// One kelurahan and contribution month on which a rule fires: every BPU
 /// participant of `kelurahan_code` whose first unpaid month is
 /// `contribution_month` gets a reminder (unless filtered out or opted out).
+///
+/// A country's scan holds about a million of these (a kelurahan, rule and
+/// month each), so the code and the reason are shared, not copied: every
+/// occurrence of a kelurahan points at one code, and every kelurahan of a
+/// time zone at one reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occurrence {
     /// The kelurahan, dotted.
-    pub kelurahan_code: String,
+    pub kelurahan_code: Arc<str>,
     /// The first unpaid month (participants with `paid_through = month - 1`).
     pub contribution_month: i32,
     /// Local date the rule falls on (days since 1970-01-01).
@@ -23,7 +30,7 @@ pub struct Occurrence {
     /// Instant after which it must not be sent (Unix seconds).
     pub expires_at: Option<i64>,
     /// Set when the occurrence is too late to send: recorded as skipped with this reason.
-    pub skip_reason: Option<String>,
+    pub skip_reason: Option<Arc<str>>,
 }
 
 /// Every occurrence of one rule on one channel, for one scan.

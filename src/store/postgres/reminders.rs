@@ -19,27 +19,27 @@ crate::store::reminders::reminder_plan_queries!(
 );
 
 /// The occurrence columns, bound as $1..$7.
-struct Columns {
-    kelurahan: Vec<String>,
+struct Columns<'a> {
+    kelurahan: Vec<&'a str>,
     month: Vec<i32>,
     occurrence_date: Vec<i32>,
     send_date: Vec<i32>,
     planned_at: Vec<i64>,
     expires_at: Vec<Option<i64>>,
-    skip_reason: Vec<Option<String>>,
+    skip_reason: Vec<Option<&'a str>>,
 }
 
-impl Columns {
-    fn of(batch: &RuleOccurrences, pass: InsertPass) -> Self {
+impl<'a> Columns<'a> {
+    fn of(batch: &'a RuleOccurrences, pass: InsertPass) -> Self {
         let occ: Vec<_> = batch.occurrences.iter().filter(|o| pass.takes(o)).collect();
         Self {
-            kelurahan: occ.iter().map(|o| o.kelurahan_code.clone()).collect(),
+            kelurahan: occ.iter().map(|o| &*o.kelurahan_code).collect(),
             month: occ.iter().map(|o| o.contribution_month).collect(),
             occurrence_date: occ.iter().map(|o| o.occurrence_date).collect(),
             send_date: occ.iter().map(|o| o.send_date).collect(),
             planned_at: occ.iter().map(|o| o.planned_at).collect(),
             expires_at: occ.iter().map(|o| o.expires_at).collect(),
-            skip_reason: occ.iter().map(|o| o.skip_reason.clone()).collect(),
+            skip_reason: occ.iter().map(|o| o.skip_reason.as_deref()).collect(),
         }
     }
 }

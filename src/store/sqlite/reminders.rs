@@ -31,8 +31,8 @@ fn occurrences_json(batch: &RuleOccurrences, pass: InsertPass) -> String {
         .iter()
         .filter(|o| pass.takes(o))
         .map(|o| {
-            json!({"k": o.kelurahan_code, "m": o.contribution_month, "o": o.occurrence_date, "d": o.send_date,
-                   "p": o.planned_at, "e": o.expires_at, "s": o.skip_reason})
+            json!({"k": &*o.kelurahan_code, "m": o.contribution_month, "o": o.occurrence_date, "d": o.send_date,
+                   "p": o.planned_at, "e": o.expires_at, "s": o.skip_reason.as_deref()})
         })
         .collect();
     serde_json::Value::Array(rows).to_string()
