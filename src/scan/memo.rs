@@ -203,11 +203,20 @@ fn pair(o: &Occurrence) -> Option<Pair> {
 
 /// A kelurahan code's digits as one number: the code's parts have fixed
 /// widths, so two codes give the same number only when they are equal.
+/// Read without allocating: a country's scan reads about a million.
 fn code_number(code: &str) -> Option<u64> {
+    const DOTS: [usize; 3] = [2, 5, 8];
     let bytes = code.as_bytes();
-    let form = bytes.len() == 13 && [2, 5, 8].iter().all(|&i| bytes[i] == b'.');
-    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
-    (form && digits.len() == 10).then(|| digits.parse().ok()).flatten()
+    if bytes.len() != 13 || !DOTS.iter().all(|&i| bytes[i] == b'.') {
+        return None;
+    }
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !DOTS.contains(i))
+        .try_fold(0u64, |n, (_, &b)| {
+            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+        })
 }
 
 /// `batch` with only `occurrences`, or `None` when there are none.
@@ -319,6 +328,7 @@ mod tests {
         assert_ne!(code_number(A), code_number(B));
         assert_eq!(code_number("18.72.1.10011"), None);
         assert_eq!(code_number("1872011001"), None);
+        assert_eq!(code_number("18.72.0a.1001"), None);
         let odd = batch(vec![occ("x", 10)]);
         let mut memo = memo_of(&odd, "f1");
         let previous = memo.take_for(3, "").expect("memo holds");
