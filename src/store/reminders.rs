@@ -13,8 +13,8 @@ use crate::domain::{Channel, ReminderStatus, SkipReason};
 ///
 /// A country's scan holds about a million of these (a kelurahan, rule and
 /// month each), so the code and the reason are shared, not copied: every
-/// occurrence of a kelurahan points at one code, and every kelurahan of a
-/// time zone at one reason.
+/// occurrence of a kelurahan points at one code, and the kelurahan of a
+/// time zone that have no override share one reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occurrence {
     /// The kelurahan, dotted.

@@ -3,9 +3,10 @@
 //! SKIP LOCKED; claims are held by a registered dispatcher whose heartbeat
 //! renews them all at once.
 //!
-//! The dispatcher's writes take turns on the store's `dispatch_writes`
-//! before they reach SQLite's lock: one that found the lock taken would
-//! otherwise wait in SQLite's busy handler, which sleeps in growing steps
+//! Claims, outcome groups and releases take turns on the store's
+//! `dispatch_writes` before they reach SQLite's lock (heartbeats and
+//! registrations, a few a minute, do not): one that found the lock taken
+//! would otherwise wait in SQLite's busy handler, which sleeps in growing steps
 //! (1, 2, 5, 10, 15 ms …) and so wakes up to several milliseconds after the
 //! lock came free, while every sender whose permit waits for that write
 //! waits with it.
