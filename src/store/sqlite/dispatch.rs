@@ -3,16 +3,28 @@
 //! SKIP LOCKED; claims are held by a registered dispatcher whose heartbeat
 //! renews them all at once.
 //!
-//! Claims, outcome groups and releases take turns on the store's
-//! `dispatch_writes` before they reach SQLite's lock (heartbeats and
-//! registrations, a few a minute, do not): one that found the lock taken
-//! would otherwise wait in SQLite's busy handler, which sleeps in growing steps
-//! (1, 2, 5, 10, 15 ms …) and so wakes up to several milliseconds after the
-//! lock came free, while every sender whose permit waits for that write
-//! waits with it.
+//! Claims, outcome groups and releases take turns on one connection of
+//! their own, `SqliteStore::dispatch_connection`, before they reach SQLite's
+//! lock (heartbeats and registrations, a few a minute, use the pool):
+//! - one that found the lock taken would otherwise wait in SQLite's busy
+//!   handler, which sleeps in growing steps (1, 2, 5, 10, 15 ms …) and so
+//!   wakes up to several milliseconds after the lock came free, while every
+//!   sender whose permit waits for that write waits with it;
+//! - a connection's page cache stays valid across its own writes, but is
+//!   emptied when it finds that another connection wrote since its last
+//!   statement: the pool's connections, taking turns, each read back the
+//!   pages of the ready index and of the claimed rows that the one before
+//!   had just written.
+//!
+//! The connection is opened on first use and detached from the pool (which
+//! may open another in its place, so a pool of one connection still serves
+//! everything else). After an error it is closed, and the next turn opens a
+//! new one.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::{Connection, SqliteConnection};
+use tokio::sync::MutexGuard;
 
 use super::SqliteStore;
 use crate::domain::Channel;
@@ -31,8 +43,19 @@ pub(super) async fn claim(
     limit: u32,
     worker: &str,
 ) -> Result<Vec<ClaimedReminder>, StoreError> {
-    let _turn = store.dispatch_writes.lock().await;
-    let mut tx = super::begin_write(&store.pool).await?;
+    let mut turn = store.dispatch_connection.lock().await;
+    let result = claim_on(connection(store, &mut turn).await?, now, channel, limit, worker).await;
+    close_after_error(&mut turn, result)
+}
+
+async fn claim_on(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+    channel: Channel,
+    limit: u32,
+    worker: &str,
+) -> Result<Vec<ClaimedReminder>, StoreError> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let claim = format!(
         "UPDATE reminders SET status = 'sending', leased_by = $3, lease_until = NULL, updated_at = $1 \
          WHERE id IN (SELECT id FROM reminders WHERE {READY} ORDER BY {READY_ORDER} LIMIT $4) RETURNING id"
@@ -95,15 +118,19 @@ pub(super) async fn finish(
     // each BEGIN and COMMIT would be a further round trip to the
     // connection's thread, paid by every sender whose permit waits for this
     // write.
-    let _turn = store.dispatch_writes.lock().await;
-    let n = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(serde_json::Value::Array(rows).to_string())
+    let json = serde_json::Value::Array(rows).to_string();
+    let mut turn = store.dispatch_connection.lock().await;
+    let conn = connection(store, &mut turn).await?;
+    let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
         .bind(now.timestamp())
         .bind(worker)
-        .execute(&store.pool)
-        .await?
-        .rows_affected();
-    Ok(n)
+        .execute(conn)
+        .await;
+    close_after_error(
+        &mut turn,
+        result.map(|done| done.rows_affected()).map_err(StoreError::from),
+    )
 }
 
 /// Releases the claims of every dispatcher but `me` whose last heartbeat is
@@ -115,8 +142,18 @@ pub(super) async fn release_stale(
     stale_before: i64,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let _turn = store.dispatch_writes.lock().await;
-    let mut tx = super::begin_write(&store.pool).await?;
+    let mut turn = store.dispatch_connection.lock().await;
+    let result = release_stale_on(connection(store, &mut turn).await?, me, stale_before, now).await;
+    close_after_error(&mut turn, result)
+}
+
+async fn release_stale_on(
+    conn: &mut SqliteConnection,
+    me: &str,
+    stale_before: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let released = sqlx::query(
         "UPDATE reminders SET status = 'pending', leased_by = NULL, lease_until = NULL, last_error = $4, \
            updated_at = $3 \
@@ -138,4 +175,29 @@ pub(super) async fn release_stale(
         .await?;
     tx.commit().await?;
     Ok(released)
+}
+
+/// The dispatcher's connection, opened (and detached from the pool) on
+/// first use; `turn` is held while it is used.
+async fn connection<'t>(
+    store: &SqliteStore,
+    turn: &'t mut MutexGuard<'_, Option<SqliteConnection>>,
+) -> Result<&'t mut SqliteConnection, StoreError> {
+    let conn = match turn.take() {
+        Some(conn) => conn,
+        None => store.pool.acquire().await?.detach(),
+    };
+    Ok(turn.insert(conn))
+}
+
+/// Closes the dispatcher's connection after an error (the next turn opens
+/// a new one), and passes the result on.
+fn close_after_error<T>(
+    turn: &mut MutexGuard<'_, Option<SqliteConnection>>,
+    result: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if result.is_err() {
+        turn.take();
+    }
+    result
 }

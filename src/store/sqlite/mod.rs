@@ -11,7 +11,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Sqlite};
 
 mod dispatch;
@@ -36,9 +38,10 @@ pub(super) const BATCH: usize = 1_000;
 pub struct SqliteStore {
     /// The connection pool; writers serialise on SQLite's lock.
     pool: SqlitePool,
-    /// The dispatcher's claims, outcomes and releases from this process, one
-    /// at a time in the order they come (`dispatch.rs` says why).
-    dispatch_writes: Arc<tokio::sync::Mutex<()>>,
+    /// The connection the dispatcher's claims, outcomes and releases from
+    /// this process take turns on, opened on first use outside the pool's
+    /// count (`dispatch.rs` says why).
+    dispatch_connection: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
 }
 
 impl SqliteStore {
@@ -74,7 +77,7 @@ impl SqliteStore {
             .map_err(connect_error)?;
         Ok(Self {
             pool,
-            dispatch_writes: Arc::default(),
+            dispatch_connection: Arc::default(),
         })
     }
 
