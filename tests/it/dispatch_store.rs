@@ -216,3 +216,48 @@ async fn concurrent_claimers_never_share_a_reminder(db: &TestDb) {
     assert_eq!(seen.len(), 400, "every reminder claimed");
     assert_eq!(unique.len(), 400, "none claimed twice");
 }
+
+/// On SQLite the dispatcher's own writes never checkpoint the WAL (that
+/// would stall them); a task checkpoints alongside. A claim therefore
+/// reaches the database file itself, the WAL aside, within a few seconds
+/// though nothing else writes.
+#[tokio::test]
+async fn sqlite_dispatch_writes_are_checkpointed_alongside() {
+    let db = sqlite_db().await;
+    pending_reminders(&db, 3).await;
+    let now = at("2025-07-15T02:00:30Z");
+    db.store.register_dispatcher("w1", now).await.unwrap();
+    let url = db.url.trim_start_matches("sqlite://").to_string();
+    let file = std::path::PathBuf::from(url);
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sending_in_file(&file).await, 0, "nothing claimed yet");
+    let claimed = db.store.claim_due(now, Channel::Sms, 10, "w1").await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut in_file = 0;
+    while in_file < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        in_file = sending_in_file(&file).await;
+    }
+    assert_eq!(in_file, 3, "the claim was checkpointed into the database file");
+}
+
+/// Reminders `sending` in a copy of the database file without its WAL; 0
+/// when the copy cannot be read (taken in the middle of a checkpoint).
+async fn sending_in_file(file: &std::path::Path) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(file, &copy).unwrap();
+    let Ok(pool) = sqlx::SqlitePool::connect(&format!("sqlite://{}", copy.display())).await else {
+        return 0;
+    };
+    let counted: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM reminders WHERE status = 'sending'")
+        .fetch_one(&pool)
+        .await;
+    pool.close().await;
+    counted.map_or(0, |(n,)| n)
+}

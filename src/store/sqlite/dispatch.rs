@@ -20,11 +20,21 @@
 //! may open another in its place, so a pool of one connection still serves
 //! everything else). After an error it is closed, and the next turn opens a
 //! new one.
+//!
+//! Its commits never checkpoint the WAL (`wal_autocheckpoint = 0`): a
+//! checkpoint copies the WAL's pages into the database file and syncs it,
+//! which stalled every thousandth page's write while the senders waited.
+//! A task of its own checkpoints from a pool connection instead, every
+//! [`CHECKPOINT_EVERY`], alongside the writes (SQLite's passive checkpoint
+//! neither waits for nor blocks a writer).
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::MutexGuard;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::SqliteStore;
 use crate::domain::Channel;
@@ -177,23 +187,57 @@ async fn release_stale_on(
     Ok(released)
 }
 
-/// The dispatcher's connection, opened (and detached from the pool) on
-/// first use; `turn` is held while it is used.
+/// How often the WAL is checkpointed while the dispatcher's connection is
+/// open: the WAL then holds about a second of the dispatcher's writes.
+pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// The connection the dispatcher's writes take turns on, with the task
+/// that checkpoints the WAL for it.
+#[derive(Debug)]
+pub(super) struct DispatchConnection {
+    conn: SqliteConnection,
+    /// Checkpoints every [`CHECKPOINT_EVERY`]; stopped when the connection
+    /// is closed.
+    _checkpoints: AbortOnDropHandle<()>,
+}
+
+impl DispatchConnection {
+    async fn open(pool: &SqlitePool) -> Result<Self, StoreError> {
+        let mut conn = pool.acquire().await?.detach();
+        sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut conn).await?;
+        let pool = pool.clone();
+        let checkpoints = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(CHECKPOINT_EVERY).await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::warn!(error = %e, "cannot checkpoint the SQLite WAL; trying again");
+                }
+            }
+        });
+        Ok(Self {
+            conn,
+            _checkpoints: AbortOnDropHandle::new(checkpoints),
+        })
+    }
+}
+
+/// The dispatcher's connection, opened on first use; `turn` is held while
+/// it is used.
 async fn connection<'t>(
     store: &SqliteStore,
-    turn: &'t mut MutexGuard<'_, Option<SqliteConnection>>,
+    turn: &'t mut MutexGuard<'_, Option<DispatchConnection>>,
 ) -> Result<&'t mut SqliteConnection, StoreError> {
-    let conn = match turn.take() {
-        Some(conn) => conn,
-        None => store.pool.acquire().await?.detach(),
+    let open = match turn.take() {
+        Some(open) => open,
+        None => DispatchConnection::open(&store.pool).await?,
     };
-    Ok(turn.insert(conn))
+    Ok(&mut turn.insert(open).conn)
 }
 
 /// Closes the dispatcher's connection after an error (the next turn opens
 /// a new one), and passes the result on.
 fn close_after_error<T>(
-    turn: &mut MutexGuard<'_, Option<SqliteConnection>>,
+    turn: &mut MutexGuard<'_, Option<DispatchConnection>>,
     result: Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     if result.is_err() {

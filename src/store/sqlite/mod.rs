@@ -11,9 +11,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite};
 
 mod dispatch;
@@ -41,7 +39,7 @@ pub struct SqliteStore {
     /// The connection the dispatcher's claims, outcomes and releases from
     /// this process take turns on, opened on first use outside the pool's
     /// count (`dispatch.rs` says why).
-    dispatch_connection: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
+    dispatch_connection: Arc<tokio::sync::Mutex<Option<dispatch::DispatchConnection>>>,
 }
 
 impl SqliteStore {
