@@ -189,7 +189,7 @@ async fn release_stale_on(
 
 /// How often the WAL is checkpointed while the dispatcher's connection is
 /// open: the WAL then holds about a second of the dispatcher's writes.
-pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// The connection the dispatcher's writes take turns on, with the task
 /// that checkpoints the WAL for it.
