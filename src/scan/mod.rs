@@ -30,6 +30,7 @@ pub mod urgency;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
 
 use crate::domain::{DueDateRules, StandingRules};
 use crate::schedule::Schedules;
@@ -116,9 +117,19 @@ pub async fn run_remembering(
         PlanMode::Scan,
     );
     let mut next = NextMemo::new(mark, deletions, names.clone(), holdout_key);
-    for batch in &plan.batches {
-        let key = BatchKey::of(batch, &fingerprints);
-        let inserted = insert_batch(store, batch, &key, previous.as_ref().zip(written.as_ref()), now).await?;
+    // Batches are independent (each rule and channel has its own keys), so
+    // a backend with writers side by side runs several at once; at a
+    // country's size the inserts are most of a first scan.
+    let keys: Vec<BatchKey> = plan.batches.iter().map(|b| BatchKey::of(b, &fingerprints)).collect();
+    let known = previous.as_ref().zip(written.as_ref());
+    let inserts: Vec<_> = (plan.batches.iter().zip(&keys))
+        .map(|(batch, key)| insert_batch(store, batch, key, known, now))
+        .collect();
+    let inserted: Vec<InsertedReminders> = futures::stream::iter(inserts)
+        .buffered(store.parallel_inserts().max(1))
+        .try_collect()
+        .await?;
+    for ((batch, key), inserted) in plan.batches.iter().zip(keys).zip(inserted) {
         next.probed(key, batch);
         report.totals.created += inserted.created;
         report.totals.skipped += inserted.skipped;

@@ -10,6 +10,10 @@ macro_rules! delegate_roles {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl Reminders for $store {
+            fn parallel_inserts(&self) -> usize {
+                Maintenance::backend(self).parallel_writes()
+            }
+
             async fn insert_reminders(
                 &self,
                 batch: &RuleOccurrences,

@@ -170,6 +170,11 @@ pub trait Payments: Send + Sync + std::fmt::Debug {
 /// Reminder planning (the scan, previews, re-plans), the scan history and listings.
 #[async_trait]
 pub trait Reminders: Send + Sync + std::fmt::Debug {
+    /// How many of a scan's insert statements may run at once: one on
+    /// SQLite (one writer), more where the database runs writers side by
+    /// side, each on its own core.
+    fn parallel_inserts(&self) -> usize;
+
     /// Creates the reminders of one rule's occurrences in one statement;
     /// existing ones (same participant, month, rule, channel) are left alone,
     /// so running a scan twice, or on two instances, creates nothing twice.
