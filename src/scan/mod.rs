@@ -6,7 +6,8 @@
 //! store then writes each rule and channel as one `INSERT … SELECT` keyed on
 //! (participant, contribution month, rule, channel), so a second scan, or a
 //! scan on another instance, creates nothing twice. Correctness never depends
-//! on a tick firing exactly once.
+//! on a tick firing exactly once. Those statements are independent: on
+//! PostgreSQL two run at once.
 //!
 //! With `[holdout]` on, each scan first brings the holdout group up to date
 //! (`domain::holdout`); the rules it names record its members' reminders
