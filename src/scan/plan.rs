@@ -82,7 +82,7 @@ pub fn plan(
         }
         let overridden = schedules.kelurahan_override(&k.code).is_some();
         let code = codes.len();
-        codes.push(Arc::from(k.code.to_string()));
+        codes.push(Arc::from(k.code.as_str()));
         for (i, rule) in rules.iter().enumerate() {
             if !rule.matches_kelurahan(&k.code) {
                 continue;
